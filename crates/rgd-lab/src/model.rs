@@ -1,0 +1,177 @@
+//! The lab's models: an MLP for tabular data and a small CNN for images.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear,
+    LinearConfig, PaddingConfig2d,
+};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+
+use crate::LabError;
+use crate::config::ModelConfig;
+
+/// A multi-layer perceptron: `[Linear -> norm -> ReLU -> dropout] x hidden`, then a linear head.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    layers: Vec<Linear>,
+    batch_norms: Vec<BatchNorm>,
+    layer_norms: Vec<LayerNorm>,
+    dropout: Dropout,
+    head: Linear,
+}
+
+impl Mlp {
+    fn new(inputs: usize, classes: usize, config: &ModelConfig, device: &Device) -> Self {
+        let mut widths = vec![inputs];
+        widths.extend(&config.hidden);
+        let pairs = widths.windows(2);
+        let layers = pairs
+            .clone()
+            .map(|w| LinearConfig::new(w[0], w[1]).init(device))
+            .collect();
+        let outputs = || widths[1..].iter().copied();
+        let batch_norms = match config.norm.as_str() {
+            "batch" => outputs()
+                .map(|w| BatchNormConfig::new(w).init(device))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let layer_norms = match config.norm.as_str() {
+            "layer" => outputs()
+                .map(|w| LayerNormConfig::new(w).init(device))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Mlp {
+            layers,
+            batch_norms,
+            layer_norms,
+            dropout: DropoutConfig::new(config.dropout).init(),
+            head: LinearConfig::new(*widths.last().expect("widths start with inputs"), classes)
+                .init(device),
+        }
+    }
+
+    /// Logits `[B, classes]` of flat inputs `[B, features]`.
+    pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(x);
+            if let Some(norm) = self.batch_norms.get(i) {
+                x = norm.forward(x);
+            }
+            if let Some(norm) = self.layer_norms.get(i) {
+                x = norm.forward(x);
+            }
+            x = self.dropout.forward(relu(x));
+        }
+        self.head.forward(x)
+    }
+}
+
+/// A small CNN: `[Conv 3x3 (same) -> ReLU -> MaxPool 2x2] x channels`, flatten, the MLP head.
+#[derive(Module, Debug)]
+pub struct Cnn {
+    convs: Vec<Conv2d>,
+    pool: MaxPool2d,
+    head: Mlp,
+}
+
+impl Cnn {
+    fn new(shape: [usize; 3], classes: usize, config: &ModelConfig, device: &Device) -> Self {
+        let [mut channels, mut height, mut width] = shape;
+        let mut convs = Vec::new();
+        for &out in &config.channels {
+            convs.push(
+                Conv2dConfig::new([channels, out], [3, 3])
+                    .with_padding(PaddingConfig2d::Same)
+                    .init(device),
+            );
+            (channels, height, width) = (out, height / 2, width / 2);
+        }
+        Cnn {
+            convs,
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            head: Mlp::new(channels * height * width, classes, config, device),
+        }
+    }
+
+    /// Logits `[B, classes]` of images `[B, C, H, W]`.
+    pub fn forward(&self, mut x: Tensor<4>) -> Tensor<2> {
+        for conv in &self.convs {
+            x = self.pool.forward(relu(conv.forward(x)));
+        }
+        let [batch, c, h, w] = x.dims();
+        self.head.forward(x.reshape([batch, c * h * w]))
+    }
+}
+
+/// Any model of the lab.
+#[derive(Module, Debug)]
+pub enum Model {
+    /// Flat inputs.
+    Mlp(Mlp),
+    /// Images.
+    Cnn(Cnn),
+}
+
+impl Model {
+    /// Builds the model for examples of `example_shape` (`[features]` or `[C, H, W]`) and
+    /// `classes` outputs. Initialisation draws from the device's RNG: seed it first.
+    pub fn new(
+        config: &ModelConfig,
+        example_shape: &[usize],
+        classes: usize,
+        device: &Device,
+    ) -> Result<Self, LabError> {
+        match (config.kind.as_str(), example_shape) {
+            ("mlp", shape) => Ok(Model::Mlp(Mlp::new(
+                shape.iter().product(),
+                classes,
+                config,
+                device,
+            ))),
+            ("cnn", &[c, h, w]) => Ok(Model::Cnn(Cnn::new([c, h, w], classes, config, device))),
+            ("cnn", shape) => Err(LabError::Config(format!(
+                "model.kind = \"cnn\" needs image data [channels, height, width], but the data set's \
+                 examples have shape {shape:?}; use model.kind = \"mlp\""
+            ))),
+            (kind, _) => Err(LabError::Config(format!("unknown model.kind \"{kind}\""))),
+        }
+    }
+
+    /// Logits `[B, classes]` of a batch of flat rows `[B, prod(example_shape)]`.
+    pub fn forward(&self, rows: Tensor<2>, example_shape: &[usize]) -> Tensor<2> {
+        match self {
+            Model::Mlp(mlp) => mlp.forward(rows),
+            Model::Cnn(cnn) => {
+                let batch = rows.dims()[0];
+                let [c, h, w] = [example_shape[0], example_shape[1], example_shape[2]];
+                cnn.forward(rows.reshape([batch, c, h, w]))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_of_mlp_and_cnn() {
+        let device = Device::flex();
+        let mut config = ModelConfig::default();
+        let mlp = Model::new(&config, &[10], 3, &device).unwrap();
+        assert_eq!(
+            mlp.forward(Tensor::zeros([4, 10], &device), &[10]).dims(),
+            [4, 3]
+        );
+        config.kind = "cnn".into();
+        config.norm = "batch".into();
+        let cnn = Model::new(&config, &[1, 28, 28], 10, &device).unwrap();
+        let out = cnn.forward(Tensor::zeros([2, 784], &device), &[1, 28, 28]);
+        assert_eq!(out.dims(), [2, 10]);
+        assert!(Model::new(&config, &[10], 3, &device).is_err());
+    }
+}

@@ -1,0 +1,119 @@
+//! Optimizers with PyTorch's defaults, the learning-rate schedule, and global-norm clipping.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::prelude::*;
+
+use crate::config::OptimConfig;
+
+/// Builds the optimizer named in the config, every default set explicitly (PyTorch's, not
+/// burn's: epsilon 1e-8, SGD momentum without dampening).
+pub fn build_optimizer(config: &OptimConfig) -> ModuleOptimizer {
+    let decay =
+        (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
+    match config.name.as_str() {
+        "sgd" => SgdConfig::new()
+            .with_weight_decay(decay)
+            .with_momentum((config.momentum > 0.0).then(|| {
+                MomentumConfig::new()
+                    .with_momentum(config.momentum)
+                    .with_dampening(0.0)
+                    .with_nesterov(config.nesterov)
+            }))
+            .init(),
+        "adam" => AdamConfig::new()
+            .with_beta_1(config.beta1 as f32)
+            .with_beta_2(config.beta2 as f32)
+            .with_epsilon(config.eps as f32)
+            .with_weight_decay(decay)
+            .init(),
+        _ => AdamWConfig::new()
+            .with_beta_1(config.beta1 as f32)
+            .with_beta_2(config.beta2 as f32)
+            .with_epsilon(config.eps as f32)
+            .with_weight_decay(config.weight_decay as f32)
+            .init(),
+    }
+}
+
+/// The learning rate at `step` (0-based) of `total` steps: linear warm-up from 0, then
+/// constant, cosine decay to `min_lr_factor * lr`, or step decay.
+///
+/// ```
+/// use rgd_lab::{config::OptimConfig, optim::learning_rate};
+/// let c = OptimConfig { lr: 1.0, warmup_steps: 10, ..OptimConfig::default() };
+/// assert_eq!(learning_rate(&c, 4, 110), 0.5);
+/// assert!((learning_rate(&c, 60, 110) - 0.5).abs() < 0.02);
+/// ```
+pub fn learning_rate(config: &OptimConfig, step: u64, total: u64) -> f64 {
+    let lr = config.lr;
+    if step < config.warmup_steps {
+        return lr * (step + 1) as f64 / config.warmup_steps as f64;
+    }
+    let after = (step - config.warmup_steps) as f64;
+    match config.schedule.as_str() {
+        "cosine" => {
+            let span = total.saturating_sub(config.warmup_steps).max(1) as f64;
+            let progress = (after / span).min(1.0);
+            let floor = config.min_lr_factor * lr;
+            floor + (lr - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+        }
+        "step" => {
+            lr * config
+                .step_gamma
+                .powi((after as u64 / config.step_every) as i32)
+        }
+        _ => lr,
+    }
+}
+
+/// Visits the trainable parameters to sum the squares of their gradients.
+struct SquaredNorm<'a> {
+    grads: &'a GradientsParams,
+    total: f64,
+}
+
+impl ModuleVisitor for SquaredNorm<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = self.grads.get::<D>(param.id) {
+            self.total += f64::from(g.powi_scalar(2).sum().into_scalar::<f32>());
+        }
+    }
+}
+
+/// Visits the trainable parameters to scale their gradients.
+struct Scale<'a> {
+    grads: &'a mut GradientsParams,
+    factor: f64,
+}
+
+impl ModuleVisitor for Scale<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = self.grads.remove::<D>(param.id) {
+            self.grads.register(param.id, g.mul_scalar(self.factor));
+        }
+    }
+}
+
+/// Global L2 norm of all gradients.
+pub fn grad_norm<M: Module>(module: &M, grads: &GradientsParams) -> f64 {
+    let mut visitor = SquaredNorm { grads, total: 0.0 };
+    module.visit(&mut visitor);
+    visitor.total.sqrt()
+}
+
+/// Clips the gradients to global L2 norm `max_norm`, as PyTorch's `clip_grad_norm_` (burn's
+/// own clipping is per tensor). Returns the norm before clipping.
+pub fn clip_grad_norm<M: Module>(module: &M, grads: &mut GradientsParams, max_norm: f64) -> f64 {
+    let norm = grad_norm(module, grads);
+    if norm > max_norm {
+        let mut visitor = Scale {
+            grads,
+            factor: max_norm / (norm + 1e-6),
+        };
+        module.visit(&mut visitor);
+    }
+    norm
+}

@@ -1,0 +1,460 @@
+//! SVG plots of a run and of a comparison: learning curves, per-example weight histograms and
+//! method bar charts with error bars.
+//!
+//! Every plot is rendered in memory by plotters' SVG backend and written atomically (to
+//! `<path>.tmp`, then renamed), creating the parent folder if needed. Text is emitted as SVG
+//! `<text>` elements, so no font files are needed. A plot with nothing to draw (no series, no
+//! finite point, no bar) is an error, [`LabError::Plot`], rather than an empty picture.
+
+use std::{fs, ops::Range, path::Path};
+
+use plotters::{
+    coord::{Shift, ranged1d::SegmentValue},
+    prelude::*,
+};
+
+use crate::LabError;
+
+/// Size of every plot, in pixels.
+const SIZE: (u32, u32) = (800, 500);
+
+/// Number of histogram bins in [`weight_histograms`].
+const BINS: usize = 30;
+
+/// A named curve: `(x, y)` points, drawn in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend entry.
+    pub name: String,
+    /// The points; non-finite ones are skipped.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Line chart of `series` (e.g. training loss and validation accuracy against the step), one
+/// colour per series, with markers and a legend.
+///
+/// Non-finite points are skipped; the axes span the finite points padded by 5% (by 5% of
+/// `max(|v|, 1)` around a constant), so a single point or a flat curve still shows.
+///
+/// # Errors
+///
+/// [`LabError::Plot`] when no series has a finite point, [`LabError::Io`] when the file cannot be
+/// written.
+///
+/// ```
+/// use rgd_lab::plot::{line_chart, Series};
+/// let dir = tempfile::tempdir().unwrap();
+/// let loss = Series { name: "train loss".into(), points: vec![(0.0, 2.3), (100.0, 0.7), (200.0, 0.4)] };
+/// line_chart(&dir.path().join("loss.svg"), "MNIST", "step", "loss", &[loss]).unwrap();
+/// ```
+pub fn line_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> Result<(), LabError> {
+    let finite: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .map(|s| {
+            let points = s.points.iter().copied();
+            points
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .collect()
+        })
+        .collect();
+    let (Some(x_range), Some(y_range)) = (
+        padded_range(finite.iter().flatten().map(|p| p.0)),
+        padded_range(finite.iter().flatten().map(|p| p.1)),
+    ) else {
+        return Err(plot_error(path, "no series has a finite point"));
+    };
+    render(path, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x_range, y_range)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .draw()?;
+        for (i, (s, points)) in series.iter().zip(finite).enumerate() {
+            let style = Palette99::pick(i).stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(points, style).point_size(2))?
+                .label(s.name.as_str())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+        }
+        draw_legend(&mut chart)
+    })
+}
+
+/// Histograms of the per-example weights over training, one outline per snapshot
+/// `(step, weights of the batch at that step)`, coloured from light (earliest step) to dark
+/// (latest), with the step in the legend.
+///
+/// Each outline is a step line over 30 equal bins spanning the x axis (the global finite
+/// min..max of all weights, padded as in [`line_chart`]), with the fraction of the snapshot's
+/// finite weights in each bin as height, so batches of different sizes compare. All-equal
+/// weights (ERM: every weight is 1) give a single spike.
+///
+/// # Errors
+///
+/// [`LabError::Plot`] when there is no finite weight, [`LabError::Io`] when the file cannot be
+/// written.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let snapshots = vec![(0, vec![1.0f32; 64]), (500, vec![0.2, 0.9, 1.0, 1.4, 3.1])];
+/// rgd_lab::plot::weight_histograms(&dir.path().join("weights.svg"), "RGD weights", &snapshots)
+///     .unwrap();
+/// ```
+pub fn weight_histograms(
+    path: &Path,
+    title: &str,
+    snapshots: &[(u64, Vec<f32>)],
+) -> Result<(), LabError> {
+    let finite = |w: &[f32]| -> Vec<f64> {
+        let values = w.iter().map(|&v| f64::from(v));
+        values.filter(|v| v.is_finite()).collect()
+    };
+    let weights: Vec<Vec<f64>> = snapshots.iter().map(|(_, w)| finite(w)).collect();
+    let Some(x_range) = padded_range(weights.iter().flatten().copied()) else {
+        return Err(plot_error(path, "no finite weight to plot"));
+    };
+    let bin_width = (x_range.end - x_range.start) / BINS as f64;
+    let outlines: Vec<Vec<(f64, f64)>> = weights
+        .iter()
+        .map(|w| {
+            let mut counts = [0usize; BINS];
+            for v in w {
+                counts[(((v - x_range.start) / bin_width) as usize).min(BINS - 1)] += 1;
+            }
+            let edge = |k: usize| x_range.start + k as f64 * bin_width;
+            let mut outline = vec![(edge(0), 0.0)];
+            for (k, &count) in counts.iter().enumerate() {
+                let height = count as f64 / w.len().max(1) as f64;
+                outline.extend([(edge(k), height), (edge(k + 1), height)]);
+            }
+            outline.push((edge(BINS), 0.0));
+            outline
+        })
+        .collect();
+    let top = outlines.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
+    let first = snapshots.iter().map(|s| s.0).min().unwrap_or(0);
+    let last = snapshots.iter().map(|s| s.0).max().unwrap_or(0);
+    render(path, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x_range, 0.0..top * 1.1)?;
+        chart
+            .configure_mesh()
+            .x_desc("example weight")
+            .y_desc("fraction of batch")
+            .draw()?;
+        for (&(step, _), outline) in snapshots.iter().zip(outlines) {
+            let progress = match last - first {
+                0 => 1.0,
+                span => (step - first) as f64 / span as f64,
+            };
+            // From a light to a dark blue (matplotlib's "Blues" ends).
+            let lerp = |light: u8, dark: u8| {
+                (f64::from(light) + (f64::from(dark) - f64::from(light)) * progress).round() as u8
+            };
+            let style = RGBColor(lerp(198, 8), lerp(219, 48), lerp(239, 107)).stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(outline, style))?
+                .label(format!("step {step}"))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+        }
+        draw_legend(&mut chart)
+    })
+}
+
+/// Bar chart comparing methods: one bar per `(label, value, ci_low, ci_high)`, from 0 to
+/// `value`, with an error bar from `ci_low` to `ci_high`.
+///
+/// The y axis always includes 0. A bar whose value is not finite is left out (its label stays);
+/// an error bar is left out when either end is not finite.
+///
+/// # Errors
+///
+/// [`LabError::Plot`] when `bars` is empty, [`LabError::Io`] when the file cannot be written.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let bars = vec![("ERM".to_string(), 84.96, 84.6, 85.3), ("RGD".to_string(), 85.31, 84.8, 85.8)];
+/// rgd_lab::plot::bar_chart(&dir.path().join("acc.svg"), "Adult", "test accuracy (%)", &bars)
+///     .unwrap();
+/// ```
+pub fn bar_chart(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    bars: &[(String, f64, f64, f64)],
+) -> Result<(), LabError> {
+    if bars.is_empty() {
+        return Err(plot_error(path, "no bar to plot"));
+    }
+    let y_range = padded_range(
+        bars.iter()
+            .flat_map(|&(_, v, lo, hi)| [v, lo, hi])
+            .chain([0.0]),
+    )
+    .expect("the range includes 0");
+    render(path, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d((0..bars.len() - 1).into_segmented(), y_range)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(bars.len())
+            .x_label_formatter(&|x| match x {
+                SegmentValue::CenterOf(i) => bars.get(*i).map(|b| b.0.clone()).unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_desc(y_label)
+            .draw()?;
+        let finite_bars = bars.iter().enumerate().filter(|(_, b)| b.1.is_finite());
+        chart.draw_series(finite_bars.map(|(i, &(_, value, _, _))| {
+            let corners = [
+                (SegmentValue::Exact(i), 0.0),
+                (SegmentValue::Exact(i + 1), value),
+            ];
+            let mut bar = Rectangle::new(corners, Palette99::pick(i).mix(0.8).filled());
+            bar.set_margin(0, 0, 15, 15);
+            bar
+        }))?;
+        let intervals = bars
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.2.is_finite() && b.3.is_finite());
+        chart.draw_series(intervals.map(|(i, &(_, value, lo, hi))| {
+            ErrorBar::new_vertical(
+                SegmentValue::CenterOf(i),
+                lo,
+                value,
+                hi,
+                BLACK.stroke_width(2),
+                12,
+            )
+        }))?;
+        Ok(())
+    })
+}
+
+/// The range of the finite `values` padded by 5% of its width on each side, or by 5% of
+/// `max(|v|, 1)` around a single value; `None` when no value is finite.
+fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>> {
+    let (lo, hi) =
+        values
+            .into_iter()
+            .filter(|v| v.is_finite())
+            .fold(None, |acc: Option<(f64, f64)>, v| match acc {
+                None => Some((v, v)),
+                Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+            })?;
+    let pad = if hi > lo {
+        0.05 * (hi - lo)
+    } else {
+        0.05 * lo.abs().max(1.0)
+    };
+    Some(lo - pad..hi + pad)
+}
+
+/// Draws the legend of the labelled series in the upper-right corner.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+}
+
+/// Renders a white `SIZE` SVG with `draw` and writes it atomically to `path`.
+fn render(
+    path: &Path,
+    draw: impl for<'a> FnOnce(
+        &DrawingArea<SVGBackend<'a>, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<std::io::Error>>,
+) -> Result<(), LabError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE)
+            .and_then(|()| draw(&root))
+            .and_then(|()| root.present())
+            .map_err(|e| plot_error(path, e))?;
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| LabError::io(parent, e))?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    fs::write(&tmp, svg).map_err(|e| LabError::io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
+}
+
+/// A [`LabError::Plot`] for `path`.
+fn plot_error(path: &Path, reason: impl ToString) -> LabError {
+    LabError::Plot {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_svg(path: &Path) -> String {
+        let svg = fs::read_to_string(path).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("</svg>"), "{svg}");
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        assert!(!Path::new(&tmp).exists());
+        svg
+    }
+
+    #[test]
+    fn line_chart_writes_svg_with_legend_and_skips_non_finite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plots/curves.svg");
+        let series = [
+            Series {
+                name: "train loss".into(),
+                points: vec![
+                    (0.0, 2.3),
+                    (1.0, f64::NAN),
+                    (2.0, 0.9),
+                    (f64::INFINITY, 1.0),
+                ],
+            },
+            Series {
+                name: "val acc".into(),
+                points: vec![(0.0, 0.1), (2.0, 0.8)],
+            },
+            Series {
+                name: "nothing yet".into(),
+                points: vec![],
+            },
+        ];
+        line_chart(&path, "curves", "step", "value", &series).unwrap();
+        let svg = read_svg(&path);
+        for text in ["curves", "train loss", "val acc", "step", "value"] {
+            assert!(svg.contains(text), "missing {text}");
+        }
+        assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    }
+
+    #[test]
+    fn line_chart_single_point_and_constant() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = Series {
+            name: "one".into(),
+            points: vec![(5.0, 0.5)],
+        };
+        line_chart(&dir.path().join("one.svg"), "t", "x", "y", &[one]).unwrap();
+        let flat = Series {
+            name: "flat".into(),
+            points: vec![(0.0, 0.0), (1.0, 0.0)],
+        };
+        line_chart(&dir.path().join("flat.svg"), "t", "x", "y", &[flat]).unwrap();
+        assert!(!read_svg(&dir.path().join("one.svg")).contains("NaN"));
+        assert!(!read_svg(&dir.path().join("flat.svg")).contains("NaN"));
+    }
+
+    #[test]
+    fn line_chart_without_finite_points_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.svg");
+        let nan = Series {
+            name: "nan".into(),
+            points: vec![(f64::NAN, 1.0)],
+        };
+        for series in [&[][..], &[nan][..]] {
+            let err = line_chart(&path, "t", "x", "y", series).unwrap_err();
+            assert!(matches!(err, LabError::Plot { .. }), "{err}");
+        }
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn weight_histograms_writes_svg_and_handles_equal_weights() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weights.svg");
+        let snapshots = vec![
+            (0, vec![1.0; 32]),
+            (100, vec![0.5, 0.8, 1.0, 1.2, 2.5, f32::NAN]),
+            (200, vec![0.1, 0.2, 0.9, 4.0]),
+        ];
+        weight_histograms(&path, "weights", &snapshots).unwrap();
+        let svg = read_svg(&path);
+        assert!(svg.contains("step 0") && svg.contains("step 200"));
+        // Early light, late dark.
+        assert!(svg.contains("#C6DBEF") && svg.contains("#08306B"), "{svg}");
+
+        let erm = dir.path().join("erm.svg");
+        weight_histograms(&erm, "ERM", &[(7, vec![1.0; 16])]).unwrap();
+        assert!(!read_svg(&erm).contains("NaN"));
+    }
+
+    #[test]
+    fn weight_histograms_without_finite_weights_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.svg");
+        for snapshots in [vec![], vec![(0, vec![]), (1, vec![f32::NAN])]] {
+            let err = weight_histograms(&path, "w", &snapshots).unwrap_err();
+            assert!(matches!(err, LabError::Plot { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn bar_chart_writes_svg_with_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bars.svg");
+        let bars = vec![
+            ("ERM".to_string(), 84.96, 84.6, 85.3),
+            ("RGD".to_string(), 85.31, 84.8, 85.8),
+            ("TERM".to_string(), -0.5, f64::NAN, f64::NAN),
+            ("broken".to_string(), f64::NAN, 0.0, 1.0),
+        ];
+        bar_chart(&path, "Adult", "accuracy (%)", &bars).unwrap();
+        let svg = read_svg(&path);
+        for text in ["Adult", "accuracy (%)", "ERM", "RGD", "TERM", "broken"] {
+            assert!(svg.contains(text), "missing {text}");
+        }
+        assert!(!svg.contains("NaN"));
+
+        let single = dir.path().join("single.svg");
+        bar_chart(&single, "one", "y", &[("ERM".to_string(), 1.0, 1.0, 1.0)]).unwrap();
+        assert!(read_svg(&single).contains("ERM"));
+        let err = bar_chart(&single, "none", "y", &[]).unwrap_err();
+        assert!(matches!(err, LabError::Plot { .. }), "{err}");
+    }
+
+    #[test]
+    fn padded_range_cases() {
+        assert_eq!(padded_range([0.0, 10.0]), Some(-0.5..10.5));
+        let r = padded_range([2.0, f64::NAN]).unwrap();
+        assert!(
+            (r.start - 1.9).abs() < 1e-12 && (r.end - 2.1).abs() < 1e-12,
+            "{r:?}"
+        );
+        assert_eq!(padded_range([0.0]), Some(-0.05..0.05));
+        assert_eq!(padded_range([f64::NAN, f64::INFINITY]), None);
+    }
+}

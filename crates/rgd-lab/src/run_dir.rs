@@ -1,0 +1,170 @@
+//! The run folder: one self-describing directory per run, every file written atomically.
+//!
+//! ```text
+//! <run>/config.toml        resolved config, command line, versions
+//! <run>/standardizer.json  the standardisation fitted on the training split
+//! <run>/metrics.csv        one tidy row per logged step and per evaluation
+//! <run>/weights.jsonl      the batch weights at each evaluation (for the histogram)
+//! <run>/checkpoint/        model, optimizer, rule state, step: the resume point
+//! <run>/best/model.bpk     the model at the best validation accuracy
+//! <run>/summary.json       final metrics, wall time, throughput
+//! <run>/plots/*.svg        learning curves and weight histograms
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::LabError;
+
+/// Paths inside one run folder.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    /// The run folder at `root` (not created).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        RunDir { root: root.into() }
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `config.toml`.
+    pub fn config(&self) -> PathBuf {
+        self.root.join("config.toml")
+    }
+
+    /// `standardizer.json`.
+    pub fn standardizer(&self) -> PathBuf {
+        self.root.join("standardizer.json")
+    }
+
+    /// `metrics.csv`.
+    pub fn metrics(&self) -> PathBuf {
+        self.root.join("metrics.csv")
+    }
+
+    /// `weights.jsonl`.
+    pub fn weights(&self) -> PathBuf {
+        self.root.join("weights.jsonl")
+    }
+
+    /// `checkpoint/`.
+    pub fn checkpoint(&self) -> PathBuf {
+        self.root.join("checkpoint")
+    }
+
+    /// `best/`.
+    pub fn best(&self) -> PathBuf {
+        self.root.join("best")
+    }
+
+    /// `summary.json`.
+    pub fn summary(&self) -> PathBuf {
+        self.root.join("summary.json")
+    }
+
+    /// `plots/`.
+    pub fn plots(&self) -> PathBuf {
+        self.root.join("plots")
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, flushed to disk, then
+/// renamed over `path`. A crash leaves either the old file or the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LabError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| LabError::io(parent, e))?;
+    }
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    let mut file = std::fs::File::create(&tmp).map_err(|e| LabError::io(&tmp, e))?;
+    file.write_all(bytes).map_err(|e| LabError::io(&tmp, e))?;
+    file.sync_all().map_err(|e| LabError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
+}
+
+/// Replaces the folder `dir` by one filled by `fill`, atomically: `fill` writes into
+/// `dir.tmp`, the old folder moves to `dir.old`, the new one into place, the old one is removed.
+/// [`recover_folder`] finishes an interrupted swap.
+pub fn replace_folder(
+    dir: &Path,
+    fill: impl FnOnce(&Path) -> Result<(), LabError>,
+) -> Result<(), LabError> {
+    let tmp = dir.with_extension("tmp");
+    let old = dir.with_extension("old");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| LabError::io(&tmp, e))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| LabError::io(&tmp, e))?;
+    fill(&tmp)?;
+    if dir.exists() {
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(|e| LabError::io(&old, e))?;
+        }
+        std::fs::rename(dir, &old).map_err(|e| LabError::io(dir, e))?;
+    }
+    std::fs::rename(&tmp, dir).map_err(|e| LabError::io(dir, e))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| LabError::io(&old, e))?;
+    }
+    Ok(())
+}
+
+/// After a crash inside [`replace_folder`], puts the last complete folder back at `dir`.
+pub fn recover_folder(dir: &Path) -> Result<(), LabError> {
+    let old = dir.with_extension("old");
+    if !dir.exists() && old.exists() {
+        std::fs::rename(&old, dir).map_err(|e| LabError::io(dir, e))?;
+    }
+    Ok(())
+}
+
+/// Reads a file, naming it in the error.
+pub fn read(path: &Path) -> Result<Vec<u8>, LabError> {
+    std::fs::read(path).map_err(|e| LabError::io(path, e))
+}
+
+/// Reads and parses a JSON file, naming it in the error.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, LabError> {
+    serde_json::from_slice(&read(path)?).map_err(|e| LabError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!("not valid JSON for this file ({e}); delete it to start over"),
+    })
+}
+
+/// Serialises `value` as pretty JSON into `path`, atomically.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), LabError> {
+    let text = serde_json::to_vec_pretty(value).expect("lab records always serialise");
+    write_atomic(path, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_and_folder_swaps_leave_complete_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a/summary.json");
+        write_atomic(&file, b"one").unwrap();
+        write_atomic(&file, b"two").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"two");
+        assert!(!file.with_extension("json.tmp").exists());
+
+        let ckpt = dir.path().join("checkpoint");
+        replace_folder(&ckpt, |d| write_atomic(&d.join("x"), b"1")).unwrap();
+        replace_folder(&ckpt, |d| write_atomic(&d.join("x"), b"2")).unwrap();
+        assert_eq!(std::fs::read(ckpt.join("x")).unwrap(), b"2");
+        // A crash between the two renames: only checkpoint.old exists.
+        std::fs::rename(&ckpt, ckpt.with_extension("old")).unwrap();
+        recover_folder(&ckpt).unwrap();
+        assert_eq!(std::fs::read(ckpt.join("x")).unwrap(), b"2");
+    }
+}

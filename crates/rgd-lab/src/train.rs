@@ -1,0 +1,596 @@
+//! The training loop: one run of one config, checkpointed, resumable, and bit-reproducible.
+//!
+//! Per step: the batch order comes from `(seed, epoch)`, burn's global RNG (dropout) is reseeded
+//! from `(seed, step)`, the rule reweights the per-example losses with detached weights, and an
+//! unchanged optimizer takes the step. A resumed run therefore replays exactly the steps it
+//! would have taken.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer, OptimizerRecord};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use rgd::RuleState;
+use rgd_burn::{Reweighter, RgdBurnError, loss};
+use rgd_data::Dataset;
+use serde::{Deserialize, Serialize};
+
+use crate::LabError;
+use crate::config::RunConfig;
+use crate::data::{PreparedData, epoch_order, prepare};
+use crate::metrics::Metrics;
+use crate::model::Model;
+use crate::optim::{build_optimizer, clip_grad_norm, learning_rate};
+use crate::progress::{Progress, Verbosity};
+use crate::run_dir::{
+    RunDir, read, read_json, recover_folder, replace_folder, write_atomic, write_json,
+};
+
+/// Test hook: make the loss of this step NaN (`RGD_INJECT_NAN_AT_STEP=<step>`), to exercise
+/// the divergence path end to end.
+const INJECT_NAN_ENV: &str = "RGD_INJECT_NAN_AT_STEP";
+
+/// Evaluation results at one step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Steps done when evaluated.
+    pub step: u64,
+    /// Validation metrics.
+    pub valid: Metrics,
+    /// Test metrics.
+    pub test: Metrics,
+}
+
+/// What a checkpoint holds besides the model and optimizer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct TrainState {
+    step: u64,
+    rule: RuleState,
+    best: Option<Evaluation>,
+    last: Option<Evaluation>,
+    elapsed_secs: f64,
+}
+
+/// The final record of a run (`summary.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Rule name.
+    pub rule: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Steps trained.
+    pub steps: u64,
+    /// Which evaluation the reported metrics come from (`best_valid` or `last`).
+    pub selection: String,
+    /// The reported evaluation.
+    pub selected: Evaluation,
+    /// The last evaluation.
+    pub last: Evaluation,
+    /// Training, validation and test sizes.
+    pub sizes: [usize; 3],
+    /// Wall time of training, summed over resumes (seconds).
+    pub wall_secs: f64,
+    /// Training examples per second.
+    pub samples_per_sec: f64,
+}
+
+/// Options of one run that do not change its result.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// How much to print.
+    pub verbosity: Verbosity,
+    /// The backend to compute on.
+    pub device: crate::device::DeviceChoice,
+}
+
+/// One prepared run: data, model, optimizer and rule.
+struct Trainer<'a> {
+    config: &'a RunConfig,
+    run: RunDir,
+    data: PreparedData,
+    device: Device,
+    model: Model,
+    optimizer: ModuleOptimizer,
+    reweighter: Reweighter,
+    state: TrainState,
+    eval_device: Device,
+    total_steps: u64,
+    steps_per_epoch: u64,
+}
+
+/// Trains `config` in the folder `run`, resuming from its checkpoint if there is one.
+///
+/// Writes the run folder described in [`crate::run_dir`]; returns the summary.
+pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summary, LabError> {
+    let mut trainer = Trainer::new(config, RunDir::new(run), options)?;
+    trainer.fit(options)?;
+    trainer.finish()
+}
+
+fn checkpoint_corrupt(path: &Path, what: &str, err: impl std::fmt::Debug) -> LabError {
+    LabError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!(
+            "cannot read the {what} ({err:?}); delete the checkpoint folder to start the run over"
+        ),
+    }
+}
+
+impl<'a> Trainer<'a> {
+    fn new(config: &'a RunConfig, run: RunDir, options: RunOptions) -> Result<Self, LabError> {
+        let data = prepare(&config.data)?;
+        if let Some(s) = &data.standardizer {
+            write_json(&run.standardizer(), s)?;
+        }
+        let device = options.device.training()?;
+        device.seed(config.seed);
+        let train = &data.train;
+        let model = Model::new(
+            &config.model,
+            &train.example_shape,
+            train.n_classes(),
+            &device,
+        )?;
+        let batch = config.train.batch_size as u64;
+        let steps_per_epoch = (train.len() as u64).div_ceil(batch);
+        let total_steps = if config.train.steps > 0 {
+            config.train.steps
+        } else {
+            config.train.epochs * steps_per_epoch
+        };
+        let mut rule = config.method.rule;
+        if let rgd::RuleConfig::GroupDro(c) = &mut rule
+            && train.domains.is_none()
+        {
+            // Without domains, Group DRO's groups are the classes.
+            c.n_groups = c.n_groups.max(train.n_classes());
+        }
+        let mut trainer = Trainer {
+            config,
+            data,
+            model,
+            optimizer: build_optimizer(&config.optim),
+            reweighter: Reweighter::new(&rule)?,
+            state: TrainState {
+                step: 0,
+                rule: RuleState::default(),
+                best: None,
+                last: None,
+                elapsed_secs: 0.0,
+            },
+            total_steps,
+            steps_per_epoch,
+            eval_device: options.device.inference()?,
+            device,
+            run,
+        };
+        trainer.restore()?;
+        Ok(trainer)
+    }
+
+    /// Loads the checkpoint if the run has one, and drops log rows written after it.
+    fn restore(&mut self) -> Result<(), LabError> {
+        let dir = self.run.checkpoint();
+        recover_folder(&dir)?;
+        if !dir.join("state.json").exists() {
+            for path in [self.run.metrics(), self.run.weights()] {
+                if path.exists() {
+                    std::fs::remove_file(&path).map_err(|e| LabError::io(&path, e))?;
+                }
+            }
+            return Ok(());
+        }
+        let state: TrainState = read_json(&dir.join("state.json"))?;
+        let model_path = dir.join("model.bpk");
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(&model_path)?))
+            .map_err(|e| checkpoint_corrupt(&model_path, "model", e))?;
+        self.model = self
+            .model
+            .clone()
+            .try_load_record(record)
+            .map_err(|e| checkpoint_corrupt(&model_path, "model", e))?;
+        let optim_path = dir.join("optimizer.bpk");
+        let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(read(&optim_path)?))
+            .map_err(|e| checkpoint_corrupt(&optim_path, "optimizer state", e))?;
+        self.optimizer = self.optimizer.clone().load_record(record);
+        self.reweighter.load_state(&state.rule)?;
+        truncate_log(&self.run.metrics(), state.step, true)?;
+        truncate_log(&self.run.weights(), state.step, false)?;
+        self.state = state;
+        Ok(())
+    }
+
+    fn save_checkpoint(&self) -> Result<(), LabError> {
+        let mut state = self.state.clone();
+        state.rule = self.reweighter.state();
+        let model = self.model.clone().into_record().into_bytes();
+        let model = model.map_err(|e| checkpoint_corrupt(&self.run.checkpoint(), "model", e))?;
+        let optim = self.optimizer.to_record().into_bytes();
+        let optim =
+            optim.map_err(|e| checkpoint_corrupt(&self.run.checkpoint(), "optimizer", e))?;
+        replace_folder(&self.run.checkpoint(), |dir| {
+            write_atomic(&dir.join("model.bpk"), &model)?;
+            write_atomic(&dir.join("optimizer.bpk"), &optim)?;
+            write_json(&dir.join("state.json"), &state)
+        })
+    }
+
+    fn fit(&mut self, options: RunOptions) -> Result<(), LabError> {
+        let config = self.config;
+        let label = format!("{} seed {}", self.reweighter.name(), config.seed);
+        let mut progress =
+            Progress::new(&label, self.state.step, self.total_steps, options.verbosity);
+        let eval_every = match config.train.eval_every {
+            0 => self.steps_per_epoch,
+            n => n,
+        };
+        let checkpoint_every = match config.train.checkpoint_every {
+            0 => eval_every,
+            n => n,
+        };
+        let mut metrics = MetricsLog::open(&self.run.metrics())?;
+        let inject_nan = std::env::var(INJECT_NAN_ENV)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok());
+        let started = Instant::now();
+        let elapsed_before = self.state.elapsed_secs;
+        let mut order = Vec::new();
+        let mut order_epoch = u64::MAX;
+        while self.state.step < self.total_steps {
+            let step = self.state.step;
+            let epoch = step / self.steps_per_epoch;
+            if epoch != order_epoch {
+                order = epoch_order(self.data.train.len(), config.seed, epoch);
+                order_epoch = epoch;
+            }
+            let batch = config.train.batch_size;
+            let start = (step % self.steps_per_epoch) as usize * batch;
+            let rows = &order[start..(start + batch).min(order.len())];
+            let lr = learning_rate(&config.optim, step, self.total_steps);
+            let out = self.step(rows, lr, inject_nan == Some(step))?;
+            self.state.step += 1;
+            let done = self.state.step;
+            if done.is_multiple_of(config.train.log_every) {
+                metrics.train_row(done, epoch, lr, &out)?;
+            }
+            if done.is_multiple_of(eval_every) || done == self.total_steps {
+                let evaluation = self.evaluate(done)?;
+                metrics.eval_row(done, epoch, &evaluation)?;
+                append_weights(&self.run.weights(), done, &out.weights)?;
+                self.state.last = Some(evaluation);
+                let better = self
+                    .state
+                    .best
+                    .is_none_or(|b| evaluation.valid.accuracy > b.valid.accuracy);
+                if better {
+                    self.state.best = Some(evaluation);
+                    let bytes = self.model.clone().into_record().into_bytes();
+                    let bytes =
+                        bytes.map_err(|e| checkpoint_corrupt(&self.run.best(), "model", e))?;
+                    write_atomic(&self.run.best().join("model.bpk"), &bytes)?;
+                }
+            }
+            if done.is_multiple_of(checkpoint_every) || done == self.total_steps {
+                metrics.flush()?;
+                self.state.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
+                self.save_checkpoint()?;
+            }
+            progress.update(done, || {
+                let acc = self.state.last.map_or(String::new(), |e| {
+                    format!(" valid acc {:.4}", e.valid.accuracy)
+                });
+                format!("loss {:.4}{acc}", out.mean_loss())
+            });
+        }
+        metrics.flush()?;
+        progress.finish();
+        Ok(())
+    }
+
+    /// One optimizer step on the training rows `rows`.
+    fn step(
+        &mut self,
+        rows: &[usize],
+        lr: f64,
+        inject_nan: bool,
+    ) -> Result<rgd_burn::WeightedLoss, LabError> {
+        let config = self.config;
+        let step = self.state.step;
+        // burn's RNG cannot be saved: derive it from (seed, step) so a resume replays dropout.
+        self.device
+            .seed(config.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ step);
+        let train = &self.data.train;
+        let (x, y) = batch_tensors(train, rows, &self.device);
+        let logits = self.model.forward(x, &train.example_shape);
+        let mut per_example = match config.method.loss.as_str() {
+            "focal" => loss::focal(logits, y, config.method.focal_gamma)?,
+            _ => loss::cross_entropy(logits, y, config.method.label_smoothing)?,
+        };
+        if inject_nan {
+            let t = per_example.into_tensor();
+            per_example = rgd_burn::PerExampleLoss::new(t.mul_scalar(f32::NAN), rows.len())?;
+        }
+        let applied = if config.method.rule.needs_groups() {
+            let groups: Vec<usize> = match &train.domains {
+                Some(d) => rows.iter().map(|&r| d[r] as usize).collect(),
+                None => rows.iter().map(|&r| train.labels[r] as usize).collect(),
+            };
+            self.reweighter.apply_grouped(per_example, &groups)
+        } else {
+            self.reweighter.apply(per_example)
+        };
+        let out = match applied {
+            Err(RgdBurnError::Rule(rgd::RgdError::NonFiniteLoss { value, .. })) => {
+                return Err(LabError::Diverged {
+                    step: step + 1,
+                    value,
+                    checkpoint: self.run.checkpoint().display().to_string(),
+                });
+            }
+            other => other?,
+        };
+        let mut grads = GradientsParams::from_grads(out.loss.backward(), &self.model);
+        if config.optim.clip_grad_norm > 0.0 {
+            clip_grad_norm(&self.model, &mut grads, config.optim.clip_grad_norm);
+        }
+        self.model = self.optimizer.step(lr, self.model.clone(), grads);
+        Ok(out)
+    }
+
+    fn evaluate(&self, step: u64) -> Result<Evaluation, LabError> {
+        let model = self.model.valid();
+        Ok(Evaluation {
+            step,
+            valid: evaluate(&model, &self.data.valid, &self.eval_device)?,
+            test: evaluate(&model, &self.data.test, &self.eval_device)?,
+        })
+    }
+
+    fn finish(self) -> Result<Summary, LabError> {
+        let last = self
+            .state
+            .last
+            .ok_or_else(|| LabError::Config("the run trained no step".into()))?;
+        let selected = match self.config.train.selection.as_str() {
+            "last" => last,
+            _ => self.state.best.unwrap_or(last),
+        };
+        let wall_secs = self.state.elapsed_secs;
+        let summary = Summary {
+            rule: self.reweighter.name().to_string(),
+            seed: self.config.seed,
+            steps: self.state.step,
+            selection: self.config.train.selection.clone(),
+            selected,
+            last,
+            sizes: [
+                self.data.train.len(),
+                self.data.valid.len(),
+                self.data.test.len(),
+            ],
+            wall_secs,
+            samples_per_sec: (self.state.step as f64 * self.config.train.batch_size as f64)
+                / wall_secs.max(1e-9),
+        };
+        write_json(&self.run.summary(), &summary)?;
+        crate::run_plots::draw(&self.run)?;
+        Ok(summary)
+    }
+}
+
+/// Features `[B, prod(shape)]` and labels `[B]` of `rows`.
+pub fn batch_tensors(
+    data: &Dataset,
+    rows: &[usize],
+    device: &Device,
+) -> (Tensor<2>, Tensor<1, Int>) {
+    let width = data.n_features;
+    let mut features = Vec::with_capacity(rows.len() * width);
+    for &r in rows {
+        features.extend_from_slice(data.row(r));
+    }
+    let labels: Vec<i64> = rows.iter().map(|&r| i64::from(data.labels[r])).collect();
+    (
+        Tensor::from_data(TensorData::new(features, [rows.len(), width]), device),
+        Tensor::from_data(TensorData::new(labels, [rows.len()]), device),
+    )
+}
+
+/// Predicted classes and mean cross-entropy of `model` (in validation mode) on `data`.
+pub fn predict(
+    model: &Model,
+    data: &Dataset,
+    device: &Device,
+) -> Result<(Vec<u32>, f64), LabError> {
+    let mut predicted = Vec::with_capacity(data.len());
+    let mut total_loss = 0.0;
+    let all: Vec<usize> = (0..data.len()).collect();
+    for rows in all.chunks(1024) {
+        let (x, y) = batch_tensors(data, rows, device);
+        let logits = model.forward(x, &data.example_shape);
+        let losses = loss::cross_entropy(logits.clone(), y, 0.0)?.into_tensor();
+        total_loss += f64::from(losses.sum().into_scalar::<f32>());
+        let classes = logits.argmax(1).into_data().try_into_vec_as::<i64>();
+        let classes =
+            classes.map_err(|e| LabError::Config(format!("reading predictions: {e:?}")))?;
+        predicted.extend(classes.into_iter().map(|c| c as u32));
+    }
+    Ok((predicted, total_loss / data.len().max(1) as f64))
+}
+
+/// Metrics of `model` (in validation mode) on `data`.
+pub fn evaluate(model: &Model, data: &Dataset, device: &Device) -> Result<Metrics, LabError> {
+    let (predicted, mean_loss) = predict(model, data, device)?;
+    Ok(Metrics::compute(
+        &predicted,
+        &data.labels,
+        data.n_classes(),
+        data.domains.as_deref(),
+    )
+    .with_loss(mean_loss))
+}
+
+/// Keeps only the log lines of steps `<= step` (the header too, for CSV).
+fn truncate_log(path: &Path, step: u64, csv_header: bool) -> Result<(), LabError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+    let mut lines = text.lines();
+    let mut kept: Vec<&str> = Vec::new();
+    if csv_header && let Some(h) = lines.next() {
+        kept.push(h);
+    }
+    for line in lines {
+        let first = line
+            .trim_start_matches("{\"step\":")
+            .split([',', '}'])
+            .next()
+            .unwrap_or("");
+        if first.parse::<u64>().is_ok_and(|s| s <= step) {
+            kept.push(line);
+        }
+    }
+    let mut out = kept.join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    write_atomic(path, out.as_bytes())
+}
+
+fn append_weights(path: &Path, step: u64, weights: &[f32]) -> Result<(), LabError> {
+    let line = serde_json::json!({ "step": step, "weights": weights });
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| LabError::io(path, e))?;
+    writeln!(file, "{line}").map_err(|e| LabError::io(path, e))
+}
+
+/// One tidy row of `metrics.csv`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct MetricsRow {
+    /// Steps done.
+    pub step: u64,
+    /// Epoch of the step.
+    pub epoch: u64,
+    /// `train` or `eval`.
+    pub kind: String,
+    /// Learning rate of the step.
+    pub lr: Option<f64>,
+    /// Unweighted mean training loss of the batch.
+    pub train_loss: Option<f64>,
+    /// Weighted training loss `(1/B) Σ w l`.
+    pub weighted_loss: Option<f64>,
+    /// Smallest weight of the batch.
+    pub weight_min: Option<f64>,
+    /// Largest weight of the batch.
+    pub weight_max: Option<f64>,
+    /// Mean weight of the batch.
+    pub weight_mean: Option<f64>,
+    /// Effective sample size over batch size.
+    pub ess_fraction: Option<f64>,
+    /// Fraction of the batch whose loss was clipped.
+    pub clipped_fraction: Option<f64>,
+    /// Validation accuracy.
+    pub valid_accuracy: Option<f64>,
+    /// Validation loss.
+    pub valid_loss: Option<f64>,
+    /// Validation macro-F1.
+    pub valid_macro_f1: Option<f64>,
+    /// Validation worst-class accuracy.
+    pub valid_worst_class: Option<f64>,
+    /// Validation worst-domain accuracy.
+    pub valid_worst_domain: Option<f64>,
+    /// Test accuracy.
+    pub test_accuracy: Option<f64>,
+    /// Test loss.
+    pub test_loss: Option<f64>,
+    /// Test macro-F1.
+    pub test_macro_f1: Option<f64>,
+    /// Test worst-class accuracy.
+    pub test_worst_class: Option<f64>,
+    /// Test worst-domain accuracy.
+    pub test_worst_domain: Option<f64>,
+}
+
+struct MetricsLog {
+    writer: csv::Writer<std::fs::File>,
+    path: std::path::PathBuf,
+}
+
+impl MetricsLog {
+    fn open(path: &Path) -> Result<Self, LabError> {
+        let exists = path.exists() && std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| LabError::io(path, e))?;
+        let writer = csv::WriterBuilder::new()
+            .has_headers(!exists)
+            .from_writer(file);
+        Ok(MetricsLog {
+            writer,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn write(&mut self, row: MetricsRow) -> Result<(), LabError> {
+        self.writer
+            .serialize(row)
+            .map_err(|e| LabError::io(&self.path, std::io::Error::other(e)))
+    }
+
+    fn train_row(
+        &mut self,
+        step: u64,
+        epoch: u64,
+        lr: f64,
+        out: &rgd_burn::WeightedLoss,
+    ) -> Result<(), LabError> {
+        let s = out.stats;
+        self.write(MetricsRow {
+            step,
+            epoch,
+            kind: "train".into(),
+            lr: Some(lr),
+            train_loss: Some(out.mean_loss()),
+            weighted_loss: Some(out.weighted_mean_loss()),
+            weight_min: Some(s.min),
+            weight_max: Some(s.max),
+            weight_mean: Some(s.mean),
+            ess_fraction: Some(s.ess_fraction),
+            clipped_fraction: Some(s.clipped_fraction),
+            ..MetricsRow::default()
+        })
+    }
+
+    fn eval_row(&mut self, step: u64, epoch: u64, e: &Evaluation) -> Result<(), LabError> {
+        self.write(MetricsRow {
+            step,
+            epoch,
+            kind: "eval".into(),
+            valid_accuracy: Some(e.valid.accuracy),
+            valid_loss: Some(e.valid.loss),
+            valid_macro_f1: Some(e.valid.macro_f1),
+            valid_worst_class: Some(e.valid.worst_class_accuracy),
+            valid_worst_domain: e.valid.worst_domain_accuracy,
+            test_accuracy: Some(e.test.accuracy),
+            test_loss: Some(e.test.loss),
+            test_macro_f1: Some(e.test.macro_f1),
+            test_worst_class: Some(e.test.worst_class_accuracy),
+            test_worst_domain: e.test.worst_domain_accuracy,
+            ..MetricsRow::default()
+        })
+    }
+
+    fn flush(&mut self) -> Result<(), LabError> {
+        self.writer.flush().map_err(|e| LabError::io(&self.path, e))
+    }
+}
