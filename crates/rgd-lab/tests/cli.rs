@@ -1,0 +1,374 @@
+//! The `rgd` binary end to end, each test in its own processes (burn's global RNG is per
+//! process): every subcommand on tiny data, determinism, resume after SIGKILL, NaN handling.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const RGD: &str = env!("CARGO_BIN_EXE_rgd");
+
+fn rgd(args: &[&str], dir: &Path) -> Output {
+    Command::new(RGD)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the rgd binary runs")
+}
+
+fn ok(args: &[&str], dir: &Path) -> String {
+    let out = rgd(args, dir);
+    assert!(
+        out.status.success(),
+        "rgd {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A small two-class KEEL file: two noisy Gaussian-like blobs from a fixed LCG.
+fn tiny_keel(dir: &Path) -> PathBuf {
+    let mut state = 12345u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as f64 / (1u64 << 31) as f64) - 0.5
+    };
+    let mut text = String::from("@relation tiny\n@data\n");
+    for i in 0..400 {
+        let class = i % 2;
+        let shift = if class == 0 { -0.4 } else { 0.4 };
+        let row: Vec<String> = (0..4).map(|_| format!("{:.4}", shift + next())).collect();
+        text.push_str(&format!("{}, {}\n", row.join(", "), ["neg", "pos"][class]));
+    }
+    let path = dir.join("tiny.dat");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn tiny_config(dir: &Path, extra: &str) -> PathBuf {
+    let data = tiny_keel(dir);
+    let path = dir.join("tiny.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[data]\nsource = \"{}\"\n[model]\nhidden = [16]\n[optim]\nlr = 0.02\n[train]\nbatch_size = 32\nepochs = 4\n{extra}",
+            data.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn summary(run: &Path) -> serde_json::Value {
+    let mut s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    // Wall time and throughput differ between processes; everything else must not.
+    for key in ["wall_secs", "samples_per_sec"] {
+        s.as_object_mut().unwrap().remove(key);
+    }
+    s
+}
+
+#[test]
+fn train_eval_predict_export_and_data_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = tiny_config(d, "");
+    let cfg = config.to_str().unwrap();
+    ok(&["train", cfg, "--name", "a", "--quiet"], d);
+    let run = d.join("runs/a");
+    for file in [
+        "config.toml",
+        "metrics.csv",
+        "summary.json",
+        "standardizer.json",
+        "weights.jsonl",
+        "checkpoint/model.bpk",
+        "checkpoint/optimizer.bpk",
+        "checkpoint/state.json",
+        "best/model.bpk",
+        "plots/loss.svg",
+        "plots/accuracy.svg",
+        "plots/weights.svg",
+    ] {
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+    let s = summary(&run);
+    assert_eq!(s["rule"], "rgd");
+    assert_eq!(s["steps"], 4 * 9); // 280 training rows / 32 -> 9 steps per epoch
+    assert!(
+        s["selected"]["test"]["accuracy"].as_f64().unwrap() > 0.7,
+        "{s}"
+    );
+
+    // Training the same config again reuses the finished run.
+    let again = ok(&["train", cfg, "--name", "a", "--json"], d);
+    let reused: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(reused["selected"], s["selected"]);
+
+    let eval: serde_json::Value =
+        serde_json::from_str(&ok(&["eval", "runs/a", "--json"], d)).unwrap();
+    assert_eq!(eval["test"]["accuracy"], s["selected"]["test"]["accuracy"]);
+
+    let predictions = ok(&["predict", "runs/a", "--input", "tiny.dat"], d);
+    assert_eq!(predictions.lines().count(), 401);
+    assert!(predictions.lines().nth(1).unwrap().starts_with("1,"));
+
+    ok(
+        &[
+            "export",
+            "runs/a",
+            "--output",
+            "model.safetensors",
+            "--quiet",
+        ],
+        d,
+    );
+    let bytes = std::fs::read(d.join("model.safetensors")).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names = tensors.names();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}"); // hidden and head: weight + bias each
+    assert!(
+        names.iter().any(|n| n.ends_with("head.weight")),
+        "{names:?}"
+    );
+
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&["data", "list", "--json"], d)).unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["name"] == "magic" && v["present"] == true)
+    );
+}
+
+#[test]
+fn same_seed_gives_bit_identical_metrics_in_separate_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = tiny_config(d, "");
+    let cfg = cfg.to_str().unwrap();
+    let set = [
+        "--set",
+        "model.dropout=0.2",
+        "--set",
+        "method.rule.name=absgd",
+        "--set",
+        "method.rule.lambda=2",
+    ];
+    let mut a = vec!["train", cfg, "--name", "a", "--quiet"];
+    a.extend(set);
+    let mut b = vec!["train", cfg, "--name", "b", "--quiet"];
+    b.extend(set);
+    ok(&a, d);
+    ok(&b, d);
+    let ma = std::fs::read(d.join("runs/a/metrics.csv")).unwrap();
+    let mb = std::fs::read(d.join("runs/b/metrics.csv")).unwrap();
+    assert!(
+        ma == mb,
+        "metrics.csv differ between two runs of the same config"
+    );
+    assert_eq!(summary(&d.join("runs/a")), summary(&d.join("runs/b")));
+}
+
+#[test]
+fn a_run_killed_with_sigkill_resumes_to_the_uninterrupted_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Long enough to be killed midway: the embedded MAGIC set, 2000 rows, 40 epochs.
+    let settings = [
+        "--set",
+        "data.max_train=2000",
+        "--set",
+        "model.hidden=[64, 64]",
+        "--set",
+        "model.dropout=0.1",
+        "--set",
+        "train.batch_size=32",
+        "--set",
+        "train.epochs=40",
+        "--set",
+        "train.checkpoint_every=25",
+        "--set",
+        "train.eval_every=125",
+    ];
+    let mut whole = vec!["train", "--name", "whole", "--quiet"];
+    whole.extend(settings);
+    ok(&whole, d);
+
+    let mut killed = vec!["train", "--name", "killed", "--quiet"];
+    killed.extend(settings);
+    let mut child = Command::new(RGD)
+        .args(&killed)
+        .current_dir(d)
+        .spawn()
+        .unwrap();
+    let run = d.join("runs/killed");
+    let started = Instant::now();
+    while !run.join("checkpoint/state.json").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        !run.join("summary.json").exists(),
+        "the run finished before it was killed"
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("checkpoint/state.json")).unwrap()).unwrap();
+    let at = state["step"].as_u64().unwrap();
+    assert!(at > 0 && at < 2500, "killed at checkpoint step {at}");
+
+    ok(&["resume", "runs/killed", "--quiet"], d);
+    assert_eq!(summary(&run), summary(&d.join("runs/whole")));
+    let a = std::fs::read(run.join("metrics.csv")).unwrap();
+    let b = std::fs::read(d.join("runs/whole/metrics.csv")).unwrap();
+    assert!(
+        a == b,
+        "metrics.csv of the resumed run differs from the uninterrupted one"
+    );
+}
+
+#[test]
+fn a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = tiny_config(d, "checkpoint_every = 10\n");
+    let out = Command::new(RGD)
+        .args(["train", cfg.to_str().unwrap(), "--name", "nan", "--quiet"])
+        .env("RGD_INJECT_NAN_AT_STEP", "25")
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(70));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: training diverged at step 26: the loss is NaN; the last good checkpoint is kept in"),
+        "{stderr}"
+    );
+    let run = d.join("runs/nan");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("checkpoint/state.json")).unwrap()).unwrap();
+    assert_eq!(state["step"], 20);
+    assert!(!run.join("summary.json").exists());
+    // Without the fault, the run continues from step 20 and finishes.
+    ok(&["resume", "runs/nan", "--quiet"], d);
+    assert_eq!(summary(&run)["steps"], 36);
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_one_clear_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["train", "--set", "optim.lr=-1"],
+            64,
+            "optim.lr = -1 must be a finite number > 0",
+        ),
+        (
+            &["train", "--set", "optim.lrr=1"],
+            64,
+            "unknown key `optim.lrr`",
+        ),
+        (
+            &["train", "--set", "method.rule.tau=0"],
+            64,
+            "tau must be a finite number > 0",
+        ),
+        (&["train", "--set", "data.source=keel/nope"], 65, "nope"),
+        (&["train", "no-such-config.toml"], 74, "no-such-config.toml"),
+        (&["resume", "runs/never"], 74, "runs/never/config.toml"),
+        (
+            &["compare", "--methods", "erm,sgd"],
+            64,
+            "unknown method `sgd`",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let out = rgd(args, d);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(*code), "rgd {args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(message),
+            "rgd {args:?}: {stderr}"
+        );
+    }
+    std::fs::write(d.join("broken.dat"), "1.0, 2.0, a\n1.0, b\n").unwrap();
+    let out = rgd(&["train", "--set", "data.source=broken.dat"], d);
+    assert_eq!(out.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.dat"));
+}
+
+#[test]
+fn compare_selects_on_validation_and_reuses_finished_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = tiny_config(d, "");
+    let args = [
+        "compare",
+        cfg.to_str().unwrap(),
+        "--methods",
+        "erm,rgd,focal",
+        "--seeds",
+        "2",
+        "--taus",
+        "1,3",
+        "--out",
+        "cmp",
+        "--quiet",
+    ];
+    let table = ok(&args, d);
+    assert!(
+        table.contains("| rgd") && table.contains("| focal") && table.contains("tau="),
+        "{table}"
+    );
+    let results = std::fs::read_to_string(d.join("cmp/results.md")).unwrap();
+    assert_eq!(results.lines().count(), 2 + 3, "{results}");
+    for run in [
+        "erm/seed0",
+        "erm/seed1",
+        "rgd-tau1/seed0",
+        "rgd-tau3/seed1",
+        "focal/seed1",
+    ] {
+        assert!(
+            d.join("cmp").join(run).join("summary.json").is_file(),
+            "{run}"
+        );
+    }
+    assert!(d.join("cmp/comparison.svg").is_file());
+    let modified = |p: &str| {
+        std::fs::metadata(d.join("cmp").join(p))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before = modified("rgd-tau3/seed1/summary.json");
+    assert_eq!(
+        ok(&args, d),
+        table,
+        "the second run reuses every finished run"
+    );
+    assert_eq!(modified("rgd-tau3/seed1/summary.json"), before);
+}
+
+#[test]
+fn the_demo_runs_on_the_embedded_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = ok(&["demo", "--out", "demo", "--quiet"], dir.path());
+    assert!(
+        table.contains("| erm") && table.contains("| rgd"),
+        "{table}"
+    );
+    assert!(table.contains("W/T/L vs ERM"));
+}
