@@ -87,6 +87,20 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Reproduce the paper's experiments at CPU scale on real data (resumable; reuses runs).
+    Reproduce {
+        /// The suite: tabular, or all.
+        suite: String,
+        /// A few-minute version on the embedded data (what CI runs).
+        #[arg(long)]
+        quick: bool,
+        /// Output folder (default: results/<suite>, or results/<suite>-quick).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The results document whose generated block for the suite is updated (not in --quick).
+        #[arg(long, default_value = "docs/results.md")]
+        doc: PathBuf,
+    },
     /// Evaluate a run's best model on its validation and test splits.
     Eval {
         /// The run folder.
@@ -179,6 +193,42 @@ impl Cli {
                     PathBuf::from("runs").join(format!("compare-{}", sanitize(&config.data.source)))
                 });
                 self.compare(&config, methods, *seeds, taus, lrs, &out)
+            }
+            Command::Reproduce {
+                suite,
+                quick,
+                out,
+                doc,
+            } => {
+                let suites: Vec<&str> = if suite == "all" {
+                    crate::reproduce::SUITES.to_vec()
+                } else {
+                    vec![suite.as_str()]
+                };
+                for name in suites {
+                    let folder = out.clone().unwrap_or_else(|| {
+                        PathBuf::from("results").join(if *quick {
+                            format!("{name}-quick")
+                        } else {
+                            name.to_string()
+                        })
+                    });
+                    let markdown = crate::reproduce::run(name, *quick, &folder, self.options())?;
+                    if !*quick {
+                        let old = std::fs::read_to_string(doc).unwrap_or_default();
+                        let new = crate::reproduce::splice(&old, name, &markdown);
+                        crate::run_dir::write_atomic(doc, new.as_bytes())?;
+                    }
+                    if self.json {
+                        println!(
+                            "{}",
+                            json!({ "suite": name, "out": folder, "markdown": markdown })
+                        );
+                    } else {
+                        println!("{markdown}");
+                    }
+                }
+                Ok(())
             }
             Command::Eval { run } => self.eval(run),
             Command::Predict { run, input } => self.predict(run, input),

@@ -130,6 +130,9 @@ pub struct MethodConfig {
 pub struct TrainConfig {
     /// Examples per step.
     pub batch_size: usize,
+    /// Drop the last incomplete batch of each epoch (a batch of a few examples makes batch norm
+    /// and the reweighting statistics noisy).
+    pub drop_last: bool,
     /// Passes over the training split (ignored when `steps > 0`).
     pub epochs: u64,
     /// Total optimizer steps (0: `epochs` passes).
@@ -207,6 +210,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             batch_size: 128,
+            drop_last: true,
             epochs: 10,
             steps: 0,
             eval_every: 0,

@@ -5,6 +5,7 @@
 //! is the lab's own, on burn's autodiff and optimizers; the reweighting is `rgd-burn`'s.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod optim;
 pub mod plot;
 pub mod progress;
 pub mod report;
+pub mod reproduce;
 pub mod run_dir;
 pub mod run_plots;
 pub mod stats;

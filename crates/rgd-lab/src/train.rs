@@ -136,7 +136,12 @@ impl<'a> Trainer<'a> {
             &device,
         )?;
         let batch = config.train.batch_size as u64;
-        let steps_per_epoch = (train.len() as u64).div_ceil(batch);
+        let rows = train.len() as u64;
+        let steps_per_epoch = if config.train.drop_last {
+            (rows / batch).max(1)
+        } else {
+            rows.div_ceil(batch)
+        };
         let total_steps = if config.train.steps > 0 {
             config.train.steps
         } else {

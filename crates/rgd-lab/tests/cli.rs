@@ -97,7 +97,7 @@ fn train_eval_predict_export_and_data_list() {
     }
     let s = summary(&run);
     assert_eq!(s["rule"], "rgd");
-    assert_eq!(s["steps"], 4 * 9); // 280 training rows / 32 -> 9 steps per epoch
+    assert_eq!(s["steps"], 4 * 8); // 280 training rows / 32 -> 8 full batches per epoch
     assert!(
         s["selected"]["test"]["accuracy"].as_f64().unwrap() > 0.7,
         "{s}"
@@ -262,7 +262,7 @@ fn a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint() {
     assert!(!run.join("summary.json").exists());
     // Without the fault, the run continues from step 20 and finishes.
     ok(&["resume", "runs/nan", "--quiet"], d);
-    assert_eq!(summary(&run)["steps"], 36);
+    assert_eq!(summary(&run)["steps"], 32);
 }
 
 #[test]
@@ -371,4 +371,34 @@ fn the_demo_runs_on_the_embedded_data() {
         "{table}"
     );
     assert!(table.contains("W/T/L vs ERM"));
+}
+
+#[test]
+fn reproduce_quick_runs_the_tabular_protocol_and_writes_its_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let markdown = ok(
+        &["reproduce", "tabular", "--quick", "--quiet", "--out", "q"],
+        d,
+    );
+    assert!(
+        markdown.contains("| average rank") && markdown.contains("Wilcoxon p vs ERM"),
+        "{markdown}"
+    );
+    for file in ["results.md", "results.csv", "meta.json", "summary.svg"] {
+        assert!(d.join("q").join(file).is_file(), "{file}");
+    }
+    // 2 lr-free settings for RGD (tau 1, 3) + 1 for each other method, on seed 0; seed 1 once each.
+    let rgd = d.join("q/runs/magic2000rows/rgd");
+    assert!(rgd.join("tau1-lr0.001/seed0/summary.json").is_file());
+    assert!(rgd.join("tau3-lr0.001/seed0/summary.json").is_file());
+    let rendered = rgd_lab::reproduce::render(&d.join("q")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(d.join("q/results.md")).unwrap(),
+        rendered
+    );
+    assert!(
+        !d.join("docs/results.md").exists(),
+        "--quick leaves the results document alone"
+    );
 }

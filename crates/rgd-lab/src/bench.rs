@@ -1,0 +1,493 @@
+//! `rgd bench speed`: how fast one training step of the lab's models runs, ERM and RGD.
+//!
+//! A step is everything the training loop does per batch: gather the rows into tensors,
+//! forward, per-example cross-entropy, reweighting (the losses are read back to the host, the
+//! rule computes the weights, `mean(w * l)` is formed with the weights detached), backward and
+//! the optimizer step (Adam, PyTorch's epsilon 1e-8). ERM is the same code with the rule whose
+//! weights are all 1, so the RGD/ERM ratio is the cost of the reweighting alone.
+//!
+//! Timing: `warmup` steps of each rule first (not timed), then `repetitions` pairs of timed
+//! repetitions of `steps` steps, interleaved ERM, RGD, ERM, RGD, ... so that a load change on the
+//! machine hits both rules alike; the reported RGD/ERM ratio is the median of the per-pair
+//! ratios, with their minimum and maximum.
+//!
+//! Inputs are synthetic: a fixed-seed pool of uniform [0, 1) pixels and uniform labels, the
+//! Fashion-MNIST shapes (`[784]` for the MLP, `[1, 28, 28]` for the CNN, 10 classes). Speed does
+//! not depend on the values.
+//!
+//! Threads: burn's `flex` backend (its matrix products through `gemm`, its reductions) runs on
+//! rayon's global pool, whose size is read from `RAYON_NUM_THREADS` when the pool is first used.
+//! `--threads N` sets that variable before any tensor is made; it must be the first thing the
+//! process computes (the `rgd` binary and the `bench_speed` example call [`speed`] before
+//! touching burn). Setting `RAYON_NUM_THREADS` in the environment does the same.
+
+use std::time::Instant;
+
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rgd::{RgdConfig, RuleConfig};
+use rgd_burn::{Reweighter, loss};
+use rgd_data::Dataset;
+use serde::Serialize;
+
+use crate::LabError;
+use crate::config::{ModelConfig, OptimConfig};
+use crate::device::DeviceChoice;
+use crate::model::Model;
+use crate::optim::build_optimizer;
+use crate::train::batch_tensors;
+
+/// Options of `rgd bench speed`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SpeedArgs {
+    /// Models to time: mlp (784-256-256-10, batch 128), cnn (conv32-conv64-128-10, batch 64).
+    #[arg(long, value_delimiter = ',', default_value = "mlp,cnn")]
+    pub models: Vec<String>,
+    /// Timed steps per repetition.
+    #[arg(long, default_value_t = 50)]
+    pub steps: usize,
+    /// Repetitions of each rule (interleaved ERM, RGD, ERM, RGD, ...).
+    #[arg(long, default_value_t = 5)]
+    pub repetitions: usize,
+    /// Untimed warm-up steps of each rule before the first repetition.
+    #[arg(long, default_value_t = 10)]
+    pub warmup: usize,
+    /// Compute threads (rayon's global pool; sets RAYON_NUM_THREADS). Default: rayon's own
+    /// choice (RAYON_NUM_THREADS if set, else one per logical CPU).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Override the model's batch size (default: 128 for the MLP, 64 for the CNN).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// RGD's tau.
+    #[arg(long, default_value_t = 1.0)]
+    pub tau: f64,
+    /// Seed of the synthetic data and of the initialisation.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Timings of one model.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSpeed {
+    /// `mlp` or `cnn`.
+    pub model: String,
+    /// Examples per step.
+    pub batch_size: usize,
+    /// Trainable parameters.
+    pub parameters: usize,
+    /// Matrix-product FLOPs of one training step (forward, input and weight gradients).
+    pub flops_per_step: f64,
+    /// ERM steps per second, the median over repetitions.
+    pub erm_steps_per_sec: f64,
+    /// RGD steps per second, the median over repetitions.
+    pub rgd_steps_per_sec: f64,
+    /// ERM examples per second.
+    pub erm_samples_per_sec: f64,
+    /// RGD examples per second.
+    pub rgd_samples_per_sec: f64,
+    /// Achieved GFLOP/s of ERM steps.
+    pub erm_gflops: f64,
+    /// Achieved GFLOP/s of RGD steps.
+    pub rgd_gflops: f64,
+    /// Median over the interleaved pairs of RGD time / ERM time.
+    pub rgd_erm_ratio: f64,
+    /// Smallest per-pair ratio.
+    pub rgd_erm_ratio_min: f64,
+    /// Largest per-pair ratio.
+    pub rgd_erm_ratio_max: f64,
+    /// Seconds of each ERM repetition.
+    pub erm_rep_secs: Vec<f64>,
+    /// Seconds of each RGD repetition.
+    pub rgd_rep_secs: Vec<f64>,
+    /// Peak resident memory of the process so far (VmHWM, MiB); per model only when the
+    /// process benchmarks one model.
+    pub peak_rss_mib: f64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpeedReport {
+    /// Size of rayon's global pool the steps ran on.
+    pub threads: usize,
+    /// Timed steps per repetition.
+    pub steps: usize,
+    /// Repetitions per rule.
+    pub repetitions: usize,
+    /// Warm-up steps per rule.
+    pub warmup: usize,
+    /// The backend.
+    pub device: String,
+    /// One entry per model.
+    pub models: Vec<ModelSpeed>,
+}
+
+/// The benchmark model's config, example shape and default batch size.
+fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError> {
+    let base = ModelConfig {
+        dropout: 0.0,
+        norm: "none".into(),
+        channels: vec![32, 64],
+        ..ModelConfig::default()
+    };
+    match name {
+        "mlp" => Ok((
+            ModelConfig {
+                kind: "mlp".into(),
+                hidden: vec![256, 256],
+                ..base
+            },
+            vec![784],
+            128,
+        )),
+        "cnn" => Ok((
+            ModelConfig {
+                kind: "cnn".into(),
+                hidden: vec![128],
+                ..base
+            },
+            vec![1, 28, 28],
+            64,
+        )),
+        other => Err(LabError::Config(format!(
+            "unknown benchmark model \"{other}\" (the lab's models: mlp, cnn)"
+        ))),
+    }
+}
+
+/// Multiply-accumulates per example of each weight layer (dense and convolution), in order.
+fn layer_macs(config: &ModelConfig, shape: &[usize], classes: usize) -> Vec<f64> {
+    let mut macs = Vec::new();
+    let mut inputs = shape.iter().product::<usize>();
+    if config.kind == "cnn" {
+        let [mut c, mut h, mut w] = [shape[0], shape[1], shape[2]];
+        for &out in &config.channels {
+            macs.push((h * w * out * c * 9) as f64);
+            (c, h, w) = (out, h / 2, w / 2);
+        }
+        inputs = c * h * w;
+    }
+    for &width in config.hidden.iter().chain(std::iter::once(&classes)) {
+        macs.push((inputs * width) as f64);
+        inputs = width;
+    }
+    macs
+}
+
+/// Matrix-product FLOPs of one training step on `batch` examples: per weight layer 2 MACs
+/// forward, 2 for the weight gradient and 2 for the input gradient (not for the first layer,
+/// whose input needs none). Element-wise work (activations, pooling, loss, Adam) not counted.
+pub fn step_flops(config: &ModelConfig, shape: &[usize], classes: usize, batch: usize) -> f64 {
+    let macs = layer_macs(config, shape, classes);
+    let per_example: f64 = macs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| if i == 0 { 4.0 * m } else { 6.0 * m })
+        .sum();
+    per_example * batch as f64
+}
+
+/// Peak resident memory of this process (VmHWM of `/proc/self/status`), in MiB; 0 where the
+/// file does not exist.
+pub fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Sets the size of rayon's global pool through `RAYON_NUM_THREADS`; an error if it is
+/// already set to something else.
+fn set_threads(threads: Option<usize>) -> Result<usize, LabError> {
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(LabError::Config("--threads must be at least 1".into()));
+        }
+        match std::env::var("RAYON_NUM_THREADS") {
+            Ok(v) if v.trim() != n.to_string() => {
+                return Err(LabError::Config(format!(
+                    "--threads {n} contradicts RAYON_NUM_THREADS={v} in the environment; unset \
+                     one of them"
+                )));
+            }
+            Ok(_) => {}
+            // SAFETY: `speed` runs before the process starts any thread (it is the command
+            // the binary dispatches to right after parsing its arguments), so no other thread
+            // reads the environment concurrently; rayon reads the variable when its global
+            // pool is first used, which is after this.
+            Err(_) => unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) },
+        }
+    }
+    Ok(std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())))
+}
+
+/// A fixed-seed pool of synthetic examples of `shape` and 10 classes.
+fn synthetic(shape: &[usize], examples: usize, seed: u64) -> Dataset {
+    let width: usize = shape.iter().product();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let features = (0..examples * width)
+        .map(|_| rng.random::<f32>())
+        .collect();
+    let labels = (0..examples).map(|_| rng.random_range(0..10u32)).collect();
+    let classes = (0..10).map(|k| k.to_string()).collect();
+    let mut data = Dataset::from_features("synthetic", features, width, labels, classes);
+    data.example_shape = shape.to_vec();
+    data
+}
+
+/// One rule's model, optimizer and reweighter.
+struct Runner {
+    model: Model,
+    optimizer: burn::optim::ModuleOptimizer,
+    reweighter: Reweighter,
+    step: usize,
+}
+
+impl Runner {
+    fn new(
+        config: &ModelConfig,
+        shape: &[usize],
+        rule: &RuleConfig,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self, LabError> {
+        device.seed(seed);
+        let optim = OptimConfig {
+            name: "adam".into(),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            ..OptimConfig::default()
+        };
+        Ok(Runner {
+            model: Model::new(config, shape, 10, device)?,
+            optimizer: build_optimizer(&optim),
+            reweighter: Reweighter::new(rule)?,
+            step: 0,
+        })
+    }
+
+    /// One training step on the next batch of `data`, exactly as the lab's training loop.
+    fn step(&mut self, data: &Dataset, batch: usize, device: &Device) -> Result<(), LabError> {
+        let batches = data.len() / batch;
+        let start = (self.step % batches) * batch;
+        // A strided gather, as the shuffled order of an epoch.
+        let rows: Vec<usize> = (0..batch)
+            .map(|i| (start + i * 7919) % data.len())
+            .collect();
+        self.step += 1;
+        let (x, y) = batch_tensors(data, &rows, device);
+        let logits = self.model.forward(x, &data.example_shape);
+        let out = self
+            .reweighter
+            .apply(loss::cross_entropy(logits, y, 0.0)?)?;
+        let grads = GradientsParams::from_grads(out.loss.backward(), &self.model);
+        self.model = self.optimizer.step(1e-3, self.model.clone(), grads);
+        Ok(())
+    }
+
+    /// Seconds of `steps` steps, the device synchronised at the end.
+    fn time(
+        &mut self,
+        data: &Dataset,
+        batch: usize,
+        steps: usize,
+        device: &Device,
+    ) -> Result<f64, LabError> {
+        let started = Instant::now();
+        for _ in 0..steps {
+            self.step(data, batch, device)?;
+        }
+        device
+            .sync()
+            .map_err(|e| LabError::Config(format!("device sync failed: {e:?}")))?;
+        Ok(started.elapsed().as_secs_f64())
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// Benchmarks one model.
+fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed, LabError> {
+    let (config, shape, default_batch) = bench_model(name)?;
+    let batch = args.batch_size.unwrap_or(default_batch);
+    if batch == 0 || args.steps == 0 || args.repetitions == 0 {
+        return Err(LabError::Config(
+            "--batch-size, --steps and --repetitions must be at least 1".into(),
+        ));
+    }
+    let data = synthetic(&shape, (batch * 16).max(2048), args.seed);
+    let rgd = RuleConfig::Rgd(RgdConfig::new().with_tau(args.tau));
+    let mut erm = Runner::new(&config, &shape, &RuleConfig::Erm, args.seed, device)?;
+    let mut rgd = Runner::new(&config, &shape, &rgd, args.seed, device)?;
+    let parameters = erm.model.num_params();
+    erm.time(&data, batch, args.warmup, device)?;
+    rgd.time(&data, batch, args.warmup, device)?;
+    let mut erm_secs = Vec::new();
+    let mut rgd_secs = Vec::new();
+    for _ in 0..args.repetitions {
+        erm_secs.push(erm.time(&data, batch, args.steps, device)?);
+        rgd_secs.push(rgd.time(&data, batch, args.steps, device)?);
+    }
+    let ratios: Vec<f64> = rgd_secs
+        .iter()
+        .zip(&erm_secs)
+        .map(|(r, e)| r / e)
+        .collect();
+    let flops = step_flops(&config, &shape, 10, batch);
+    let erm_rate = args.steps as f64 / median(&erm_secs);
+    let rgd_rate = args.steps as f64 / median(&rgd_secs);
+    Ok(ModelSpeed {
+        model: name.to_string(),
+        batch_size: batch,
+        parameters,
+        flops_per_step: flops,
+        erm_steps_per_sec: erm_rate,
+        rgd_steps_per_sec: rgd_rate,
+        erm_samples_per_sec: erm_rate * batch as f64,
+        rgd_samples_per_sec: rgd_rate * batch as f64,
+        erm_gflops: erm_rate * flops / 1e9,
+        rgd_gflops: rgd_rate * flops / 1e9,
+        rgd_erm_ratio: median(&ratios),
+        rgd_erm_ratio_min: ratios.iter().copied().fold(f64::INFINITY, f64::min),
+        rgd_erm_ratio_max: ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        erm_rep_secs: erm_secs,
+        rgd_rep_secs: rgd_secs,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+/// `rgd bench speed` on burn's CPU backend (`flex`).
+pub fn speed(args: &SpeedArgs, json: bool) -> Result<(), LabError> {
+    speed_on(args, json, DeviceChoice::Flex)
+}
+
+/// `rgd bench speed` on the backend `device`. Prints a table, or the [`SpeedReport`] as JSON.
+pub fn speed_on(args: &SpeedArgs, json: bool, device: DeviceChoice) -> Result<(), LabError> {
+    let threads = set_threads(args.threads)?;
+    let device_name = format!("{device:?}").to_lowercase();
+    let device = device.training()?;
+    let mut models = Vec::new();
+    for name in &args.models {
+        let result = bench_one(args, name, &device)?;
+        if !json {
+            print_model(&result, args);
+        }
+        models.push(result);
+    }
+    let report = SpeedReport {
+        threads,
+        steps: args.steps,
+        repetitions: args.repetitions,
+        warmup: args.warmup,
+        device: device_name,
+        models,
+    };
+    if json {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| LabError::Config(format!("cannot serialise the report: {e}")))?;
+        println!("{text}");
+    }
+    Ok(())
+}
+
+fn print_model(m: &ModelSpeed, args: &SpeedArgs) {
+    println!(
+        "{} (batch {}, {} parameters, {:.3} GFLOP/step), {} reps x {} steps after {} warm-up:",
+        m.model,
+        m.batch_size,
+        m.parameters,
+        m.flops_per_step / 1e9,
+        args.repetitions,
+        args.steps,
+        args.warmup
+    );
+    for (rule, steps, samples, gflops) in [
+        (
+            "ERM",
+            m.erm_steps_per_sec,
+            m.erm_samples_per_sec,
+            m.erm_gflops,
+        ),
+        (
+            "RGD",
+            m.rgd_steps_per_sec,
+            m.rgd_samples_per_sec,
+            m.rgd_gflops,
+        ),
+    ] {
+        println!(
+            "  {rule}: {steps:8.2} steps/s {samples:10.0} samples/s {gflops:7.2} GFLOP/s"
+        );
+    }
+    println!(
+        "  RGD/ERM time ratio: {:.4} (median of {} pairs, range {:.4}..{:.4}); peak RSS {:.0} MiB",
+        m.rgd_erm_ratio,
+        m.erm_rep_secs.len(),
+        m.rgd_erm_ratio_min,
+        m.rgd_erm_ratio_max,
+        m.peak_rss_mib
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flop_counts_of_the_benchmark_models() {
+        let (mlp, shape, batch) = bench_model("mlp").unwrap();
+        // 784*256 + 256*256 + 256*10 MACs; the first layer has no input gradient.
+        let expected = (4.0 * 200_704.0 + 6.0 * (65_536.0 + 2_560.0)) * 128.0;
+        assert_eq!(step_flops(&mlp, &shape, 10, batch), expected);
+        let (cnn, shape, _) = bench_model("cnn").unwrap();
+        let macs = layer_macs(&cnn, &shape, 10);
+        assert_eq!(
+            macs,
+            vec![
+                (28 * 28 * 32 * 9) as f64,
+                (14 * 14 * 64 * 32 * 9) as f64,
+                (7 * 7 * 64 * 128) as f64,
+                1280.0
+            ]
+        );
+        assert!(bench_model("vit").is_err());
+    }
+
+    #[test]
+    fn a_tiny_benchmark_runs() {
+        let args = SpeedArgs {
+            models: vec!["mlp".into()],
+            steps: 1,
+            repetitions: 1,
+            warmup: 0,
+            threads: None,
+            batch_size: Some(4),
+            tau: 1.0,
+            seed: 0,
+        };
+        let device = Device::flex().autodiff();
+        let m = bench_one(&args, "mlp", &device).unwrap();
+        assert!(m.erm_steps_per_sec > 0.0 && m.rgd_steps_per_sec > 0.0);
+        assert_eq!(m.parameters, 784 * 256 + 256 + 256 * 256 + 256 + 2570);
+    }
+}
