@@ -15,23 +15,6 @@ fn close(got: &[f64], want: &[f64], tol: f64) {
     }
 }
 
-fn host_log_softmax(params: &[f64]) -> Vec<Vec<f64>> {
-    X.iter()
-        .map(|x| {
-            let z: Vec<f64> = (0..CLASSES)
-                .map(|c| {
-                    params[D_IN * CLASSES + c]
-                        + (0..D_IN)
-                            .map(|d| x[d] * params[d * CLASSES + c])
-                            .sum::<f64>()
-                })
-                .collect();
-            let lse = z.iter().map(|v| v.exp()).sum::<f64>().ln();
-            z.iter().map(|v| v - lse).collect()
-        })
-        .collect()
-}
-
 #[test]
 fn cross_entropy_with_and_without_label_smoothing() {
     let device = Device::flex();

@@ -43,11 +43,10 @@ pub fn inputs(device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
     )
 }
 
-/// Host f64 per-example cross-entropy of the linear model.
-pub fn host_losses(params: &[f64]) -> Vec<f64> {
+/// Host f64 log-softmax of the linear model, one row per example.
+pub fn host_log_softmax(params: &[f64]) -> Vec<Vec<f64>> {
     X.iter()
-        .zip(Y)
-        .map(|(x, y)| {
+        .map(|x| {
             let logits: Vec<f64> = (0..CLASSES)
                 .map(|c| {
                     params[D_IN * CLASSES + c]
@@ -58,8 +57,17 @@ pub fn host_losses(params: &[f64]) -> Vec<f64> {
                 .collect();
             let max = logits.iter().cloned().fold(f64::MIN, f64::max);
             let lse = max + logits.iter().map(|z| (z - max).exp()).sum::<f64>().ln();
-            lse - logits[y]
+            logits.iter().map(|z| z - lse).collect()
         })
+        .collect()
+}
+
+/// Host f64 per-example cross-entropy of the linear model.
+pub fn host_losses(params: &[f64]) -> Vec<f64> {
+    host_log_softmax(params)
+        .iter()
+        .zip(Y)
+        .map(|(lp, y)| -lp[y])
         .collect()
 }
 
