@@ -137,6 +137,8 @@ pub struct TrainConfig {
     pub epochs: u64,
     /// Total optimizer steps (0: `epochs` passes).
     pub steps: u64,
+    /// Upper bound on the total steps (0: none): bounds the cost of large data sets in suites.
+    pub max_steps: u64,
     /// Evaluate on validation and test every this many steps (0: once per epoch).
     pub eval_every: u64,
     /// Write a metrics row every this many steps.
@@ -213,6 +215,7 @@ impl Default for TrainConfig {
             drop_last: true,
             epochs: 10,
             steps: 0,
+            max_steps: 0,
             eval_every: 0,
             log_every: 10,
             checkpoint_every: 0,

@@ -21,7 +21,58 @@ use crate::stats::{average_ranks, paired_difference, summarize, wilcoxon_signed_
 use crate::train::{RunOptions, Summary};
 
 /// The suites `rgd reproduce` knows.
-pub const SUITES: [&str; 1] = ["tabular"];
+pub const SUITES: [&str; 2] = ["tabular", "imbalance"];
+
+/// KEEL imbalanced binary sets of the imbalance suite (a sample of those with >= 1000 rows).
+pub const IMBALANCED_SETS: [&str; 12] = [
+    "yeast1",
+    "yeast3",
+    "yeast4",
+    "yeast5",
+    "yeast6",
+    "winequality-red-4",
+    "car-good",
+    "abalone19",
+    "shuttle-2_vs_5",
+    "page-blocks0",
+    "segment0",
+    "poker-8-9_vs_5",
+];
+
+/// A metric a suite selects on (validation) or reports (test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Accuracy.
+    Accuracy,
+    /// Mean per-class recall.
+    BalancedAccuracy,
+    /// Mean per-class F1.
+    MacroF1,
+    /// Smallest per-class recall.
+    WorstClass,
+}
+
+impl Metric {
+    /// Its name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "accuracy",
+            Metric::BalancedAccuracy => "balanced accuracy",
+            Metric::MacroF1 => "macro-F1",
+            Metric::WorstClass => "worst-class accuracy",
+        }
+    }
+
+    /// Its value in `m`.
+    pub fn of(self, m: &crate::metrics::Metrics) -> f64 {
+        match self {
+            Metric::Accuracy => m.accuracy,
+            Metric::BalancedAccuracy => m.balanced_accuracy,
+            Metric::MacroF1 => m.macro_f1,
+            Metric::WorstClass => m.worst_class_accuracy,
+        }
+    }
+}
 
 /// The KEEL development sets of the tabular suite (issue 5).
 pub const TABULAR_SETS: [&str; 15] = [
@@ -43,7 +94,7 @@ pub const TABULAR_SETS: [&str; 15] = [
 ];
 
 /// Methods of the tabular suite, in table order; ERM first (the baseline).
-const TABULAR_METHODS: [&str; 5] = ["erm", "rgd", "term", "absgd", "focal"];
+pub const TABULAR_METHODS: [&str; 5] = ["erm", "rgd", "term", "absgd", "focal"];
 
 /// The tau grid of method.md.
 const TAUS: [(&str, f64); 5] = [
@@ -71,12 +122,20 @@ struct Suite {
     lrs: Vec<f64>,
     taus: Vec<(&'static str, f64)>,
     seeds: u64,
+    /// Validation metric the settings are selected on.
+    select: Metric,
+    /// Test metrics reported, one table each (the first also gets the paired table).
+    report: Vec<Metric>,
     notes: String,
 }
 
 /// Provenance of a suite's results (`results/<suite>/meta.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
+    /// The suite.
+    pub suite: String,
+    /// Whether it ran in `--quick` mode.
+    pub quick: bool,
     /// The command that produced the records.
     pub command: String,
     /// CPU model and core count.
@@ -104,6 +163,7 @@ warmup_steps = 20
 [train]
 batch_size = 128
 epochs = 20
+max_steps = 1000
 "#,
     )
     .expect("the suite's base config is valid");
@@ -141,12 +201,14 @@ epochs = 20
             TAUS.to_vec()
         },
         seeds: if quick { 2 } else { 5 },
+        select: Metric::Accuracy,
+        report: vec![Metric::Accuracy],
         notes: if quick {
             "quick mode: magic subsampled to 2000 training rows, tau in {1, 3}, lr 1e-3, 2 seeds"
                 .into()
         } else {
             "MLP 256-256 with batch norm and dropout 0.1, AdamW (weight decay 0.01), cosine schedule \
-             with 20 warm-up steps, batch 128, 20 epochs; split 70/15/15 stratified with split seed 0; \
+             with 20 warm-up steps, batch 128, 20 epochs capped at 1000 steps; split 70/15/15 stratified with split seed 0; \
              lr in {1e-3, 3e-3} for every method and tau in {1/9, 1/3, 1, 3, 10} for RGD, selected \
              on validation accuracy with seed 0; TERM tilt 1, ABSGD lambda 1 (gamma 0.9), focal \
              gamma 2; then seeds 0-4 at the selected setting"
@@ -155,9 +217,38 @@ epochs = 20
     }
 }
 
+/// Imbalanced binary KEEL sets: selection on validation balanced accuracy at the last step,
+/// reporting worst-class and balanced accuracy, macro-F1 and accuracy.
+fn imbalance(quick: bool) -> Suite {
+    let mut suite = tabular(quick);
+    suite.name = "imbalance".into();
+    suite.base.train.selection = "last".into();
+    if !quick {
+        suite.data = IMBALANCED_SETS
+            .iter()
+            .map(|&s| DataSpec {
+                label: s.to_string(),
+                overrides: vec![format!("data.source=keel-imb/{s}")],
+            })
+            .collect();
+        suite.lrs = vec![1e-3];
+        suite.notes = "the tabular suite's MLP and schedule on 12 imbalanced binary KEEL sets                        (minority 1-35%); lr 1e-3 for every method, tau in {1/9, 1/3, 1, 3, 10}                        for RGD, selected on validation balanced accuracy at the last step (seed                        0); then seeds 0-4. Minority test classes are small (as few as 6                        examples), so worst-class accuracy moves in large steps"
+            .into();
+    }
+    suite.select = Metric::BalancedAccuracy;
+    suite.report = vec![
+        Metric::WorstClass,
+        Metric::BalancedAccuracy,
+        Metric::MacroF1,
+        Metric::Accuracy,
+    ];
+    suite
+}
+
 fn suite(name: &str, quick: bool) -> Result<Suite, LabError> {
     match name {
         "tabular" => Ok(tabular(quick)),
+        "imbalance" => Ok(imbalance(quick)),
         other => Err(LabError::Config(format!(
             "unknown suite `{other}`; choose from {} or all",
             SUITES.join(", ")
@@ -229,9 +320,9 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
                 )?;
                 if best
                     .as_ref()
-                    .is_none_or(|b| s.selected.valid.accuracy > b.0)
+                    .is_none_or(|b| suite.select.of(&s.selected.valid) > b.0)
                 {
-                    best = Some((s.selected.valid.accuracy, label, overrides));
+                    best = Some((suite.select.of(&s.selected.valid), label, overrides));
                 }
             }
             let (_, label, overrides) = best.expect("every method has a setting");
@@ -254,6 +345,8 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
         .map(|r| r.wall_secs)
         .sum();
     let meta = Meta {
+        suite: name.to_string(),
+        quick,
         command: format!(
             "rgd reproduce {name}{}",
             if quick { " --quick" } else { "" }
@@ -266,9 +359,9 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
     write_json(&out.join("meta.json"), &meta)?;
     let markdown = render(out)?;
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
-    let (table, _) = tables(&records, &suite.methods);
+    let (table, _) = tables(&records, &suite, suite.report[0]);
     write_atomic(&out.join("results.csv"), table.to_csv().as_bytes())?;
-    plot(&records, &suite.methods, &out.join("summary.svg"))?;
+    plot(&records, &suite, &out.join("summary.svg"))?;
     Ok(markdown)
 }
 
@@ -323,30 +416,37 @@ pub fn load_records(out: &Path) -> Result<Records, LabError> {
     Ok(records)
 }
 
-/// The selected setting of one method on one data set: best seed-0 validation accuracy (ties:
-/// the first setting in name order), with its per-seed test accuracies in seed order.
-fn selected(settings: &BTreeMap<String, BTreeMap<u64, Summary>>) -> Option<(&str, Vec<f64>)> {
+/// The selected setting of one method on one data set: the best seed-0 validation `select`
+/// (ties: the first setting in name order, as at run time), with its per-seed test `metric` in
+/// seed order.
+fn selected(
+    settings: &BTreeMap<String, BTreeMap<u64, Summary>>,
+    select: Metric,
+    metric: Metric,
+) -> Option<(&str, Vec<f64>)> {
     let mut best: Option<(&str, f64)> = None;
     for (label, seeds) in settings {
         if let Some(s) = seeds.get(&0)
-            && best.is_none_or(|b| s.selected.valid.accuracy > b.1)
+            && best.is_none_or(|b| select.of(&s.selected.valid) > b.1)
         {
-            best = Some((label, s.selected.valid.accuracy));
+            best = Some((label, select.of(&s.selected.valid)));
         }
     }
     let (label, _) = best?;
     let tests = settings[label]
         .values()
-        .map(|s| s.selected.test.accuracy)
+        .map(|s| metric.of(&s.selected.test))
         .collect();
     Some((label, tests))
 }
 
 /// The per-set table (test accuracy, mean ± sd over seeds) with mean, average rank and
 /// Wilcoxon rows; and the RGD-vs-ERM paired table.
-fn tables(records: &Records, methods: &[&str]) -> (Table, Table) {
+fn tables(records: &Records, suite: &Suite, metric: Metric) -> (Table, Table) {
+    let methods = &suite.methods;
+    let seeds = seed_count(records);
     let mut headers = vec!["data set".to_string(), "test n".into()];
-    headers.extend(methods.iter().map(|m| format!("{m} acc (%)")));
+    headers.extend(methods.iter().map(|m| format!("{m} (%)")));
     let mut main = Table::new(headers);
     let mut paired = Table::new([
         "data set",
@@ -359,10 +459,17 @@ fn tables(records: &Records, methods: &[&str]) -> (Table, Table) {
     for (data, by_method) in records {
         let chosen: Vec<Option<(&str, Vec<f64>)>> = methods
             .iter()
-            .map(|m| by_method.get(*m).and_then(selected))
+            .map(|m| {
+                by_method
+                    .get(*m)
+                    .and_then(|s| selected(s, suite.select, metric))
+            })
             .collect();
-        if chosen.iter().any(Option::is_none) {
-            continue; // an unfinished data set
+        if chosen
+            .iter()
+            .any(|c| c.as_ref().is_none_or(|(_, tests)| tests.len() < seeds))
+        {
+            continue; // an unfinished data set: `render` lists it
         }
         let chosen: Vec<(&str, Vec<f64>)> = chosen.into_iter().flatten().collect();
         let test_n = by_method
@@ -417,46 +524,83 @@ fn tables(records: &Records, methods: &[&str]) -> (Table, Table) {
     (main, paired)
 }
 
-/// Renders a suite's results (tables and provenance) from its records alone.
-pub fn render(out: &Path) -> Result<String, LabError> {
-    let meta: Meta = read_json(&out.join("meta.json"))?;
-    let records = load_records(out)?;
-    let methods = TABULAR_METHODS;
-    let (main, paired) = tables(&records, &methods);
-    let seeds = records
+/// The number of seeds of the suite: the most any setting has.
+fn seed_count(records: &Records) -> usize {
+    records
         .values()
         .flat_map(|m| m.values())
         .flat_map(|s| s.values())
         .map(|r| r.len())
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Renders a suite's results (tables and provenance) from its records alone.
+pub fn render(out: &Path) -> Result<String, LabError> {
+    let meta: Meta = read_json(&out.join("meta.json"))?;
+    let suite = suite(&meta.suite, meta.quick)?;
+    let records = load_records(out)?;
+    let seeds = seed_count(&records);
+    let mut sections = Vec::new();
+    let mut finished: Vec<String> = Vec::new();
+    for (k, &metric) in suite.report.iter().enumerate() {
+        let (main, paired) = tables(&records, &suite, metric);
+        finished = main.rows.iter().map(|r| r[0].clone()).collect();
+        sections.push(format!(
+            "Test {} (%):\n\n{}",
+            metric.name(),
+            main.to_markdown()
+        ));
+        if k == 0 {
+            sections.push(format!(
+                "Paired per-seed differences of RGD to ERM in test {} (percentage points, 95% \
+                 t-interval over seeds):\n\n{}",
+                metric.name(),
+                paired.to_markdown()
+            ));
+        }
+    }
+    let pending: Vec<&str> = records
+        .keys()
+        .map(String::as_str)
+        .filter(|d| !finished.iter().any(|f| f == d))
+        .collect();
+    let pending = if pending.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n\nNot finished when these records were written (left out of the tables): {}.",
+            pending.join(", ")
+        )
+    };
+    let runs: usize = records
+        .values()
+        .flat_map(|m| m.values())
+        .flat_map(|s| s.values())
+        .map(|r| r.len())
+        .sum();
     Ok(format!(
         "Command: `{}`. Machine: {}. Wall time of the last invocation: {:.0} s; training time summed \
-         over all {} runs: {:.0} s.\n\nSetup: {}.\n\nTest accuracy (%) at the validation-selected \
-         setting, mean ± sd over {seeds} seeds; rank 1 = best; the Wilcoxon signed-rank test pairs \
-         the per-set mean accuracies with ERM's.\n\n{}\nPaired per-seed differences of RGD to ERM \
-         (percentage points, 95% t-interval over seeds):\n\n{}",
+         over all {runs} runs: {:.0} s.\n\nSetup: {}.{pending}\n\nEach method at the setting \
+         selected on validation {} (seed 0); mean ± sd over {seeds} seeds; rank 1 = best; the \
+         Wilcoxon signed-rank test pairs the per-set means with ERM's.\n\n{}",
         meta.command,
         meta.machine,
         meta.wall_secs,
-        records
-            .values()
-            .flat_map(|m| m.values())
-            .flat_map(|s| s.values())
-            .map(|r| r.len())
-            .sum::<usize>(),
         meta.training_secs,
         meta.notes,
-        main.to_markdown(),
-        paired.to_markdown(),
+        suite.select.name(),
+        sections.join("\n"),
     ))
 }
 
-fn plot(records: &Records, methods: &[&str], path: &Path) -> Result<(), LabError> {
-    let (main, _) = tables(records, methods);
-    // Bars: mean over sets of each method's accuracy.
+fn plot(records: &Records, suite: &Suite, path: &Path) -> Result<(), LabError> {
+    let metric = suite.report[0];
+    let (main, _) = tables(records, suite, metric);
+    // Bars: each method's mean over the data sets.
     let mean_row = main.rows.iter().find(|r| r[0] == "mean over sets");
-    let bars: Vec<(String, f64, f64, f64)> = methods
+    let bars: Vec<(String, f64, f64, f64)> = suite
+        .methods
         .iter()
         .enumerate()
         .filter_map(|(i, m)| {
@@ -467,12 +611,8 @@ fn plot(records: &Records, methods: &[&str], path: &Path) -> Result<(), LabError
     if bars.is_empty() {
         return Ok(());
     }
-    crate::plot::bar_chart(
-        path,
-        "Mean test accuracy over data sets",
-        "accuracy (%)",
-        &bars,
-    )
+    let title = format!("Mean test {} over data sets", metric.name());
+    crate::plot::bar_chart(path, &title, &format!("{} (%)", metric.name()), &bars)
 }
 
 fn machine() -> String {

@@ -142,10 +142,10 @@ impl<'a> Trainer<'a> {
         } else {
             rows.div_ceil(batch)
         };
-        let total_steps = if config.train.steps > 0 {
-            config.train.steps
-        } else {
-            config.train.epochs * steps_per_epoch
+        let total_steps = match (config.train.steps, config.train.max_steps) {
+            (0, 0) => config.train.epochs * steps_per_epoch,
+            (0, cap) => (config.train.epochs * steps_per_epoch).min(cap),
+            (steps, _) => steps,
         };
         let mut rule = config.method.rule;
         if let rgd::RuleConfig::GroupDro(c) = &mut rule
