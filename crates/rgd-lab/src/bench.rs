@@ -23,8 +23,11 @@
 
 use std::time::Instant;
 
+use burn::nn::{Linear, LinearConfig};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
+use burn::tensor::activation::relu;
+use burn::tensor::ops::PadMode;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rgd::{RgdConfig, RuleConfig};
@@ -42,7 +45,9 @@ use crate::train::batch_tensors;
 /// Options of `rgd bench speed`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SpeedArgs {
-    /// Models to time: mlp (784-256-256-10, batch 128), cnn (conv32-conv64-128-10, batch 64).
+    /// Models to time: mlp (784-256-256-10, batch 128), cnn (conv32-conv64-128-10, batch 64),
+    /// cnn-im2col (an experiment: the same CNN with each convolution written as an explicit
+    /// im2col and matrix product in NHWC layout, not through burn's conv2d).
     #[arg(long, value_delimiter = ',', default_value = "mlp,cnn")]
     pub models: Vec<String>,
     /// Timed steps per repetition.
@@ -142,7 +147,7 @@ fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError>
             vec![784],
             128,
         )),
-        "cnn" => Ok((
+        "cnn" | "cnn-im2col" => Ok((
             ModelConfig {
                 kind: "cnn".into(),
                 hidden: vec![128],
@@ -152,7 +157,7 @@ fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError>
             64,
         )),
         other => Err(LabError::Config(format!(
-            "unknown benchmark model \"{other}\" (the lab's models: mlp, cnn)"
+            "unknown benchmark model \"{other}\" (mlp, cnn, cnn-im2col)"
         ))),
     }
 }
@@ -233,9 +238,7 @@ fn set_threads(threads: Option<usize>) -> Result<usize, LabError> {
 fn synthetic(shape: &[usize], examples: usize, seed: u64) -> Dataset {
     let width: usize = shape.iter().product();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let features = (0..examples * width)
-        .map(|_| rng.random::<f32>())
-        .collect();
+    let features = (0..examples * width).map(|_| rng.random::<f32>()).collect();
     let labels = (0..examples).map(|_| rng.random_range(0..10u32)).collect();
     let classes = (0..10).map(|k| k.to_string()).collect();
     let mut data = Dataset::from_features("synthetic", features, width, labels, classes);
@@ -243,9 +246,100 @@ fn synthetic(shape: &[usize], examples: usize, seed: u64) -> Dataset {
     data
 }
 
+/// The CNN of the lab with its convolutions written as im2col + matrix product in NHWC layout
+/// (an experiment: same layer shapes and parameter count as [`Model::Cnn`], a different
+/// implementation of the same function up to a permutation of the head's inputs).
+#[derive(Module, Debug)]
+pub struct Im2colCnn {
+    convs: Vec<Linear>,
+    head: Vec<Linear>,
+}
+
+impl Im2colCnn {
+    fn new(config: &ModelConfig, shape: &[usize], classes: usize, device: &Device) -> Self {
+        let [mut c, mut h, mut w] = [shape[0], shape[1], shape[2]];
+        let mut convs = Vec::new();
+        for &out in &config.channels {
+            convs.push(LinearConfig::new(9 * c, out).init(device));
+            (c, h, w) = (out, h / 2, w / 2);
+        }
+        let mut widths = vec![c * h * w];
+        widths.extend(&config.hidden);
+        widths.push(classes);
+        let head = widths
+            .windows(2)
+            .map(|p| LinearConfig::new(p[0], p[1]).init(device))
+            .collect();
+        Im2colCnn { convs, head }
+    }
+
+    /// Logits of rows `[B, C*H*W]` (for one channel NCHW and NHWC rows are the same).
+    fn forward(&self, rows: Tensor<2>, shape: &[usize]) -> Tensor<2> {
+        let batch = rows.dims()[0];
+        let [c, h, w] = [shape[0], shape[1], shape[2]];
+        let mut x: Tensor<4> = if c == 1 {
+            rows.reshape([batch, h, w, 1])
+        } else {
+            rows.reshape([batch, c, h, w]).permute([0, 2, 3, 1])
+        };
+        for conv in &self.convs {
+            let [b, h, w, c] = x.dims();
+            let padded = x.pad([(1, 1), (1, 1), (0, 0)], PadMode::Constant(0.0));
+            let taps = (0..9)
+                .map(|t| {
+                    let (dy, dx) = (t / 3, t % 3);
+                    padded.clone().slice([0..b, dy..dy + h, dx..dx + w, 0..c])
+                })
+                .collect();
+            let cols = Tensor::cat(taps, 3).reshape([b * h * w, 9 * c]);
+            let out = conv.weight.dims()[1];
+            let y: Tensor<6> = relu(conv.forward(cols)).reshape([b, h / 2, 2, w / 2, 2, out]);
+            // 2x2 max pooling as the maximum of the four strided quarters (burn's max_dim
+            // backward goes through a slow gather/scatter on flex).
+            let (h2, w2) = (h / 2, w / 2);
+            let q = |i: usize, j: usize| {
+                y.clone()
+                    .slice([0..b, 0..h2, i..i + 1, 0..w2, j..j + 1, 0..out])
+            };
+            x = q(0, 0)
+                .max_pair(q(0, 1))
+                .max_pair(q(1, 0).max_pair(q(1, 1)))
+                .reshape([b, h2, w2, out]);
+        }
+        let [b, h, w, c] = x.dims();
+        let mut z = x.reshape([b, h * w * c]);
+        let last = self.head.len() - 1;
+        for (i, layer) in self.head.iter().enumerate() {
+            z = layer.forward(z);
+            if i < last {
+                z = relu(z);
+            }
+        }
+        z
+    }
+}
+
+/// What a runner trains: a model of the lab, or the im2col experiment.
+// Two values live per benchmark: their size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+enum BenchModel {
+    Lab(Model),
+    Im2col(Im2colCnn),
+}
+
+impl BenchModel {
+    fn forward(&self, rows: Tensor<2>, shape: &[usize]) -> Tensor<2> {
+        match self {
+            BenchModel::Lab(m) => m.forward(rows, shape),
+            BenchModel::Im2col(m) => m.forward(rows, shape),
+        }
+    }
+}
+
 /// One rule's model, optimizer and reweighter.
 struct Runner {
-    model: Model,
+    model: BenchModel,
     optimizer: burn::optim::ModuleOptimizer,
     reweighter: Reweighter,
     step: usize,
@@ -253,6 +347,7 @@ struct Runner {
 
 impl Runner {
     fn new(
+        name: &str,
         config: &ModelConfig,
         shape: &[usize],
         rule: &RuleConfig,
@@ -267,7 +362,10 @@ impl Runner {
             ..OptimConfig::default()
         };
         Ok(Runner {
-            model: Model::new(config, shape, 10, device)?,
+            model: match name {
+                "cnn-im2col" => BenchModel::Im2col(Im2colCnn::new(config, shape, 10, device)),
+                _ => BenchModel::Lab(Model::new(config, shape, 10, device)?),
+            },
             optimizer: build_optimizer(&optim),
             reweighter: Reweighter::new(rule)?,
             step: 0,
@@ -337,8 +435,8 @@ fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed
     }
     let data = synthetic(&shape, (batch * 16).max(2048), args.seed);
     let rgd = RuleConfig::Rgd(RgdConfig::new().with_tau(args.tau));
-    let mut erm = Runner::new(&config, &shape, &RuleConfig::Erm, args.seed, device)?;
-    let mut rgd = Runner::new(&config, &shape, &rgd, args.seed, device)?;
+    let mut erm = Runner::new(name, &config, &shape, &RuleConfig::Erm, args.seed, device)?;
+    let mut rgd = Runner::new(name, &config, &shape, &rgd, args.seed, device)?;
     let parameters = erm.model.num_params();
     erm.time(&data, batch, args.warmup, device)?;
     rgd.time(&data, batch, args.warmup, device)?;
@@ -348,11 +446,7 @@ fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed
         erm_secs.push(erm.time(&data, batch, args.steps, device)?);
         rgd_secs.push(rgd.time(&data, batch, args.steps, device)?);
     }
-    let ratios: Vec<f64> = rgd_secs
-        .iter()
-        .zip(&erm_secs)
-        .map(|(r, e)| r / e)
-        .collect();
+    let ratios: Vec<f64> = rgd_secs.iter().zip(&erm_secs).map(|(r, e)| r / e).collect();
     let flops = step_flops(&config, &shape, 10, batch);
     let erm_rate = args.steps as f64 / median(&erm_secs);
     let rgd_rate = args.steps as f64 / median(&rgd_secs);
@@ -435,9 +529,7 @@ fn print_model(m: &ModelSpeed, args: &SpeedArgs) {
             m.rgd_gflops,
         ),
     ] {
-        println!(
-            "  {rule}: {steps:8.2} steps/s {samples:10.0} samples/s {gflops:7.2} GFLOP/s"
-        );
+        println!("  {rule}: {steps:8.2} steps/s {samples:10.0} samples/s {gflops:7.2} GFLOP/s");
     }
     println!(
         "  RGD/ERM time ratio: {:.4} (median of {} pairs, range {:.4}..{:.4}); peak RSS {:.0} MiB",
@@ -471,6 +563,17 @@ mod tests {
             ]
         );
         assert!(bench_model("vit").is_err());
+    }
+
+    #[test]
+    fn the_im2col_cnn_has_the_lab_cnn_shapes() {
+        let device = Device::flex();
+        let (config, shape, _) = bench_model("cnn-im2col").unwrap();
+        let lab = Model::new(&config, &shape, 10, &device).unwrap();
+        let im2col = Im2colCnn::new(&config, &shape, 10, &device);
+        assert_eq!(lab.num_params(), im2col.num_params());
+        let out = im2col.forward(Tensor::zeros([3, 784], &device), &shape);
+        assert_eq!(out.dims(), [3, 10]);
     }
 
     #[test]

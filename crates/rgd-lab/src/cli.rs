@@ -123,12 +123,25 @@ pub enum Command {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Benchmarks of the lab.
+    Bench {
+        /// Which benchmark.
+        #[command(subcommand)]
+        action: BenchAction,
+    },
     /// List or fetch the registry data sets.
     Data {
         /// list or fetch.
         #[command(subcommand)]
         action: DataAction,
     },
+}
+
+/// `rgd bench` benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchAction {
+    /// Time training steps (ERM and RGD interleaved) of the lab's models.
+    Speed(crate::bench::SpeedArgs),
 }
 
 /// `rgd data` actions.
@@ -240,6 +253,10 @@ impl Cli {
                 }
                 Ok(())
             }
+            // Straight into the benchmark: it sets the thread count before burn starts its pool.
+            Command::Bench {
+                action: BenchAction::Speed(args),
+            } => crate::bench::speed_on(args, self.json, self.device),
             Command::Data { action } => data(action, self.json),
         }
     }
