@@ -133,14 +133,17 @@ struct Suite {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
     /// The suite.
+    #[serde(default)]
     pub suite: String,
     /// Whether it ran in `--quick` mode.
+    #[serde(default)]
     pub quick: bool,
     /// The command that produced the records.
     pub command: String,
     /// CPU model and core count.
     pub machine: String,
-    /// Wall time of the last invocation (seconds; finished runs are reused, not re-timed).
+    /// Wall time summed over the invocations that wrote these records (seconds; an
+    /// invocation that reuses finished runs adds only its own short time).
     pub wall_secs: f64,
     /// Sum of the training wall time recorded in every run's summary (seconds).
     pub training_secs: f64,
@@ -232,7 +235,7 @@ fn imbalance(quick: bool) -> Suite {
             })
             .collect();
         suite.lrs = vec![1e-3];
-        suite.notes = "the tabular suite's MLP and schedule on 12 imbalanced binary KEEL sets                        (minority 1-35%); lr 1e-3 for every method, tau in {1/9, 1/3, 1, 3, 10}                        for RGD, selected on validation balanced accuracy at the last step (seed                        0); then seeds 0-4. Minority test classes are small (as few as 6                        examples), so worst-class accuracy moves in large steps"
+        suite.notes = "the tabular suite's MLP and schedule on 12 imbalanced binary KEEL sets (minority 1-35%); lr 1e-3 for every method, tau in {1/9, 1/3, 1, 3, 10} for RGD, selected on validation balanced accuracy at the last step (seed 0); then seeds 0-4. Minority test classes are small (as few as 6 examples), so worst-class accuracy moves in large steps"
             .into();
     }
     suite.select = Metric::BalancedAccuracy;
@@ -254,6 +257,14 @@ fn suite(name: &str, quick: bool) -> Result<Suite, LabError> {
             SUITES.join(", ")
         ))),
     }
+}
+
+/// The folder labels of a method's settings, in grid order.
+fn grid_labels(method: &str, suite: &Suite) -> Vec<String> {
+    settings(method, suite)
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect()
 }
 
 /// The settings of a method: (folder label, overrides).
@@ -352,7 +363,8 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
             if quick { " --quick" } else { "" }
         ),
         machine: machine(),
-        wall_secs: started.elapsed().as_secs_f64(),
+        wall_secs: started.elapsed().as_secs_f64()
+            + read_json::<Meta>(&out.join("meta.json")).map_or(0.0, |m| m.wall_secs),
         training_secs,
         notes: suite.notes.clone(),
     };
@@ -416,17 +428,19 @@ pub fn load_records(out: &Path) -> Result<Records, LabError> {
     Ok(records)
 }
 
-/// The selected setting of one method on one data set: the best seed-0 validation `select`
-/// (ties: the first setting in name order, as at run time), with its per-seed test `metric` in
-/// seed order.
-fn selected(
-    settings: &BTreeMap<String, BTreeMap<u64, Summary>>,
+/// The selected setting of one method on one data set: the best seed-0 validation `select`,
+/// ties going to the earlier setting in grid order (as at run time), with its per-seed test
+/// `metric` in seed order.
+fn selected<'a>(
+    settings: &'a BTreeMap<String, BTreeMap<u64, Summary>>,
+    grid: &[String],
     select: Metric,
     metric: Metric,
-) -> Option<(&str, Vec<f64>)> {
+) -> Option<(&'a str, Vec<f64>)> {
     let mut best: Option<(&str, f64)> = None;
-    for (label, seeds) in settings {
-        if let Some(s) = seeds.get(&0)
+    for label in grid {
+        if let Some((label, seeds)) = settings.get_key_value(label)
+            && let Some(s) = seeds.get(&0)
             && best.is_none_or(|b| select.of(&s.selected.valid) > b.1)
         {
             best = Some((label, select.of(&s.selected.valid)));
@@ -462,7 +476,7 @@ fn tables(records: &Records, suite: &Suite, metric: Metric) -> (Table, Table) {
             .map(|m| {
                 by_method
                     .get(*m)
-                    .and_then(|s| selected(s, suite.select, metric))
+                    .and_then(|s| selected(s, &grid_labels(m, suite), suite.select, metric))
             })
             .collect();
         if chosen
@@ -580,7 +594,7 @@ pub fn render(out: &Path) -> Result<String, LabError> {
         .map(|r| r.len())
         .sum();
     Ok(format!(
-        "Command: `{}`. Machine: {}. Wall time of the last invocation: {:.0} s; training time summed \
+        "Command: `{}`. Machine: {}. Wall time: {:.0} s; training time summed \
          over all {runs} runs: {:.0} s.\n\nSetup: {}.{pending}\n\nEach method at the setting \
          selected on validation {} (seed 0); mean ± sd over {seeds} seeds; rank 1 = best; the \
          Wilcoxon signed-rank test pairs the per-set means with ERM's.\n\n{}",

@@ -1,0 +1,36 @@
+//! docs/results.md holds no hand-edited tables: every generated block equals what
+//! `rgd_lab::reproduce::render` makes from the committed records in results/<suite>/.
+
+use std::path::Path;
+
+#[test]
+fn every_generated_block_matches_the_committed_records() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc =
+        std::fs::read_to_string(root.join("docs/results.md")).expect("docs/results.md exists");
+    let mut checked = 0;
+    for suite in rgd_lab::reproduce::SUITES {
+        let Some(block) = rgd_lab::reproduce::block(&doc, suite) else {
+            continue;
+        };
+        let rendered = rgd_lab::reproduce::render(&root.join("results").join(suite))
+            .unwrap_or_else(|e| panic!("suite {suite}: cannot regenerate from the records: {e}"));
+        assert_eq!(
+            block, rendered,
+            "docs/results.md block `{suite}` differs from its records"
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "docs/results.md has no generated block");
+}
+
+#[test]
+fn splice_replaces_only_its_own_block() {
+    use rgd_lab::reproduce::{block, splice};
+    let doc = splice("# Results\n\nprose\n", "tabular", "table 1");
+    let doc = splice(&doc, "images", "table 2");
+    let doc = splice(&doc, "tabular", "table 3");
+    assert_eq!(block(&doc, "tabular"), Some("table 3"));
+    assert_eq!(block(&doc, "images"), Some("table 2"));
+    assert!(doc.starts_with("# Results\n\nprose\n"));
+}
