@@ -55,6 +55,12 @@ pub struct DataConfig {
     /// Keep at most this many training examples (0: all), a random subsample drawn with
     /// `split_seed`.
     pub max_train: usize,
+    /// A separate test set (e.g. `fashion-mnist-test`); empty: hold out `test_fraction` of
+    /// `source` instead.
+    pub test_source: String,
+    /// Long-tail the training split to this largest/smallest class ratio with an exponential
+    /// profile (1: keep it as it is). Validation and test stay as they are.
+    pub long_tail_ratio: f64,
 }
 
 /// Model architecture.
@@ -160,6 +166,8 @@ impl Default for DataConfig {
             split_seed: 0,
             standardize: true,
             max_train: 0,
+            test_source: String::new(),
+            long_tail_ratio: 1.0,
         }
     }
 }
@@ -318,12 +326,21 @@ impl RunConfig {
         })?;
         check(
             d.valid_fraction > 0.0
-                && d.test_fraction > 0.0
+                && (d.test_fraction > 0.0 || !d.test_source.is_empty())
                 && d.valid_fraction + d.test_fraction < 1.0,
             || {
                 format!(
                     "data.valid_fraction = {} and data.test_fraction = {} must be > 0 with a sum below 1",
                     d.valid_fraction, d.test_fraction
+                )
+            },
+        )?;
+        check(
+            d.long_tail_ratio.is_finite() && d.long_tail_ratio >= 1.0,
+            || {
+                format!(
+                    "data.long_tail_ratio = {} must be a finite number >= 1 (1: no long tail)",
+                    d.long_tail_ratio
                 )
             },
         )?;

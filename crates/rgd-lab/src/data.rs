@@ -46,17 +46,40 @@ pub fn load_source(config: &DataConfig) -> Result<Dataset, LabError> {
     Ok(dataset)
 }
 
-/// Splits (stratified, `split_seed`), subsamples the training split to `max_train` (seeded by
-/// `split_seed`), then fits the standardisation on the training split only.
+/// Splits (stratified, `split_seed`; the test set comes from `test_source` when given),
+/// long-tails and subsamples the training split (seeded by `split_seed`), then fits the
+/// standardisation on the training split only.
 pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
     let dataset = load_source(config)?;
-    let split = rgd_data::stratified_split(
-        &dataset,
-        config.valid_fraction,
-        config.test_fraction,
-        config.split_seed,
-    )?;
+    let split = if config.test_source.is_empty() {
+        rgd_data::stratified_split(
+            &dataset,
+            config.valid_fraction,
+            config.test_fraction,
+            config.split_seed,
+        )?
+    } else {
+        let test = load_source(&DataConfig {
+            source: config.test_source.clone(),
+            ..config.clone()
+        })?;
+        let idx = rgd_data::stratified_indices(
+            &dataset.labels,
+            dataset.domains.as_deref(),
+            config.valid_fraction,
+            0.0,
+            config.split_seed,
+        )?;
+        rgd_data::Split {
+            train: dataset.subset(&idx.train),
+            valid: dataset.subset(&idx.valid),
+            test,
+        }
+    };
     let mut train = split.train;
+    if config.long_tail_ratio > 1.0 {
+        train = rgd_data::long_tail(&train, config.long_tail_ratio, config.split_seed)?;
+    }
     if config.max_train > 0 && config.max_train < train.len() {
         let mut idx: Vec<usize> = (0..train.len()).collect();
         idx.shuffle(&mut ChaCha8Rng::seed_from_u64(
@@ -91,4 +114,44 @@ pub fn epoch_order(n: usize, seed: u64, epoch: u64) -> Vec<usize> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ epoch);
     order.shuffle(&mut rng);
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keel(path: &std::path::Path, rows: usize) {
+        let text: String = (0..rows)
+            .map(|i| format!("{}.0, {}\n", i % 7, i % 2))
+            .collect();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn a_separate_test_set_and_a_long_tailed_training_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let (train, test) = (dir.path().join("train.dat"), dir.path().join("test.dat"));
+        keel(&train, 400);
+        keel(&test, 50);
+        let config = DataConfig {
+            source: train.display().to_string(),
+            test_source: test.display().to_string(),
+            test_fraction: 0.0,
+            valid_fraction: 0.25,
+            long_tail_ratio: 4.0,
+            ..DataConfig::default()
+        };
+        let data = prepare(&config).unwrap();
+        assert_eq!(data.test.len(), 50, "the test set is the given file");
+        assert_eq!(
+            data.valid.class_counts(),
+            vec![50, 50],
+            "validation stays balanced"
+        );
+        assert_eq!(
+            data.train.class_counts(),
+            vec![150, 37],
+            "150 / 4, rounded down"
+        );
+    }
 }
