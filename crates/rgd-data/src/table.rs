@@ -57,6 +57,14 @@ pub(crate) fn build<S: AsRef<str>>(
     if rows.is_empty() {
         return Err(DataError::Empty { file: file.into() });
     }
+    if names.len() < 2 {
+        return Err(DataError::InvalidDataset {
+            name: file.into(),
+            reason: "it has no feature columns; a table needs at least one column besides the \
+                     label"
+                .into(),
+        });
+    }
     let width = names.len();
     // Labels.
     let mut label_strs = Vec::with_capacity(rows.len());

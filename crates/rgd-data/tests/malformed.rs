@@ -590,3 +590,14 @@ fn validate_catches_inconsistencies() {
         Err(DataError::InvalidDataset { .. })
     ));
 }
+
+/// Found by the csv fuzz target: a CSV whose only column is the label parsed into a data set
+/// with no features (which `validate` then rejected). The parser itself must reject it.
+#[test]
+fn a_table_with_only_the_label_column_is_rejected() {
+    let err = rgd_data::parse_csv(b"y\n1\n0\n", "t.csv", "y").unwrap_err();
+    assert!(matches!(err, DataError::InvalidDataset { .. }), "{err}");
+    assert!(err.to_string().contains("no feature columns"), "{err}");
+    // KEEL rows need a feature and a label already.
+    assert!(rgd_data::parse_keel(b"1\n0\n", "t.dat").is_err());
+}
