@@ -11,7 +11,7 @@ use crate::config::RunConfig;
 use crate::device::DeviceChoice;
 use crate::model::Model;
 use crate::progress::Verbosity;
-use crate::run_dir::{RunDir, read, read_json};
+use crate::run_dir::{RunDir, read_json};
 use crate::train::{RunOptions, Summary, evaluate, predict};
 
 /// rgd: robust training with Re-weighted Gradient Descent (Kumar et al., TMLR 2024) and its
@@ -342,23 +342,8 @@ impl Cli {
         let dir = RunDir::new(run);
         let config = RunConfig::from_file(&dir.config())?;
         let data = crate::data::prepare(&config.data)?;
-        let device = self.device.inference()?;
-        let train = &data.train;
-        let model = Model::new(
-            &config.model,
-            &train.example_shape,
-            train.n_classes(),
-            &device,
-        )?;
-        let path = dir.best().join("model.bpk");
-        let bytes = burn::tensor::Bytes::from_bytes_vec(read(&path)?);
-        let corrupt = |e: &dyn std::fmt::Debug| LabError::Corrupt {
-            path: path.clone(),
-            reason: format!("cannot load the model ({e:?}); train the run again"),
-        };
-        let record = burn::store::ModuleRecord::from_bytes(bytes).map_err(|e| corrupt(&e))?;
-        let model =
-            burn::module::Module::try_load_record(model, record).map_err(|e| corrupt(&e))?;
+        let model = Model::for_data(&config.model, &data.train, &self.device.inference()?)?;
+        let model = crate::train::load_model(model, &dir.best().join("model.bpk"))?;
         Ok((data, model))
     }
 

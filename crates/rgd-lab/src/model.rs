@@ -141,6 +141,15 @@ impl Model {
         }
     }
 
+    /// The model for the examples and classes of `data`.
+    pub fn for_data(
+        config: &ModelConfig,
+        data: &rgd_data::Dataset,
+        device: &Device,
+    ) -> Result<Self, LabError> {
+        Self::new(config, &data.example_shape, data.n_classes(), device)
+    }
+
     /// Logits `[B, classes]` of a batch of flat rows `[B, prod(example_shape)]`.
     pub fn forward(&self, rows: Tensor<2>, example_shape: &[usize]) -> Tensor<2> {
         match self {

@@ -129,12 +129,7 @@ impl<'a> Trainer<'a> {
         let device = options.device.training()?;
         device.seed(config.seed);
         let train = &data.train;
-        let model = Model::new(
-            &config.model,
-            &train.example_shape,
-            train.n_classes(),
-            &device,
-        )?;
+        let model = Model::for_data(&config.model, train, &device)?;
         let batch = config.train.batch_size as u64;
         let rows = train.len() as u64;
         let steps_per_epoch = if config.train.drop_last {
@@ -190,14 +185,7 @@ impl<'a> Trainer<'a> {
             return Ok(());
         }
         let state: TrainState = read_json(&dir.join("state.json"))?;
-        let model_path = dir.join("model.bpk");
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(&model_path)?))
-            .map_err(|e| checkpoint_corrupt(&model_path, "model", e))?;
-        self.model = self
-            .model
-            .clone()
-            .try_load_record(record)
-            .map_err(|e| checkpoint_corrupt(&model_path, "model", e))?;
+        self.model = load_model(self.model.clone(), &dir.join("model.bpk"))?;
         let optim_path = dir.join("optimizer.bpk");
         let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(read(&optim_path)?))
             .map_err(|e| checkpoint_corrupt(&optim_path, "optimizer state", e))?;
@@ -385,6 +373,15 @@ impl<'a> Trainer<'a> {
         crate::run_plots::draw(&self.run)?;
         Ok(summary)
     }
+}
+
+/// Loads the parameters saved at `path` (a `.bpk` record) into `model`.
+pub fn load_model(model: Model, path: &Path) -> Result<Model, LabError> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(path)?))
+        .map_err(|e| checkpoint_corrupt(path, "model", e))?;
+    model
+        .try_load_record(record)
+        .map_err(|e| checkpoint_corrupt(path, "model", e))
 }
 
 /// Features `[B, prod(shape)]` and labels `[B]` of `rows`.
