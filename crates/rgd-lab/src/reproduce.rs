@@ -338,8 +338,8 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
             eprintln!("[{}/{total}] {}: {}", i + 1, suite.name, data.label);
         }
         for &method in &suite.methods {
-            // Tune on seed 0, select on validation accuracy.
-            let mut best: Option<(f64, String, Vec<String>)> = None;
+            // Tune on seed 0, select on the suite's validation metric.
+            let mut scores = Vec::new();
             for (label, overrides) in settings(method, &suite) {
                 let config = config_for(&suite, data, method, &overrides, 0)?;
                 let s = run_or_reuse(
@@ -347,14 +347,9 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
                     &folder(out, &data.label, method, &label, 0),
                     options,
                 )?;
-                if best
-                    .as_ref()
-                    .is_none_or(|b| suite.select.of(&s.selected.valid) > b.0)
-                {
-                    best = Some((suite.select.of(&s.selected.valid), label, overrides));
-                }
+                scores.push((suite.select.of(&s.selected.valid), (label, overrides)));
             }
-            let (_, label, overrides) = best.expect("every method has a setting");
+            let (label, overrides) = best(scores).expect("every method has a setting");
             for seed in 1..suite.seeds {
                 let config = config_for(&suite, data, method, &overrides, seed)?;
                 run_or_reuse(
@@ -446,6 +441,19 @@ pub fn load_records(out: &Path) -> Result<Records, LabError> {
     Ok(records)
 }
 
+/// The candidate with the highest score; ties go to the earliest (grid order). The one rule
+/// both the run and the rendering select by, so the tables always use the setting whose seeds
+/// were trained.
+fn best<T>(scores: impl IntoIterator<Item = (f64, T)>) -> Option<T> {
+    let mut best: Option<(f64, T)> = None;
+    for (score, candidate) in scores {
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate)
+}
+
 /// The selected setting of one method on one data set: the best seed-0 validation `select`,
 /// ties going to the earlier setting in grid order (as at run time), with its per-seed test
 /// `metric` in seed order.
@@ -455,16 +463,11 @@ fn selected<'a>(
     select: Metric,
     metric: Metric,
 ) -> Option<(&'a str, Vec<f64>)> {
-    let mut best: Option<(&str, f64)> = None;
-    for label in grid {
-        if let Some((label, seeds)) = settings.get_key_value(label)
-            && let Some(s) = seeds.get(&0)
-            && best.is_none_or(|b| select.of(&s.selected.valid) > b.1)
-        {
-            best = Some((label, select.of(&s.selected.valid)));
-        }
-    }
-    let (label, _) = best?;
+    let scores = grid.iter().filter_map(|label| {
+        let (label, seeds) = settings.get_key_value(label)?;
+        Some((select.of(&seeds.get(&0)?.selected.valid), label.as_str()))
+    });
+    let label = best(scores)?;
     let tests = settings[label]
         .values()
         .map(|s| metric.of(&s.selected.test))
@@ -681,4 +684,18 @@ pub fn block<'a>(doc: &'a str, suite: &str) -> Option<&'a str> {
     let b = doc.find(&begin)? + begin.len();
     let e = doc[b..].find(&end)? + b;
     Some(&doc[b..e])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::best;
+
+    #[test]
+    fn best_takes_the_highest_score_and_the_earliest_of_ties() {
+        assert_eq!(
+            best([(0.5, "a"), (0.7, "b"), (0.7, "c"), (0.1, "d")]),
+            Some("b")
+        );
+        assert_eq!(best(Vec::<(f64, &str)>::new()), None);
+    }
 }
