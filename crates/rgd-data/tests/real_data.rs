@@ -67,6 +67,17 @@ fn mnist_json_digits() {
     r.validate().unwrap();
     let c = colored_mnist(&ds, 0).unwrap();
     c.validate().unwrap();
+    // The registry names build the same sets.
+    let named = load_or_skip("rotated-mnist").unwrap();
+    assert_eq!(
+        (named.features == r.features, named.domain_names.len()),
+        (true, 6)
+    );
+    let named = load_or_skip("colored-mnist").unwrap();
+    assert_eq!(
+        (named.labels == c.labels, named.example_shape),
+        (true, vec![2, 28, 28])
+    );
 }
 
 #[test]

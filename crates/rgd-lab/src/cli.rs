@@ -89,7 +89,7 @@ pub enum Command {
     },
     /// Reproduce the paper's experiments at CPU scale on real data (resumable; reuses runs).
     Reproduce {
-        /// The suite: tabular, or all.
+        /// The suite: tabular, images, domains, imbalance, noise, or all.
         suite: String,
         /// A few-minute version on the embedded data (what CI runs).
         #[arg(long)]
@@ -478,22 +478,7 @@ fn data(action: &DataAction, as_json: bool) -> Result<(), LabError> {
             }
             Ok(())
         }
-        DataAction::Fetch { name } => {
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fetch-data.sh");
-            let status = std::process::Command::new("bash")
-                .arg(&script)
-                .arg(name)
-                .env("RGD_DATA_DIR", &cache)
-                .status()
-                .map_err(|e| LabError::io(&script, e))?;
-            if status.success() {
-                Ok(())
-            } else {
-                Err(LabError::Config(format!(
-                    "fetching `{name}` failed (exit {status}); see the messages above"
-                )))
-            }
-        }
+        DataAction::Fetch { name } => crate::data::fetch(name, &cache),
     }
 }
 

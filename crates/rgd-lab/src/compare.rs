@@ -28,7 +28,8 @@ impl Method {
     /// A method by name with its default parameters: `erm`, `rgd` (tau 1), `rgd-norm`
     /// (normalised weights), `term` (tilt 1), `absgd` (lambda 1), `cvar` (alpha 0.5),
     /// `chi2` (rho 1), `focal` (ERM on the focal loss, gamma from the config), `groupdro`
-    /// (eta 0.01).
+    /// (eta 0.01); `term-neg` (tilt -1) and `absgd-neg` (lambda -1), the negative tilts that
+    /// down-weight high losses (label noise).
     ///
     /// ```
     /// let m = rgd_lab::compare::Method::parse("focal").unwrap();
@@ -43,13 +44,15 @@ impl Method {
             "rgd-norm" => RuleConfig::Rgd(RgdConfig::new().with_normalize(true)),
             "term" => RuleConfig::Term(TermConfig::new(1.0)),
             "absgd" => RuleConfig::Absgd(AbsgdConfig::new(1.0)),
+            "term-neg" => RuleConfig::Term(TermConfig::new(-1.0)),
+            "absgd-neg" => RuleConfig::Absgd(AbsgdConfig::new(-1.0)),
             "cvar" => RuleConfig::Cvar(CvarConfig::new(0.5)),
             "chi2" => RuleConfig::ChiSquare(ChiSquareConfig::new(1.0)),
             "groupdro" => RuleConfig::GroupDro(GroupDroConfig::new(1, 0.01)),
             other => {
                 return Err(LabError::Config(format!(
-                    "unknown method `{other}`; choose from erm, rgd, rgd-norm, term, absgd, cvar, \
-                     chi2, focal, groupdro"
+                    "unknown method `{other}`; choose from erm, rgd, rgd-norm, term, term-neg, \
+                     absgd, absgd-neg, cvar, chi2, focal, groupdro"
                 )));
             }
         };

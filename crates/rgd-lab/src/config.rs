@@ -61,6 +61,16 @@ pub struct DataConfig {
     /// Long-tail the training split to this largest/smallest class ratio with an exponential
     /// profile (1: keep it as it is). Validation and test stay as they are.
     pub long_tail_ratio: f64,
+    /// Leave-one-domain-out: the name of a domain of `source` (e.g. `"15°"` of `rotated-mnist`,
+    /// `"-90%"` of `colored-mnist`) held out whole as the test set; the other domains are split
+    /// into training and validation (DomainBed's training-domain validation). Empty: none.
+    pub test_domain: String,
+    /// Label noise on the training and validation splits (the test split stays clean):
+    /// `none`, `symmetric` (to a uniformly chosen other class) or `asymmetric` (along the
+    /// Fashion-MNIST class map), drawn from `split_seed`.
+    pub label_noise: String,
+    /// Fraction of labels flipped (of every mapped class, for `asymmetric`).
+    pub noise_rate: f64,
 }
 
 /// Model architecture.
@@ -168,6 +178,9 @@ impl Default for DataConfig {
             max_train: 0,
             test_source: String::new(),
             long_tail_ratio: 1.0,
+            test_domain: String::new(),
+            label_noise: "none".into(),
+            noise_rate: 0.0,
         }
     }
 }
@@ -324,9 +337,17 @@ impl RunConfig {
         check(!d.source.is_empty(), || {
             "data.source is empty: name a data set (see `rgd data list`) or a file".into()
         })?;
+        check(d.test_source.is_empty() || d.test_domain.is_empty(), || {
+            format!(
+                "data.test_source = \"{}\" and data.test_domain = \"{}\" both name a test set: keep one",
+                d.test_source, d.test_domain
+            )
+        })?;
         check(
             d.valid_fraction > 0.0
-                && (d.test_fraction > 0.0 || !d.test_source.is_empty())
+                && (d.test_fraction > 0.0
+                    || !d.test_source.is_empty()
+                    || !d.test_domain.is_empty())
                 && d.valid_fraction + d.test_fraction < 1.0,
             || {
                 format!(
@@ -344,6 +365,20 @@ impl RunConfig {
                 )
             },
         )?;
+        one_of(
+            "data.label_noise",
+            &d.label_noise,
+            &["none", "symmetric", "asymmetric"],
+        )?;
+        check((0.0..=1.0).contains(&d.noise_rate), || {
+            format!("data.noise_rate = {} must lie in [0, 1]", d.noise_rate)
+        })?;
+        check(d.label_noise != "none" || d.noise_rate == 0.0, || {
+            format!(
+                "data.noise_rate = {} needs data.label_noise = \"symmetric\" or \"asymmetric\"",
+                d.noise_rate
+            )
+        })?;
         let m = &self.model;
         one_of("model.kind", &m.kind, &["mlp", "cnn"])?;
         one_of("model.norm", &m.norm, &["none", "batch", "layer"])?;

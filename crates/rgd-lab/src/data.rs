@@ -21,6 +21,8 @@ pub struct PreparedData {
     pub test: Dataset,
     /// The standardisation fitted on the training split, if enabled.
     pub standardizer: Option<Standardizer>,
+    /// With label noise: which training rows had their label flipped.
+    pub train_flipped: Option<Vec<bool>>,
 }
 
 /// Loads `config.source`: a registry name, else a KEEL `.dat` or CSV file.
@@ -46,12 +48,52 @@ pub fn load_source(config: &DataConfig) -> Result<Dataset, LabError> {
     Ok(dataset)
 }
 
-/// Splits (stratified, `split_seed`; the test set comes from `test_source` when given),
-/// long-tails and subsamples the training split (seeded by `split_seed`), then fits the
-/// standardisation on the training split only.
+/// Downloads and verifies the data set `name` (a `scripts/fetch-data.sh` NAME) into `cache`.
+pub fn fetch(name: &str, cache: &Path) -> Result<(), LabError> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fetch-data.sh");
+    let status = std::process::Command::new("bash")
+        .arg(&script)
+        .arg(name)
+        .env("RGD_DATA_DIR", cache)
+        .status()
+        .map_err(|e| LabError::io(&script, e))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(LabError::Config(format!(
+            "fetching `{name}` failed (exit {status}); see the messages above"
+        )))
+    }
+}
+
+/// Fetches whatever the registry sources of `configs` need and the cache lacks.
+pub fn fetch_missing<'a>(
+    configs: impl IntoIterator<Item = &'a DataConfig>,
+) -> Result<(), LabError> {
+    let cache = registry::cache_dir();
+    let mut needed: Vec<&str> = configs
+        .into_iter()
+        .flat_map(|c| [c.source.as_str(), c.test_source.as_str()])
+        .filter_map(|name| registry::missing(name, &cache))
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    for name in needed {
+        eprintln!("fetching {name} into {} (missing)", cache.display());
+        fetch(name, &cache)?;
+    }
+    Ok(())
+}
+
+/// Splits (stratified by domain and label, `split_seed`; the test set comes from
+/// `test_source` or is the domain `test_domain` when given), long-tails and subsamples the
+/// training split, adds label noise to training and validation (all seeded by `split_seed`, so
+/// every run seed sees the same data), then fits the standardisation on the training split only.
 pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
     let dataset = load_source(config)?;
-    let split = if config.test_source.is_empty() {
+    let split = if !config.test_domain.is_empty() {
+        leave_domain_out(&dataset, config)?
+    } else if config.test_source.is_empty() {
         rgd_data::stratified_split(
             &dataset,
             config.valid_fraction,
@@ -90,6 +132,17 @@ pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
         train = train.subset(&idx);
     }
     let (mut valid, mut test) = (split.valid, split.test);
+    let train_flipped = match config.label_noise.as_str() {
+        "none" => None,
+        kind => {
+            // Own streams: seeded with `split_seed` itself, the noise draw would shuffle like
+            // `epoch_order(_, 0, 0)` and put every flipped row first in seed 0's first epoch.
+            let seed = config.split_seed ^ NOISE_STREAM;
+            let flipped = add_noise(&mut train, kind, config.noise_rate, seed)?;
+            add_noise(&mut valid, kind, config.noise_rate, seed ^ 0x7a11d)?;
+            Some(flipped)
+        }
+    };
     let standardizer = if config.standardize {
         let s = Standardizer::fit(&train);
         s.apply(&mut train)?;
@@ -104,6 +157,74 @@ pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
         valid,
         test,
         standardizer,
+        train_flipped,
+    })
+}
+
+/// Mixed into `split_seed` for the label-noise draws.
+const NOISE_STREAM: u64 = 0x6e6f_6973_655f_7365;
+
+/// DomainBed's leave-one-domain-out split: the domain `config.test_domain` is the test set; the
+/// other domains are split into training and validation, stratified by (domain, label).
+fn leave_domain_out(dataset: &Dataset, config: &DataConfig) -> Result<rgd_data::Split, LabError> {
+    let Some(domains) = &dataset.domains else {
+        return Err(LabError::Config(format!(
+            "data.test_domain = \"{}\" but {} has no domains (rotated-mnist and colored-mnist do)",
+            config.test_domain, config.source
+        )));
+    };
+    let Some(held_out) = dataset
+        .domain_names
+        .iter()
+        .position(|d| *d == config.test_domain)
+    else {
+        return Err(LabError::Config(format!(
+            "data.test_domain = \"{}\" is not a domain of {}; its domains are {}",
+            config.test_domain,
+            config.source,
+            dataset.domain_names.join(", ")
+        )));
+    };
+    let (test_rows, rest): (Vec<usize>, Vec<usize>) =
+        (0..dataset.len()).partition(|&i| domains[i] as usize == held_out);
+    let rest = dataset.subset(&rest);
+    let idx = rgd_data::stratified_indices(
+        &rest.labels,
+        rest.domains.as_deref(),
+        config.valid_fraction,
+        0.0,
+        config.split_seed,
+    )?;
+    Ok(rgd_data::Split {
+        train: rest.subset(&idx.train),
+        valid: rest.subset(&idx.valid),
+        test: dataset.subset(&test_rows),
+    })
+}
+
+/// Flips labels of `data` in place (`symmetric` or Fashion-MNIST `asymmetric`); returns the mask.
+fn add_noise(data: &mut Dataset, kind: &str, rate: f64, seed: u64) -> Result<Vec<bool>, LabError> {
+    Ok(match kind {
+        "asymmetric" => {
+            if data.n_classes() != rgd_data::FASHION_MNIST_ASYMMETRIC_MAP.len() {
+                return Err(LabError::Config(format!(
+                    "data.label_noise = \"asymmetric\" uses the Fashion-MNIST class map (10 \
+                     classes) but {} has {} classes; use \"symmetric\"",
+                    data.name,
+                    data.n_classes()
+                )));
+            }
+            rgd_data::asymmetric_noise(
+                &mut data.labels,
+                &rgd_data::FASHION_MNIST_ASYMMETRIC_MAP,
+                rate,
+                seed,
+            )?
+        }
+        _ => {
+            let classes = data.n_classes();
+            rgd_data::symmetric_noise(&mut data.labels, classes, rate, seed)?
+        }
     })
 }
 
@@ -142,6 +263,7 @@ mod tests {
             ..DataConfig::default()
         };
         let data = prepare(&config).unwrap();
+        assert!(data.train_flipped.is_none());
         assert_eq!(data.test.len(), 50, "the test set is the given file");
         assert_eq!(
             data.valid.class_counts(),
@@ -153,5 +275,114 @@ mod tests {
             vec![150, 37],
             "150 / 4, rounded down"
         );
+    }
+}
+
+#[cfg(test)]
+mod domain_and_noise_tests {
+    use super::*;
+
+    /// 3 domains x 2 classes x 20 rows of 2 features.
+    fn domains_file() -> (tempfile::TempDir, DataConfig) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        let mut text = String::from("a,b,d,y\n");
+        for i in 0..120 {
+            text += &format!("{},{},{},{}\n", i % 5, i % 3, i % 3, i % 2);
+        }
+        std::fs::write(&path, text).unwrap();
+        let config = DataConfig {
+            source: path.display().to_string(),
+            label_column: "y".into(),
+            ..DataConfig::default()
+        };
+        (dir, config)
+    }
+
+    #[test]
+    fn leave_one_domain_out_tests_on_the_whole_domain() {
+        let mut ds = Dataset::from_features(
+            "d",
+            (0..240).map(|v| v as f32).collect(),
+            2,
+            (0..120).map(|i| i % 2).collect(),
+            vec!["a".into(), "b".into()],
+        );
+        ds.domains = Some((0..120).map(|i| (i / 40) as u32).collect());
+        ds.domain_names = vec!["x".into(), "y".into(), "z".into()];
+        let config = DataConfig {
+            test_domain: "y".into(),
+            valid_fraction: 0.25,
+            ..DataConfig::default()
+        };
+        let split = leave_domain_out(&ds, &config).unwrap();
+        assert_eq!(split.test.len(), 40);
+        assert!(split.test.domains.as_ref().unwrap().iter().all(|&d| d == 1));
+        assert_eq!(split.train.len() + split.valid.len(), 80);
+        assert_eq!(split.valid.len(), 20, "a quarter of each training domain");
+        for part in [&split.train, &split.valid] {
+            assert!(part.domains.as_ref().unwrap().iter().all(|&d| d != 1));
+        }
+        let bad = DataConfig {
+            test_domain: "w".into(),
+            ..config
+        };
+        let e = leave_domain_out(&ds, &bad).unwrap_err().to_string();
+        assert!(e.contains("its domains are x, y, z"), "{e}");
+        let (_dir, flat) = domains_file();
+        let e = prepare(&DataConfig {
+            test_domain: "x".into(),
+            ..flat
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("has no domains"), "{e}");
+    }
+
+    #[test]
+    fn label_noise_flips_training_and_validation_only() {
+        let (_dir, config) = domains_file();
+        let clean = prepare(&config).unwrap();
+        let noisy = prepare(&DataConfig {
+            label_noise: "symmetric".into(),
+            noise_rate: 0.25,
+            ..config.clone()
+        })
+        .unwrap();
+        let flipped = noisy.train_flipped.as_ref().unwrap();
+        assert_eq!(flipped.len(), noisy.train.len());
+        let changed: Vec<bool> = clean
+            .train
+            .labels
+            .iter()
+            .zip(&noisy.train.labels)
+            .map(|(a, b)| a != b)
+            .collect();
+        assert_eq!(
+            &changed, flipped,
+            "the mask marks exactly the changed labels"
+        );
+        let expected = (0.25 * flipped.len() as f64).round() as usize;
+        assert_eq!(flipped.iter().filter(|&&f| f).count(), expected);
+        assert_ne!(clean.valid.labels, noisy.valid.labels);
+        // The flipped rows are not where seed 0's first epoch starts (same RNG, same seed).
+        let first: Vec<usize> = epoch_order(flipped.len(), 0, 0)[..expected].to_vec();
+        let early = first.iter().filter(|&&r| flipped[r]).count();
+        assert!(
+            early < expected,
+            "{early} of the first {expected} rows are flipped"
+        );
+        assert_eq!(
+            clean.test.labels, noisy.test.labels,
+            "the test split stays clean"
+        );
+        let e = prepare(&DataConfig {
+            label_noise: "asymmetric".into(),
+            noise_rate: 0.2,
+            ..config
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("Fashion-MNIST class map"), "{e}");
     }
 }

@@ -24,6 +24,7 @@ pub mod run_dir;
 pub mod run_plots;
 pub mod stats;
 pub mod train;
+pub mod weight_trace;
 
 pub use error::LabError;
 

