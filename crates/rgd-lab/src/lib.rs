@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod bert;
 pub mod cli;
 pub mod compare;
 pub mod config;

@@ -1,0 +1,430 @@
+//! A BERT encoder: token, position and segment embeddings with layer norm, post-norm
+//! transformer layers (multi-head self-attention with the padding mask, exact GELU feed-forward)
+//! and the `tanh` pooler, loadable from the all-MiniLM-L6-v2 safetensors by tensor name.
+//!
+//! ```text
+//! h_0 = LayerNorm(E_word[ids] + E_pos[0..T] + E_type[0])
+//! h_l = LN(a + FFN(a)),   a = LN(h_{l-1} + MHA(h_{l-1}, mask))      (l = 1..L)
+//! pooled = tanh(W_p h_L[:, 0] + b_p)
+//! sentence = normalize(sum_t m_t h_L[:, t] / sum_t m_t)             (masked mean, L2)
+//! ```
+//!
+//! Batches are padded only to their longest sentence; padded positions get `-1e4` attention
+//! scores (BERT's own value) and are left out of the mean pooling.
+
+use std::path::Path;
+
+use burn::module::Param;
+use burn::nn::transformer::{
+    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
+};
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
+use burn::nn::{Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::tanh;
+use safetensors::SafeTensors;
+use serde::Deserialize;
+
+use crate::LabError;
+
+/// The architecture, read from a Hugging Face `config.json` (field names as there).
+///
+/// ```
+/// let c = rgd_lab::bert::BertConfig::minilm_l6();
+/// assert_eq!((c.hidden_size, c.num_hidden_layers, c.num_attention_heads), (384, 6, 12));
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BertConfig {
+    /// Token vocabulary size.
+    pub vocab_size: usize,
+    /// Width of every hidden state.
+    pub hidden_size: usize,
+    /// Encoder layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer.
+    pub num_attention_heads: usize,
+    /// Width of the feed-forward layer.
+    pub intermediate_size: usize,
+    /// Longest sequence the position embeddings cover.
+    pub max_position_embeddings: usize,
+    /// Segment (token type) vocabulary size.
+    pub type_vocab_size: usize,
+    /// Layer-norm epsilon.
+    pub layer_norm_eps: f64,
+    /// Dropout on embeddings, attention outputs and feed-forward outputs.
+    pub hidden_dropout_prob: f64,
+}
+
+impl BertConfig {
+    /// all-MiniLM-L6-v2: 6 layers, hidden 384, 12 heads, feed-forward 1536.
+    pub fn minilm_l6() -> Self {
+        BertConfig {
+            vocab_size: 30522,
+            hidden_size: 384,
+            num_hidden_layers: 6,
+            num_attention_heads: 12,
+            intermediate_size: 1536,
+            max_position_embeddings: 512,
+            type_vocab_size: 2,
+            layer_norm_eps: 1e-12,
+            hidden_dropout_prob: 0.1,
+        }
+    }
+
+    /// Reads `config.json`.
+    pub fn from_file(path: &Path) -> Result<Self, LabError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+        let config: BertConfig = serde_json::from_str(&text).map_err(|e| LabError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("not a BERT config.json: {e}"),
+        })?;
+        if config.num_attention_heads == 0
+            || !config
+                .hidden_size
+                .is_multiple_of(config.num_attention_heads)
+        {
+            return Err(LabError::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "hidden_size {} is not a multiple of num_attention_heads {}",
+                    config.hidden_size, config.num_attention_heads
+                ),
+            });
+        }
+        Ok(config)
+    }
+
+    /// A randomly initialised encoder of this architecture.
+    pub fn init(&self, device: &Device) -> Bert {
+        let h = self.hidden_size;
+        Bert {
+            word_embeddings: EmbeddingConfig::new(self.vocab_size, h).init(device),
+            position_embeddings: EmbeddingConfig::new(self.max_position_embeddings, h).init(device),
+            token_type_embeddings: EmbeddingConfig::new(self.type_vocab_size, h).init(device),
+            embeddings_norm: LayerNormConfig::new(h)
+                .with_epsilon(self.layer_norm_eps)
+                .init(device),
+            dropout: DropoutConfig::new(self.hidden_dropout_prob).init(),
+            encoder: TransformerEncoderConfig::new(
+                h,
+                self.intermediate_size,
+                self.num_attention_heads,
+                self.num_hidden_layers,
+            )
+            .with_dropout(self.hidden_dropout_prob)
+            .with_layer_norm_eps(self.layer_norm_eps)
+            .init(device),
+            pooler: LinearConfig::new(h, h).init(device),
+        }
+    }
+}
+
+/// The encoder (see the module docs for the formulas).
+#[derive(Module, Debug)]
+pub struct Bert {
+    word_embeddings: Embedding,
+    position_embeddings: Embedding,
+    token_type_embeddings: Embedding,
+    embeddings_norm: LayerNorm,
+    dropout: Dropout,
+    encoder: TransformerEncoder,
+    pooler: Linear,
+}
+
+impl Bert {
+    /// Loads all-MiniLM-L6-v2 (or any BERT) from a folder holding `config.json` and
+    /// `model.safetensors`.
+    pub fn from_pretrained(folder: &Path, device: &Device) -> Result<Bert, LabError> {
+        let config = BertConfig::from_file(&folder.join("config.json"))?;
+        config
+            .init(device)
+            .load_safetensors(&folder.join("model.safetensors"), &config)
+    }
+
+    /// Hidden states `[B, T, H]` of token ids `[B, T]`; `mask` is 1 for real tokens, 0 for
+    /// padding.
+    pub fn forward(&self, ids: Tensor<2, Int>, mask: Tensor<2, Int>) -> Tensor<3> {
+        let [_, t] = ids.dims();
+        let positions = self.position_embeddings.weight.val().narrow(0, 0, t);
+        let segment = self.token_type_embeddings.weight.val().narrow(0, 0, 1);
+        let x = self.word_embeddings.forward(ids)
+            + positions.unsqueeze::<3>()
+            + segment.unsqueeze::<3>();
+        let x = self.dropout.forward(self.embeddings_norm.forward(x));
+        let pad = mask.equal_elem(0);
+        self.encoder
+            .forward(TransformerEncoderInput::new(x).mask_pad(pad))
+    }
+
+    /// The pooler output `tanh(W h[:, 0] + b)` `[B, H]` (the `[CLS]` position).
+    pub fn pooled(&self, hidden: Tensor<3>) -> Tensor<2> {
+        let [b, _, h] = hidden.dims();
+        let cls = hidden.slice([0..b, 0..1]).reshape([b, h]);
+        tanh(self.pooler.forward(cls))
+    }
+
+    /// The sentence embedding of sentence-transformers: the mean of the hidden states over the
+    /// real tokens, L2-normalised, `[B, H]`.
+    pub fn sentence_embedding(hidden: Tensor<3>, mask: Tensor<2, Int>) -> Tensor<2> {
+        let [b, t, _] = hidden.dims();
+        let m = mask.float().reshape([b, t, 1]);
+        let summed = (hidden * m.clone()).sum_dim(1).squeeze_dim::<2>(1);
+        let counts = m.sum_dim(1).squeeze_dim::<2>(1).clamp_min(1e-9);
+        let mean = summed / counts;
+        let norm = mean
+            .clone()
+            .powi_scalar(2)
+            .sum_dim(1)
+            .sqrt()
+            .clamp_min(1e-12);
+        mean / norm
+    }
+
+    /// Replaces every parameter with the tensor of the same name in a Hugging Face BERT
+    /// safetensors file (names without the `bert.` prefix, PyTorch's `[out, in]` linear
+    /// weights). A missing tensor or a wrong shape is an error naming it.
+    pub fn load_safetensors(mut self, path: &Path, config: &BertConfig) -> Result<Bert, LabError> {
+        let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
+        let file = SafeTensors::deserialize(&bytes).map_err(|e| LabError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("not a safetensors file: {e}"),
+        })?;
+        let device = self.pooler.weight.val().device();
+        let w = Weights {
+            file: &file,
+            path,
+            device: &device,
+        };
+        let (h, ff) = (config.hidden_size, config.intermediate_size);
+        self.word_embeddings.weight =
+            w.param("embeddings.word_embeddings.weight", [config.vocab_size, h])?;
+        self.position_embeddings.weight = w.param(
+            "embeddings.position_embeddings.weight",
+            [config.max_position_embeddings, h],
+        )?;
+        self.token_type_embeddings.weight = w.param(
+            "embeddings.token_type_embeddings.weight",
+            [config.type_vocab_size, h],
+        )?;
+        w.layer_norm("embeddings.LayerNorm", h, &mut self.embeddings_norm)?;
+        if self.encoder.layers.len() != config.num_hidden_layers {
+            return Err(LabError::Config(format!(
+                "the encoder has {} layers but the config says {}",
+                self.encoder.layers.len(),
+                config.num_hidden_layers
+            )));
+        }
+        for (i, layer) in self.encoder.layers.iter_mut().enumerate() {
+            let p = format!("encoder.layer.{i}");
+            w.linear(
+                &format!("{p}.attention.self.query"),
+                h,
+                h,
+                &mut layer.mha.query,
+            )?;
+            w.linear(&format!("{p}.attention.self.key"), h, h, &mut layer.mha.key)?;
+            w.linear(
+                &format!("{p}.attention.self.value"),
+                h,
+                h,
+                &mut layer.mha.value,
+            )?;
+            w.linear(
+                &format!("{p}.attention.output.dense"),
+                h,
+                h,
+                &mut layer.mha.output,
+            )?;
+            // Post-norm: norm_1 follows attention, norm_2 the feed-forward block.
+            w.layer_norm(
+                &format!("{p}.attention.output.LayerNorm"),
+                h,
+                &mut layer.norm_1,
+            )?;
+            w.linear(
+                &format!("{p}.intermediate.dense"),
+                h,
+                ff,
+                &mut layer.pwff.linear_inner,
+            )?;
+            w.linear(
+                &format!("{p}.output.dense"),
+                ff,
+                h,
+                &mut layer.pwff.linear_outer,
+            )?;
+            w.layer_norm(&format!("{p}.output.LayerNorm"), h, &mut layer.norm_2)?;
+        }
+        w.linear("pooler.dense", h, h, &mut self.pooler)?;
+        Ok(self)
+    }
+}
+
+/// Typed access to the tensors of one safetensors file.
+struct Weights<'a> {
+    file: &'a SafeTensors<'a>,
+    path: &'a Path,
+    device: &'a Device,
+}
+
+impl Weights<'_> {
+    fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>, LabError> {
+        let corrupt = |reason: String| LabError::Corrupt {
+            path: self.path.to_path_buf(),
+            reason,
+        };
+        let view = self
+            .file
+            .tensor(name)
+            .map_err(|e| corrupt(format!("tensor `{name}`: {e}")))?;
+        if view.dtype() != safetensors::Dtype::F32 || view.shape() != shape {
+            return Err(corrupt(format!(
+                "tensor `{name}` is {:?} {:?}, expected F32 {shape:?}",
+                view.dtype(),
+                view.shape()
+            )));
+        }
+        let values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Ok(Tensor::from_data(
+            TensorData::new(values, shape),
+            self.device,
+        ))
+    }
+
+    fn param<const D: usize>(
+        &self,
+        name: &str,
+        shape: [usize; D],
+    ) -> Result<Param<Tensor<D>>, LabError> {
+        Ok(Param::from_tensor(self.tensor(name, shape)?))
+    }
+
+    /// A PyTorch linear layer (`weight [out, in]`, `bias [out]`) into burn's `[in, out]`.
+    fn linear(
+        &self,
+        prefix: &str,
+        d_in: usize,
+        d_out: usize,
+        linear: &mut Linear,
+    ) -> Result<(), LabError> {
+        let weight = self.tensor(&format!("{prefix}.weight"), [d_out, d_in])?;
+        linear.weight = Param::from_tensor(weight.transpose());
+        linear.bias = Some(self.param(&format!("{prefix}.bias"), [d_out])?);
+        Ok(())
+    }
+
+    fn layer_norm(&self, prefix: &str, d: usize, norm: &mut LayerNorm) -> Result<(), LabError> {
+        norm.gamma = self.param(&format!("{prefix}.weight"), [d])?;
+        norm.beta = Some(self.param(&format!("{prefix}.bias"), [d])?);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> BertConfig {
+        BertConfig {
+            vocab_size: 50,
+            hidden_size: 16,
+            num_hidden_layers: 2,
+            num_attention_heads: 4,
+            intermediate_size: 32,
+            max_position_embeddings: 20,
+            type_vocab_size: 2,
+            layer_norm_eps: 1e-12,
+            hidden_dropout_prob: 0.0,
+        }
+    }
+
+    fn batch(device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>) {
+        let ids = Tensor::from_data(
+            TensorData::new(vec![2i64, 7, 9, 3, 4, 0, 0, 0], [2, 4]),
+            device,
+        );
+        let mask = Tensor::from_data(
+            TensorData::new(vec![1i64, 1, 1, 1, 1, 0, 0, 0], [2, 4]),
+            device,
+        );
+        (ids, mask)
+    }
+
+    #[test]
+    fn shapes_and_padding_does_not_change_real_tokens() {
+        let device = Device::flex();
+        let bert = tiny().init(&device);
+        let (ids, mask) = batch(&device);
+        let hidden = bert.forward(ids, mask.clone());
+        assert_eq!(hidden.dims(), [2, 4, 16]);
+        assert_eq!(bert.pooled(hidden.clone()).dims(), [2, 16]);
+        let e = Bert::sentence_embedding(hidden, mask);
+        assert_eq!(e.dims(), [2, 16]);
+        let norms: Vec<f32> = e
+            .powi_scalar(2)
+            .sum_dim(1)
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap();
+        assert!(norms.iter().all(|n| (n - 1.0).abs() < 1e-5), "{norms:?}");
+        // The one-token sentence alone, unpadded, gives the same embedding as padded.
+        let alone = bert.forward(
+            Tensor::from_data(TensorData::new(vec![4i64], [1, 1]), &device),
+            Tensor::from_data(TensorData::new(vec![1i64], [1, 1]), &device),
+        );
+        let (ids, mask) = batch(&device);
+        let padded = bert.forward(ids, mask).slice([1..2, 0..1]);
+        let diff: f32 = (alone - padded).abs().max().into_scalar();
+        assert!(diff < 1e-5, "padding leaked into a real token: {diff}");
+    }
+
+    #[test]
+    fn a_training_step_lowers_the_loss_on_a_tiny_batch() {
+        use burn::optim::{AdamConfig, GradientsParams};
+        let device = Device::flex().autodiff();
+        device.seed(0);
+        let mut bert = tiny().init(&device);
+        let mut optim = AdamConfig::new().init();
+        let target = Tensor::<2>::ones([2, 16], &device);
+        let loss_of = |bert: &Bert| {
+            let (ids, mask) = batch(&device);
+            let pooled = bert.pooled(bert.forward(ids, mask));
+            (pooled - target.clone()).powi_scalar(2).mean()
+        };
+        let before: f32 = loss_of(&bert).into_scalar();
+        for _ in 0..5 {
+            let loss = loss_of(&bert);
+            let grads = GradientsParams::from_grads(loss.backward(), &bert);
+            bert = optim.step(1e-2, bert, grads);
+        }
+        let after: f32 = loss_of(&bert).into_scalar();
+        assert!(after < before, "loss {before} -> {after}");
+    }
+
+    #[test]
+    fn a_missing_or_misshapen_tensor_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.safetensors");
+        let data = vec![0u8; 4 * 3];
+        let view =
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![3], &data).unwrap();
+        safetensors::serialize_to_file([("pooler.dense.bias", view)], None, &path).unwrap();
+        let device = Device::flex();
+        let e = tiny()
+            .init(&device)
+            .load_safetensors(&path, &tiny())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("embeddings.word_embeddings.weight"), "{e}");
+        std::fs::write(&path, b"not safetensors").unwrap();
+        let e = tiny()
+            .init(&device)
+            .load_safetensors(&path, &tiny())
+            .unwrap_err();
+        assert!(e.to_string().contains("not a safetensors file"), "{e}");
+    }
+}
