@@ -87,6 +87,14 @@ pub struct ModelConfig {
     pub norm: String,
     /// Output channels of the CNN's 3x3 convolution blocks (each followed by 2x2 max pooling).
     pub channels: Vec<usize>,
+    /// ViT: patch size (must divide the image height and width).
+    pub patch: usize,
+    /// ViT: token width.
+    pub width: usize,
+    /// ViT: transformer layers.
+    pub depth: usize,
+    /// ViT: attention heads (must divide `width`).
+    pub heads: usize,
 }
 
 /// Optimizer, schedule and clipping.
@@ -193,6 +201,10 @@ impl Default for ModelConfig {
             dropout: 0.0,
             norm: "none".into(),
             channels: vec![32, 64],
+            patch: 7,
+            width: 128,
+            depth: 4,
+            heads: 4,
         }
     }
 }
@@ -380,7 +392,7 @@ impl RunConfig {
             )
         })?;
         let m = &self.model;
-        one_of("model.kind", &m.kind, &["mlp", "cnn"])?;
+        one_of("model.kind", &m.kind, &["mlp", "cnn", "vit"])?;
         one_of("model.norm", &m.norm, &["none", "batch", "layer"])?;
         check((0.0..1.0).contains(&m.dropout), || {
             format!("model.dropout = {} must lie in [0, 1)", m.dropout)
@@ -391,6 +403,16 @@ impl RunConfig {
         check(
             m.kind != "cnn" || (!m.channels.is_empty() && m.channels.iter().all(|&c| c > 0)),
             || "model.channels must list at least one positive channel count for a cnn".into(),
+        )?;
+        check(
+            m.kind != "vit"
+                || (m.patch > 0 && m.depth > 0 && m.heads > 0 && m.width.is_multiple_of(m.heads)),
+            || {
+                format!(
+                    "model.patch = {}, model.depth = {} and model.heads = {} must be > 0, with model.width = {} a multiple of the heads",
+                    m.patch, m.depth, m.heads, m.width
+                )
+            },
         )?;
         let o = &self.optim;
         one_of("optim.name", &o.name, &["sgd", "adam", "adamw"])?;

@@ -41,6 +41,8 @@ pub fn load_source(config: &DataConfig) -> Result<Dataset, LabError> {
             }
             _ => rgd_data::load_keel(path)?,
         }
+    } else if config.source == crate::text::SENTIMENT_MINILM {
+        crate::text::sentiment_minilm(&registry::cache_dir())?
     } else {
         registry::load_named(&config.source, &registry::cache_dir())?
     };
@@ -74,7 +76,14 @@ pub fn fetch_missing<'a>(
     let mut needed: Vec<&str> = configs
         .into_iter()
         .flat_map(|c| [c.source.as_str(), c.test_source.as_str()])
-        .filter_map(|name| registry::missing(name, &cache))
+        .flat_map(|name| match name {
+            crate::text::SENTIMENT_MINILM => vec![
+                registry::missing("sentiment", &cache),
+                (!cache.join("minilm/model.safetensors").is_file()).then_some("minilm"),
+            ],
+            _ => vec![registry::missing(name, &cache)],
+        })
+        .flatten()
         .collect();
     needed.sort_unstable();
     needed.dedup();

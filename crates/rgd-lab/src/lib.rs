@@ -24,7 +24,9 @@ pub mod reproduce;
 pub mod run_dir;
 pub mod run_plots;
 pub mod stats;
+pub mod text;
 pub mod train;
+pub mod vit;
 pub mod weight_trace;
 
 pub use error::LabError;

@@ -1,4 +1,4 @@
-//! The lab's models: an MLP for tabular data and a small CNN for images.
+//! The lab's models: an MLP for tabular data, a small CNN and a ViT ([`crate::vit`]) for images.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -108,12 +108,17 @@ impl Cnn {
 }
 
 /// Any model of the lab.
+// The ViT's handles are larger than the others'; a model is moved once per step, next to
+// tensor work of milliseconds, so boxing it would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Model {
     /// Flat inputs.
     Mlp(Mlp),
     /// Images.
     Cnn(Cnn),
+    /// Images, as patch tokens.
+    Vit(crate::vit::Vit),
 }
 
 impl Model {
@@ -133,9 +138,16 @@ impl Model {
                 device,
             ))),
             ("cnn", &[c, h, w]) => Ok(Model::Cnn(Cnn::new([c, h, w], classes, config, device))),
-            ("cnn", shape) => Err(LabError::Config(format!(
-                "model.kind = \"cnn\" needs image data [channels, height, width], but the data set's \
-                 examples have shape {shape:?}; use model.kind = \"mlp\""
+            ("vit", &[c, h, w]) => Ok(Model::Vit(crate::vit::Vit::new(
+                [c, h, w],
+                classes,
+                config,
+                device,
+            )?)),
+            ("cnn" | "vit", shape) => Err(LabError::Config(format!(
+                "model.kind = \"{}\" needs image data [channels, height, width], but the data set's \
+                 examples have shape {shape:?}; use model.kind = \"mlp\"",
+                config.kind
             ))),
             (kind, _) => Err(LabError::Config(format!("unknown model.kind \"{kind}\""))),
         }
@@ -154,13 +166,16 @@ impl Model {
     pub fn forward(&self, rows: Tensor<2>, example_shape: &[usize]) -> Tensor<2> {
         match self {
             Model::Mlp(mlp) => mlp.forward(rows),
-            Model::Cnn(cnn) => {
-                let batch = rows.dims()[0];
-                let [c, h, w] = [example_shape[0], example_shape[1], example_shape[2]];
-                cnn.forward(rows.reshape([batch, c, h, w]))
-            }
+            Model::Cnn(cnn) => cnn.forward(images(rows, example_shape)),
+            Model::Vit(vit) => vit.forward(images(rows, example_shape)),
         }
     }
+}
+
+/// Flat rows `[B, C*H*W]` as images `[B, C, H, W]`.
+fn images(rows: Tensor<2>, example_shape: &[usize]) -> Tensor<4> {
+    let batch = rows.dims()[0];
+    rows.reshape([batch, example_shape[0], example_shape[1], example_shape[2]])
 }
 
 #[cfg(test)]

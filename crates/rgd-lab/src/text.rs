@@ -1,0 +1,129 @@
+//! Text as numeric data: the sentiment sentences embedded once by the pretrained MiniLM encoder
+//! (the linear-probe setting), cached next to the weights.
+//!
+//! `sentiment-minilm` is the 3-domain sentiment set (amazon, imdb, yelp) with each sentence
+//! replaced by its 384-dimensional sentence embedding (masked mean pooling, L2-normalised; see
+//! [`crate::bert`]). A linear model on it is a linear probe; `model.hidden = []` gives one.
+
+use std::path::Path;
+
+use burn::prelude::*;
+use rgd_data::{Dataset, WordPieceTokenizer, registry};
+
+use crate::LabError;
+use crate::bert::Bert;
+use crate::run_dir::write_atomic;
+
+/// The registry-style name of the embedded sentiment set.
+pub const SENTIMENT_MINILM: &str = "sentiment-minilm";
+
+/// Sentences per forward pass when embedding.
+const EMBED_BATCH: usize = 64;
+
+/// The embedding cache: `<cache>/minilm/sentiment-embeddings.safetensors`.
+fn cache_file(cache: &Path) -> std::path::PathBuf {
+    cache
+        .join("minilm")
+        .join("sentiment-embeddings.safetensors")
+}
+
+/// The sentence embeddings `[texts.len() * H]` of `texts` by the encoder in `folder`, computed in
+/// batches padded to their longest sentence.
+pub fn sentence_embeddings(
+    texts: &[String],
+    folder: &Path,
+    device: &Device,
+) -> Result<Vec<f32>, LabError> {
+    let bert = Bert::from_pretrained(folder, device)?;
+    let tokenizer = WordPieceTokenizer::from_file(folder.join("tokenizer.json"), 128)?;
+    let mut out = Vec::new();
+    for chunk in texts.chunks(EMBED_BATCH) {
+        let batch =
+            tokenizer.encode_batch(&chunk.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let shape = [batch.batch, batch.seq_len];
+        let ints = |v: &[u32]| v.iter().map(|&x| i64::from(x)).collect::<Vec<_>>();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(ints(&batch.ids), shape), device);
+        let mask = Tensor::<2, Int>::from_data(
+            TensorData::new(ints(&batch.attention_mask), shape),
+            device,
+        );
+        let e = Bert::sentence_embedding(bert.forward(ids, mask.clone()), mask);
+        out.extend(
+            e.into_data()
+                .try_into_vec_as::<f32>()
+                .map_err(|e| LabError::Config(format!("cannot read the embeddings back: {e:?}")))?,
+        );
+    }
+    Ok(out)
+}
+
+/// The sentiment set with MiniLM sentence embeddings as features (domains kept), from the cache
+/// file if present, else computed (about a minute on 2 cores) and cached.
+pub fn sentiment_minilm(cache: &Path) -> Result<Dataset, LabError> {
+    let text = registry::load_text_named("sentiment", cache)?;
+    let folder = cache.join("minilm");
+    let file = cache_file(cache);
+    let hidden = 384;
+    let features = match read_cached(&file, text.len(), hidden)? {
+        Some(f) => f,
+        None => {
+            eprintln!(
+                "embedding {} sentences with MiniLM (cached in {})",
+                text.len(),
+                file.display()
+            );
+            let f = sentence_embeddings(&text.texts, &folder, &Device::flex())?;
+            let bytes: Vec<u8> = f.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let view = safetensors::tensor::TensorView::new(
+                safetensors::Dtype::F32,
+                vec![text.len(), hidden],
+                &bytes,
+            )
+            .map_err(|e| LabError::Config(format!("embeddings: {e}")))?;
+            let data = safetensors::serialize([("embeddings", view)], None)
+                .map_err(|e| LabError::Config(format!("embeddings: {e}")))?;
+            write_atomic(&file, &data)?;
+            f
+        }
+    };
+    let mut ds = Dataset::from_features(
+        SENTIMENT_MINILM,
+        features,
+        hidden,
+        text.labels,
+        text.class_names,
+    );
+    ds.domains = text.domains;
+    ds.domain_names = text.domain_names;
+    Ok(ds)
+}
+
+/// The cached embeddings if the file exists and matches `[rows, hidden]`.
+fn read_cached(file: &Path, rows: usize, hidden: usize) -> Result<Option<Vec<f32>>, LabError> {
+    if !file.is_file() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(file).map_err(|e| LabError::io(file, e))?;
+    let corrupt = |reason: String| LabError::Corrupt {
+        path: file.to_path_buf(),
+        reason: format!("{reason}; delete the file to recompute it"),
+    };
+    let st = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| corrupt(format!("not a safetensors file: {e}")))?;
+    let view = st
+        .tensor("embeddings")
+        .map_err(|e| corrupt(format!("no `embeddings` tensor: {e}")))?;
+    if view.shape() != [rows, hidden] || view.dtype() != safetensors::Dtype::F32 {
+        return Err(corrupt(format!(
+            "embeddings are {:?} {:?}, expected F32 [{rows}, {hidden}]",
+            view.dtype(),
+            view.shape()
+        )));
+    }
+    Ok(Some(
+        view.data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+    ))
+}

@@ -1,0 +1,162 @@
+//! A small Vision Transformer for 28x28 images, sized for 2 cores: non-overlapping `p x p`
+//! patches linearly embedded, a learned class token and position embeddings, pre-norm
+//! transformer layers, and a linear head on the class token.
+//!
+//! ```text
+//! z_0 = [cls; x_1 E; ...; x_N E] + E_pos          x_i: the i-th patch, flattened (C p^2 values)
+//! z_l = z' + FFN(LN(z')),  z' = z_{l-1} + MHA(LN(z_{l-1}))      (l = 1..L)
+//! logits = W LN(z_L[0]) + b
+//! ```
+
+use burn::module::Param;
+use burn::nn::transformer::{
+    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
+};
+use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::prelude::*;
+
+use crate::LabError;
+use crate::config::ModelConfig;
+
+/// The Vision Transformer.
+#[derive(Module, Debug)]
+pub struct Vit {
+    patch_embedding: Linear,
+    class_token: Param<Tensor<3>>,
+    positions: Param<Tensor<3>>,
+    encoder: TransformerEncoder,
+    norm: LayerNorm,
+    head: Linear,
+    #[module(skip)]
+    patch: usize,
+}
+
+impl Vit {
+    /// A ViT for images `[C, H, W]` with `H` and `W` multiples of `config.patch`.
+    pub fn new(
+        shape: [usize; 3],
+        classes: usize,
+        config: &ModelConfig,
+        device: &Device,
+    ) -> Result<Self, LabError> {
+        let [c, h, w] = shape;
+        let (p, width) = (config.patch, config.width);
+        if p == 0 || !h.is_multiple_of(p) || !w.is_multiple_of(p) {
+            return Err(LabError::Config(format!(
+                "model.patch = {p} must divide the image size {h}x{w}"
+            )));
+        }
+        if config.heads == 0 || !width.is_multiple_of(config.heads) {
+            return Err(LabError::Config(format!(
+                "model.width = {width} must be a multiple of model.heads = {}",
+                config.heads
+            )));
+        }
+        let tokens = (h / p) * (w / p) + 1;
+        let small = Initializer::Normal {
+            mean: 0.0,
+            std: 0.02,
+        };
+        Ok(Vit {
+            patch_embedding: LinearConfig::new(c * p * p, width).init(device),
+            class_token: small.init([1, 1, width], device),
+            positions: small.init([1, tokens, width], device),
+            encoder: TransformerEncoderConfig::new(width, 2 * width, config.heads, config.depth)
+                .with_norm_first(true)
+                .with_dropout(config.dropout)
+                .init(device),
+            norm: LayerNormConfig::new(width).init(device),
+            head: LinearConfig::new(width, classes).init(device),
+            patch: p,
+        })
+    }
+
+    /// Logits `[B, classes]` of images `[B, C, H, W]`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let [b, c, h, w] = images.dims();
+        let p = self.patch;
+        let (gh, gw) = (h / p, w / p);
+        let patches = images
+            .reshape([b, c, gh, p, gw, p])
+            .permute([0, 2, 4, 1, 3, 5])
+            .reshape([b, gh * gw, c * p * p]);
+        let x = self.patch_embedding.forward(patches);
+        let width = x.dims()[2];
+        let cls = self.class_token.val().expand([b, 1, width]);
+        let x = Tensor::cat(vec![cls, x], 1) + self.positions.val();
+        let z = self.encoder.forward(TransformerEncoderInput::new(x));
+        let cls = z.narrow(1, 0, 1).reshape([b, width]);
+        self.head.forward(self.norm.forward(cls))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ModelConfig {
+        ModelConfig {
+            kind: "vit".into(),
+            patch: 7,
+            width: 32,
+            depth: 2,
+            heads: 4,
+            ..ModelConfig::default()
+        }
+    }
+
+    #[test]
+    fn shapes_and_patch_order() {
+        let device = Device::flex();
+        let vit = Vit::new([1, 28, 28], 10, &config(), &device).unwrap();
+        assert_eq!(vit.positions.val().dims(), [1, 17, 32]);
+        let out = vit.forward(Tensor::zeros([3, 1, 28, 28], &device));
+        assert_eq!(out.dims(), [3, 10]);
+        // Patchify: patch (row 1, col 2) of a 4x4 grid holds pixels rows 7..14, cols 14..21.
+        let img: Vec<f32> = (0..784).map(|v| v as f32).collect();
+        let x = Tensor::<4>::from_data(TensorData::new(img, [1, 1, 28, 28]), &device);
+        let patches: Vec<f32> = x
+            .reshape([1, 1, 4, 7, 4, 7])
+            .permute([0, 2, 4, 1, 3, 5])
+            .reshape([1, 16, 49])
+            .narrow(1, 4 + 2, 1)
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap();
+        assert_eq!(patches[0], (7 * 28 + 14) as f32);
+        assert_eq!(patches[48], (13 * 28 + 20) as f32);
+        let mut bad = config();
+        bad.patch = 5;
+        assert!(Vit::new([1, 28, 28], 10, &bad, &device).is_err());
+    }
+
+    #[test]
+    fn a_few_steps_lower_the_loss_on_a_tiny_batch() {
+        use burn::optim::{AdamConfig, GradientsParams};
+        let device = Device::flex().autodiff();
+        device.seed(1);
+        let mut vit = Vit::new([1, 28, 28], 3, &config(), &device).unwrap();
+        let mut optim = AdamConfig::new().init();
+        let x = Tensor::<4>::random(
+            [6, 1, 28, 28],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let y =
+            Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1, 2, 0, 1, 2], [6]), &device);
+        let loss_of = |vit: &Vit| {
+            let logits = vit.forward(x.clone());
+            rgd_burn::loss::cross_entropy(logits, y.clone(), 0.0)
+                .unwrap()
+                .into_tensor()
+                .mean()
+        };
+        let before: f32 = loss_of(&vit).into_scalar();
+        for _ in 0..10 {
+            let grads = GradientsParams::from_grads(loss_of(&vit).backward(), &vit);
+            vit = optim.step(1e-3, vit, grads);
+        }
+        let after: f32 = loss_of(&vit).into_scalar();
+        assert!(after < before, "loss {before} -> {after}");
+    }
+}
