@@ -1142,7 +1142,30 @@ pub fn block<'a>(doc: &'a str, suite: &str) -> Option<&'a str> {
 
 #[cfg(test)]
 mod tests {
-    use super::best;
+    use super::*;
+
+    #[test]
+    fn every_suite_builds_a_valid_config_for_every_run() {
+        for name in SUITES {
+            for quick in [true, false] {
+                let suite = suite(name, quick).unwrap();
+                for data in &suite.data {
+                    for &method in &suite.methods {
+                        let settings = settings(method, &suite);
+                        assert!(!settings.is_empty(), "{name}: {method} has no setting");
+                        for (label, overrides) in settings {
+                            let config = config_for(&suite, data, method, &overrides, 0)
+                                .unwrap_or_else(|e| panic!("{name} {}: {label}: {e}", data.label));
+                            config.validate().unwrap();
+                        }
+                    }
+                }
+            }
+        }
+        let domains = suite("domains", false).unwrap();
+        let config = config_for(&domains, &domains.data[1], "groupdro", &[], 0).unwrap();
+        assert_eq!(config.data.test_domain, "15°");
+    }
 
     #[test]
     fn best_takes_the_highest_score_and_the_earliest_of_ties() {

@@ -402,3 +402,47 @@ fn reproduce_quick_runs_the_tabular_protocol_and_writes_its_results() {
         "--quick leaves the results document alone"
     );
 }
+
+#[test]
+fn label_noise_runs_record_where_the_weight_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let share = |name: &str, rule: &str| {
+        ok(
+            &[
+                "train",
+                "--name",
+                name,
+                "--quiet",
+                "--set",
+                "data.max_train=2000",
+                "--set",
+                "data.label_noise=symmetric",
+                "--set",
+                "data.noise_rate=0.3",
+                "--set",
+                &format!("method.rule.name={rule}"),
+                "--set",
+                "train.steps=150",
+                "--set",
+                "train.eval_every=50",
+            ],
+            d,
+        );
+        let s = summary(&d.join("runs").join(name));
+        let trace = s["weight_trace"].as_array().unwrap().clone();
+        assert_eq!(trace.len(), 3, "one snapshot per evaluation");
+        let last = &trace[2];
+        let fraction = last["flipped_fraction"].as_f64().unwrap();
+        assert!((fraction - 0.3).abs() < 0.05, "flipped fraction {fraction}");
+        assert_eq!(last["class_mean_weight"].as_array().unwrap().len(), 2);
+        (fraction, last["flipped_weight_share"].as_f64().unwrap())
+    };
+    let (fraction, erm) = share("erm", "erm");
+    assert!((erm - fraction).abs() < 1e-12, "ERM weighs every example 1");
+    let (fraction, rgd) = share("rgd", "rgd");
+    assert!(
+        rgd > fraction,
+        "RGD up-weights the high-loss flipped labels: share {rgd} vs fraction {fraction}"
+    );
+}
