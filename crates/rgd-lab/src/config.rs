@@ -77,7 +77,7 @@ pub struct DataConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelConfig {
-    /// `mlp` or `cnn`.
+    /// `mlp`, `cnn`, `vit` (images) or `transformer` (word ids, e.g. `sentiment-words`).
     pub kind: String,
     /// Hidden widths of the MLP (or of the CNN's dense head).
     pub hidden: Vec<usize>,
@@ -89,11 +89,11 @@ pub struct ModelConfig {
     pub channels: Vec<usize>,
     /// ViT: patch size (must divide the image height and width).
     pub patch: usize,
-    /// ViT: token width.
+    /// ViT and transformer: token width.
     pub width: usize,
-    /// ViT: transformer layers.
+    /// ViT and transformer: layers.
     pub depth: usize,
-    /// ViT: attention heads (must divide `width`).
+    /// ViT and transformer: attention heads (must divide `width`).
     pub heads: usize,
 }
 
@@ -392,7 +392,10 @@ impl RunConfig {
             )
         })?;
         let m = &self.model;
-        one_of("model.kind", &m.kind, &["mlp", "cnn", "vit"])?;
+        one_of("model.kind", &m.kind, &["mlp", "cnn", "vit", "transformer"])?;
+        check(m.kind != "transformer" || !d.standardize, || {
+            "model.kind = \"transformer\" reads word ids: set data.standardize = false".into()
+        })?;
         one_of("model.norm", &m.norm, &["none", "batch", "layer"])?;
         check((0.0..1.0).contains(&m.dropout), || {
             format!("model.dropout = {} must lie in [0, 1)", m.dropout)

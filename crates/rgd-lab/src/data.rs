@@ -43,6 +43,8 @@ pub fn load_source(config: &DataConfig) -> Result<Dataset, LabError> {
         }
     } else if config.source == crate::text::SENTIMENT_MINILM {
         crate::text::sentiment_minilm(&registry::cache_dir())?
+    } else if config.source == crate::text::SENTIMENT_WORDS {
+        crate::text::sentiment_words(&registry::cache_dir())?
     } else {
         registry::load_named(&config.source, &registry::cache_dir())?
     };
@@ -81,6 +83,7 @@ pub fn fetch_missing<'a>(
                 registry::missing("sentiment", &cache),
                 (!cache.join("minilm/model.safetensors").is_file()).then_some("minilm"),
             ],
+            crate::text::SENTIMENT_WORDS => vec![registry::missing("sentiment", &cache)],
             _ => vec![registry::missing(name, &cache)],
         })
         .flatten()

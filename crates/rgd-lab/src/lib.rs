@@ -26,6 +26,7 @@ pub mod run_plots;
 pub mod stats;
 pub mod text;
 pub mod train;
+pub mod transformer;
 pub mod vit;
 pub mod weight_trace;
 

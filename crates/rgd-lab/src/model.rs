@@ -119,6 +119,8 @@ pub enum Model {
     Cnn(Cnn),
     /// Images, as patch tokens.
     Vit(crate::vit::Vit),
+    /// Word ids.
+    Transformer(crate::transformer::TextTransformer),
 }
 
 impl Model {
@@ -144,6 +146,9 @@ impl Model {
                 config,
                 device,
             )?)),
+            ("transformer", &[max_len]) => Ok(Model::Transformer(
+                crate::transformer::TextTransformer::new(max_len, classes, config, device)?,
+            )),
             ("cnn" | "vit", shape) => Err(LabError::Config(format!(
                 "model.kind = \"{}\" needs image data [channels, height, width], but the data set's \
                  examples have shape {shape:?}; use model.kind = \"mlp\"",
@@ -168,6 +173,7 @@ impl Model {
             Model::Mlp(mlp) => mlp.forward(rows),
             Model::Cnn(cnn) => cnn.forward(images(rows, example_shape)),
             Model::Vit(vit) => vit.forward(images(rows, example_shape)),
+            Model::Transformer(t) => t.forward(rows),
         }
     }
 }

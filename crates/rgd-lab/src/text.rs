@@ -4,11 +4,15 @@
 //! `sentiment-minilm` is the 3-domain sentiment set (amazon, imdb, yelp) with each sentence
 //! replaced by its 384-dimensional sentence embedding (masked mean pooling, L2-normalised; see
 //! [`crate::bert`]). A linear model on it is a linear probe; `model.hidden = []` gives one.
+//!
+//! `sentiment-words` is the same set as word ids of a word vocabulary (the
+//! [`WORD_VOCAB`](crate::transformer::WORD_VOCAB) most frequent words seen at least twice in the
+//! sentences, labels unused), for the from-scratch transformer (`model.kind = "transformer"`).
 
 use std::path::Path;
 
 use burn::prelude::*;
-use rgd_data::{Dataset, WordPieceTokenizer, registry};
+use rgd_data::{Dataset, Vocabulary, WordPieceTokenizer, registry};
 
 use crate::LabError;
 use crate::bert::Bert;
@@ -16,6 +20,12 @@ use crate::run_dir::write_atomic;
 
 /// The registry-style name of the embedded sentiment set.
 pub const SENTIMENT_MINILM: &str = "sentiment-minilm";
+
+/// The registry-style name of the word-id sentiment set.
+pub const SENTIMENT_WORDS: &str = "sentiment-words";
+
+/// Words kept per sentence in `sentiment-words`.
+pub const MAX_WORDS: usize = 64;
 
 /// Sentences per forward pass when embedding.
 const EMBED_BATCH: usize = 64;
@@ -90,6 +100,24 @@ pub fn sentiment_minilm(cache: &Path) -> Result<Dataset, LabError> {
         SENTIMENT_MINILM,
         features,
         hidden,
+        text.labels,
+        text.class_names,
+    );
+    ds.domains = text.domains;
+    ds.domain_names = text.domain_names;
+    Ok(ds)
+}
+
+/// The sentiment set as word ids (`f32`, padded with 0 to the longest sentence), domains kept.
+pub fn sentiment_words(cache: &Path) -> Result<Dataset, LabError> {
+    let text = registry::load_text_named("sentiment", cache)?;
+    let vocab = Vocabulary::build(&text.texts, 2, crate::transformer::WORD_VOCAB);
+    let encoded = vocab.encode_batch(&text.texts, MAX_WORDS);
+    let features = encoded.ids.iter().map(|&id| id as f32).collect();
+    let mut ds = Dataset::from_features(
+        SENTIMENT_WORDS,
+        features,
+        encoded.seq_len,
         text.labels,
         text.class_names,
     );
