@@ -18,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 THREADS="${THREADS:-2}"
 ROUNDS="${ROUNDS:-3}"
-MODELS="${MODELS:-mlp cnn cnn-im2col}"
+MODELS="${MODELS:-mlp cnn cnn-im2col vit}"
 # GNU OpenMP's default spin-waiting collapses PyTorch's 2-thread speed by 10-20x as soon as
 # anything else runs on a 2-core machine (measured: 7 instead of 160 MLP steps/s); PASSIVE
 # makes its threads sleep, as rayon's do after a short spin. Set it to ACTIVE, or to the empty

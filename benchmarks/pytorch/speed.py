@@ -70,12 +70,40 @@ class Cnn(nn.Module):
         return self.head(x.flatten(1))
 
 
-MODELS = {"mlp": (mlp, 784, 128), "cnn": (Cnn, 784, 64)}
+class Vit(nn.Module):
+    """Patch 7, width 128, class token, 4 pre-norm layers (4 heads, feed-forward 256, GELU, no
+    dropout), final layer norm, linear head: the lab's ViT."""
+
+    def __init__(self, patch=7, width=128, depth=4, heads=4):
+        super().__init__()
+        self.patch = patch
+        self.embed = nn.Linear(patch * patch, width)
+        self.cls = nn.Parameter(torch.zeros(1, 1, width))
+        self.pos = nn.Parameter(torch.zeros(1, (28 // patch) ** 2 + 1, width))
+        layer = nn.TransformerEncoderLayer(width, heads, 2 * width, dropout=0.0,
+                                           activation="gelu", batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, 10)
+
+    def forward(self, rows):
+        b, p, g = rows.shape[0], self.patch, 28 // self.patch
+        x = rows.reshape(b, 1, g, p, g, p).permute(0, 2, 4, 1, 3, 5).reshape(b, g * g, p * p)
+        x = self.embed(x)
+        x = torch.cat([self.cls.expand(b, -1, -1), x], 1) + self.pos
+        return self.head(self.norm(self.encoder(x)[:, 0]))
+
+
+MODELS = {"mlp": (mlp, 784, 128), "cnn": (Cnn, 784, 64), "vit": (Vit, 784, 64)}
 
 
 def layer_macs(name):
     if name == "mlp":
         return [784 * 256, 256 * 256, 256 * 10]
+    if name == "vit":
+        t, w = 17, 128
+        per_layer = [3 * t * w * w, t * t * w, t * t * w, t * w * w, t * w * 2 * w, t * 2 * w * w]
+        return [16 * 49 * w] + per_layer * 4 + [w * 10]
     return [28 * 28 * 32 * 9, 14 * 14 * 64 * 32 * 9, 3136 * 128, 128 * 10]
 
 

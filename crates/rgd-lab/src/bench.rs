@@ -47,7 +47,8 @@ use crate::train::batch_tensors;
 pub struct SpeedArgs {
     /// Models to time: mlp (784-256-256-10, batch 128), cnn (conv32-conv64-128-10, batch 64),
     /// cnn-im2col (an experiment: the same CNN with each convolution written as an explicit
-    /// im2col and matrix product in NHWC layout, not through burn's conv2d).
+    /// im2col and matrix product in NHWC layout, not through burn's conv2d), vit (patch 7,
+    /// width 128, 4 pre-norm layers of 4 heads, feed-forward 256, batch 64).
     #[arg(long, value_delimiter = ',', default_value = "mlp,cnn")]
     pub models: Vec<String>,
     /// Timed steps per repetition.
@@ -156,15 +157,47 @@ fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError>
             vec![1, 28, 28],
             64,
         )),
+        "vit" => Ok((
+            ModelConfig {
+                kind: "vit".into(),
+                patch: 7,
+                width: 128,
+                depth: 4,
+                heads: 4,
+                ..base
+            },
+            vec![1, 28, 28],
+            64,
+        )),
         other => Err(LabError::Config(format!(
-            "unknown benchmark model \"{other}\" (mlp, cnn, cnn-im2col)"
+            "unknown benchmark model \"{other}\" (mlp, cnn, cnn-im2col, vit)"
         ))),
     }
 }
 
-/// Multiply-accumulates per example of each weight layer (dense and convolution), in order.
+/// Multiply-accumulates per example of each weight layer (dense and convolution), in order; for
+/// the ViT also the two attention products per layer (scores and weighted values), counted as
+/// layers with an input gradient.
 fn layer_macs(config: &ModelConfig, shape: &[usize], classes: usize) -> Vec<f64> {
     let mut macs = Vec::new();
+    if config.kind == "vit" {
+        let p = config.patch;
+        let (c, tokens) = (shape[0], (shape[1] / p) * (shape[2] / p));
+        let (t, w) = ((tokens + 1) as f64, config.width as f64);
+        macs.push((tokens * c * p * p * config.width) as f64);
+        for _ in 0..config.depth {
+            macs.extend([
+                3.0 * t * w * w, // query, key, value
+                t * t * w,       // scores
+                t * t * w,       // weighted values
+                t * w * w,       // attention output
+                t * w * 2.0 * w, // feed-forward in
+                t * 2.0 * w * w, // feed-forward out
+            ]);
+        }
+        macs.push(w * classes as f64);
+        return macs;
+    }
     let mut inputs = shape.iter().product::<usize>();
     if config.kind == "cnn" {
         let [mut c, mut h, mut w] = [shape[0], shape[1], shape[2]];
@@ -562,7 +595,12 @@ mod tests {
                 1280.0
             ]
         );
-        assert!(bench_model("vit").is_err());
+        let (vit, shape, _) = bench_model("vit").unwrap();
+        let macs = layer_macs(&vit, &shape, 10);
+        assert_eq!(macs.len(), 1 + 6 * 4 + 1);
+        assert_eq!(macs[0], (16 * 49 * 128) as f64);
+        assert_eq!(macs[1], 3.0 * 17.0 * 128.0 * 128.0);
+        assert!(bench_model("resnet").is_err());
     }
 
     #[test]
