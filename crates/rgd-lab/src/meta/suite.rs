@@ -1,0 +1,1 @@
+//! `rgd reproduce meta`.
