@@ -21,7 +21,7 @@ use crate::stats::{average_ranks, paired_difference, summarize, wilcoxon_signed_
 use crate::train::{RunOptions, Summary};
 
 /// The suites `rgd reproduce` knows.
-pub const SUITES: [&str; 2] = ["tabular", "imbalance"];
+pub const SUITES: [&str; 3] = ["tabular", "imbalance", "meta"];
 
 /// KEEL imbalanced binary sets of the imbalance suite (a sample of those with >= 1000 rows).
 pub const IMBALANCED_SETS: [&str; 12] = [
@@ -330,6 +330,9 @@ fn folder(out: &Path, data: &str, method: &str, setting: &str, seed: u64) -> Pat
 /// Runs (or resumes) a suite into `out`, then writes `results.md`, `results.csv` and
 /// `summary.svg` there. Returns the rendered markdown.
 pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<String, LabError> {
+    if name == "meta" {
+        return crate::meta::suite::run(quick, out, options);
+    }
     let suite = suite(name, quick)?;
     let started = Instant::now();
     let total = suite.data.len();
@@ -573,6 +576,9 @@ fn seed_count(records: &Records) -> usize {
 /// Renders a suite's results (tables and provenance) from its records alone.
 pub fn render(out: &Path) -> Result<String, LabError> {
     let meta: Meta = read_json(&out.join("meta.json"))?;
+    if meta.suite == "meta" {
+        return crate::meta::suite::render(out);
+    }
     let suite = suite(&meta.suite, meta.quick)?;
     let records = load_records(out)?;
     let seeds = seed_count(&records);
