@@ -61,9 +61,18 @@ fn letter_episodes() {
     assert_eq!(ds.n_classes(), 26);
     // Classes are sorted: meta-train A-P, meta-validation Q-U, meta-test V-Z (docs/meta-learning.md).
     let name = |k: u32| ds.class_names[k as usize].as_str();
-    assert_eq!((name(LETTER_SPLIT.train[0]), name(LETTER_SPLIT.train[15])), ("A", "P"));
-    assert_eq!((name(LETTER_SPLIT.valid[0]), name(LETTER_SPLIT.valid[4])), ("Q", "U"));
-    assert_eq!((name(LETTER_SPLIT.test[0]), name(LETTER_SPLIT.test[4])), ("V", "Z"));
+    assert_eq!(
+        (name(LETTER_SPLIT.train[0]), name(LETTER_SPLIT.train[15])),
+        ("A", "P")
+    );
+    assert_eq!(
+        (name(LETTER_SPLIT.valid[0]), name(LETTER_SPLIT.valid[4])),
+        ("Q", "U")
+    );
+    assert_eq!(
+        (name(LETTER_SPLIT.test[0]), name(LETTER_SPLIT.test[4])),
+        ("V", "Z")
+    );
     check(&ds, LETTER_SPLIT, 5, 5, 15);
     check(&ds, LETTER_SPLIT, 5, 1, 15);
 }
