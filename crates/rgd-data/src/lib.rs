@@ -10,6 +10,8 @@
 //! - Protocol: [`stratified_split`], [`Standardizer`] (fitted on train only).
 //! - Shifts: [`rotated_mnist`], [`colored_mnist`] (DomainBed recipes),
 //!   [`long_tail`], [`symmetric_noise`] / [`asymmetric_noise`].
+//! - Meta-learning: [`EpisodeSampler`] (N-way K-shot episodes) over disjoint class splits
+//!   ([`LETTER_SPLIT`], [`IMAGE_SPLIT`]).
 //! - [`embedded_magic`]: a real set that needs no download; [`registry`] for
 //!   everything `scripts/fetch-data.sh` puts in the cache folder.
 //!
@@ -33,6 +35,7 @@
 mod csv_table;
 mod dataset;
 mod embedded;
+mod episodes;
 mod error;
 mod idx;
 mod imbalance;
@@ -52,6 +55,10 @@ mod tokenize;
 pub use csv_table::{load_csv, parse_csv};
 pub use dataset::{Dataset, TextDataset};
 pub use embedded::embedded_magic;
+pub use episodes::{
+    ClassSplit, Episode, EpisodeSampler, IMAGE_SPLIT, LETTER_SPLIT, MetaSplit,
+    combine_image_classes,
+};
 pub use error::DataError;
 pub use idx::{
     IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxImages, idx_dataset, load_idx_pair, maybe_gunzip,

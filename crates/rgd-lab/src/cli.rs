@@ -59,6 +59,21 @@ pub enum Command {
         #[arg(long, default_value = "runs")]
         runs_dir: PathBuf,
     },
+    /// Meta-learning: train one few-shot run (ProtoNet or first-order MAML) from a meta config;
+    /// an interrupted run in the same folder resumes from its checkpoint, a finished one is reused.
+    Meta {
+        /// The meta config file (optional: every key has a default; see `rgd_lab::meta::config`).
+        config: Option<PathBuf>,
+        /// Override a config key, e.g. `--set episode.shots=5 --set method.level=example`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Run folder name under --runs-dir (default: meta-<benchmark>-<learner>-<rule>-<level>-seed<seed>).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where run folders go.
+        #[arg(long, default_value = "runs")]
+        runs_dir: PathBuf,
+    },
     /// Continue an interrupted run from its last checkpoint.
     Resume {
         /// The run folder.
@@ -89,7 +104,7 @@ pub enum Command {
     },
     /// Reproduce the paper's experiments at CPU scale on real data (resumable; reuses runs).
     Reproduce {
-        /// The suite: tabular, images, domains, imbalance, noise, or all.
+        /// The suite: tabular, images, domains, imbalance, noise, text, meta, or all.
         suite: String,
         /// A few-minute version on the embedded data (what CI runs).
         #[arg(long)]
@@ -186,6 +201,19 @@ impl Cli {
                 self.print_summary(&runs_dir.join(name), &summary);
                 Ok(())
             }
+            Command::Meta {
+                config,
+                overrides,
+                name,
+                runs_dir,
+            } => crate::meta::cli_train(
+                config.as_deref(),
+                overrides,
+                name.as_deref(),
+                runs_dir,
+                self.options(),
+                self.json,
+            ),
             Command::Resume { run } => {
                 let config = RunConfig::from_file(&RunDir::new(run).config())?;
                 let summary = crate::train::train(&config, run, self.options())?;

@@ -494,7 +494,7 @@ impl RunConfig {
 }
 
 /// Every dotted key that names a leaf value.
-fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
+pub(crate) fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
     let mut keys = Vec::new();
     for (k, v) in table {
         let key = if prefix.is_empty() {
@@ -510,14 +510,18 @@ fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
     keys
 }
 
-fn parse_value(raw: &str) -> toml::Value {
+pub(crate) fn parse_value(raw: &str) -> toml::Value {
     toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
         .and_then(|mut t| t.remove("v"))
         .unwrap_or_else(|| toml::Value::String(raw.to_string()))
 }
 
-fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), LabError> {
+pub(crate) fn set_path(
+    table: &mut toml::Table,
+    key: &str,
+    value: toml::Value,
+) -> Result<(), LabError> {
     let mut parts: Vec<&str> = key.split('.').collect();
     let last = parts.pop().expect("split yields at least one part");
     let mut current = table;

@@ -14,6 +14,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod export;
+pub mod meta;
 pub mod metrics;
 pub mod model;
 pub mod optim;

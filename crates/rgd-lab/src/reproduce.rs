@@ -22,7 +22,15 @@ use crate::train::{RunOptions, Summary};
 use crate::weight_trace::WeightSnapshot;
 
 /// The suites `rgd reproduce` knows.
-pub const SUITES: [&str; 6] = ["tabular", "images", "domains", "imbalance", "noise", "text"];
+pub const SUITES: [&str; 7] = [
+    "tabular",
+    "images",
+    "domains",
+    "imbalance",
+    "noise",
+    "text",
+    "meta",
+];
 
 /// KEEL imbalanced binary sets of the imbalance suite (a sample of those with >= 1000 rows).
 pub const IMBALANCED_SETS: [&str; 12] = [
@@ -668,6 +676,9 @@ fn folder(out: &Path, data: &str, method: &str, setting: &str, seed: u64) -> Pat
 /// Runs (or resumes) a suite into `out`, then writes `results.md`, `results.csv` and
 /// `summary.svg` there. Returns the rendered markdown.
 pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<String, LabError> {
+    if name == "meta" {
+        return crate::meta::suite::run(quick, out, options);
+    }
     let suite = suite(name, quick)?;
     let started = Instant::now();
     let configs = (suite.data.iter())
@@ -940,6 +951,9 @@ fn seed_count(records: &Records) -> usize {
 /// Renders a suite's results (tables and provenance) from its records alone.
 pub fn render(out: &Path) -> Result<String, LabError> {
     let meta: Meta = read_json(&out.join("meta.json"))?;
+    if meta.suite == "meta" {
+        return crate::meta::suite::render(out);
+    }
     let suite = suite(&meta.suite, meta.quick)?;
     let records = load_records(out)?;
     let seeds = seed_count(&records);
@@ -1146,7 +1160,8 @@ mod tests {
 
     #[test]
     fn every_suite_builds_a_valid_config_for_every_run() {
-        for name in SUITES {
+        // `meta` has its own configs (crate::meta::suite), tested there.
+        for name in SUITES.into_iter().filter(|&s| s != "meta") {
             for quick in [true, false] {
                 let suite = suite(name, quick).unwrap();
                 for data in &suite.data {

@@ -1,0 +1,360 @@
+//! The configuration of a meta-learning run: one TOML file, every default written out,
+//! validated once.
+//!
+//! ```toml
+//! seed = 0
+//! [data]
+//! benchmark = "letter"          # or "images" (Fashion-MNIST classes + MNIST digits)
+//! [episode]
+//! ways = 5
+//! shots = 1
+//! queries = 15
+//! [learner]
+//! kind = "protonet"             # or "maml" (first-order)
+//! [model]                       # the lab's models: the embedding (protonet) or classifier (maml)
+//! kind = "mlp"
+//! hidden = [64, 64]
+//! [optim]                       # the outer (meta) optimizer, as for supervised runs
+//! lr = 0.001
+//! [method]
+//! rule = { name = "rgd", tau = 1.0 }
+//! level = "task"                # reweight episodes of a meta-batch, or "example": queries
+//! [train]
+//! meta_steps = 500
+//! meta_batch = 4
+//! ```
+
+use std::path::Path;
+
+use rgd::RuleConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::LabError;
+use crate::config::{MethodConfig, ModelConfig, OptimConfig, RunConfig};
+
+/// A fully resolved meta-learning configuration (what `config.toml` of a meta run holds).
+///
+/// ```
+/// let c = rgd_lab::meta::config::MetaConfig::default();
+/// c.validate().unwrap();
+/// assert_eq!((c.episode.ways, c.episode.shots), (5, 1));
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetaConfig {
+    /// Seed of initialisation, of the meta-training episodes and of dropout.
+    pub seed: u64,
+    /// Which benchmark.
+    pub data: MetaDataConfig,
+    /// Episode shape.
+    pub episode: EpisodeConfig,
+    /// ProtoNet or first-order MAML.
+    pub learner: LearnerConfig,
+    /// The network (the lab's MLP or CNN).
+    pub model: ModelConfig,
+    /// The outer optimizer and its schedule (over meta-steps).
+    pub optim: OptimConfig,
+    /// The rule and the level it reweights.
+    pub method: MetaMethodConfig,
+    /// Length, meta-batch, evaluation.
+    pub train: MetaTrainConfig,
+}
+
+/// The benchmark and its preprocessing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetaDataConfig {
+    /// `letter` (keel/letter, classes split 16/5/5) or `images` (10 Fashion-MNIST classes and
+    /// 10 MNIST digits, split 10/5/5); the splits are `rgd_data::{LETTER_SPLIT, IMAGE_SPLIT}`.
+    pub benchmark: String,
+    /// Images: keep this many images per class (seeded by `split_seed`).
+    pub per_class: usize,
+    /// Seed of the image subsample (fixed across run seeds).
+    pub split_seed: u64,
+    /// Letter: standardise features with statistics of the meta-training classes only.
+    pub standardize: bool,
+}
+
+/// The shape of every episode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EpisodeConfig {
+    /// Classes per episode (N).
+    pub ways: usize,
+    /// Support examples per class (K).
+    pub shots: usize,
+    /// Query examples per class (Q), in training and evaluation.
+    pub queries: usize,
+}
+
+/// The meta-learner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LearnerConfig {
+    /// `protonet` (Snell et al. 2017) or `maml` (first-order, Finn et al. 2017).
+    pub kind: String,
+    /// ProtoNet: width of the embedding (the network's output).
+    pub embedding: usize,
+    /// MAML: SGD steps on the support set per episode (training and evaluation).
+    pub inner_steps: usize,
+    /// MAML: learning rate of the inner SGD steps.
+    pub inner_lr: f64,
+}
+
+/// The rule and the level it applies to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetaMethodConfig {
+    /// The rule, as in supervised runs: `{ name = "erm" }`, `{ name = "rgd", tau = 1.0 }`,
+    /// `{ name = "term", tilt = 1.0 }`, `{ name = "cvar", alpha = 0.5 }`, ...
+    pub rule: RuleConfig,
+    /// `example`: the rule reweights the query losses within each episode (an episode's loss
+    /// is the weighted mean of its query losses); `task`: the rule reweights the episodes of a
+    /// meta-batch (an episode's loss is its mean query loss). The other level is ERM. The
+    /// weights are detached at both levels.
+    pub level: String,
+}
+
+/// Meta-training length and evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetaTrainConfig {
+    /// Outer optimizer steps.
+    pub meta_steps: u64,
+    /// Episodes per outer step.
+    pub meta_batch: usize,
+    /// Evaluate on meta-validation episodes every this many steps (and at the last).
+    pub eval_every: u64,
+    /// Meta-validation episodes per evaluation (the same ones each time).
+    pub valid_episodes: u64,
+    /// Meta-test episodes, evaluated once with the model of the best meta-validation accuracy.
+    pub test_episodes: u64,
+    /// Seed of the meta-validation and meta-test episodes: fixed, so that every run and every
+    /// method is evaluated on the same episodes.
+    pub eval_seed: u64,
+    /// Write a metrics row every this many steps.
+    pub log_every: u64,
+    /// Save a checkpoint every this many steps (0: at every evaluation).
+    pub checkpoint_every: u64,
+}
+
+impl Default for MetaDataConfig {
+    fn default() -> Self {
+        MetaDataConfig {
+            benchmark: "letter".into(),
+            per_class: 600,
+            split_seed: 0,
+            standardize: true,
+        }
+    }
+}
+
+impl Default for EpisodeConfig {
+    fn default() -> Self {
+        EpisodeConfig {
+            ways: 5,
+            shots: 1,
+            queries: 15,
+        }
+    }
+}
+
+impl Default for LearnerConfig {
+    fn default() -> Self {
+        LearnerConfig {
+            kind: "protonet".into(),
+            embedding: 64,
+            inner_steps: 5,
+            inner_lr: 0.1,
+        }
+    }
+}
+
+impl Default for MetaMethodConfig {
+    fn default() -> Self {
+        MetaMethodConfig {
+            rule: RuleConfig::Erm,
+            level: "task".into(),
+        }
+    }
+}
+
+impl Default for MetaTrainConfig {
+    fn default() -> Self {
+        MetaTrainConfig {
+            meta_steps: 500,
+            meta_batch: 4,
+            eval_every: 100,
+            valid_episodes: 200,
+            test_episodes: 600,
+            eval_seed: 1_000_003,
+            log_every: 10,
+            checkpoint_every: 0,
+        }
+    }
+}
+
+fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), LabError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(LabError::Config(message()))
+    }
+}
+
+fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), LabError> {
+    check(allowed.contains(&value), || {
+        format!("{field} = \"{value}\" is not one of {}", allowed.join(", "))
+    })
+}
+
+impl MetaConfig {
+    /// Reads a TOML file (missing keys take their defaults; unknown keys are an error).
+    pub fn from_file(path: &Path) -> Result<Self, LabError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+        Self::from_toml(&text).map_err(|e| LabError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses TOML text and validates it.
+    pub fn from_toml(text: &str) -> Result<Self, LabError> {
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| LabError::Config(e.to_string()))?;
+        Self::from_table(table)
+    }
+
+    fn from_table(table: toml::Table) -> Result<Self, LabError> {
+        let config: MetaConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| LabError::Config(e.message().to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The config as TOML text, every default written out.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a MetaConfig always serialises")
+    }
+
+    /// Applies `key=value` overrides (dotted keys, TOML values), as `RunConfig::with_overrides`.
+    ///
+    /// ```
+    /// use rgd_lab::meta::config::MetaConfig;
+    /// let c = MetaConfig::default()
+    ///     .with_overrides(&["episode.shots=5".into(), "method.rule.name=cvar".into(),
+    ///                       "method.rule.alpha=0.5".into()])
+    ///     .unwrap();
+    /// assert_eq!(c.episode.shots, 5);
+    /// assert!(MetaConfig::default().with_overrides(&["episode.shot=5".into()]).is_err());
+    /// ```
+    pub fn with_overrides(&self, overrides: &[String]) -> Result<Self, LabError> {
+        let mut table: toml::Table = toml::Value::try_from(self)
+            .expect("a MetaConfig always serialises")
+            .as_table()
+            .cloned()
+            .expect("a MetaConfig is a table");
+        let valid = crate::config::leaf_keys(&table, "");
+        for item in overrides {
+            let (key, raw) = item.split_once('=').ok_or_else(|| {
+                LabError::Config(format!("override `{item}` must have the form key=value"))
+            })?;
+            let key = key.trim();
+            if !key.starts_with("method.rule.") && !valid.iter().any(|k| k == key) {
+                return Err(LabError::Config(format!(
+                    "unknown key `{key}`; valid keys are: {} (and the rule's own fields under \
+                     method.rule.)",
+                    valid.join(", ")
+                )));
+            }
+            crate::config::set_path(&mut table, key, crate::config::parse_value(raw.trim()))?;
+        }
+        Self::from_table(table)
+    }
+
+    /// Checks every field once; the message names the field, the value and the allowed range.
+    pub fn validate(&self) -> Result<(), LabError> {
+        let d = &self.data;
+        one_of("data.benchmark", &d.benchmark, &["letter", "images"])?;
+        check(d.per_class > 0, || {
+            "data.per_class must be > 0 (images kept per class)".into()
+        })?;
+        let e = &self.episode;
+        check(e.ways >= 2, || {
+            format!("episode.ways = {} must be at least 2", e.ways)
+        })?;
+        check(e.shots >= 1, || {
+            format!("episode.shots = {} must be at least 1", e.shots)
+        })?;
+        check(e.queries >= 1, || {
+            format!("episode.queries = {} must be at least 1", e.queries)
+        })?;
+        let l = &self.learner;
+        one_of("learner.kind", &l.kind, &["protonet", "maml"])?;
+        check(l.embedding > 0, || "learner.embedding must be > 0".into())?;
+        check(l.kind != "maml" || l.inner_steps >= 1, || {
+            format!(
+                "learner.inner_steps = {} must be at least 1 for maml",
+                l.inner_steps
+            )
+        })?;
+        check(l.inner_lr.is_finite() && l.inner_lr > 0.0, || {
+            format!(
+                "learner.inner_lr = {} must be a finite number > 0",
+                l.inner_lr
+            )
+        })?;
+        // The model, the optimizer and the rule are those of supervised runs: reuse their
+        // checks (the messages name the same fields).
+        RunConfig {
+            model: self.model.clone(),
+            optim: self.optim.clone(),
+            method: MethodConfig {
+                rule: self.method.rule,
+                ..MethodConfig::default()
+            },
+            ..RunConfig::default()
+        }
+        .validate()?;
+        one_of("method.level", &self.method.level, &["example", "task"])?;
+        check(!self.method.rule.needs_groups(), || {
+            "method.rule: groupdro needs group labels, which episodes do not have; use erm, rgd, \
+             term, absgd, cvar or chi2"
+                .into()
+        })?;
+        let t = &self.train;
+        check(t.meta_steps > 0, || "train.meta_steps must be > 0".into())?;
+        check(t.meta_batch > 0, || "train.meta_batch must be > 0".into())?;
+        check(t.eval_every > 0, || "train.eval_every must be > 0".into())?;
+        check(t.valid_episodes > 0, || {
+            "train.valid_episodes must be > 0".into()
+        })?;
+        check(t.test_episodes > 0, || {
+            "train.test_episodes must be > 0".into()
+        })?;
+        check(t.log_every > 0, || "train.log_every must be > 0".into())?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_fields_are_named_with_their_value() {
+        let bad = |o: &str| {
+            MetaConfig::default()
+                .with_overrides(&[o.to_string()])
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(bad("episode.ways=1").contains("episode.ways = 1"));
+        assert!(bad("learner.kind=\"reptile\"").contains("learner.kind = \"reptile\""));
+        assert!(bad("method.level=\"batch\"").contains("method.level"));
+        assert!(bad("optim.lr=0").contains("optim.lr = 0"));
+        assert!(bad("data.benchmark=\"cifar\"").contains("data.benchmark"));
+        assert!(bad("train.meta_batch=0").contains("train.meta_batch"));
+        assert!(bad("method.rule.name=\"groupdro\"").contains("group"));
+        let toml = MetaConfig::default().to_toml();
+        assert_eq!(MetaConfig::from_toml(&toml).unwrap(), MetaConfig::default());
+    }
+}

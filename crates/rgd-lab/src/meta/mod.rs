@@ -1,0 +1,76 @@
+//! Meta-learning (issue 8): few-shot episodes with RGD on the query losses (example level) or
+//! on the episode losses of a meta-batch (task level).
+//!
+//! - [`config`]: the TOML configuration of a meta run, validated once.
+//! - [`protonet`]: Prototypical Networks' logits and episode losses.
+//! - [`maml`]: first-order MAML's inner adaptation.
+//! - [`train`]: the meta-training loop with run folders, checkpoints and resume.
+//! - [`suite`]: `rgd reproduce meta`.
+//!
+//! Episodes come from `rgd_data::EpisodeSampler` over disjoint class splits
+//! (`rgd_data::LETTER_SPLIT`, `rgd_data::IMAGE_SPLIT`).
+
+pub mod config;
+pub mod maml;
+pub mod protonet;
+pub mod suite;
+pub mod train;
+
+use std::path::Path;
+
+use crate::LabError;
+use crate::train::RunOptions;
+
+/// `rgd meta`: trains (or resumes, or reuses) one meta run and prints its summary.
+pub fn cli_train(
+    config: Option<&Path>,
+    overrides: &[String],
+    name: Option<&str>,
+    runs_dir: &Path,
+    options: RunOptions,
+    json: bool,
+) -> Result<(), LabError> {
+    let base = match config {
+        Some(p) => config::MetaConfig::from_file(p)?,
+        None => config::MetaConfig::default(),
+    };
+    let config = base.with_overrides(overrides)?;
+    let name = name.map_or_else(
+        || {
+            let rule = config.method.rule.init().map_or("rule", |r| r.name());
+            format!(
+                "meta-{}-{}-{rule}-{}-seed{}",
+                config.data.benchmark, config.learner.kind, config.method.level, config.seed
+            )
+        },
+        str::to_string,
+    );
+    let folder = runs_dir.join(name);
+    let s = train::run_or_reuse(&config, &folder, options)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&s).expect("serialisable")
+        );
+    } else if options.verbosity == crate::progress::Verbosity::Normal {
+        println!(
+            "{}: {} {} ({} level) seed {}, {} meta-steps in {:.1}s; best meta-valid acc {:.4} at \
+             step {}; meta-test acc {:.4} (95% CI {:.4}-{:.4}, worst tenth {:.4}) over {} episodes",
+            folder.display(),
+            s.learner,
+            s.rule,
+            s.level,
+            s.seed,
+            s.steps,
+            s.wall_secs,
+            s.selected.valid_accuracy,
+            s.selected.step,
+            s.test.mean,
+            s.test.ci95_low,
+            s.test.ci95_high,
+            s.test.worst_tenth,
+            s.test.episodes,
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,521 @@
+//! `rgd reproduce meta`: few-shot classification on letter and on Fashion-MNIST + MNIST classes,
+//! ERM against RGD at the example and the task level and the task-level peers.
+//!
+//! Protocol: for each benchmark and episode shape (5-way 1-shot, 5-way 5-shot), every method
+//! trains the same network for the same number of meta-steps on the meta-training classes; its
+//! learning rate (and tau for RGD) is selected on the meta-validation accuracy (classes disjoint
+//! from meta-test) with seed 0; then seeds 1-4 at the selected setting. Every run is evaluated
+//! on the same meta-test episodes (a fixed evaluation seed) with the model of its best
+//! meta-validation accuracy. The records (`runs/**/{config.toml,summary.json}`) are all
+//! [`render`] reads.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rgd::{CvarConfig, RgdConfig, RuleConfig, TermConfig};
+
+use super::config::MetaConfig;
+use super::train::{MetaSummary, run_or_reuse};
+use crate::LabError;
+use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
+use crate::reproduce::Meta;
+use crate::run_dir::{read_json, write_atomic, write_json};
+use crate::stats::{paired_difference, summarize};
+use crate::train::RunOptions;
+
+/// Methods of the suite, in table order; ERM first (the baseline).
+pub const METHODS: [&str; 5] = ["erm", "rgd-example", "rgd-task", "term-task", "cvar-task"];
+
+/// The tau grid of method.md.
+const TAUS: [(&str, f64); 5] = [
+    ("1/9", 1.0 / 9.0),
+    ("1/3", 1.0 / 3.0),
+    ("1", 1.0),
+    ("3", 3.0),
+    ("10", 10.0),
+];
+
+/// One benchmark at one episode shape.
+#[derive(Debug, Clone)]
+struct Setting {
+    label: String,
+    base: MetaConfig,
+    lrs: Vec<f64>,
+    taus: Vec<(&'static str, f64)>,
+}
+
+/// What the suite runs.
+#[derive(Debug, Clone)]
+struct Suite {
+    settings: Vec<Setting>,
+    seeds: u64,
+    notes: String,
+}
+
+fn letter_base(quick: bool) -> MetaConfig {
+    MetaConfig::from_toml(&format!(
+        r#"
+[data]
+benchmark = "letter"
+[episode]
+ways = 5
+queries = 15
+[learner]
+kind = "protonet"
+embedding = 64
+[model]
+kind = "mlp"
+hidden = [64, 64]
+[optim]
+name = "adam"
+weight_decay = 0.0
+schedule = "cosine"
+[train]
+meta_steps = {}
+meta_batch = 4
+eval_every = 100
+valid_episodes = 200
+test_episodes = 600
+"#,
+        if quick { 200 } else { 1000 }
+    ))
+    .expect("the suite's letter config is valid")
+}
+
+fn images_base() -> MetaConfig {
+    MetaConfig::from_toml(
+        r#"
+[data]
+benchmark = "images"
+per_class = 600
+[episode]
+ways = 5
+queries = 10
+[learner]
+kind = "protonet"
+embedding = 64
+[model]
+kind = "cnn"
+channels = [8, 16]
+hidden = []
+[optim]
+name = "adam"
+weight_decay = 0.0
+schedule = "cosine"
+[train]
+meta_steps = 150
+meta_batch = 4
+eval_every = 50
+valid_episodes = 100
+test_episodes = 600
+"#,
+    )
+    .expect("the suite's image config is valid")
+}
+
+fn suite(quick: bool) -> Suite {
+    let with_shots = |base: &MetaConfig, shots: usize| {
+        let mut c = base.clone();
+        c.episode.shots = shots;
+        c
+    };
+    if quick {
+        return Suite {
+            settings: vec![Setting {
+                label: "letter-5way-1shot".into(),
+                base: with_shots(&letter_base(true), 1),
+                lrs: vec![1e-3],
+                taus: TAUS[2..4].to_vec(),
+            }],
+            seeds: 2,
+            notes: "quick mode: letter 5-way 1-shot only, ProtoNet MLP 64-64, 200 meta-steps, lr \
+                    1e-3, tau in {1, 3}, 2 seeds, 600 meta-test episodes"
+                .into(),
+        };
+    }
+    let mut settings = Vec::new();
+    for shots in [1, 5] {
+        settings.push(Setting {
+            label: format!("letter-5way-{shots}shot"),
+            base: with_shots(&letter_base(false), shots),
+            lrs: vec![1e-3, 3e-3],
+            taus: TAUS.to_vec(),
+        });
+    }
+    // First-order MAML on letter 5-way 5-shot: the same MLP as a 5-way classifier, 5 inner SGD
+    // steps at 0.5 (0.5 beat 0.1 on meta-validation accuracy with ERM, seed 0).
+    let mut maml = with_shots(&letter_base(false), 5);
+    maml.learner.kind = "maml".into();
+    maml.learner.inner_steps = 5;
+    maml.learner.inner_lr = 0.5;
+    settings.push(Setting {
+        label: "letter-5way-5shot-maml".into(),
+        base: maml,
+        lrs: vec![1e-3],
+        taus: TAUS[2..4].to_vec(),
+    });
+    for shots in [1, 5] {
+        settings.push(Setting {
+            label: format!("images-5way-{shots}shot"),
+            base: with_shots(&images_base(), shots),
+            lrs: vec![1e-3],
+            taus: TAUS[2..4].to_vec(),
+        });
+    }
+    Suite {
+        settings,
+        seeds: 5,
+        notes: "ProtoNet (squared Euclidean distance to class means) trained with Adam (no weight \
+                decay) on a cosine schedule, meta-batch 4 episodes; the model of the best \
+                meta-validation accuracy is evaluated on 600 meta-test episodes (the same episodes \
+                for every run). Letter (keel/letter, standardised with meta-training classes \
+                only; classes 16/5/5): MLP 16-64-64-64, 1000 meta-steps, 15 queries per class, \
+                evaluation every 100 steps on 200 meta-validation episodes; lr in {1e-3, 3e-3} \
+                for every method and tau in {1/9, 1/3, 1, 3, 10} for RGD. Images (10 \
+                Fashion-MNIST classes + 10 MNIST digits, 600 images per class; classes 10/5/5): \
+                CNN with 8 and 16 channels and a linear 784-64 embedding, 150 meta-steps, 10 \
+                queries per class, evaluation every 50 steps on 100 meta-validation episodes; \
+                reduced to fit 2 cores: lr 1e-3 only and tau in {1, 3}. TERM tilt 1 and CVaR \
+                alpha 0.5 (the 2 hardest of 4 episodes) act on episode losses; RGD-example \
+                reweights the query losses within each episode. Letter 5-way 5-shot is also run \
+                with first-order MAML (the same MLP as a 5-way classifier, 5 inner SGD steps at \
+                0.5, chosen over 0.1 on meta-validation with ERM and seed 0; lr 1e-3, tau in \
+                {1, 3}). Settings selected on \
+                meta-validation accuracy with seed 0, then seeds 1-4"
+            .into(),
+    }
+}
+
+/// The rule and level of a method, with tau for RGD.
+fn method_rule(method: &str, tau: f64) -> (RuleConfig, &'static str) {
+    match method {
+        "rgd-example" => (RuleConfig::Rgd(RgdConfig::new().with_tau(tau)), "example"),
+        "rgd-task" => (RuleConfig::Rgd(RgdConfig::new().with_tau(tau)), "task"),
+        "term-task" => (RuleConfig::Term(TermConfig::new(1.0)), "task"),
+        "cvar-task" => (RuleConfig::Cvar(CvarConfig::new(0.5)), "task"),
+        _ => (RuleConfig::Erm, "task"),
+    }
+}
+
+/// The grid of a method: (folder label, config at seed 0).
+fn grid(method: &str, setting: &Setting) -> Vec<(String, MetaConfig)> {
+    let mut out = Vec::new();
+    for &lr in &setting.lrs {
+        let taus: Vec<(String, f64)> = if method.starts_with("rgd") {
+            setting
+                .taus
+                .iter()
+                .map(|&(l, t)| (format!("tau{}-", l.replace('/', "_")), t))
+                .collect()
+        } else {
+            vec![(String::new(), 1.0)]
+        };
+        for (prefix, tau) in taus {
+            let mut c = setting.base.clone();
+            c.optim.lr = lr;
+            let (rule, level) = method_rule(method, tau);
+            c.method.rule = rule;
+            c.method.level = level.into();
+            out.push((format!("{prefix}lr{lr}"), c));
+        }
+    }
+    out
+}
+
+fn folder(out: &Path, setting: &str, method: &str, label: &str, seed: u64) -> PathBuf {
+    out.join("runs")
+        .join(setting)
+        .join(method)
+        .join(label)
+        .join(format!("seed{seed}"))
+}
+
+/// The candidate with the highest score; ties go to the earliest (grid order).
+fn best<T>(scores: impl IntoIterator<Item = (f64, T)>) -> Option<T> {
+    let mut best: Option<(f64, T)> = None;
+    for (score, candidate) in scores {
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Runs (or resumes) the suite into `out`, then writes `meta.json`, `results.md` and
+/// `results.csv`. Returns the rendered markdown.
+pub fn run(quick: bool, out: &Path, options: RunOptions) -> Result<String, LabError> {
+    let suite = suite(quick);
+    let started = Instant::now();
+    let total = suite.settings.len();
+    for (i, setting) in suite.settings.iter().enumerate() {
+        for method in METHODS {
+            if options.verbosity == crate::progress::Verbosity::Normal {
+                eprintln!("[{}/{total}] meta: {} {method}", i + 1, setting.label);
+            }
+            let mut scores = Vec::new();
+            for (label, config) in grid(method, setting) {
+                let s = run_or_reuse(
+                    &config,
+                    &folder(out, &setting.label, method, &label, 0),
+                    options,
+                )?;
+                scores.push((s.selected.valid_accuracy, (label, config)));
+            }
+            let (label, config) = best(scores).expect("every method has a setting");
+            for seed in 1..suite.seeds {
+                let mut c = config.clone();
+                c.seed = seed;
+                run_or_reuse(
+                    &c,
+                    &folder(out, &setting.label, method, &label, seed),
+                    options,
+                )?;
+            }
+        }
+    }
+    let records = load_records(out)?;
+    let meta = Meta {
+        suite: "meta".into(),
+        quick,
+        command: format!("rgd reproduce meta{}", if quick { " --quick" } else { "" }),
+        machine: machine(),
+        wall_secs: started.elapsed().as_secs_f64()
+            + read_json::<Meta>(&out.join("meta.json")).map_or(0.0, |m| m.wall_secs),
+        training_secs: records
+            .values()
+            .flat_map(|m| m.values())
+            .flat_map(|s| s.values())
+            .flat_map(|r| r.values())
+            .map(|r| r.wall_secs + r.test_secs)
+            .sum(),
+        notes: suite.notes.clone(),
+    };
+    write_json(&out.join("meta.json"), &meta)?;
+    let markdown = render(out)?;
+    write_atomic(&out.join("results.md"), markdown.as_bytes())?;
+    write_atomic(
+        &out.join("results.csv"),
+        table(&records, &suite).to_csv().as_bytes(),
+    )?;
+    Ok(markdown)
+}
+
+/// setting -> method -> grid label -> seed -> summary.
+type Records = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<u64, MetaSummary>>>>;
+
+/// Reads every `runs/<setting>/<method>/<grid label>/seed<k>/summary.json` under `out`.
+pub fn load_records(out: &Path) -> Result<Records, LabError> {
+    let mut records = Records::new();
+    let list = |p: &Path| -> Result<Vec<PathBuf>, LabError> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+            .map_err(|e| LabError::io(p, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir())
+            .collect();
+        v.sort();
+        Ok(v)
+    };
+    let name = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    for setting in list(&out.join("runs"))? {
+        for method in list(&setting)? {
+            for label in list(&method)? {
+                for seed in list(&label)? {
+                    let path = seed.join("summary.json");
+                    if !path.exists() {
+                        continue;
+                    }
+                    let k: u64 = name(&seed)
+                        .trim_start_matches("seed")
+                        .parse()
+                        .map_err(|_| LabError::Corrupt {
+                            path: seed.clone(),
+                            reason: "run folders are named seed<k>".into(),
+                        })?;
+                    records
+                        .entry(name(&setting))
+                        .or_default()
+                        .entry(name(&method))
+                        .or_default()
+                        .entry(name(&label))
+                        .or_default()
+                        .insert(k, read_json(&path)?);
+                }
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// The selected grid label of a method and its runs in seed order, if all seeds finished.
+fn selected<'a>(
+    by_label: &'a BTreeMap<String, BTreeMap<u64, MetaSummary>>,
+    grid_labels: &[String],
+    seeds: u64,
+) -> Option<(&'a str, Vec<&'a MetaSummary>)> {
+    let scores = grid_labels.iter().filter_map(|label| {
+        let (label, runs) = by_label.get_key_value(label)?;
+        Some((runs.get(&0)?.selected.valid_accuracy, label.as_str()))
+    });
+    let label = best(scores)?;
+    let runs: Vec<&MetaSummary> = by_label[label].values().collect();
+    (runs.len() as u64 >= seeds).then_some((label, runs))
+}
+
+/// One row per (setting, method): the selected setting, meta-validation accuracy (seed 0),
+/// meta-test accuracy and its per-episode 95% CI, worst-tenth accuracy, and paired
+/// differences to ERM over seeds.
+fn table(records: &Records, suite: &Suite) -> Table {
+    let mut t = Table::new([
+        "episodes",
+        "method",
+        "selected (seed 0)",
+        "valid acc (%)",
+        "test acc (%)",
+        "± 95% CI (episodes)",
+        "worst tenth (%)",
+        "Δ acc vs ERM (pts, 95% CI)",
+        "W/T/L",
+        "Δ worst tenth vs ERM",
+    ]);
+    for setting in &suite.settings {
+        let Some(by_method) = records.get(&setting.label) else {
+            continue;
+        };
+        let chosen: Vec<Option<(&str, Vec<&MetaSummary>)>> = METHODS
+            .iter()
+            .map(|m| {
+                let labels: Vec<String> = grid(m, setting).into_iter().map(|(l, _)| l).collect();
+                by_method
+                    .get(*m)
+                    .and_then(|b| selected(b, &labels, suite.seeds))
+            })
+            .collect();
+        let acc = |runs: &[&MetaSummary]| runs.iter().map(|r| r.test.mean).collect::<Vec<_>>();
+        let worst =
+            |runs: &[&MetaSummary]| runs.iter().map(|r| r.test.worst_tenth).collect::<Vec<_>>();
+        let erm = chosen[0].as_ref().map(|(_, r)| (acc(r), worst(r)));
+        for (method, c) in METHODS.iter().zip(&chosen) {
+            let Some((label, runs)) = c else {
+                t.push_row([
+                    setting.label.clone(),
+                    method.to_string(),
+                    "not finished".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
+                continue;
+            };
+            let a = acc(runs);
+            let w = worst(runs);
+            let half: Vec<f64> = runs
+                .iter()
+                .map(|r| (r.test.ci95_high - r.test.ci95_low) / 2.0)
+                .collect();
+            let fmt = |v: &[f64]| summarize(v).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2));
+            let (d_acc, wtl, d_worst) = match (&erm, *method == "erm") {
+                (Some((ea, ew)), false) => {
+                    let da = paired_difference(&a, ea, 1e-9, 0.95);
+                    let dw = paired_difference(&w, ew, 1e-9, 0.95);
+                    (
+                        da.map_or("-".into(), |d| fmt_diff_ci(&d, 100.0, 2)),
+                        da.map_or("-".into(), |d| fmt_wtl(&d)),
+                        dw.map_or("-".into(), |d| fmt_diff_ci(&d, 100.0, 2)),
+                    )
+                }
+                _ => (String::new(), String::new(), String::new()),
+            };
+            t.push_row([
+                setting.label.clone(),
+                method.to_string(),
+                label.to_string(),
+                format!("{:.2}", runs[0].selected.valid_accuracy * 100.0),
+                fmt(&a),
+                format!(
+                    "± {:.2}",
+                    summarize(&half).map_or(f64::NAN, |s| s.mean) * 100.0
+                ),
+                fmt(&w),
+                d_acc,
+                wtl,
+                d_worst,
+            ]);
+        }
+    }
+    t
+}
+
+/// Renders the suite's results (table and provenance) from its records alone.
+pub fn render(out: &Path) -> Result<String, LabError> {
+    let meta: Meta = read_json(&out.join("meta.json"))?;
+    let suite = suite(meta.quick);
+    let records = load_records(out)?;
+    let runs: usize = records
+        .values()
+        .flat_map(|m| m.values())
+        .flat_map(|s| s.values())
+        .map(|r| r.len())
+        .sum();
+    Ok(format!(
+        "Command: `{}`. Machine: {}. Wall time: {:.0} s; meta-training and meta-test time summed \
+         over all {runs} runs: {:.0} s.\n\nSetup: {}.\n\nEach method at the setting selected on \
+         meta-validation accuracy (seed 0); test accuracy and worst tenth (the mean accuracy of \
+         the 10% hardest of the 600 meta-test episodes) as mean ± sd over {} seeds; \"± 95% CI \
+         (episodes)\" is the half-width of the per-run t-interval over the 600 episodes, averaged \
+         over seeds; Δ columns are paired per-seed differences to ERM with a 95% t-interval over \
+         seeds, W/T/L counts seeds.\n\n{}",
+        meta.command,
+        meta.machine,
+        meta.wall_secs,
+        meta.training_secs,
+        meta.notes,
+        suite.seeds,
+        table(&records, &suite).to_markdown(),
+    ))
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grids_are_valid_configs_and_label_their_settings_uniquely() {
+        for quick in [true, false] {
+            for setting in suite(quick).settings {
+                for method in METHODS {
+                    let g = grid(method, &setting);
+                    let mut labels: Vec<&String> = g.iter().map(|(l, _)| l).collect();
+                    labels.sort();
+                    labels.dedup();
+                    assert_eq!(labels.len(), g.len());
+                    for (_, c) in &g {
+                        c.validate().unwrap();
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,693 @@
+//! Meta-training: episodes in, one outer optimizer step per meta-batch, checkpointed and
+//! resumable like supervised runs.
+//!
+//! One meta-step: episode `step * meta_batch + b` (b < meta_batch) of the meta-training classes,
+//! drawn from `(seed, index)`; per episode the query losses `l_ij` (ProtoNet, or first-order MAML
+//! after its inner steps) are reweighted by the example-level rule into the episode loss
+//! `L_i = (1/Q) Σ_j w_ij l_ij`; the task-level rule reweights the episodes,
+//! `L = (1/B) Σ_i v_i L_i`; the weights `w` and `v` are constants for autodiff. The rule of the
+//! config acts at its `level`; the other level is ERM (all weights 1).
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, OptimizerRecord};
+use burn::prelude::*;
+use burn::tensor::Bytes;
+use rgd::{RuleConfig, RuleState};
+use rgd_burn::{PerExampleLoss, Reweighter, RgdBurnError, WeightedLoss, loss};
+use rgd_data::{ClassSplit, Dataset, Episode, EpisodeSampler, MetaSplit, Standardizer, registry};
+use serde::{Deserialize, Serialize};
+
+use super::config::MetaConfig;
+use super::{maml, protonet};
+use crate::LabError;
+use crate::model::Model;
+use crate::optim::{build_optimizer, clip_grad_norm, learning_rate};
+use crate::progress::Progress;
+use crate::run_dir::{
+    RunDir, read, read_json, recover_folder, replace_folder, write_atomic, write_json,
+};
+use crate::stats::{summarize, t_interval};
+use crate::train::{RunOptions, load_model};
+
+/// Test hook: stop with an error right after the first checkpoint at or past this step
+/// (`RGD_META_STOP_AFTER_STEP=<step>`), to exercise resume end to end.
+const STOP_ENV: &str = "RGD_META_STOP_AFTER_STEP";
+
+/// A benchmark ready for episodes: the examples and the class split.
+#[derive(Debug, Clone)]
+pub struct MetaData {
+    /// All examples of all classes (letter standardised on meta-training classes only).
+    pub dataset: Dataset,
+    /// Which classes belong to meta-train, meta-validation and meta-test.
+    pub split: ClassSplit,
+}
+
+/// Loads the benchmark of `config` from the cache folder.
+pub fn load_data(config: &MetaConfig) -> Result<MetaData, LabError> {
+    let cache = registry::cache_dir();
+    match config.data.benchmark.as_str() {
+        "images" => {
+            let fashion = registry::load_named("fashion-mnist", &cache)?;
+            let mnist = registry::load_named("mnist", &cache)?;
+            let dataset = rgd_data::combine_image_classes(
+                &fashion,
+                &mnist,
+                config.data.per_class,
+                config.data.split_seed,
+            )?;
+            Ok(MetaData {
+                dataset,
+                split: rgd_data::IMAGE_SPLIT,
+            })
+        }
+        _ => {
+            let mut dataset = registry::load_named("keel/letter", &cache)?;
+            let split = rgd_data::LETTER_SPLIT;
+            split.validate(dataset.n_classes())?;
+            if config.data.standardize {
+                let rows: Vec<usize> = (0..dataset.len())
+                    .filter(|&i| split.train.contains(&dataset.labels[i]))
+                    .collect();
+                Standardizer::fit(&dataset.subset(&rows)).apply(&mut dataset)?;
+            }
+            Ok(MetaData { dataset, split })
+        }
+    }
+}
+
+/// Features `[n, prod(shape)]` of `rows` and their episode labels `[n]`.
+pub fn episode_tensors(
+    data: &Dataset,
+    rows: &[usize],
+    labels: &[u32],
+    device: &Device,
+) -> (Tensor<2>, Tensor<1, Int>) {
+    let width = data.n_features;
+    let mut features = Vec::with_capacity(rows.len() * width);
+    for &r in rows {
+        features.extend_from_slice(data.row(r));
+    }
+    let labels: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
+    (
+        Tensor::from_data(TensorData::new(features, [rows.len(), width]), device),
+        Tensor::from_data(TensorData::new(labels, [rows.len()]), device),
+    )
+}
+
+/// The learner of a config.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Learner {
+    /// Prototypical Networks.
+    ProtoNet,
+    /// First-order MAML with `steps` inner SGD steps at learning rate `lr`.
+    Maml {
+        /// Inner steps.
+        steps: usize,
+        /// Inner learning rate.
+        lr: f64,
+    },
+}
+
+impl Learner {
+    /// The learner named in `config`.
+    pub fn of(config: &MetaConfig) -> Self {
+        match config.learner.kind.as_str() {
+            "maml" => Learner::Maml {
+                steps: config.learner.inner_steps,
+                lr: config.learner.inner_lr,
+            },
+            _ => Learner::ProtoNet,
+        }
+    }
+
+    /// The network's output width: the embedding (ProtoNet) or one logit per way (MAML).
+    pub fn outputs(self, config: &MetaConfig) -> usize {
+        match self {
+            Learner::ProtoNet => config.learner.embedding,
+            Learner::Maml { .. } => config.episode.ways,
+        }
+    }
+}
+
+/// One episode as tensors.
+struct EpisodeBatch {
+    support: Tensor<2>,
+    support_labels: Tensor<1, Int>,
+    query: Tensor<2>,
+    query_labels: Tensor<1, Int>,
+}
+
+impl EpisodeBatch {
+    fn new(data: &Dataset, e: &Episode, device: &Device) -> Self {
+        let (support, support_labels) =
+            episode_tensors(data, &e.support, &e.support_labels, device);
+        let (query, query_labels) = episode_tensors(data, &e.query, &e.query_labels, device);
+        EpisodeBatch {
+            support,
+            support_labels,
+            query,
+            query_labels,
+        }
+    }
+}
+
+/// What one meta-step computed.
+#[derive(Debug, Clone)]
+pub struct MetaStep {
+    /// The task level: episode losses (each the example-weighted mean of its query losses),
+    /// their weights and `L = (1/B) Σ v_i L_i`.
+    pub task: WeightedLoss,
+    /// The example-level weights of every query, episode after episode.
+    pub example_weights: Vec<f32>,
+}
+
+/// The gradients of one meta-batch at `model` (autodiff device), with the example-level and
+/// task-level reweighting described in the module documentation.
+///
+/// `forward` maps a module and rows `[n, features]` to outputs (embeddings or logits); the
+/// lab passes `Model::forward`, the tests a bare linear layer.
+#[allow(clippy::too_many_arguments)]
+pub fn meta_gradients<M: Module + Clone>(
+    learner: Learner,
+    model: &M,
+    forward: &dyn Fn(&M, Tensor<2>) -> Tensor<2>,
+    ways: usize,
+    shots: usize,
+    episodes: &[(Tensor<2>, Tensor<1, Int>, Tensor<2>, Tensor<1, Int>)],
+    example_rule: &mut Reweighter,
+    task_rule: &mut Reweighter,
+) -> Result<(GradientsParams, MetaStep), LabError> {
+    let mut episode_losses = Vec::with_capacity(episodes.len());
+    let mut adapted = Vec::new();
+    let mut example_weights = Vec::new();
+    for (xs, ys, xq, yq) in episodes {
+        let logits = match learner {
+            Learner::ProtoNet => {
+                protonet::episode_logits(|x| forward(model, x), xs.clone(), xq.clone(), ways, shots)
+            }
+            Learner::Maml { steps, lr } => {
+                let a = maml::adapt(model.clone(), forward, xs.clone(), ys.clone(), steps, lr)?;
+                let logits = forward(&a, xq.clone());
+                adapted.push(a);
+                logits
+            }
+        };
+        let out = example_rule.apply(loss::cross_entropy(logits, yq.clone(), 0.0)?)?;
+        example_weights.extend_from_slice(&out.weights);
+        episode_losses.push(out.loss);
+    }
+    let b = episode_losses.len();
+    let task = task_rule.apply(PerExampleLoss::new(Tensor::cat(episode_losses, 0), b)?)?;
+    let mut grads = task.loss.backward();
+    let params = match learner {
+        Learner::ProtoNet => GradientsParams::from_grads(grads, model),
+        Learner::Maml { .. } => {
+            let mut acc = GradientsParams::new();
+            for a in &adapted {
+                maml::add_gradients(model, &mut acc, GradientsParams::from_module(&mut grads, a));
+            }
+            acc
+        }
+    };
+    Ok((
+        params,
+        MetaStep {
+            task,
+            example_weights,
+        },
+    ))
+}
+
+/// Query accuracy of each of the episodes `0..count` of `(seed, sampler)`.
+///
+/// ProtoNet runs on the inference device; MAML adapts on the support set first (inner SGD
+/// steps, which need the autodiff device).
+#[allow(clippy::too_many_arguments)]
+pub fn episode_accuracies(
+    learner: Learner,
+    model: &Model,
+    data: &Dataset,
+    sampler: &EpisodeSampler,
+    seed: u64,
+    count: u64,
+    train_device: &Device,
+    eval_device: &Device,
+) -> Result<Vec<f64>, LabError> {
+    let shape = &data.example_shape;
+    let valid = model.valid();
+    let mut accuracies = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let e = sampler.episode(seed, i);
+        let logits = match learner {
+            Learner::ProtoNet => {
+                let b = EpisodeBatch::new(data, &e, eval_device);
+                protonet::episode_logits(
+                    |x| valid.forward(x, shape),
+                    b.support,
+                    b.query,
+                    sampler.ways(),
+                    sampler.shots(),
+                )
+            }
+            Learner::Maml { steps, lr } => {
+                let b = EpisodeBatch::new(data, &e, train_device);
+                let a = maml::adapt(
+                    model.clone(),
+                    |m: &Model, x| m.forward(x, shape),
+                    b.support,
+                    b.support_labels,
+                    steps,
+                    lr,
+                )?;
+                let query = b.query.inner();
+                a.valid().forward(query, shape)
+            }
+        };
+        let predicted = logits
+            .argmax(1)
+            .into_data()
+            .try_into_vec_as::<i64>()
+            .map_err(|e| LabError::Config(format!("reading predictions: {e:?}")))?;
+        let right = predicted
+            .iter()
+            .zip(&e.query_labels)
+            .filter(|&(&p, &l)| p == i64::from(l))
+            .count();
+        accuracies.push(right as f64 / e.query_labels.len() as f64);
+    }
+    Ok(accuracies)
+}
+
+/// Accuracy over evaluation episodes: mean, 95% confidence interval (Student t over episodes)
+/// and the mean of the worst tenth of the episodes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeAccuracy {
+    /// Episodes evaluated.
+    pub episodes: u64,
+    /// Mean query accuracy.
+    pub mean: f64,
+    /// Standard deviation over episodes.
+    pub std: f64,
+    /// Lower end of the 95% confidence interval of the mean.
+    pub ci95_low: f64,
+    /// Upper end of the 95% confidence interval of the mean.
+    pub ci95_high: f64,
+    /// Mean accuracy of the worst `ceil(episodes / 10)` episodes.
+    pub worst_tenth: f64,
+}
+
+impl EpisodeAccuracy {
+    /// Summarises per-episode accuracies.
+    ///
+    /// ```
+    /// let a = rgd_lab::meta::train::EpisodeAccuracy::from_episodes(
+    ///     &(0..20).map(|i| i as f64 / 20.0).collect::<Vec<_>>());
+    /// assert_eq!(a.worst_tenth, 0.025); // mean of 0 and 0.05
+    /// assert!(a.ci95_low < a.mean && a.mean < a.ci95_high);
+    /// ```
+    pub fn from_episodes(accuracies: &[f64]) -> Self {
+        let s = summarize(accuracies).expect("at least one episode");
+        let (ci95_low, ci95_high) = t_interval(accuracies, 0.95).unwrap_or((s.mean, s.mean));
+        let mut sorted = accuracies.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let k = accuracies.len().div_ceil(10);
+        EpisodeAccuracy {
+            episodes: accuracies.len() as u64,
+            mean: s.mean,
+            std: s.std,
+            ci95_low,
+            ci95_high,
+            worst_tenth: sorted[..k].iter().sum::<f64>() / k as f64,
+        }
+    }
+}
+
+/// One meta-validation evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MetaEvaluation {
+    /// Meta-steps done.
+    pub step: u64,
+    /// Mean query accuracy over the meta-validation episodes.
+    pub valid_accuracy: f64,
+}
+
+/// What a checkpoint holds besides the model and optimizer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct MetaState {
+    step: u64,
+    example_rule: RuleState,
+    task_rule: RuleState,
+    best: Option<MetaEvaluation>,
+    last: Option<MetaEvaluation>,
+    elapsed_secs: f64,
+}
+
+/// The final record of a meta run (`summary.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetaSummary {
+    /// `protonet` or `maml`.
+    pub learner: String,
+    /// Rule name.
+    pub rule: String,
+    /// `example` or `task`.
+    pub level: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Meta-steps trained.
+    pub steps: u64,
+    /// The evaluation whose model is reported (best meta-validation accuracy).
+    pub selected: MetaEvaluation,
+    /// The last evaluation.
+    pub last: MetaEvaluation,
+    /// Meta-test accuracy of the selected model.
+    pub test: EpisodeAccuracy,
+    /// Wall time of meta-training, summed over resumes (seconds).
+    pub wall_secs: f64,
+    /// Wall time of the meta-test evaluation (seconds).
+    pub test_secs: f64,
+}
+
+/// Trains `config` in the folder `run`, resuming from its checkpoint if there is one, and
+/// evaluates the model of the best meta-validation accuracy on the meta-test episodes.
+pub fn train(
+    config: &MetaConfig,
+    run: &Path,
+    options: RunOptions,
+) -> Result<MetaSummary, LabError> {
+    let run = RunDir::new(run);
+    let data = load_data(config)?;
+    let ds = &data.dataset;
+    let e = &config.episode;
+    let sampler =
+        |split| EpisodeSampler::new(ds, data.split.classes(split), e.ways, e.shots, e.queries);
+    let (train_sampler, valid_sampler, test_sampler) = (
+        sampler(MetaSplit::Train)?,
+        sampler(MetaSplit::Valid)?,
+        sampler(MetaSplit::Test)?,
+    );
+    let device = options.device.training()?;
+    let eval_device = options.device.inference()?;
+    device.seed(config.seed);
+    let learner = Learner::of(config);
+    let mut model = Model::new(
+        &config.model,
+        &ds.example_shape,
+        learner.outputs(config),
+        &device,
+    )?;
+    let mut optimizer = build_optimizer(&config.optim);
+    let (example_cfg, task_cfg) = match config.method.level.as_str() {
+        "example" => (config.method.rule, RuleConfig::Erm),
+        _ => (RuleConfig::Erm, config.method.rule),
+    };
+    let mut example_rule = Reweighter::new(&example_cfg)?;
+    let mut task_rule = Reweighter::new(&task_cfg)?;
+    let mut state = MetaState {
+        step: 0,
+        example_rule: RuleState::default(),
+        task_rule: RuleState::default(),
+        best: None,
+        last: None,
+        elapsed_secs: 0.0,
+    };
+    // Resume.
+    let ckpt = run.checkpoint();
+    recover_folder(&ckpt)?;
+    if ckpt.join("state.json").exists() {
+        state = read_json(&ckpt.join("state.json"))?;
+        model = load_model(model, &ckpt.join("model.bpk"))?;
+        let path = ckpt.join("optimizer.bpk");
+        let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(read(&path)?))
+            .map_err(|e| corrupt(&path, "optimizer state", e))?;
+        optimizer = optimizer.load_record(record);
+        example_rule.load_state(&state.example_rule)?;
+        task_rule.load_state(&state.task_rule)?;
+        truncate_metrics(&run.metrics(), state.step)?;
+    } else if run.metrics().exists() {
+        std::fs::remove_file(run.metrics()).map_err(|e| LabError::io(run.metrics(), e))?;
+    }
+
+    let t = &config.train;
+    let total = t.meta_steps;
+    let checkpoint_every = if t.checkpoint_every == 0 {
+        t.eval_every
+    } else {
+        t.checkpoint_every
+    };
+    let label = format!(
+        "{} {} ({}) seed {}",
+        config.learner.kind,
+        config.method.level,
+        task_rule_name(&example_rule, &task_rule),
+        config.seed
+    );
+    let mut progress = Progress::new(&label, state.step, total, options.verbosity);
+    let new_log = !run.metrics().exists();
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(run.metrics())
+        .map_err(|e| LabError::io(run.metrics(), e))?;
+    if new_log {
+        writeln!(log, "{METRICS_HEADER}").map_err(|e| LabError::io(run.metrics(), e))?;
+    }
+    let stop_after = std::env::var(STOP_ENV)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok());
+    let started = Instant::now();
+    let elapsed_before = state.elapsed_secs;
+    let shape = ds.example_shape.clone();
+    while state.step < total {
+        let step = state.step;
+        device.seed(config.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ step);
+        let lr = learning_rate(&config.optim, step, total);
+        let episodes: Vec<_> = (0..t.meta_batch as u64)
+            .map(|b| {
+                let e = train_sampler.episode(config.seed, step * t.meta_batch as u64 + b);
+                let b = EpisodeBatch::new(ds, &e, &device);
+                (b.support, b.support_labels, b.query, b.query_labels)
+            })
+            .collect();
+        let (mut grads, out) = match meta_gradients(
+            learner,
+            &model,
+            &|m: &Model, x| m.forward(x, &shape),
+            e.ways,
+            e.shots,
+            &episodes,
+            &mut example_rule,
+            &mut task_rule,
+        ) {
+            Err(LabError::Loss(RgdBurnError::Rule(rgd::RgdError::NonFiniteLoss {
+                value, ..
+            }))) => {
+                return Err(LabError::Diverged {
+                    step: step + 1,
+                    value,
+                    checkpoint: ckpt.display().to_string(),
+                });
+            }
+            other => other?,
+        };
+        if config.optim.clip_grad_norm > 0.0 {
+            clip_grad_norm(&model, &mut grads, config.optim.clip_grad_norm);
+        }
+        model = optimizer.step(lr, model, grads);
+        state.step += 1;
+        let done = state.step;
+        if done.is_multiple_of(t.log_every) {
+            let s = out.task.stats;
+            let ew = &out.example_weights;
+            let (emin, emax, emean) = (
+                ew.iter().copied().fold(f32::INFINITY, f32::min),
+                ew.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+                ew.iter().sum::<f32>() / ew.len().max(1) as f32,
+            );
+            writeln!(
+                log,
+                "{done},train,{lr},{},{},{},{},{},{emin},{emax},{emean},",
+                out.task.mean_loss(),
+                out.task.weighted_mean_loss(),
+                s.min,
+                s.max,
+                s.mean
+            )
+            .map_err(|e| LabError::io(run.metrics(), e))?;
+        }
+        if done.is_multiple_of(t.eval_every) || done == total {
+            let acc = episode_accuracies(
+                learner,
+                &model,
+                ds,
+                &valid_sampler,
+                t.eval_seed,
+                t.valid_episodes,
+                &device,
+                &eval_device,
+            )?;
+            let evaluation = MetaEvaluation {
+                step: done,
+                valid_accuracy: acc.iter().sum::<f64>() / acc.len() as f64,
+            };
+            writeln!(log, "{done},eval,,,,,,,,,,{}", evaluation.valid_accuracy)
+                .map_err(|e| LabError::io(run.metrics(), e))?;
+            state.last = Some(evaluation);
+            if state
+                .best
+                .is_none_or(|b| evaluation.valid_accuracy > b.valid_accuracy)
+            {
+                state.best = Some(evaluation);
+                let bytes = model.clone().into_record().into_bytes();
+                let bytes = bytes.map_err(|e| corrupt(&run.best(), "model", e))?;
+                write_atomic(&run.best().join("model.bpk"), &bytes)?;
+            }
+        }
+        if done.is_multiple_of(checkpoint_every) || done == total {
+            log.flush().map_err(|e| LabError::io(run.metrics(), e))?;
+            state.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
+            state.example_rule = example_rule.state();
+            state.task_rule = task_rule.state();
+            let m = model.clone().into_record().into_bytes();
+            let m = m.map_err(|e| corrupt(&ckpt, "model", e))?;
+            let o = optimizer.to_record().into_bytes();
+            let o = o.map_err(|e| corrupt(&ckpt, "optimizer", e))?;
+            replace_folder(&ckpt, |dir| {
+                write_atomic(&dir.join("model.bpk"), &m)?;
+                write_atomic(&dir.join("optimizer.bpk"), &o)?;
+                write_json(&dir.join("state.json"), &state)
+            })?;
+            if stop_after.is_some_and(|s| done >= s) && done < total {
+                return Err(LabError::Config(format!(
+                    "stopped after the checkpoint of step {done} ({STOP_ENV}, a test hook)"
+                )));
+            }
+        }
+        progress.update(done, || {
+            let acc = state.last.map_or(String::new(), |e| {
+                format!(" valid acc {:.4}", e.valid_accuracy)
+            });
+            format!("loss {:.4}{acc}", out.task.mean_loss())
+        });
+    }
+    progress.finish();
+    drop(log);
+
+    let (Some(best), Some(last)) = (state.best, state.last) else {
+        return Err(LabError::Config("the run trained no step".into()));
+    };
+    let best_model = load_model(model, &run.best().join("model.bpk"))?;
+    let test_started = Instant::now();
+    let acc = episode_accuracies(
+        learner,
+        &best_model,
+        ds,
+        &test_sampler,
+        t.eval_seed,
+        t.test_episodes,
+        &device,
+        &eval_device,
+    )?;
+    let summary = MetaSummary {
+        learner: config.learner.kind.clone(),
+        rule: rule_name(&config.method.rule),
+        level: config.method.level.clone(),
+        seed: config.seed,
+        steps: state.step,
+        selected: best,
+        last,
+        test: EpisodeAccuracy::from_episodes(&acc),
+        wall_secs: state.elapsed_secs,
+        test_secs: test_started.elapsed().as_secs_f64(),
+    };
+    write_json(&run.summary(), &summary)?;
+    Ok(summary)
+}
+
+fn task_rule_name(example: &Reweighter, task: &Reweighter) -> &'static str {
+    if example.name() == "erm" {
+        task.name()
+    } else {
+        example.name()
+    }
+}
+
+fn rule_name(rule: &RuleConfig) -> String {
+    rule.init()
+        .map_or_else(|_| "?".into(), |r| r.name().to_string())
+}
+
+const METRICS_HEADER: &str = "step,kind,lr,task_loss,weighted_loss,task_weight_min,\
+task_weight_max,task_weight_mean,example_weight_min,example_weight_max,example_weight_mean,\
+valid_accuracy";
+
+fn corrupt(path: &Path, what: &str, err: impl std::fmt::Debug) -> LabError {
+    LabError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!(
+            "cannot read the {what} ({err:?}); delete the checkpoint folder to start the run over"
+        ),
+    }
+}
+
+/// Keeps the header and the rows of steps `<= step`.
+fn truncate_metrics(path: &Path, step: u64) -> Result<(), LabError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let keep = i == 0
+            || line
+                .split(',')
+                .next()
+                .and_then(|s| s.parse::<u64>().ok())
+                .is_some_and(|s| s <= step);
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    write_atomic(path, out.as_bytes())
+}
+
+/// Writes `config.toml` of a meta run: the resolved config after comments naming the command
+/// line and the versions.
+pub fn write_config(run: &RunDir, config: &MetaConfig) -> Result<(), LabError> {
+    let command: Vec<String> = std::env::args().collect();
+    let header = format!(
+        "# Resolved meta-learning configuration of this run (every default written out).\n\
+         # command: {}\n# rgd-lab {}, burn 0.22.1\n\n",
+        command.join(" "),
+        env!("CARGO_PKG_VERSION"),
+    );
+    write_atomic(&run.config(), (header + &config.to_toml()).as_bytes())
+}
+
+/// Reuses a finished run with the same config, else trains (resuming if it was interrupted).
+pub fn run_or_reuse(
+    config: &MetaConfig,
+    folder: &Path,
+    options: RunOptions,
+) -> Result<MetaSummary, LabError> {
+    let run = RunDir::new(folder);
+    if run.config().exists() {
+        let existing = MetaConfig::from_file(&run.config())?;
+        if &existing != config {
+            return Err(LabError::Config(format!(
+                "{} holds a run with a different config; delete it or choose another output folder",
+                folder.display()
+            )));
+        }
+        if run.summary().exists() {
+            return read_json(&run.summary());
+        }
+    } else {
+        write_config(&run, config)?;
+    }
+    train(config, folder, options)
+}
