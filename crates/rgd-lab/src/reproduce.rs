@@ -901,8 +901,9 @@ fn tables(records: &Records, suite: &Suite, metric: Metric) -> (Table, Table) {
         if of_family.is_empty() {
             continue;
         }
-        let mut average = vec![format!("{family} average"), String::new()];
-        let mut worst = vec![format!("{family} worst domain"), String::new()];
+        let name = family.trim_end_matches('_');
+        let mut average = vec![format!("{name} average"), String::new()];
+        let mut worst = vec![format!("{name} worst domain"), String::new()];
         for set_means in &means {
             let v: Vec<f64> = of_family.iter().map(|&k| set_means[k]).collect();
             average.push(format!(
