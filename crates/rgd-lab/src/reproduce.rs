@@ -713,7 +713,7 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
             }
         }
     }
-    let records = load_records(out)?;
+    let records: Records = load_records(out)?;
     let training_secs = records
         .values()
         .flat_map(|m| m.values())
@@ -743,12 +743,16 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
     Ok(markdown)
 }
 
-/// data set -> method -> setting -> seed -> summary.
-type Records = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<u64, Summary>>>>;
+/// data set -> method -> setting -> seed -> summary `S` (a supervised [`Summary`] or a
+/// meta-learning summary).
+pub type RecordsOf<S> = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<u64, S>>>>;
+
+/// The records of the supervised suites.
+type Records = RecordsOf<Summary>;
 
 /// Reads every `runs/<data>/<method>/<setting>/seed<k>/summary.json` under `out`.
-pub fn load_records(out: &Path) -> Result<Records, LabError> {
-    let mut records = Records::new();
+pub fn load_records<S: serde::de::DeserializeOwned>(out: &Path) -> Result<RecordsOf<S>, LabError> {
+    let mut records = RecordsOf::new();
     let list = |p: &Path| -> Result<Vec<PathBuf>, LabError> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(p)
             .map_err(|e| LabError::io(p, e))?
@@ -956,7 +960,7 @@ pub fn render(out: &Path) -> Result<String, LabError> {
         return crate::meta::suite::render(out);
     }
     let suite = suite(&meta.suite, meta.quick)?;
-    let records = load_records(out)?;
+    let records: Records = load_records(out)?;
     let seeds = seed_count(&records);
     let mut sections = Vec::new();
     let mut finished: Vec<String> = Vec::new();

@@ -302,54 +302,11 @@ pub fn run(quick: bool, out: &Path, options: RunOptions) -> Result<String, LabEr
 }
 
 /// setting -> method -> grid label -> seed -> summary.
-type Records = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<u64, MetaSummary>>>>;
+type Records = crate::reproduce::RecordsOf<MetaSummary>;
 
 /// Reads every `runs/<setting>/<method>/<grid label>/seed<k>/summary.json` under `out`.
 pub fn load_records(out: &Path) -> Result<Records, LabError> {
-    let mut records = Records::new();
-    let list = |p: &Path| -> Result<Vec<PathBuf>, LabError> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-            .map_err(|e| LabError::io(p, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
-            .collect();
-        v.sort();
-        Ok(v)
-    };
-    let name = |p: &Path| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("")
-            .to_string()
-    };
-    for setting in list(&out.join("runs"))? {
-        for method in list(&setting)? {
-            for label in list(&method)? {
-                for seed in list(&label)? {
-                    let path = seed.join("summary.json");
-                    if !path.exists() {
-                        continue;
-                    }
-                    let k: u64 = name(&seed)
-                        .trim_start_matches("seed")
-                        .parse()
-                        .map_err(|_| LabError::Corrupt {
-                            path: seed.clone(),
-                            reason: "run folders are named seed<k>".into(),
-                        })?;
-                    records
-                        .entry(name(&setting))
-                        .or_default()
-                        .entry(name(&method))
-                        .or_default()
-                        .entry(name(&label))
-                        .or_default()
-                        .insert(k, read_json(&path)?);
-                }
-            }
-        }
-    }
-    Ok(records)
+    crate::reproduce::load_records(out)
 }
 
 /// The selected grid label of a method and its runs in seed order, if all seeds finished.
