@@ -106,7 +106,7 @@ pub const TABULAR_SETS: [&str; 15] = [
 pub const TABULAR_METHODS: [&str; 5] = ["erm", "rgd", "term", "absgd", "focal"];
 
 /// The tau grid of method.md.
-const TAUS: [(&str, f64); 5] = [
+pub(crate) const TAUS: [(&str, f64); 5] = [
     ("1/9", 1.0 / 9.0),
     ("1/3", 1.0 / 3.0),
     ("1", 1.0),

@@ -19,22 +19,13 @@ use super::config::MetaConfig;
 use super::train::{MetaSummary, run_or_reuse};
 use crate::LabError;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
-use crate::reproduce::Meta;
+use crate::reproduce::{Meta, TAUS};
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{paired_difference, summarize};
 use crate::train::RunOptions;
 
 /// Methods of the suite, in table order; ERM first (the baseline).
 pub const METHODS: [&str; 5] = ["erm", "rgd-example", "rgd-task", "term-task", "cvar-task"];
-
-/// The tau grid of method.md.
-const TAUS: [(&str, f64); 5] = [
-    ("1/9", 1.0 / 9.0),
-    ("1/3", 1.0 / 3.0),
-    ("1", 1.0),
-    ("3", 3.0),
-    ("10", 10.0),
-];
 
 /// One benchmark at one episode shape.
 #[derive(Debug, Clone)]
