@@ -57,6 +57,7 @@ verified() { # verified NAME DIR: every recorded file of NAME is present under D
     local lines
     lines=$(sums_for "$1")
     [[ -n $lines ]] || return 1
+    [[ -d $2 ]] || return 1
     (cd "$2" && sha256sum --check --quiet --strict - <<<"$lines" >/dev/null 2>&1)
 }
 
