@@ -260,6 +260,109 @@ impl Bert {
     }
 }
 
+/// A sentence classifier on the encoder: masked mean of the last hidden states, then a linear
+/// head. `frozen_layers = k` freezes the embeddings and the bottom `k` encoder layers (`k` =
+/// all layers: only the head trains); 0 fine-tunes everything.
+#[derive(Module, Debug)]
+pub struct BertClassifier {
+    bert: Bert,
+    head: Linear,
+    #[module(skip)]
+    frozen_layers: usize,
+}
+
+impl BertClassifier {
+    /// The pretrained encoder in `folder` with a fresh head for `classes`, bottom layers frozen.
+    pub fn from_pretrained(
+        folder: &Path,
+        classes: usize,
+        frozen_layers: usize,
+        device: &Device,
+    ) -> Result<Self, LabError> {
+        Self::new(
+            Bert::from_pretrained(folder, device)?,
+            classes,
+            frozen_layers,
+            device,
+        )
+    }
+
+    /// A classifier on `bert` with a fresh head for `classes`, bottom layers frozen.
+    pub fn new(
+        bert: Bert,
+        classes: usize,
+        frozen_layers: usize,
+        device: &Device,
+    ) -> Result<Self, LabError> {
+        let hidden = bert.pooler.weight.dims()[0];
+        let layers = bert.encoder.layers.len();
+        if frozen_layers > layers {
+            return Err(LabError::Config(format!(
+                "model.freeze_layers = {frozen_layers} but the encoder has {layers} layers"
+            )));
+        }
+        Ok(BertClassifier {
+            bert,
+            head: LinearConfig::new(hidden, classes).init(device),
+            frozen_layers,
+        }
+        .freeze_bottom())
+    }
+
+    /// Applies the freezing again (after loading a checkpoint record, whose tensors arrive
+    /// without the gradient flags).
+    pub fn freeze_bottom(mut self) -> Self {
+        if self.frozen_layers == 0 {
+            return self;
+        }
+        let b = self.bert;
+        let mut encoder = b.encoder;
+        encoder.layers = encoder
+            .layers
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| {
+                if i < self.frozen_layers {
+                    l.freeze()
+                } else {
+                    l
+                }
+            })
+            .collect();
+        self.bert = Bert {
+            word_embeddings: b.word_embeddings.freeze(),
+            position_embeddings: b.position_embeddings.freeze(),
+            token_type_embeddings: b.token_type_embeddings.freeze(),
+            embeddings_norm: b.embeddings_norm.freeze(),
+            dropout: b.dropout,
+            encoder,
+            pooler: b.pooler,
+        };
+        self
+    }
+
+    /// Logits `[B, classes]` of token-id rows `[B, L]` (`f32` ids, 0 = `[PAD]`); the batch is
+    /// cut to its longest sentence.
+    pub fn forward(&self, rows: Tensor<2>) -> Tensor<2> {
+        let ids = rows.int();
+        let longest: i64 = ids
+            .clone()
+            .not_equal_elem(0)
+            .int()
+            .sum_dim(1)
+            .max()
+            .into_scalar::<i64>();
+        let ids = ids.narrow(1, 0, longest.max(1) as usize);
+        let mask = ids.clone().not_equal_elem(0).int();
+        let hidden = self.bert.forward(ids, mask.clone());
+        let [b, t, h] = hidden.dims();
+        let m = mask.float().reshape([b, t, 1]);
+        let pooled = (hidden * m.clone()).sum_dim(1).reshape([b, h])
+            / m.sum_dim(1).reshape([b, 1]).clamp_min(1.0);
+        self.head.forward(pooled)
+    }
+}
+
 /// Typed access to the tensors of one safetensors file.
 struct Weights<'a> {
     file: &'a SafeTensors<'a>,
@@ -403,6 +506,42 @@ mod tests {
         }
         let after: f32 = loss_of(&bert).into_scalar();
         assert!(after < before, "loss {before} -> {after}");
+    }
+
+    #[test]
+    fn frozen_layers_get_no_gradient_even_after_a_checkpoint_reload() {
+        use burn::module::Module;
+        use burn::optim::GradientsParams;
+        let device = Device::flex().autodiff();
+        let rows = || {
+            Tensor::<2>::from_data(
+                TensorData::new(vec![2.0f32, 7.0, 9.0, 3.0, 4.0, 0.0, 0.0, 0.0], [2, 4]),
+                &device,
+            )
+        };
+        let grads_of = |m: &BertClassifier| {
+            let loss = m.forward(rows()).powi_scalar(2).mean();
+            let grads = GradientsParams::from_grads(loss.backward(), m);
+            let layer = |i: usize| {
+                let w = &m.bert.encoder.layers[i].pwff.linear_inner.weight;
+                grads.get::<2>(w.id).is_some()
+            };
+            let word = grads.get::<2>(m.bert.word_embeddings.weight.id).is_some();
+            (
+                word,
+                layer(0),
+                layer(1),
+                grads.get::<2>(m.head.weight.id).is_some(),
+            )
+        };
+        let model = BertClassifier::new(tiny().init(&device), 3, 1, &device).unwrap();
+        assert_eq!(grads_of(&model), (false, false, true, true));
+        let bytes = model.clone().into_record().into_bytes().unwrap();
+        let fresh = BertClassifier::new(tiny().init(&device), 3, 1, &device).unwrap();
+        let record = burn::store::ModuleRecord::from_bytes(bytes).unwrap();
+        let reloaded = fresh.try_load_record(record).unwrap().freeze_bottom();
+        assert_eq!(grads_of(&reloaded), (false, false, true, true));
+        assert!(BertClassifier::new(tiny().init(&device), 3, 3, &device).is_err());
     }
 
     #[test]

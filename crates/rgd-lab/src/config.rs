@@ -77,7 +77,8 @@ pub struct DataConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelConfig {
-    /// `mlp`, `cnn`, `vit` (images) or `transformer` (word ids, e.g. `sentiment-words`).
+    /// `mlp`, `cnn`, `vit` (images), `transformer` (word ids, e.g. `sentiment-words`) or `bert`
+    /// (the pretrained MiniLM encoder of the data cache on WordPiece ids, `sentiment-wordpiece`).
     pub kind: String,
     /// Hidden widths of the MLP (or of the CNN's dense head).
     pub hidden: Vec<usize>,
@@ -95,6 +96,9 @@ pub struct ModelConfig {
     pub depth: usize,
     /// ViT and transformer: attention heads (must divide `width`).
     pub heads: usize,
+    /// bert: freeze the embeddings and this many bottom encoder layers (0: fine-tune all;
+    /// 6 for MiniLM: train the head only).
+    pub freeze_layers: usize,
 }
 
 /// Optimizer, schedule and clipping.
@@ -205,6 +209,7 @@ impl Default for ModelConfig {
             width: 128,
             depth: 4,
             heads: 4,
+            freeze_layers: 0,
         }
     }
 }
@@ -392,10 +397,20 @@ impl RunConfig {
             )
         })?;
         let m = &self.model;
-        one_of("model.kind", &m.kind, &["mlp", "cnn", "vit", "transformer"])?;
-        check(m.kind != "transformer" || !d.standardize, || {
-            "model.kind = \"transformer\" reads word ids: set data.standardize = false".into()
-        })?;
+        one_of(
+            "model.kind",
+            &m.kind,
+            &["mlp", "cnn", "vit", "transformer", "bert"],
+        )?;
+        check(
+            !(m.kind == "transformer" || m.kind == "bert") || !d.standardize,
+            || {
+                format!(
+                    "model.kind = \"{}\" reads token ids: set data.standardize = false",
+                    m.kind
+                )
+            },
+        )?;
         one_of("model.norm", &m.norm, &["none", "batch", "layer"])?;
         check((0.0..1.0).contains(&m.dropout), || {
             format!("model.dropout = {} must lie in [0, 1)", m.dropout)

@@ -45,6 +45,8 @@ pub fn load_source(config: &DataConfig) -> Result<Dataset, LabError> {
         crate::text::sentiment_minilm(&registry::cache_dir())?
     } else if config.source == crate::text::SENTIMENT_WORDS {
         crate::text::sentiment_words(&registry::cache_dir())?
+    } else if config.source == crate::text::SENTIMENT_WORDPIECE {
+        crate::text::sentiment_wordpiece(&registry::cache_dir())?
     } else {
         registry::load_named(&config.source, &registry::cache_dir())?
     };
@@ -79,7 +81,7 @@ pub fn fetch_missing<'a>(
         .into_iter()
         .flat_map(|c| [c.source.as_str(), c.test_source.as_str()])
         .flat_map(|name| match name {
-            crate::text::SENTIMENT_MINILM => vec![
+            crate::text::SENTIMENT_MINILM | crate::text::SENTIMENT_WORDPIECE => vec![
                 registry::missing("sentiment", &cache),
                 (!cache.join("minilm/model.safetensors").is_file()).then_some("minilm"),
             ],

@@ -121,6 +121,8 @@ pub enum Model {
     Vit(crate::vit::Vit),
     /// Word ids.
     Transformer(crate::transformer::TextTransformer),
+    /// WordPiece ids through the pretrained encoder.
+    Bert(crate::bert::BertClassifier),
 }
 
 impl Model {
@@ -149,6 +151,12 @@ impl Model {
             ("transformer", &[max_len]) => Ok(Model::Transformer(
                 crate::transformer::TextTransformer::new(max_len, classes, config, device)?,
             )),
+            ("bert", &[_]) => Ok(Model::Bert(crate::bert::BertClassifier::from_pretrained(
+                &rgd_data::registry::cache_dir().join("minilm"),
+                classes,
+                config.freeze_layers,
+                device,
+            )?)),
             ("cnn" | "vit", shape) => Err(LabError::Config(format!(
                 "model.kind = \"{}\" needs image data [channels, height, width], but the data set's \
                  examples have shape {shape:?}; use model.kind = \"mlp\"",
@@ -174,7 +182,16 @@ impl Model {
             Model::Cnn(cnn) => cnn.forward(images(rows, example_shape)),
             Model::Vit(vit) => vit.forward(images(rows, example_shape)),
             Model::Transformer(t) => t.forward(rows),
+            Model::Bert(b) => b.forward(rows),
         }
+    }
+}
+
+/// Re-applies what a checkpoint record does not carry: the frozen layers of a `bert` model.
+pub fn after_load(model: Model) -> Model {
+    match model {
+        Model::Bert(b) => Model::Bert(b.freeze_bottom()),
+        other => other,
     }
 }
 

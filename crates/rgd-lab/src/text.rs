@@ -24,6 +24,9 @@ pub const SENTIMENT_MINILM: &str = "sentiment-minilm";
 /// The registry-style name of the word-id sentiment set.
 pub const SENTIMENT_WORDS: &str = "sentiment-words";
 
+/// The registry-style name of the WordPiece-id sentiment set (for `model.kind = "bert"`).
+pub const SENTIMENT_WORDPIECE: &str = "sentiment-wordpiece";
+
 /// Words kept per sentence in `sentiment-words`.
 pub const MAX_WORDS: usize = 64;
 
@@ -116,6 +119,33 @@ pub fn sentiment_words(cache: &Path) -> Result<Dataset, LabError> {
     let features = encoded.ids.iter().map(|&id| id as f32).collect();
     let mut ds = Dataset::from_features(
         SENTIMENT_WORDS,
+        features,
+        encoded.seq_len,
+        text.labels,
+        text.class_names,
+    );
+    ds.domains = text.domains;
+    ds.domain_names = text.domain_names;
+    Ok(ds)
+}
+
+/// The sentiment set as MiniLM WordPiece ids (`f32`, `[CLS] ... [SEP]`, at most 128, padded
+/// with `[PAD]` = 0 to the longest sentence), domains kept.
+pub fn sentiment_wordpiece(cache: &Path) -> Result<Dataset, LabError> {
+    let text = registry::load_text_named("sentiment", cache)?;
+    let tokenizer =
+        WordPieceTokenizer::from_file(cache.join("minilm").join("tokenizer.json"), 128)?;
+    if tokenizer.pad_id() != 0 {
+        return Err(LabError::Config(format!(
+            "the MiniLM tokenizer pads with id {}, but token-id rows pad with 0",
+            tokenizer.pad_id()
+        )));
+    }
+    let texts: Vec<&str> = text.texts.iter().map(String::as_str).collect();
+    let encoded = tokenizer.encode_batch(&texts)?;
+    let features = encoded.ids.iter().map(|&id| id as f32).collect();
+    let mut ds = Dataset::from_features(
+        SENTIMENT_WORDPIECE,
         features,
         encoded.seq_len,
         text.labels,

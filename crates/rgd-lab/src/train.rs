@@ -398,6 +398,7 @@ pub fn load_model(model: Model, path: &Path) -> Result<Model, LabError> {
         .map_err(|e| checkpoint_corrupt(path, "model", e))?;
     model
         .try_load_record(record)
+        .map(crate::model::after_load)
         .map_err(|e| checkpoint_corrupt(path, "model", e))
 }
 
