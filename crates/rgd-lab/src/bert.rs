@@ -344,15 +344,7 @@ impl BertClassifier {
     /// Logits `[B, classes]` of token-id rows `[B, L]` (`f32` ids, 0 = `[PAD]`); the batch is
     /// cut to its longest sentence.
     pub fn forward(&self, rows: Tensor<2>) -> Tensor<2> {
-        let ids = rows.int();
-        let longest: i64 = ids
-            .clone()
-            .not_equal_elem(0)
-            .int()
-            .sum_dim(1)
-            .max()
-            .into_scalar::<i64>();
-        let ids = ids.narrow(1, 0, longest.max(1) as usize);
+        let ids = crate::transformer::token_ids(rows);
         let mask = ids.clone().not_equal_elem(0).int();
         let hidden = self.bert.forward(ids, mask.clone());
         let [b, t, h] = hidden.dims();

@@ -99,16 +99,7 @@ pub fn sentiment_minilm(cache: &Path) -> Result<Dataset, LabError> {
             f
         }
     };
-    let mut ds = Dataset::from_features(
-        SENTIMENT_MINILM,
-        features,
-        hidden,
-        text.labels,
-        text.class_names,
-    );
-    ds.domains = text.domains;
-    ds.domain_names = text.domain_names;
-    Ok(ds)
+    Ok(numeric(text, SENTIMENT_MINILM, features, hidden))
 }
 
 /// The sentiment set as word ids (`f32`, padded with 0 to the longest sentence), domains kept.
@@ -117,16 +108,7 @@ pub fn sentiment_words(cache: &Path) -> Result<Dataset, LabError> {
     let vocab = Vocabulary::build(&text.texts, 2, crate::transformer::WORD_VOCAB);
     let encoded = vocab.encode_batch(&text.texts, MAX_WORDS);
     let features = encoded.ids.iter().map(|&id| id as f32).collect();
-    let mut ds = Dataset::from_features(
-        SENTIMENT_WORDS,
-        features,
-        encoded.seq_len,
-        text.labels,
-        text.class_names,
-    );
-    ds.domains = text.domains;
-    ds.domain_names = text.domain_names;
-    Ok(ds)
+    Ok(numeric(text, SENTIMENT_WORDS, features, encoded.seq_len))
 }
 
 /// The sentiment set as MiniLM WordPiece ids (`f32`, `[CLS] ... [SEP]`, at most 128, padded
@@ -144,16 +126,21 @@ pub fn sentiment_wordpiece(cache: &Path) -> Result<Dataset, LabError> {
     let texts: Vec<&str> = text.texts.iter().map(String::as_str).collect();
     let encoded = tokenizer.encode_batch(&texts)?;
     let features = encoded.ids.iter().map(|&id| id as f32).collect();
-    let mut ds = Dataset::from_features(
+    Ok(numeric(
+        text,
         SENTIMENT_WORDPIECE,
         features,
         encoded.seq_len,
-        text.labels,
-        text.class_names,
-    );
+    ))
+}
+
+/// `text` with `width` numeric features per sentence (row-major `features`) in place of its
+/// texts; labels and domains kept.
+fn numeric(text: rgd_data::TextDataset, name: &str, features: Vec<f32>, width: usize) -> Dataset {
+    let mut ds = Dataset::from_features(name, features, width, text.labels, text.class_names);
     ds.domains = text.domains;
     ds.domain_names = text.domain_names;
-    Ok(ds)
+    ds
 }
 
 /// The cached embeddings if the file exists and matches `[rows, hidden]`.

@@ -77,17 +77,8 @@ impl TextTransformer {
     /// Logits `[B, classes]` of word-id rows `[B, max_len]` (0 = padding).
     pub fn forward(&self, rows: Tensor<2>) -> Tensor<2> {
         let [b, _] = rows.dims();
-        let ids = rows.int();
-        // Cut the batch to its longest sentence (at least one position).
-        let longest: i64 = ids
-            .clone()
-            .not_equal_elem(0)
-            .int()
-            .sum_dim(1)
-            .max()
-            .into_scalar::<i64>();
-        let t = (longest.max(1)) as usize;
-        let ids = ids.narrow(1, 0, t);
+        let ids = token_ids(rows);
+        let t = ids.dims()[1];
         let mask = ids.clone().not_equal_elem(0);
         let width = self.positions.val().dims()[2];
         let x = self.embedding.forward(ids) + self.positions.val().narrow(1, 0, t);
@@ -99,6 +90,20 @@ impl TextTransformer {
             / m.sum_dim(1).reshape([b, 1]).clamp_min(1.0);
         self.head.forward(self.norm.forward(pooled))
     }
+}
+
+/// Token-id rows (`f32`, 0 = padding) as ids cut to the batch's longest sentence (at least one
+/// position).
+pub fn token_ids(rows: Tensor<2>) -> Tensor<2, Int> {
+    let ids = rows.int();
+    let longest: i64 = ids
+        .clone()
+        .not_equal_elem(0)
+        .int()
+        .sum_dim(1)
+        .max()
+        .into_scalar::<i64>();
+    ids.narrow(1, 0, longest.max(1) as usize)
 }
 
 #[cfg(test)]
