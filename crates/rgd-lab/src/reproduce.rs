@@ -1123,7 +1123,8 @@ fn plot(records: &Records, suite: &Suite, path: &Path) -> Result<(), LabError> {
     crate::plot::bar_chart(path, &title, &format!("{} (%)", metric.name()), &bars)
 }
 
-fn machine() -> String {
+/// CPU model and core count, for the provenance of results.
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {

@@ -19,7 +19,7 @@ use super::config::MetaConfig;
 use super::train::{MetaSummary, run_or_reuse};
 use crate::LabError;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
-use crate::reproduce::{Meta, TAUS};
+use crate::reproduce::{Meta, TAUS, machine};
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{paired_difference, summarize};
 use crate::train::RunOptions;
@@ -430,19 +430,6 @@ pub fn render(out: &Path) -> Result<String, LabError> {
         suite.seeds,
         table(&records, &suite).to_markdown(),
     ))
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores")
 }
 
 #[cfg(test)]
