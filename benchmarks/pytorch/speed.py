@@ -4,7 +4,7 @@
 One training step: gather a batch of rows from a fixed-seed synthetic pool, forward,
 per-example cross-entropy (reduction='none'), weights (RGD: exp(clamp(l, 0, tau)/(tau+1)),
 detached; ERM: none), (w * l).mean(), backward, Adam(lr=1e-3, eps=1e-8). Warm-up steps are not
-timed; ERM and RGD repetitions are interleaved (ERM, RGD, ERM, RGD, ...). Prints JSON with the
+timed; ERM and RGD repetitions are interleaved in ABBA order (ERM, RGD, RGD, ERM, ...). Prints JSON with the
 same fields as `rgd bench speed --json`.
 
     python speed.py --models mlp,cnn --threads 2 --steps 50 --repetitions 5 --warmup 10
@@ -167,9 +167,14 @@ def bench(name):
     erm.time(x_pool, y_pool, batch, ARGS.warmup)
     rgd.time(x_pool, y_pool, batch, ARGS.warmup)
     erm_secs, rgd_secs = [], []
-    for _ in range(ARGS.repetitions):
-        erm_secs.append(erm.time(x_pool, y_pool, batch, ARGS.steps))
-        rgd_secs.append(rgd.time(x_pool, y_pool, batch, ARGS.steps))
+    # ABBA order, as in rgd's bench: ERM first in even pairs, RGD first in odd ones.
+    for k in range(ARGS.repetitions):
+        if k % 2 == 0:
+            erm_secs.append(erm.time(x_pool, y_pool, batch, ARGS.steps))
+            rgd_secs.append(rgd.time(x_pool, y_pool, batch, ARGS.steps))
+        else:
+            rgd_secs.append(rgd.time(x_pool, y_pool, batch, ARGS.steps))
+            erm_secs.append(erm.time(x_pool, y_pool, batch, ARGS.steps))
     ratios = [r / e for r, e in zip(rgd_secs, erm_secs)]
     flops = step_flops(name, batch)
     erm_rate = ARGS.steps / statistics.median(erm_secs)

@@ -7,9 +7,9 @@
 //! weights are all 1, so the RGD/ERM ratio is the cost of the reweighting alone.
 //!
 //! Timing: `warmup` steps of each rule first (not timed), then `repetitions` pairs of timed
-//! repetitions of `steps` steps, interleaved ERM, RGD, ERM, RGD, ... so that a load change on the
-//! machine hits both rules alike; the reported RGD/ERM ratio is the median of the per-pair
-//! ratios, with their minimum and maximum.
+//! repetitions of `steps` steps, interleaved ERM, RGD, RGD, ERM, ERM, RGD, ... so that a load
+//! change on the machine, or an order effect within a pair, hits both rules alike; the
+//! reported RGD/ERM ratio is the median of the per-pair ratios, with their minimum and maximum.
 //!
 //! Inputs are synthetic: a fixed-seed pool of uniform [0, 1) pixels and uniform labels, the
 //! Fashion-MNIST shapes (`[784]` for the MLP, `[1, 28, 28]` for the CNN, 10 classes). Speed does
@@ -475,9 +475,16 @@ fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed
     rgd.time(&data, batch, args.warmup, device)?;
     let mut erm_secs = Vec::new();
     let mut rgd_secs = Vec::new();
-    for _ in 0..args.repetitions {
-        erm_secs.push(erm.time(&data, batch, args.steps, device)?);
-        rgd_secs.push(rgd.time(&data, batch, args.steps, device)?);
+    // ABBA order (ERM first in even pairs, RGD first in odd ones), so that a drift within a
+    // pair, or a penalty for running second, falls on both rules alike.
+    for k in 0..args.repetitions {
+        if k % 2 == 0 {
+            erm_secs.push(erm.time(&data, batch, args.steps, device)?);
+            rgd_secs.push(rgd.time(&data, batch, args.steps, device)?);
+        } else {
+            rgd_secs.push(rgd.time(&data, batch, args.steps, device)?);
+            erm_secs.push(erm.time(&data, batch, args.steps, device)?);
+        }
     }
     let ratios: Vec<f64> = rgd_secs.iter().zip(&erm_secs).map(|(r, e)| r / e).collect();
     let flops = step_flops(&config, &shape, 10, batch);
