@@ -9,19 +9,27 @@ fn every_generated_block_matches_the_committed_records() {
     let doc =
         std::fs::read_to_string(root.join("docs/results.md")).expect("docs/results.md exists");
     let mut checked = 0;
+    let mut differing = Vec::new();
     for suite in rgd_lab::reproduce::SUITES {
         let Some(block) = rgd_lab::reproduce::block(&doc, suite) else {
             continue;
         };
         let rendered = rgd_lab::reproduce::render(&root.join("results").join(suite))
             .unwrap_or_else(|e| panic!("suite {suite}: cannot regenerate from the records: {e}"));
-        assert_eq!(
-            block, rendered,
-            "docs/results.md block `{suite}` differs from its records"
-        );
+        if block != rendered {
+            eprintln!(
+                "block `{suite}` in docs/results.md:\n{block}\n\nfrom its records:\n{rendered}"
+            );
+            differing.push(suite);
+        }
         checked += 1;
     }
     assert!(checked > 0, "docs/results.md has no generated block");
+    assert!(
+        differing.is_empty(),
+        "docs/results.md blocks {differing:?} differ from their records (rerun `rgd reproduce \
+         <suite>`, which reuses finished runs and rewrites the block)"
+    );
 }
 
 #[test]
