@@ -143,10 +143,15 @@ impl Grid {
     }
 }
 
-/// What one suite runs.
+/// One table of a suite: one model (one base config) on its data sets, with its methods, grids
+/// and seeds. Most suites have one part; `images` and `text` compare model families, one part
+/// each.
 #[derive(Debug, Clone)]
-struct Suite {
-    name: String,
+struct Part {
+    /// The part's heading in the results ("" when the suite has one part).
+    title: &'static str,
+    /// Suffix of the part's `results-<slug>.csv` and `summary-<slug>.svg` ("" for the first).
+    slug: &'static str,
     base: RunConfig,
     data: Vec<DataSpec>,
     methods: Vec<&'static str>,
@@ -187,7 +192,7 @@ pub struct Meta {
     pub notes: String,
 }
 
-fn tabular(quick: bool) -> Suite {
+fn tabular(quick: bool) -> Part {
     let base = RunConfig::from_toml(
         r#"
 [model]
@@ -228,8 +233,9 @@ max_steps = 1000
             })
             .collect()
     };
-    Suite {
-        name: "tabular".into(),
+    Part {
+        title: "",
+        slug: "",
         base,
         data,
         methods: TABULAR_METHODS.to_vec(),
@@ -256,12 +262,11 @@ max_steps = 1000
 
 /// Imbalanced binary KEEL sets: selection on validation balanced accuracy at the last step,
 /// reporting worst-class and balanced accuracy, macro-F1 and accuracy.
-fn imbalance(quick: bool) -> Suite {
-    let mut suite = tabular(quick);
-    suite.name = "imbalance".into();
-    suite.base.train.selection = "last".into();
+fn imbalance(quick: bool) -> Part {
+    let mut part = tabular(quick);
+    part.base.train.selection = "last".into();
     if !quick {
-        suite.data = IMBALANCED_SETS
+        part.data = IMBALANCED_SETS
             .iter()
             .map(|&s| DataSpec {
                 label: s.to_string(),
@@ -269,7 +274,7 @@ fn imbalance(quick: bool) -> Suite {
             })
             .collect();
         for ratio in [10, 100] {
-            suite.data.push(DataSpec {
+            part.data.push(DataSpec {
                 label: format!("fashion-mnist-LT{ratio}"),
                 overrides: vec![
                     "data.source=fashion-mnist".into(),
@@ -278,8 +283,8 @@ fn imbalance(quick: bool) -> Suite {
                 ],
             });
         }
-        suite.lrs = vec![1e-3];
-        suite.notes = "the tabular suite's MLP and schedule on 12 imbalanced binary KEEL sets \
+        part.lrs = vec![1e-3];
+        part.notes = "the tabular suite's MLP and schedule on 12 imbalanced binary KEEL sets \
                        (minority 1-35%) and on long-tailed Fashion-MNIST (training split of the \
                        60000 training images, less 15% for validation, long-tailed with an \
                        exponential profile to ratios 10 and 100; balanced validation split and the \
@@ -290,19 +295,19 @@ fn imbalance(quick: bool) -> Suite {
                        moves in large steps"
             .into();
     }
-    suite.select = Metric::BalancedAccuracy;
-    suite.report = vec![
+    part.select = Metric::BalancedAccuracy;
+    part.report = vec![
         Metric::WorstClass,
         Metric::BalancedAccuracy,
         Metric::MacroF1,
         Metric::Accuracy,
     ];
-    suite
+    part
 }
 
 /// Fashion-MNIST with the CNN: the official test set, 5% of the training images for
 /// validation, a fixed number of steps.
-fn images(quick: bool) -> Suite {
+fn images(quick: bool) -> Part {
     let steps = if quick { 30 } else { 400 };
     let base = RunConfig::from_toml(&format!(
         r#"
@@ -339,8 +344,9 @@ eval_every = {}
             Vec::new()
         },
     }];
-    Suite {
-        name: "images".into(),
+    Part {
+        title: "CNN",
+        slug: "",
         base,
         data,
         methods: TABULAR_METHODS.to_vec(),
@@ -367,9 +373,40 @@ eval_every = {}
     }
 }
 
+/// The images suite's ViT: the CNN part's data, optimizer and steps with a small vision
+/// transformer trained from scratch; ERM against RGD, tau in {1/3, 1, 3}.
+fn images_vit(quick: bool) -> Part {
+    let mut part = images(quick);
+    part.title = "ViT";
+    part.slug = "vit";
+    part.base.model.kind = "vit".into();
+    part.base.model.hidden = Vec::new();
+    for data in &mut part.data {
+        data.label = format!("vit-{}", data.label);
+    }
+    part.methods = vec!["erm", "rgd"];
+    part.grids = vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS[1..4] })];
+    let steps = part.base.train.steps;
+    part.notes = if quick {
+        format!(
+            "quick mode: the CNN part's data and schedule with the ViT, {steps} steps, tau in {{1, 3}}, 2 seeds"
+        )
+    } else {
+        format!(
+            "ViT from scratch [7x7 patches -> 16 tokens of width 128 + a class token, learned \
+             positions, 4 pre-norm encoder layers with 4 heads and feed-forward width 256, layer \
+             norm, linear head on the class token], the CNN part's data, optimizer, schedule and \
+             {steps} steps (evaluated at steps 200 and 400); ERM and RGD only (a ViT step costs \
+             about 6 CNN steps here), tau in {{1/3, 1, 3}} selected on validation accuracy \
+             (seed 0); then seeds 0-4"
+        )
+    };
+    part
+}
+
 /// DomainBed's leave-one-domain-out on RotatedMNIST (6 angles) and ColoredMNIST (3
 /// environments), with training-domain validation, an MLP on the pixels.
-fn domains(quick: bool) -> Suite {
+fn domains(quick: bool) -> Part {
     let steps = if quick { 60 } else { 600 };
     let base = RunConfig::from_toml(&format!(
         r#"
@@ -422,8 +459,9 @@ eval_every = {}
             vec![("0.001", 0.001), ("0.01", 0.01), ("0.1", 0.1)]
         },
     });
-    Suite {
-        name: "domains".into(),
+    Part {
+        title: "",
+        slug: "",
         base,
         data,
         methods: vec!["erm", "rgd", "groupdro", "term", "absgd"],
@@ -457,7 +495,7 @@ eval_every = {}
 
 /// Fashion-MNIST with symmetric (20%, 40%) and asymmetric (20%) label noise on the training and
 /// validation splits; the test set stays clean.
-fn noise(quick: bool) -> Suite {
+fn noise(quick: bool) -> Part {
     let steps = if quick { 60 } else { 1500 };
     let base = RunConfig::from_toml(&format!(
         r#"
@@ -507,8 +545,9 @@ eval_every = {}
             vec![("-0.5", -0.5), ("-1", -1.0), ("-2", -2.0)]
         },
     };
-    Suite {
-        name: "noise".into(),
+    Part {
+        title: "",
+        slug: "",
         base,
         data,
         methods: vec!["erm", "rgd", "term-neg", "absgd-neg"],
@@ -546,7 +585,7 @@ eval_every = {}
 
 /// Sentence sentiment (amazon, imdb, yelp) with a linear probe on the pretrained MiniLM sentence
 /// embeddings: in-domain, and each domain held out in turn.
-fn text(quick: bool) -> Suite {
+fn text(quick: bool) -> Part {
     let base = RunConfig::from_toml(
         r#"
 [data]
@@ -577,8 +616,9 @@ epochs = 30
             ],
         }));
     }
-    Suite {
-        name: "text".into(),
+    Part {
+        title: "Linear probe on the frozen MiniLM embeddings",
+        slug: "",
         base,
         data,
         methods: TABULAR_METHODS.to_vec(),
@@ -601,20 +641,141 @@ epochs = 30
              schedule with 20 warm-up steps, batch 64, 30 epochs; lr in {3e-3, 1e-2} for every \
              method and tau in {1/9, 1/3, 1, 3, 10} for RGD, selected on validation accuracy \
              with seed 0; then seeds 0-4. Test sets of 450-1000 sentences resolve about ±3-4 \
-             points (95%) per run. Fine-tuning the encoder is not in this suite yet"
+             points (95%) per run"
                 .into()
         },
     }
 }
 
-fn suite(name: &str, quick: bool) -> Result<Suite, LabError> {
+/// The text suite's transformer trained from scratch on word tokens (own vocabulary of the
+/// training split): in-domain and each domain held out, ERM against RGD.
+fn text_transformer(quick: bool) -> Part {
+    let epochs = if quick { 1 } else { 6 };
+    let base = RunConfig::from_toml(&format!(
+        r#"
+[data]
+source = "sentiment-words"
+standardize = false
+[model]
+kind = "transformer"
+width = 64
+depth = 2
+heads = 4
+[optim]
+name = "adamw"
+lr = 1e-3
+weight_decay = 0.01
+schedule = "cosine"
+warmup_steps = 20
+[train]
+batch_size = 64
+epochs = {epochs}
+"#
+    ))
+    .expect("the suite's base config is valid");
+    let mut part = text(quick);
+    part.title = "Transformer trained from scratch";
+    part.slug = "transformer";
+    part.base = base;
+    for data in &mut part.data {
+        data.label = format!("transformer-{}", data.label);
+    }
+    part.families = vec!["transformer-sentiment_"];
+    part.methods = vec!["erm", "rgd"];
+    part.lrs = vec![1e-3];
+    part.grids = vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS[1..4] })];
+    part.notes = if quick {
+        "quick mode: in-domain only, 1 epoch, tau in {1, 3}, 2 seeds".into()
+    } else {
+        format!(
+            "a transformer encoder trained from scratch on word ids (a vocabulary of the 8192 \
+             most frequent words seen at least twice in the 3000 sentences, labels unused; \
+             sentences cut at 64 words; width 64, 2 pre-norm layers with 4 heads and \
+             feed-forward width 128, learned positions, masked mean pooling, linear head), \
+             the linear probe's splits; AdamW lr 1e-3 (weight decay 0.01), cosine schedule with \
+             20 warm-up steps, batch 64, {epochs} epochs; ERM and RGD only, tau in {{1/3, 1, 3}} \
+             selected on validation accuracy (seed 0); then seeds 0-4"
+        )
+    };
+    part
+}
+
+/// The text suite's fine-tuned encoder: all six MiniLM layers trained with a linear head, in-domain only (a step costs about 4.5 s on 2 cores).
+fn text_finetuned(quick: bool) -> Part {
+    let steps = if quick { 2 } else { 40 };
+    let base = RunConfig::from_toml(&format!(
+        r#"
+[data]
+source = "sentiment-wordpiece"
+standardize = false
+[model]
+kind = "bert"
+[optim]
+name = "adamw"
+lr = 5e-5
+weight_decay = 0.01
+schedule = "cosine"
+warmup_steps = 4
+[train]
+batch_size = 32
+steps = {steps}
+eval_every = {steps}
+"#
+    ))
+    .expect("the suite's base config is valid");
+    let data = vec![DataSpec {
+        label: "bert-sentiment-in-domain".into(),
+        overrides: if quick {
+            vec!["data.max_train=64".into()]
+        } else {
+            Vec::new()
+        },
+    }];
+    Part {
+        title: "Fine-tuning the pretrained encoder",
+        slug: "finetuned",
+        base,
+        data,
+        methods: vec!["erm", "rgd"],
+        lrs: vec![5e-5],
+        grids: vec![Grid::tau(&TAUS[2..4])],
+        seeds: if quick { 2 } else { 3 },
+        families: Vec::new(),
+        weight_tables: false,
+        select: Metric::Accuracy,
+        report: vec![Metric::Accuracy],
+        notes: if quick {
+            format!("quick mode: 64 training sentences, {steps} steps, tau in {{1, 3}}, 2 seeds")
+        } else {
+            format!(
+                "all-MiniLM-L6-v2 fine-tuned end to end (embeddings and all 6 layers, a linear \
+                 head on the masked mean of the last layer's outputs, WordPiece tokens from its tokenizer.json, each batch \
+                 padded to its longest sentence and masked), the linear probe's in-domain split; \
+                 AdamW lr 5e-5 (weight decay 0.01), cosine schedule with 4 warm-up steps, batch \
+                 32, {steps} steps (0.6 epoch of the 2100 training sentences), evaluated once at \
+                 the end; ERM and RGD only, tau in {{1, 3}} selected on validation accuracy \
+                 (seed 0); then seeds 0-2. Sized for 2 cores, where a step takes about 4.5 s and \
+                 an evaluation of the 900 validation and test sentences about 45 s: the 7 runs \
+                 take about half an hour. Fine-tuning with leave-one-domain-out would be three \
+                 times that and is not run"
+            )
+        },
+    }
+}
+
+/// The parts of a suite, in table order.
+fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
     match name {
-        "tabular" => Ok(tabular(quick)),
-        "images" => Ok(images(quick)),
-        "domains" => Ok(domains(quick)),
-        "imbalance" => Ok(imbalance(quick)),
-        "noise" => Ok(noise(quick)),
-        "text" => Ok(text(quick)),
+        "tabular" => Ok(vec![tabular(quick)]),
+        "images" => Ok(vec![images(quick), images_vit(quick)]),
+        "domains" => Ok(vec![domains(quick)]),
+        "imbalance" => Ok(vec![imbalance(quick)]),
+        "noise" => Ok(vec![noise(quick)]),
+        "text" => Ok(vec![
+            text(quick),
+            text_transformer(quick),
+            text_finetuned(quick),
+        ]),
         other => Err(LabError::Config(format!(
             "unknown suite `{other}`; choose from {} or all",
             SUITES.join(", ")
@@ -623,19 +784,19 @@ fn suite(name: &str, quick: bool) -> Result<Suite, LabError> {
 }
 
 /// The folder labels of a method's settings, in grid order.
-fn grid_labels(method: &str, suite: &Suite) -> Vec<String> {
-    settings(method, suite)
+fn grid_labels(method: &str, part: &Part) -> Vec<String> {
+    settings(method, part)
         .into_iter()
         .map(|(label, _)| label)
         .collect()
 }
 
 /// The settings of a method: (folder label, overrides).
-fn settings(method: &str, suite: &Suite) -> Vec<(String, Vec<String>)> {
+fn settings(method: &str, part: &Part) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
-    for &lr in &suite.lrs {
+    for &lr in &part.lrs {
         let lr_set = format!("optim.lr={lr}");
-        match suite.grids.iter().find(|g| g.method == method) {
+        match part.grids.iter().find(|g| g.method == method) {
             Some(grid) => {
                 for &(label, value) in &grid.values {
                     out.push((
@@ -651,66 +812,54 @@ fn settings(method: &str, suite: &Suite) -> Vec<(String, Vec<String>)> {
 }
 
 fn config_for(
-    suite: &Suite,
+    part: &Part,
     data: &DataSpec,
     method: &str,
     overrides: &[String],
     seed: u64,
 ) -> Result<RunConfig, LabError> {
     let m = Method::parse(method)?;
-    let mut config = suite.base.with_overrides(&data.overrides)?;
+    let mut config = part.base.with_overrides(&data.overrides)?;
     config.method.rule = m.rule;
     config.method.loss = m.loss;
     config.seed = seed;
     config.with_overrides(overrides)
 }
 
+/// The folder name of a data set's label.
+fn folder_name(label: &str) -> String {
+    label.replace([' ', '(', ')'], "")
+}
+
 fn folder(out: &Path, data: &str, method: &str, setting: &str, seed: u64) -> PathBuf {
     out.join("runs")
-        .join(data.replace([' ', '(', ')'], ""))
+        .join(folder_name(data))
         .join(method)
         .join(setting)
         .join(format!("seed{seed}"))
 }
 
-/// Runs (or resumes) a suite into `out`, then writes `results.md`, `results.csv` and
-/// `summary.svg` there. Returns the rendered markdown.
+/// Runs (or resumes) a suite into `out`, then writes `results.md`, and per part
+/// `results[-<slug>].csv` and `summary[-<slug>].svg` there. Returns the rendered markdown.
 pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<String, LabError> {
     if name == "meta" {
         return crate::meta::suite::run(quick, out, options);
     }
-    let suite = suite(name, quick)?;
+    let parts = suite(name, quick)?;
     let started = Instant::now();
-    let configs = (suite.data.iter())
-        .map(|d| suite.base.with_overrides(&d.overrides))
+    let configs = (parts.iter())
+        .flat_map(|p| p.data.iter().map(|d| p.base.with_overrides(&d.overrides)))
         .collect::<Result<Vec<_>, _>>()?;
     crate::data::fetch_missing(configs.iter().map(|c| &c.data))?;
-    let total = suite.data.len();
-    for (i, data) in suite.data.iter().enumerate() {
-        if options.verbosity == crate::progress::Verbosity::Normal {
-            eprintln!("[{}/{total}] {}: {}", i + 1, suite.name, data.label);
-        }
-        for &method in &suite.methods {
-            // Tune on seed 0, select on the suite's validation metric.
-            let mut scores = Vec::new();
-            for (label, overrides) in settings(method, &suite) {
-                let config = config_for(&suite, data, method, &overrides, 0)?;
-                let s = run_or_reuse(
-                    &config,
-                    &folder(out, &data.label, method, &label, 0),
-                    options,
-                )?;
-                scores.push((suite.select.of(&s.selected.valid), (label, overrides)));
+    let total = configs.len();
+    let mut i = 0;
+    for part in &parts {
+        for data in &part.data {
+            i += 1;
+            if options.verbosity == crate::progress::Verbosity::Normal {
+                eprintln!("[{i}/{total}] {name}: {}", data.label);
             }
-            let (label, overrides) = best(scores).expect("every method has a setting");
-            for seed in 1..suite.seeds {
-                let config = config_for(&suite, data, method, &overrides, seed)?;
-                run_or_reuse(
-                    &config,
-                    &folder(out, &data.label, method, &label, seed),
-                    options,
-                )?;
-            }
+            run_data_set(part, data, out, options)?;
         }
     }
     let records: Records = load_records(out)?;
@@ -732,15 +881,69 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
         wall_secs: started.elapsed().as_secs_f64()
             + read_json::<Meta>(&out.join("meta.json")).map_or(0.0, |m| m.wall_secs),
         training_secs,
-        notes: suite.notes.clone(),
+        notes: (parts.iter().map(|p| p.notes.as_str()))
+            .collect::<Vec<_>>()
+            .join("\n\n"),
     };
     write_json(&out.join("meta.json"), &meta)?;
     let markdown = render(out)?;
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
-    let (table, _) = tables(&records, &suite, suite.report[0]);
-    write_atomic(&out.join("results.csv"), table.to_csv().as_bytes())?;
-    plot(&records, &suite, &out.join("summary.svg"))?;
+    for part in &parts {
+        let records = records_of(&records, part);
+        let (table, _) = tables(&records, part, part.report[0]);
+        let suffix = if part.slug.is_empty() {
+            String::new()
+        } else {
+            format!("-{}", part.slug)
+        };
+        write_atomic(
+            &out.join(format!("results{suffix}.csv")),
+            table.to_csv().as_bytes(),
+        )?;
+        plot(&records, part, &out.join(format!("summary{suffix}.svg")))?;
+    }
     Ok(markdown)
+}
+
+/// Every method of `part` on one data set: its settings tuned on seed 0 (selected on the part's
+/// validation metric), then the other seeds at the selected setting.
+fn run_data_set(
+    part: &Part,
+    data: &DataSpec,
+    out: &Path,
+    options: RunOptions,
+) -> Result<(), LabError> {
+    for &method in &part.methods {
+        let mut scores = Vec::new();
+        for (label, overrides) in settings(method, part) {
+            let config = config_for(part, data, method, &overrides, 0)?;
+            let s = run_or_reuse(
+                &config,
+                &folder(out, &data.label, method, &label, 0),
+                options,
+            )?;
+            scores.push((part.select.of(&s.selected.valid), (label, overrides)));
+        }
+        let (label, overrides) = best(scores).expect("every method has a setting");
+        for seed in 1..part.seeds {
+            let config = config_for(part, data, method, &overrides, seed)?;
+            run_or_reuse(
+                &config,
+                &folder(out, &data.label, method, &label, seed),
+                options,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The records of `part`'s data sets.
+fn records_of(records: &Records, part: &Part) -> Records {
+    let names: Vec<String> = part.data.iter().map(|d| folder_name(&d.label)).collect();
+    (records.iter())
+        .filter(|(data, _)| names.contains(data))
+        .map(|(data, r)| (data.clone(), r.clone()))
+        .collect()
 }
 
 /// data set -> method -> setting -> seed -> summary `S` (a supervised [`Summary`] or a
@@ -834,8 +1037,8 @@ fn selected<'a>(
 
 /// The per-set table (test accuracy, mean ± sd over seeds) with mean, average rank and
 /// Wilcoxon rows; and the RGD-vs-ERM paired table.
-fn tables(records: &Records, suite: &Suite, metric: Metric) -> (Table, Table) {
-    let methods = &suite.methods;
+fn tables(records: &Records, part: &Part, metric: Metric) -> (Table, Table) {
+    let methods = &part.methods;
     let seeds = seed_count(records);
     let mut headers = vec!["data set".to_string(), "test n".into()];
     headers.extend(methods.iter().map(|m| format!("{m} (%)")));
@@ -855,7 +1058,7 @@ fn tables(records: &Records, suite: &Suite, metric: Metric) -> (Table, Table) {
             .map(|m| {
                 by_method
                     .get(*m)
-                    .and_then(|s| selected(s, &grid_labels(m, suite), suite.select, metric))
+                    .and_then(|s| selected(s, &grid_labels(m, part), part.select, metric))
             })
             .collect();
         if chosen
@@ -898,7 +1101,7 @@ fn tables(records: &Records, suite: &Suite, metric: Metric) -> (Table, Table) {
             ]);
         }
     }
-    for family in &suite.families {
+    for family in &part.families {
         let of_family: Vec<usize> = (0..finished_sets.len())
             .filter(|&k| finished_sets[k].starts_with(family))
             .collect();
@@ -959,13 +1162,42 @@ pub fn render(out: &Path) -> Result<String, LabError> {
     if meta.suite == "meta" {
         return crate::meta::suite::render(out);
     }
-    let suite = suite(&meta.suite, meta.quick)?;
+    let parts = suite(&meta.suite, meta.quick)?;
     let records: Records = load_records(out)?;
-    let seeds = seed_count(&records);
+    let runs: usize = records
+        .values()
+        .flat_map(|m| m.values())
+        .flat_map(|s| s.values())
+        .map(|r| r.len())
+        .sum();
+    let rendered: Vec<String> = (parts.iter())
+        .map(|part| {
+            let body = render_part(&records_of(&records, part), part);
+            if part.title.is_empty() {
+                body
+            } else {
+                format!("### {}\n\n{body}", part.title)
+            }
+        })
+        .collect();
+    Ok(format!(
+        "Command: `{}`. Machine: {}. Wall time: {:.0} s; training time summed \
+         over all {runs} runs: {:.0} s.\n\n{}",
+        meta.command,
+        meta.machine,
+        meta.wall_secs,
+        meta.training_secs,
+        rendered.join("\n"),
+    ))
+}
+
+/// One part's setup line and tables.
+fn render_part(records: &Records, part: &Part) -> String {
+    let seeds = seed_count(records);
     let mut sections = Vec::new();
     let mut finished: Vec<String> = Vec::new();
-    for (k, &metric) in suite.report.iter().enumerate() {
-        let (main, paired) = tables(&records, &suite, metric);
+    for (k, &metric) in part.report.iter().enumerate() {
+        let (main, paired) = tables(records, part, metric);
         finished = main.rows.iter().map(|r| r[0].clone()).collect();
         sections.push(format!(
             "Test {} (%):\n\n{}",
@@ -981,8 +1213,8 @@ pub fn render(out: &Path) -> Result<String, LabError> {
             ));
         }
     }
-    if suite.weight_tables {
-        sections.push(weight_tables(&records, &suite, &finished));
+    if part.weight_tables {
+        sections.push(weight_tables(records, part, &finished));
     }
     let pending: Vec<&str> = records
         .keys()
@@ -997,31 +1229,26 @@ pub fn render(out: &Path) -> Result<String, LabError> {
             pending.join(", ")
         )
     };
-    let runs: usize = records
-        .values()
-        .flat_map(|m| m.values())
-        .flat_map(|s| s.values())
-        .map(|r| r.len())
-        .sum();
-    Ok(format!(
-        "Command: `{}`. Machine: {}. Wall time: {:.0} s; training time summed \
-         over all {runs} runs: {:.0} s.\n\nSetup: {}.{pending}\n\nEach method at the setting \
-         selected on validation {} (seed 0); mean ± sd over {seeds} seeds; rank 1 = best; the \
-         Wilcoxon signed-rank test pairs the per-set means with ERM's.\n\n{}",
-        meta.command,
-        meta.machine,
-        meta.wall_secs,
-        meta.training_secs,
-        meta.notes,
-        suite.select.name(),
+    if !records.keys().any(|d| finished.contains(d)) {
+        return format!(
+            "Setup: {}.{pending}\n\nNo data set of this part has finished yet.\n",
+            part.notes
+        );
+    }
+    format!(
+        "Setup: {}.{pending}\n\nEach method at the setting selected on validation {} (seed 0); \
+         mean ± sd over {seeds} seeds; rank 1 = best; the Wilcoxon signed-rank test pairs the \
+         per-set means with ERM's.\n\n{}",
+        part.notes,
+        part.select.name(),
         sections.join("\n"),
-    ))
+    )
 }
 
 /// Where each method's weight went (from the runs' weight traces, at the selected setting, mean
 /// over seeds): the share of the total weight on flipped labels early, midway and at the end of
 /// training, and each class's mean weight relative to the overall mean in the last window.
-fn weight_tables(records: &Records, suite: &Suite, finished: &[String]) -> String {
+fn weight_tables(records: &Records, part: &Part, finished: &[String]) -> String {
     let mut shares = Table::new([
         "data set",
         "method",
@@ -1032,12 +1259,12 @@ fn weight_tables(records: &Records, suite: &Suite, finished: &[String]) -> Strin
     ]);
     let mut classes: Option<Table> = None;
     for (data, by_method) in records.iter().filter(|(d, _)| finished.contains(d)) {
-        for method in &suite.methods {
+        for method in &part.methods {
             let Some(settings) = by_method.get(*method) else {
                 continue;
             };
-            let grid = grid_labels(method, suite);
-            let Some((label, _)) = selected(settings, &grid, suite.select, suite.report[0]) else {
+            let grid = grid_labels(method, part);
+            let Some((label, _)) = selected(settings, &grid, part.select, part.report[0]) else {
                 continue;
             };
             let traces: Vec<&Vec<WeightSnapshot>> = settings[label]
@@ -1102,12 +1329,12 @@ fn weight_tables(records: &Records, suite: &Suite, finished: &[String]) -> Strin
     out
 }
 
-fn plot(records: &Records, suite: &Suite, path: &Path) -> Result<(), LabError> {
-    let metric = suite.report[0];
-    let (main, _) = tables(records, suite, metric);
+fn plot(records: &Records, part: &Part, path: &Path) -> Result<(), LabError> {
+    let metric = part.report[0];
+    let (main, _) = tables(records, part, metric);
     // Bars: each method's mean over the data sets.
     let mean_row = main.rows.iter().find(|r| r[0] == "mean over sets");
-    let bars: Vec<(String, f64, f64, f64)> = suite
+    let bars: Vec<(String, f64, f64, f64)> = part
         .methods
         .iter()
         .enumerate()
@@ -1169,22 +1396,32 @@ mod tests {
         // `meta` has its own configs (crate::meta::suite), tested there.
         for name in SUITES.into_iter().filter(|&s| s != "meta") {
             for quick in [true, false] {
-                let suite = suite(name, quick).unwrap();
-                for data in &suite.data {
-                    for &method in &suite.methods {
-                        let settings = settings(method, &suite);
-                        assert!(!settings.is_empty(), "{name}: {method} has no setting");
-                        for (label, overrides) in settings {
-                            let config = config_for(&suite, data, method, &overrides, 0)
-                                .unwrap_or_else(|e| panic!("{name} {}: {label}: {e}", data.label));
-                            config.validate().unwrap();
+                let mut labels = Vec::new();
+                for part in suite(name, quick).unwrap() {
+                    for data in &part.data {
+                        labels.push(folder_name(&data.label));
+                        for &method in &part.methods {
+                            let settings = settings(method, &part);
+                            assert!(!settings.is_empty(), "{name}: {method} has no setting");
+                            for (label, overrides) in settings {
+                                let config = config_for(&part, data, method, &overrides, 0)
+                                    .unwrap_or_else(|e| {
+                                        panic!("{name} {}: {label}: {e}", data.label)
+                                    });
+                                config.validate().unwrap();
+                            }
                         }
                     }
                 }
+                // Parts share the runs folder: their data-set folders must differ.
+                let n = labels.len();
+                labels.sort();
+                labels.dedup();
+                assert_eq!(labels.len(), n, "{name}: two data sets share a folder");
             }
         }
-        let domains = suite("domains", false).unwrap();
-        let config = config_for(&domains, &domains.data[1], "groupdro", &[], 0).unwrap();
+        let domains = &suite("domains", false).unwrap()[0];
+        let config = config_for(domains, &domains.data[1], "groupdro", &[], 0).unwrap();
         assert_eq!(config.data.test_domain, "15°");
     }
 
