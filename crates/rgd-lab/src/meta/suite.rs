@@ -19,7 +19,7 @@ use super::config::MetaConfig;
 use super::train::{MetaSummary, run_or_reuse};
 use crate::LabError;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
-use crate::reproduce::{Meta, TAUS, machine};
+use crate::reproduce::{Meta, TAUS, machine, summaries};
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{paired_difference, summarize};
 use crate::train::RunOptions;
@@ -273,13 +273,7 @@ pub fn run(quick: bool, out: &Path, options: RunOptions) -> Result<String, LabEr
         machine: machine(),
         wall_secs: started.elapsed().as_secs_f64()
             + read_json::<Meta>(&out.join("meta.json")).map_or(0.0, |m| m.wall_secs),
-        training_secs: records
-            .values()
-            .flat_map(|m| m.values())
-            .flat_map(|s| s.values())
-            .flat_map(|r| r.values())
-            .map(|r| r.wall_secs + r.test_secs)
-            .sum(),
+        training_secs: summaries(&records).map(|r| r.wall_secs + r.test_secs).sum(),
         notes: suite.notes.clone(),
     };
     write_json(&out.join("meta.json"), &meta)?;
@@ -408,12 +402,7 @@ pub fn render(out: &Path) -> Result<String, LabError> {
     let meta: Meta = read_json(&out.join("meta.json"))?;
     let suite = suite(meta.quick);
     let records = load_records(out)?;
-    let runs: usize = records
-        .values()
-        .flat_map(|m| m.values())
-        .flat_map(|s| s.values())
-        .map(|r| r.len())
-        .sum();
+    let runs = summaries(&records).count();
     Ok(format!(
         "Command: `{}`. Machine: {}. Wall time: {:.0} s; meta-training and meta-test time summed \
          over all {runs} runs: {:.0} s.\n\nSetup: {}.\n\nEach method at the setting selected on \
