@@ -479,24 +479,16 @@ mod tests {
 
     #[test]
     fn a_training_step_lowers_the_loss_on_a_tiny_batch() {
-        use burn::optim::{AdamConfig, GradientsParams};
         let device = Device::flex().autodiff();
         device.seed(0);
-        let mut bert = tiny().init(&device);
-        let mut optim = AdamConfig::new().init();
+        let bert = tiny().init(&device);
         let target = Tensor::<2>::ones([2, 16], &device);
-        let loss_of = |bert: &Bert| {
-            let (ids, mask) = batch(&device);
-            let pooled = bert.pooled(bert.forward(ids, mask));
-            (pooled - target.clone()).powi_scalar(2).mean()
-        };
-        let before: f32 = loss_of(&bert).into_scalar();
-        for _ in 0..5 {
-            let loss = loss_of(&bert);
-            let grads = GradientsParams::from_grads(loss.backward(), &bert);
-            bert = optim.step(1e-2, bert, grads);
-        }
-        let after: f32 = loss_of(&bert).into_scalar();
+        let (before, after) =
+            crate::test_support::loss_before_and_after(bert, 5, 1e-2, |bert: &Bert| {
+                let (ids, mask) = batch(&device);
+                let pooled = bert.pooled(bert.forward(ids, mask));
+                (pooled - target.clone()).powi_scalar(2).mean()
+            });
         assert!(after < before, "loss {before} -> {after}");
     }
 

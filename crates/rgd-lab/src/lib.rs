@@ -25,6 +25,8 @@ pub mod reproduce;
 pub mod run_dir;
 pub mod run_plots;
 pub mod stats;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod train;
 pub mod transformer;

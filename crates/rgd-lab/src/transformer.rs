@@ -150,24 +150,17 @@ mod tests {
 
     #[test]
     fn a_few_steps_lower_the_loss_on_a_tiny_batch() {
-        use burn::optim::{AdamConfig, GradientsParams};
         let device = Device::flex().autodiff();
         device.seed(2);
-        let mut model = TextTransformer::new(6, 2, &config(), &device).unwrap();
-        let mut optim = AdamConfig::new().init();
+        let model = TextTransformer::new(6, 2, &config(), &device).unwrap();
         let y = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1], [2]), &device);
-        let loss_of = |m: &TextTransformer| {
-            rgd_burn::loss::cross_entropy(m.forward(rows(&device)), y.clone(), 0.0)
-                .unwrap()
-                .into_tensor()
-                .mean()
-        };
-        let before: f32 = loss_of(&model).into_scalar();
-        for _ in 0..10 {
-            let grads = GradientsParams::from_grads(loss_of(&model).backward(), &model);
-            model = optim.step(1e-3, model, grads);
-        }
-        let after: f32 = loss_of(&model).into_scalar();
+        let (before, after) =
+            crate::test_support::loss_before_and_after(model, 10, 1e-3, |m: &TextTransformer| {
+                rgd_burn::loss::cross_entropy(m.forward(rows(&device)), y.clone(), 0.0)
+                    .unwrap()
+                    .into_tensor()
+                    .mean()
+            });
         assert!(after < before, "loss {before} -> {after}");
     }
 }

@@ -132,11 +132,9 @@ mod tests {
 
     #[test]
     fn a_few_steps_lower_the_loss_on_a_tiny_batch() {
-        use burn::optim::{AdamConfig, GradientsParams};
         let device = Device::flex().autodiff();
         device.seed(1);
-        let mut vit = Vit::new([1, 28, 28], 3, &config(), &device).unwrap();
-        let mut optim = AdamConfig::new().init();
+        let vit = Vit::new([1, 28, 28], 3, &config(), &device).unwrap();
         let x = Tensor::<4>::random(
             [6, 1, 28, 28],
             burn::tensor::Distribution::Normal(0.0, 1.0),
@@ -144,19 +142,13 @@ mod tests {
         );
         let y =
             Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1, 2, 0, 1, 2], [6]), &device);
-        let loss_of = |vit: &Vit| {
-            let logits = vit.forward(x.clone());
-            rgd_burn::loss::cross_entropy(logits, y.clone(), 0.0)
-                .unwrap()
-                .into_tensor()
-                .mean()
-        };
-        let before: f32 = loss_of(&vit).into_scalar();
-        for _ in 0..10 {
-            let grads = GradientsParams::from_grads(loss_of(&vit).backward(), &vit);
-            vit = optim.step(1e-3, vit, grads);
-        }
-        let after: f32 = loss_of(&vit).into_scalar();
+        let (before, after) =
+            crate::test_support::loss_before_and_after(vit, 10, 1e-3, |vit: &Vit| {
+                rgd_burn::loss::cross_entropy(vit.forward(x.clone()), y.clone(), 0.0)
+                    .unwrap()
+                    .into_tensor()
+                    .mean()
+            });
         assert!(after < before, "loss {before} -> {after}");
     }
 }
