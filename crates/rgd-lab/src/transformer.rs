@@ -47,12 +47,6 @@ impl TextTransformer {
         device: &Device,
     ) -> Result<Self, LabError> {
         let width = config.width;
-        if config.heads == 0 || !width.is_multiple_of(config.heads) {
-            return Err(LabError::Config(format!(
-                "model.width = {width} must be a multiple of model.heads = {}",
-                config.heads
-            )));
-        }
         Ok(TextTransformer {
             embedding: EmbeddingConfig::new(WORD_VOCAB, width)
                 .with_initializer(Initializer::Normal {
@@ -65,10 +59,7 @@ impl TextTransformer {
                 std: 0.02,
             }
             .init([1, max_len, width], device),
-            encoder: TransformerEncoderConfig::new(width, 2 * width, config.heads, config.depth)
-                .with_norm_first(true)
-                .with_dropout(config.dropout)
-                .init(device),
+            encoder: encoder(config, device)?,
             norm: LayerNormConfig::new(width).init(device),
             head: LinearConfig::new(width, classes).init(device),
         })
@@ -90,6 +81,28 @@ impl TextTransformer {
             / m.sum_dim(1).reshape([b, 1]).clamp_min(1.0);
         self.head.forward(self.norm.forward(pooled))
     }
+}
+
+/// The encoder the ViT and the text transformer share: `config.depth` pre-norm layers of width
+/// `config.width`, `config.heads` heads, feed-forward width `2 * config.width`, dropout
+/// `config.dropout`. Errors if the heads do not divide the width.
+pub(crate) fn encoder(
+    config: &ModelConfig,
+    device: &Device,
+) -> Result<TransformerEncoder, LabError> {
+    let width = config.width;
+    if config.heads == 0 || !width.is_multiple_of(config.heads) {
+        return Err(LabError::Config(format!(
+            "model.width = {width} must be a multiple of model.heads = {}",
+            config.heads
+        )));
+    }
+    Ok(
+        TransformerEncoderConfig::new(width, 2 * width, config.heads, config.depth)
+            .with_norm_first(true)
+            .with_dropout(config.dropout)
+            .init(device),
+    )
 }
 
 /// Token-id rows (`f32`, 0 = padding) as ids cut to the batch's longest sentence (at least one

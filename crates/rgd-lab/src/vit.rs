@@ -9,9 +9,7 @@
 //! ```
 
 use burn::module::Param;
-use burn::nn::transformer::{
-    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
-};
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderInput};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
@@ -46,12 +44,6 @@ impl Vit {
                 "model.patch = {p} must divide the image size {h}x{w}"
             )));
         }
-        if config.heads == 0 || !width.is_multiple_of(config.heads) {
-            return Err(LabError::Config(format!(
-                "model.width = {width} must be a multiple of model.heads = {}",
-                config.heads
-            )));
-        }
         let tokens = (h / p) * (w / p) + 1;
         let small = Initializer::Normal {
             mean: 0.0,
@@ -61,10 +53,7 @@ impl Vit {
             patch_embedding: LinearConfig::new(c * p * p, width).init(device),
             class_token: small.init([1, 1, width], device),
             positions: small.init([1, tokens, width], device),
-            encoder: TransformerEncoderConfig::new(width, 2 * width, config.heads, config.depth)
-                .with_norm_first(true)
-                .with_dropout(config.dropout)
-                .init(device),
+            encoder: crate::transformer::encoder(config, device)?,
             norm: LayerNormConfig::new(width).init(device),
             head: LinearConfig::new(width, classes).init(device),
             patch: p,
