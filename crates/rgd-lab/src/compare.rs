@@ -10,7 +10,7 @@ use crate::LabError;
 use crate::config::RunConfig;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
 use crate::run_dir::{read_json, write_atomic, write_json};
-use crate::stats::{paired_difference, summarize};
+use crate::stats::{METRIC_TIE, paired_difference, summarize};
 use crate::train::{RunOptions, Summary, train};
 
 /// A named method: a rule plus the loss it reweights.
@@ -255,7 +255,7 @@ impl Comparison {
             let diff = baseline
                 .as_ref()
                 .filter(|_| cell.method != "erm")
-                .and_then(|b| paired_difference(&test, b, 1e-9, 0.95));
+                .and_then(|b| paired_difference(&test, b, METRIC_TIE, 0.95));
             table.push_row([
                 cell.method.clone(),
                 if cell.setting.is_empty() {

@@ -17,7 +17,9 @@ use crate::compare::{Method, run_or_reuse};
 use crate::config::RunConfig;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
 use crate::run_dir::{read_json, write_atomic, write_json};
-use crate::stats::{average_ranks, paired_difference, summarize, wilcoxon_signed_rank};
+use crate::stats::{
+    METRIC_TIE, average_ranks, paired_difference, snap_to_tie, summarize, wilcoxon_signed_rank,
+};
 use crate::train::{RunOptions, Summary};
 use crate::weight_trace::WeightSnapshot;
 
@@ -1081,7 +1083,7 @@ fn tables(records: &Records, part: &Part, metric: Metric) -> (Table, Table) {
         let mut row = vec![data.clone(), test_n.to_string()];
         let set_means: Vec<f64> = chosen
             .iter()
-            .map(|(_, t)| summarize(t).map_or(f64::NAN, |s| s.mean))
+            .map(|(_, t)| summarize(t).map_or(f64::NAN, |s| snap_to_tie(s.mean)))
             .collect();
         for (i, (_, tests)) in chosen.iter().enumerate() {
             row.push(summarize(tests).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2)));
@@ -1095,7 +1097,7 @@ fn tables(records: &Records, part: &Part, metric: Metric) -> (Table, Table) {
         if let (Some(erm), Some(rgd)) = (
             methods.iter().position(|m| *m == "erm"),
             methods.iter().position(|m| *m == "rgd"),
-        ) && let Some(d) = paired_difference(&chosen[rgd].1, &chosen[erm].1, 1e-9, 0.95)
+        ) && let Some(d) = paired_difference(&chosen[rgd].1, &chosen[erm].1, METRIC_TIE, 0.95)
         {
             paired.push_row([
                 data.clone(),
@@ -1138,7 +1140,11 @@ fn tables(records: &Records, part: &Part, metric: Metric) -> (Table, Table) {
             .push(summarize(&means[i]).map_or("-".into(), |s| format!("{:.2}", s.mean * 100.0)));
         rank_row.push(summarize(&ranks[i]).map_or("-".into(), |s| format!("{:.2}", s.mean)));
         let p = erm.filter(|&e| e != i).and_then(|e| {
-            let diffs: Vec<f64> = means[i].iter().zip(&means[e]).map(|(a, b)| a - b).collect();
+            let diffs: Vec<f64> = means[i]
+                .iter()
+                .zip(&means[e])
+                .map(|(a, b)| snap_to_tie(a - b))
+                .collect();
             wilcoxon_signed_rank(&diffs)
         });
         wilcoxon_row.push(p.map_or("-".into(), |w| format!("{:.3}", w.p_value)));

@@ -167,4 +167,21 @@ mod tests {
         recover_folder(&ckpt).unwrap();
         assert_eq!(std::fs::read(ckpt.join("x")).unwrap(), b"2");
     }
+
+    #[test]
+    fn json_records_read_back_bit_identical_floats() {
+        // A resumed run rebuilds its summary from state.json: one ulp lost there and the
+        // resumed run no longer equals the uninterrupted one (serde_json's `float_roundtrip`).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let values: Vec<f64> = (1..2000u32)
+            .map(|i| f64::from(i).sqrt() * 1.000_000_123 + 1.0 / f64::from(i))
+            .chain([1.214_820_855_528_116_1, 5e-324, f64::MAX, 0.1 + 0.2])
+            .collect();
+        write_json(&path, &values).unwrap();
+        let back: Vec<f64> = read_json(&path).unwrap();
+        for (a, b) in values.iter().zip(&back) {
+            assert_eq!(a.to_bits(), b.to_bits(), "{a} came back as {b}");
+        }
+    }
 }

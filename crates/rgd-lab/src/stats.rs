@@ -8,6 +8,23 @@ use std::cmp::Ordering;
 
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
+/// Metric values closer than this are the same result. Accuracies are counts over at most
+/// millions of examples, so a finer difference is float rounding (summation order, a JSON
+/// round trip), and must not break a tie in a rank, a Wilcoxon test or a win/tie/loss count.
+pub const METRIC_TIE: f64 = 1e-9;
+
+/// `value` rounded to a multiple of [`METRIC_TIE`], so that results equal up to rounding
+/// compare equal.
+///
+/// ```
+/// use rgd_lab::stats::snap_to_tie;
+/// assert_eq!(snap_to_tie(0.654_838_709_677_419_3), snap_to_tie(0.654_838_709_677_419_4));
+/// assert_ne!(snap_to_tie(0.654_838_7), snap_to_tie(0.654_838_8));
+/// ```
+pub fn snap_to_tie(value: f64) -> f64 {
+    (value / METRIC_TIE).round() * METRIC_TIE
+}
+
 /// Sample size, mean, sample standard deviation and range of a set of values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
