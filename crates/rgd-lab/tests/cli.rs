@@ -223,8 +223,13 @@ fn a_run_killed_with_sigkill_resumes_to_the_uninterrupted_result() {
         !run.join("summary.json").exists(),
         "the run finished before it was killed"
     );
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run.join("checkpoint/state.json")).unwrap()).unwrap();
+    // A kill between the two renames of a checkpoint swap leaves only checkpoint.old.
+    let state = ["checkpoint", "checkpoint.old"]
+        .map(|c| run.join(c).join("state.json"))
+        .into_iter()
+        .find(|p| p.exists())
+        .expect("the killed run kept a checkpoint");
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(state).unwrap()).unwrap();
     let at = state["step"].as_u64().unwrap();
     assert!(at > 0 && at < 2500, "killed at checkpoint step {at}");
 
@@ -256,8 +261,13 @@ fn a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint() {
         "{stderr}"
     );
     let run = d.join("runs/nan");
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run.join("checkpoint/state.json")).unwrap()).unwrap();
+    // A kill between the two renames of a checkpoint swap leaves only checkpoint.old.
+    let state = ["checkpoint", "checkpoint.old"]
+        .map(|c| run.join(c).join("state.json"))
+        .into_iter()
+        .find(|p| p.exists())
+        .expect("the killed run kept a checkpoint");
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(state).unwrap()).unwrap();
     assert_eq!(state["step"], 20);
     assert!(!run.join("summary.json").exists());
     // Without the fault, the run continues from step 20 and finishes.
