@@ -3,36 +3,10 @@
 //! Skips with a message when the cache folder lacks the data; fails instead when
 //! `RGD_REQUIRE_DATA=1`.
 
-use std::path::PathBuf;
+mod common;
 
-use rgd_data::registry::{cache_dir, load_named};
+use common::load_or_skip;
 use rgd_data::*;
-
-fn cache() -> PathBuf {
-    let c = cache_dir();
-    if c.is_absolute() {
-        c
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(c)
-    }
-}
-
-fn load_or_skip(name: &str) -> Option<Dataset> {
-    match load_named(name, &cache()) {
-        Ok(ds) => Some(ds),
-        Err(e @ DataError::NotFetched { .. }) => {
-            assert!(
-                std::env::var("RGD_REQUIRE_DATA").as_deref() != Ok("1"),
-                "RGD_REQUIRE_DATA=1 but {e}"
-            );
-            eprintln!("skipping real-data episode check of {name}: {e}");
-            None
-        }
-        Err(e) => panic!("{name}: {e}"),
-    }
-}
 
 /// Every split yields N x (K + Q) rows, all of the split's own classes.
 fn check(ds: &Dataset, split: ClassSplit, ways: usize, shots: usize, queries: usize) {

