@@ -226,6 +226,13 @@ fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// Each episode's mean of its example losses times their weights.
+fn episode_losses(losses: &[Vec<f64>], weights: &[Vec<f64>]) -> Vec<f64> {
+    (losses.iter().zip(weights))
+        .map(|(ls, ws)| ls.iter().zip(ws).map(|(l, w)| l * w).sum::<f64>() / ls.len() as f64)
+        .collect()
+}
+
 /// RGD at `level` on ProtoNet with the linear embedding: the autodiff gradient equals finite
 /// differences of the weighted loss with the weights held at their values (detached), and
 /// differs from the gradient through the weights.
@@ -254,77 +261,33 @@ fn check_detached(level: &str) {
     .unwrap();
     let autodiff = flat_grads(&model, &grads);
 
-    // The weighted loss of the host model, with weights either fixed at θ0 or recomputed.
-    let weighted = |p: &[f64], fixed: Option<&(Vec<Vec<f64>>, Vec<f64>)>| -> f64 {
-        let losses = host_protonet_losses(p);
-        let ex_w: Vec<Vec<f64>> = match fixed {
-            Some((w, _)) => w.clone(),
-            None => losses
-                .iter()
-                .map(|ls| {
-                    ls.iter()
-                        .map(|&l| {
-                            if level == "task" {
-                                1.0
-                            } else {
-                                rgd_weight(l, tau)
-                            }
-                        })
-                        .collect()
-                })
-                .collect(),
-        };
-        let episode: Vec<f64> = losses
-            .iter()
-            .zip(&ex_w)
-            .map(|(ls, ws)| ls.iter().zip(ws).map(|(l, w)| l * w).sum::<f64>() / ls.len() as f64)
-            .collect();
-        let task_w: Vec<f64> = match fixed {
-            Some((_, v)) => v.clone(),
-            None => episode
-                .iter()
-                .map(|&l| {
-                    if level == "task" {
-                        rgd_weight(l, tau)
-                    } else {
-                        1.0
-                    }
-                })
-                .collect(),
-        };
-        episode.iter().zip(&task_w).map(|(l, v)| l * v).sum::<f64>() / episode.len() as f64
-    };
-    // Weights at θ0 from the host model; they match the rule's.
-    let host_losses = host_protonet_losses(&P0);
-    let ex_w0: Vec<Vec<f64>> = host_losses
-        .iter()
-        .map(|ls| {
-            ls.iter()
-                .map(|&l| {
-                    if level == "task" {
-                        1.0
-                    } else {
-                        rgd_weight(l, tau)
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    let episode0: Vec<f64> = host_losses
-        .iter()
-        .zip(&ex_w0)
-        .map(|(ls, ws)| ls.iter().zip(ws).map(|(l, w)| l * w).sum::<f64>() / ls.len() as f64)
-        .collect();
-    let task_w0: Vec<f64> = episode0
-        .iter()
-        .map(|&l| {
-            if level == "task" {
+    // RGD weights at one level, 1 at the other: (example weights per episode, task weights).
+    let weights_of = |losses: &[Vec<f64>]| -> (Vec<Vec<f64>>, Vec<f64>) {
+        let at = |lvl: &str, l: f64| {
+            if level == lvl {
                 rgd_weight(l, tau)
             } else {
                 1.0
             }
-        })
-        .collect();
+        };
+        let ex_w: Vec<Vec<f64>> = (losses.iter())
+            .map(|ls| ls.iter().map(|&l| at("example", l)).collect())
+            .collect();
+        let task_w = episode_losses(losses, &ex_w)
+            .iter()
+            .map(|&l| at("task", l))
+            .collect();
+        (ex_w, task_w)
+    };
+    // The weighted loss of the host model, with weights either fixed at θ0 or recomputed.
+    let weighted = |p: &[f64], fixed: Option<&(Vec<Vec<f64>>, Vec<f64>)>| -> f64 {
+        let losses = host_protonet_losses(p);
+        let (ex_w, task_w) = fixed.cloned().unwrap_or_else(|| weights_of(&losses));
+        let episode = episode_losses(&losses, &ex_w);
+        episode.iter().zip(&task_w).map(|(l, v)| l * v).sum::<f64>() / episode.len() as f64
+    };
+    // Weights at θ0 from the host model; they match the rule's.
+    let (ex_w0, task_w0) = weights_of(&host_protonet_losses(&P0));
     for (w, v) in out.task.weights.iter().zip(&task_w0) {
         assert!((f64::from(*w) - v).abs() < 1e-5, "task weights");
     }
