@@ -44,7 +44,7 @@ pub fn load_source(config: &DataConfig) -> Result<Dataset, LabError> {
     } else if config.source == crate::text::SENTIMENT_MINILM {
         crate::text::sentiment_minilm(&registry::cache_dir())?
     } else if config.source == crate::text::SENTIMENT_WORDS {
-        crate::text::sentiment_words(&registry::cache_dir())?
+        crate::text::sentiment_rows(&registry::cache_dir())?
     } else if config.source == crate::text::SENTIMENT_WORDPIECE {
         crate::text::sentiment_wordpiece(&registry::cache_dir())?
     } else {
@@ -102,7 +102,8 @@ pub fn fetch_missing<'a>(
 /// Splits (stratified by domain and label, `split_seed`; the test set comes from
 /// `test_source` or is the domain `test_domain` when given), long-tails and subsamples the
 /// training split, adds label noise to training and validation (all seeded by `split_seed`, so
-/// every run seed sees the same data), then fits the standardisation on the training split only.
+/// every run seed sees the same data), encodes `sentiment-words` with a vocabulary of the
+/// training split, then fits the standardisation on the training split only.
 pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
     let dataset = load_source(config)?;
     let split = if !config.test_domain.is_empty() {
@@ -146,6 +147,11 @@ pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
         train = train.subset(&idx);
     }
     let (mut valid, mut test) = (split.valid, split.test);
+    if config.source == crate::text::SENTIMENT_WORDS {
+        // Split as row numbers, then encoded with a vocabulary of the training rows alone.
+        let cache = registry::cache_dir();
+        crate::text::encode_words(&cache, [&mut train, &mut valid, &mut test])?;
+    }
     let train_flipped = match config.label_noise.as_str() {
         "none" => None,
         kind => {

@@ -7,7 +7,7 @@
 //!
 //! `sentiment-words` is the same set as word ids of a word vocabulary (the
 //! [`WORD_VOCAB`](crate::transformer::WORD_VOCAB) most frequent words seen at least twice in the
-//! sentences, labels unused), for the from-scratch transformer (`model.kind = "transformer"`).
+//! training split's sentences), for the from-scratch transformer (`model.kind = "transformer"`).
 
 use std::path::Path;
 
@@ -102,13 +102,59 @@ pub fn sentiment_minilm(cache: &Path) -> Result<Dataset, LabError> {
     Ok(numeric(text, SENTIMENT_MINILM, features, hidden))
 }
 
-/// The sentiment set as word ids (`f32`, padded with 0 to the longest sentence), domains kept.
-pub fn sentiment_words(cache: &Path) -> Result<Dataset, LabError> {
+/// The sentiment set with each sentence's row number as its one feature, domains kept: the form
+/// in which `sentiment-words` is split. [`encode_words`] then turns the rows into word ids.
+pub fn sentiment_rows(cache: &Path) -> Result<Dataset, LabError> {
     let text = registry::load_text_named("sentiment", cache)?;
-    let vocab = Vocabulary::build(&text.texts, 2, crate::transformer::WORD_VOCAB);
-    let encoded = vocab.encode_batch(&text.texts, MAX_WORDS);
-    let features = encoded.ids.iter().map(|&id| id as f32).collect();
-    Ok(numeric(text, SENTIMENT_WORDS, features, encoded.seq_len))
+    let rows = (0..text.len()).map(|r| r as f32).collect(); // exact: 3000 < 2^24
+    Ok(numeric(text, SENTIMENT_WORDS, rows, 1))
+}
+
+/// Replaces the row numbers of [`sentiment_rows`] splits by word ids (`f32`, padded with 0 to
+/// the longest sentence of the whole set, at most [`MAX_WORDS`]), with a vocabulary built from
+/// the training split's sentences only (the [`WORD_VOCAB`](crate::transformer::WORD_VOCAB) most
+/// frequent words seen at least twice), so that no word count comes from a held-out sentence.
+pub fn encode_words(cache: &Path, splits: [&mut Dataset; 3]) -> Result<(), LabError> {
+    let text = registry::load_text_named("sentiment", cache)?;
+    encode_rows(&text.texts, splits)
+}
+
+/// [`encode_words`] on the sentences `texts` that the splits' row numbers index.
+fn encode_rows(texts: &[String], splits: [&mut Dataset; 3]) -> Result<(), LabError> {
+    if let Some(s) = splits
+        .iter()
+        .find(|s| s.name != SENTIMENT_WORDS || s.n_features != 1)
+    {
+        return Err(LabError::Config(format!(
+            "{SENTIMENT_WORDS} is split as sentence rows, but {} is not such a split; it \
+             cannot be combined with data.test_source",
+            s.name
+        )));
+    }
+    let rows_of = |d: &Dataset| -> Vec<usize> { d.features.iter().map(|&r| r as usize).collect() };
+    let training: Vec<&str> = (rows_of(splits[0]).into_iter())
+        .map(|r| texts[r].as_str())
+        .collect();
+    let vocab = Vocabulary::build(&training, 2, crate::transformer::WORD_VOCAB);
+    let encoded = vocab.encode_batch(texts, MAX_WORDS);
+    let width = encoded.seq_len;
+    for split in splits {
+        let features = (rows_of(split).into_iter())
+            .flat_map(|r| &encoded.ids[r * width..(r + 1) * width])
+            .map(|&id| id as f32)
+            .collect();
+        let mut ds = Dataset::from_features(
+            SENTIMENT_WORDS,
+            features,
+            width,
+            std::mem::take(&mut split.labels),
+            std::mem::take(&mut split.class_names),
+        );
+        ds.domains = split.domains.take();
+        ds.domain_names = std::mem::take(&mut split.domain_names);
+        *split = ds;
+    }
+    Ok(())
 }
 
 /// The sentiment set as MiniLM WordPiece ids (`f32`, `[CLS] ... [SEP]`, at most 128, padded
@@ -171,4 +217,66 @@ fn read_cached(file: &Path, rows: usize, hidden: usize) -> Result<Option<Vec<f32
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(rows: &[usize], labels: &[u32]) -> Dataset {
+        let features = rows.iter().map(|&r| r as f32).collect();
+        let names = vec!["neg".to_string(), "pos".to_string()];
+        Dataset::from_features(SENTIMENT_WORDS, features, 1, labels.to_vec(), names)
+    }
+
+    #[test]
+    fn the_word_vocabulary_comes_from_the_training_rows_alone() {
+        let texts: Vec<String> = [
+            "good film good plot",
+            "bad film bad plot",
+            "good good rare words",
+            "zebra zebra zebra film",
+            "bad",
+        ]
+        .map(String::from)
+        .to_vec();
+        let (mut train, mut valid, mut test) = (
+            rows(&[0, 1], &[1, 0]),
+            rows(&[2], &[1]),
+            rows(&[3, 4], &[0, 0]),
+        );
+        encode_rows(&texts, [&mut train, &mut valid, &mut test]).unwrap();
+        // Padded to the longest sentence of the whole set (4 words), the same for every split.
+        for split in [&train, &valid, &test] {
+            assert_eq!(
+                (split.n_features, split.name.as_str()),
+                (4, SENTIMENT_WORDS)
+            );
+        }
+        assert_eq!(test.labels, vec![0, 0]);
+        let id = |d: &Dataset, row: usize, word: usize| d.features[row * 4 + word] as u32;
+        let unk = Vocabulary::UNK;
+        // "zebra" is frequent, but only in the test split: unknown. "film" was seen twice in
+        // training: known, with the same id in every split.
+        assert_eq!(id(&test, 0, 0), unk);
+        assert_ne!(id(&train, 0, 1), unk);
+        assert_eq!(id(&test, 0, 3), id(&train, 0, 1));
+        // "rare" and "words" appear once, in validation: unknown; "good" is known.
+        assert_eq!((id(&valid, 0, 2), id(&valid, 0, 3)), (unk, unk));
+        assert_eq!(id(&valid, 0, 0), id(&train, 0, 0));
+        // Padding after the one-word sentence.
+        assert_eq!(id(&test, 1, 1), Vocabulary::PAD);
+    }
+
+    #[test]
+    fn a_split_that_is_not_sentence_rows_is_refused() {
+        let texts = vec!["a b".to_string()];
+        let mut other = rows(&[0], &[0]);
+        other.name = "fashion-mnist".into();
+        let err = encode_rows(
+            &texts,
+            [&mut rows(&[0], &[1]), &mut rows(&[0], &[0]), &mut other],
+        );
+        assert!(err.unwrap_err().to_string().contains("data.test_source"));
+    }
 }
