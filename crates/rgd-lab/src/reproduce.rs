@@ -885,6 +885,7 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
     }
     let parts = suite(name, quick)?;
     let started = Instant::now();
+    let finished_before = finished_runs::<Summary>(out);
     let configs = (parts.iter())
         .flat_map(|p| p.data.iter().map(|d| p.base.with_overrides(&d.overrides)))
         .collect::<Result<Vec<_>, _>>()?;
@@ -910,8 +911,7 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
             if quick { " --quick" } else { "" }
         ),
         machine: machine(),
-        wall_secs: started.elapsed().as_secs_f64()
-            + read_json::<Meta>(&out.join("meta.json")).map_or(0.0, |m| m.wall_secs),
+        wall_secs: suite_wall_secs(out, started, finished_before != summaries(&records).count()),
         training_secs,
         notes: (parts.iter().map(|p| p.notes.as_str()))
             .collect::<Vec<_>>()
@@ -922,7 +922,7 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
     for part in &parts {
         let records = records_of(&records, part);
-        let (table, _) = tables(&records, part, part.report[0]);
+        let table = tables(&records, part, part.report[0]).main;
         let suffix = if part.slug.is_empty() {
             String::new()
         } else {
@@ -991,6 +991,21 @@ pub(crate) fn summaries<S>(records: &RecordsOf<S>) -> impl Iterator<Item = &S> {
         .flat_map(|m| m.values())
         .flat_map(|s| s.values())
         .flat_map(|r| r.values())
+}
+
+/// How many runs under `out` have finished (0 when there is no such folder yet).
+pub(crate) fn finished_runs<S: serde::de::DeserializeOwned>(out: &Path) -> usize {
+    load_records::<S>(out).map_or(0, |r| summaries(&r).count())
+}
+
+/// The suite's wall time: the earlier invocations' (from `meta.json`) plus this one's, unless
+/// this one finished no run (a re-render), which would only add noise to the records.
+pub(crate) fn suite_wall_secs(out: &Path, started: Instant, finished_a_run: bool) -> f64 {
+    match read_json::<Meta>(&out.join("meta.json")) {
+        Ok(earlier) if !finished_a_run => earlier.wall_secs,
+        Ok(earlier) => earlier.wall_secs + started.elapsed().as_secs_f64(),
+        Err(_) => started.elapsed().as_secs_f64(),
+    }
 }
 
 /// Reads every `runs/<data>/<method>/<setting>/seed<k>/summary.json` under `out`.
@@ -1075,9 +1090,19 @@ fn selected<'a>(
     Some((label, tests))
 }
 
-/// The per-set table (test accuracy, mean ± sd over seeds) with mean, average rank and
-/// Wilcoxon rows; and the RGD-vs-ERM paired table.
-fn tables(records: &Records, part: &Part, metric: Metric) -> (Table, Table) {
+/// A part's tables in one test metric.
+struct Tables {
+    /// Per data set, each method's mean ± sd over seeds; with several data sets also the mean
+    /// over sets, the average rank and Wilcoxon's p against ERM.
+    main: Table,
+    /// RGD − ERM per data set, paired by seed.
+    paired: Table,
+    /// Each method's mean over the finished data sets (NaN when none has finished).
+    method_means: Vec<f64>,
+}
+
+/// The tables of `part` in `metric`, at each method's validation-selected setting.
+fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
     let methods = &part.methods;
     let seeds = seed_count(records);
     let mut headers = vec!["data set".to_string(), "test n".into()];
@@ -1165,8 +1190,16 @@ fn tables(records: &Records, part: &Part, metric: Metric) -> (Table, Table) {
         main.push_row(average);
         main.push_row(worst);
     }
+    let method_means = (means.iter())
+        .map(|m| summarize(m).map_or(f64::NAN, |s| s.mean))
+        .collect();
     if finished_sets.len() < 2 {
-        return (main, paired); // nothing to summarise across sets
+        // Nothing to summarise across sets.
+        return Tables {
+            main,
+            paired,
+            method_means,
+        };
     }
     let erm = methods.iter().position(|m| *m == "erm");
     let mut mean_row = vec!["mean over sets".to_string(), String::new()];
@@ -1189,7 +1222,11 @@ fn tables(records: &Records, part: &Part, metric: Metric) -> (Table, Table) {
     main.push_row(mean_row);
     main.push_row(rank_row);
     main.push_row(wilcoxon_row);
-    (main, paired)
+    Tables {
+        main,
+        paired,
+        method_means,
+    }
 }
 
 /// The number of seeds of the suite: the most any setting has.
@@ -1239,7 +1276,7 @@ fn render_part(records: &Records, part: &Part) -> String {
     let mut sections = Vec::new();
     let mut finished: Vec<String> = Vec::new();
     for (k, &metric) in part.report.iter().enumerate() {
-        let (main, paired) = tables(records, part, metric);
+        let Tables { main, paired, .. } = tables(records, part, metric);
         finished = main.rows.iter().map(|r| r[0].clone()).collect();
         sections.push(format!(
             "Test {} (%):\n\n{}",
@@ -1376,16 +1413,13 @@ fn weight_tables(records: &Records, part: &Part, finished: &[String]) -> String 
 
 fn plot(records: &Records, part: &Part, path: &Path) -> Result<(), LabError> {
     let metric = part.report[0];
-    let (main, _) = tables(records, part, metric);
-    // Bars: each method's mean over the data sets.
-    let mean_row = main.rows.iter().find(|r| r[0] == "mean over sets");
-    let bars: Vec<(String, f64, f64, f64)> = part
-        .methods
-        .iter()
-        .enumerate()
-        .filter_map(|(i, m)| {
-            let v: f64 = mean_row?.get(i + 2)?.parse().ok()?;
-            Some((m.to_string(), v, v, v))
+    // Bars: each method's mean over the data sets, in percent as the tables round it.
+    let means = tables(records, part, metric).method_means;
+    let bars: Vec<(String, f64, f64, f64)> = (part.methods.iter().zip(means))
+        .filter(|(_, mean)| mean.is_finite())
+        .map(|(m, mean)| {
+            let v = (mean * 1e4).round() / 100.0;
+            (m.to_string(), v, v, v)
         })
         .collect();
     if bars.is_empty() {

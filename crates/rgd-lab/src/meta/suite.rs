@@ -19,7 +19,7 @@ use super::config::MetaConfig;
 use super::train::{MetaSummary, run_or_reuse};
 use crate::LabError;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
-use crate::reproduce::{Meta, TAUS, machine, summaries};
+use crate::reproduce::{Meta, TAUS, finished_runs, machine, suite_wall_secs, summaries};
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{paired_difference, summarize};
 use crate::train::RunOptions;
@@ -238,6 +238,7 @@ fn best<T>(scores: impl IntoIterator<Item = (f64, T)>) -> Option<T> {
 pub fn run(quick: bool, out: &Path, options: RunOptions) -> Result<String, LabError> {
     let suite = suite(quick);
     let started = Instant::now();
+    let finished_before = finished_runs::<MetaSummary>(out);
     let total = suite.settings.len();
     for (i, setting) in suite.settings.iter().enumerate() {
         for method in METHODS {
@@ -271,8 +272,7 @@ pub fn run(quick: bool, out: &Path, options: RunOptions) -> Result<String, LabEr
         quick,
         command: format!("rgd reproduce meta{}", if quick { " --quick" } else { "" }),
         machine: machine(),
-        wall_secs: started.elapsed().as_secs_f64()
-            + read_json::<Meta>(&out.join("meta.json")).map_or(0.0, |m| m.wall_secs),
+        wall_secs: suite_wall_secs(out, started, finished_before != summaries(&records).count()),
         training_secs: summaries(&records).map(|r| r.wall_secs + r.test_secs).sum(),
         notes: suite.notes.clone(),
     };
