@@ -36,7 +36,9 @@ use rgd_data::Dataset;
 use serde::Serialize;
 
 use crate::LabError;
-use crate::config::{ModelConfig, OptimConfig};
+use crate::config::{
+    AdamConfig, CnnConfig, MlpConfig, ModelConfig, OptimConfig, Optimizer, VitConfig,
+};
 use crate::device::DeviceChoice;
 use crate::model::Model;
 use crate::optim::build_optimizer;
@@ -132,43 +134,20 @@ pub struct SpeedReport {
 
 /// The benchmark model's config, example shape and default batch size.
 fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError> {
-    let base = ModelConfig {
-        dropout: 0.0,
-        norm: "none".into(),
-        channels: vec![32, 64],
-        ..ModelConfig::default()
-    };
     match name {
-        "mlp" => Ok((
-            ModelConfig {
-                kind: "mlp".into(),
-                hidden: vec![256, 256],
-                ..base
-            },
-            vec![784],
-            128,
-        )),
+        "mlp" => Ok((ModelConfig::Mlp(MlpConfig::default()), vec![784], 128)),
         "cnn" | "cnn-im2col" => Ok((
-            ModelConfig {
-                kind: "cnn".into(),
-                hidden: vec![128],
-                ..base
-            },
+            ModelConfig::Cnn(CnnConfig {
+                channels: vec![32, 64],
+                head: MlpConfig {
+                    hidden: vec![128],
+                    ..MlpConfig::default()
+                },
+            }),
             vec![1, 28, 28],
             64,
         )),
-        "vit" => Ok((
-            ModelConfig {
-                kind: "vit".into(),
-                patch: 7,
-                width: 128,
-                depth: 4,
-                heads: 4,
-                ..base
-            },
-            vec![1, 28, 28],
-            64,
-        )),
+        "vit" => Ok((ModelConfig::Vit(VitConfig::default()), vec![1, 28, 28], 64)),
         other => Err(LabError::Config(format!(
             "unknown benchmark model \"{other}\" (mlp, cnn, cnn-im2col, vit)"
         ))),
@@ -179,37 +158,42 @@ fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError>
 /// the ViT also the two attention products per layer (scores and weighted values), counted as
 /// layers with an input gradient.
 fn layer_macs(config: &ModelConfig, shape: &[usize], classes: usize) -> Vec<f64> {
+    let dense = |mut inputs: usize, hidden: &[usize], macs: &mut Vec<f64>| {
+        for &width in hidden.iter().chain(std::iter::once(&classes)) {
+            macs.push((inputs * width) as f64);
+            inputs = width;
+        }
+    };
     let mut macs = Vec::new();
-    if config.kind == "vit" {
-        let p = config.patch;
-        let (c, tokens) = (shape[0], (shape[1] / p) * (shape[2] / p));
-        let (t, w) = ((tokens + 1) as f64, config.width as f64);
-        macs.push((tokens * c * p * p * config.width) as f64);
-        for _ in 0..config.depth {
-            macs.extend([
-                3.0 * t * w * w, // query, key, value
-                t * t * w,       // scores
-                t * t * w,       // weighted values
-                t * w * w,       // attention output
-                t * w * 2.0 * w, // feed-forward in
-                t * 2.0 * w * w, // feed-forward out
-            ]);
+    match config {
+        ModelConfig::Vit(vit) => {
+            let p = vit.patch;
+            let (c, tokens) = (shape[0], (shape[1] / p) * (shape[2] / p));
+            let width = vit.encoder.width;
+            let (t, w) = ((tokens + 1) as f64, width as f64);
+            macs.push((tokens * c * p * p * width) as f64);
+            for _ in 0..vit.encoder.depth {
+                macs.extend([
+                    3.0 * t * w * w, // query, key, value
+                    t * t * w,       // scores
+                    t * t * w,       // weighted values
+                    t * w * w,       // attention output
+                    t * w * 2.0 * w, // feed-forward in
+                    t * 2.0 * w * w, // feed-forward out
+                ]);
+            }
+            macs.push(w * classes as f64);
         }
-        macs.push(w * classes as f64);
-        return macs;
-    }
-    let mut inputs = shape.iter().product::<usize>();
-    if config.kind == "cnn" {
-        let [mut c, mut h, mut w] = [shape[0], shape[1], shape[2]];
-        for &out in &config.channels {
-            macs.push((h * w * out * c * 9) as f64);
-            (c, h, w) = (out, h / 2, w / 2);
+        ModelConfig::Cnn(cnn) => {
+            let [mut c, mut h, mut w] = [shape[0], shape[1], shape[2]];
+            for &out in &cnn.channels {
+                macs.push((h * w * out * c * 9) as f64);
+                (c, h, w) = (out, h / 2, w / 2);
+            }
+            dense(c * h * w, &cnn.head.hidden, &mut macs);
         }
-        inputs = c * h * w;
-    }
-    for &width in config.hidden.iter().chain(std::iter::once(&classes)) {
-        macs.push((inputs * width) as f64);
-        inputs = width;
+        ModelConfig::Mlp(mlp) => dense(shape.iter().product(), &mlp.hidden, &mut macs),
+        ModelConfig::Transformer(_) | ModelConfig::Bert(_) => {}
     }
     macs
 }
@@ -289,7 +273,7 @@ pub struct Im2colCnn {
 }
 
 impl Im2colCnn {
-    fn new(config: &ModelConfig, shape: &[usize], classes: usize, device: &Device) -> Self {
+    fn new(config: &CnnConfig, shape: &[usize], classes: usize, device: &Device) -> Self {
         let [mut c, mut h, mut w] = [shape[0], shape[1], shape[2]];
         let mut convs = Vec::new();
         for &out in &config.channels {
@@ -297,7 +281,7 @@ impl Im2colCnn {
             (c, h, w) = (out, h / 2, w / 2);
         }
         let mut widths = vec![c * h * w];
-        widths.extend(&config.hidden);
+        widths.extend(&config.head.hidden);
         widths.push(classes);
         let head = widths
             .windows(2)
@@ -389,14 +373,15 @@ impl Runner {
     ) -> Result<Self, LabError> {
         device.seed(seed);
         let optim = OptimConfig {
-            name: "adam".into(),
-            eps: 1e-8,
+            algorithm: Optimizer::Adam(AdamConfig::default()),
             weight_decay: 0.0,
             ..OptimConfig::default()
         };
         Ok(Runner {
-            model: match name {
-                "cnn-im2col" => BenchModel::Im2col(Im2colCnn::new(config, shape, 10, device)),
+            model: match (name, config) {
+                ("cnn-im2col", ModelConfig::Cnn(cnn)) => {
+                    BenchModel::Im2col(Im2colCnn::new(cnn, shape, 10, device))
+                }
                 _ => BenchModel::Lab(Model::new(config, shape, 10, device)?),
             },
             optimizer: build_optimizer(&optim),
@@ -615,7 +600,10 @@ mod tests {
         let device = Device::flex();
         let (config, shape, _) = bench_model("cnn-im2col").unwrap();
         let lab = Model::new(&config, &shape, 10, &device).unwrap();
-        let im2col = Im2colCnn::new(&config, &shape, 10, &device);
+        let ModelConfig::Cnn(cnn) = &config else {
+            panic!("the im2col model is a CNN")
+        };
+        let im2col = Im2colCnn::new(cnn, &shape, 10, &device);
         assert_eq!(lab.num_params(), im2col.num_params());
         let out = im2col.forward(Tensor::zeros([3, 784], &device), &shape);
         assert_eq!(out.dims(), [3, 10]);

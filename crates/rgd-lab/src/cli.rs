@@ -357,7 +357,7 @@ impl Cli {
                 summary.steps,
                 summary.wall_secs,
                 s.step,
-                summary.selection,
+                summary.selection.name(),
                 s.valid.accuracy,
                 s.test.accuracy,
                 s.test.macro_f1,

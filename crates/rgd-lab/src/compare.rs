@@ -7,7 +7,7 @@ use rgd::RuleConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::LabError;
-use crate::config::RunConfig;
+use crate::config::{CrossEntropyConfig, FocalConfig, LossConfig, RunConfig};
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{METRIC_TIE, paired_difference, summarize};
@@ -20,8 +20,8 @@ pub struct Method {
     pub name: String,
     /// The rule.
     pub rule: RuleConfig,
-    /// `cross_entropy` or `focal`.
-    pub loss: String,
+    /// The loss it reweights: the focal loss for `focal`, else cross-entropy.
+    pub focal: bool,
 }
 
 impl Method {
@@ -33,7 +33,7 @@ impl Method {
     ///
     /// ```
     /// let m = rgd_lab::compare::Method::parse("focal").unwrap();
-    /// assert_eq!(m.loss, "focal");
+    /// assert!(m.focal);
     /// assert!(rgd_lab::compare::Method::parse("sgd").is_err());
     /// ```
     pub fn parse(name: &str) -> Result<Self, LabError> {
@@ -59,13 +59,22 @@ impl Method {
         Ok(Method {
             name: name.to_string(),
             rule,
-            loss: if name == "focal" {
-                "focal"
-            } else {
-                "cross_entropy"
-            }
-            .into(),
+            focal: name == "focal",
         })
+    }
+
+    /// Sets the method's rule and loss in `config`. The loss keeps its own keys when `config`
+    /// already has that loss (a focal gamma of the base config), else takes its defaults.
+    pub fn apply(&self, config: &mut RunConfig) {
+        config.method.rule = self.rule;
+        config.method.loss = match (self.focal, config.method.loss) {
+            (true, focal @ LossConfig::Focal(_)) => focal,
+            (true, LossConfig::CrossEntropy(_)) => LossConfig::Focal(FocalConfig::default()),
+            (false, ce @ LossConfig::CrossEntropy(_)) => ce,
+            (false, LossConfig::Focal(_)) => {
+                LossConfig::CrossEntropy(CrossEntropyConfig::default())
+            }
+        };
     }
 }
 
@@ -147,8 +156,7 @@ pub fn run_grid(
             for &lr in &lrs {
                 let mut setting = Vec::new();
                 let mut config = base.clone();
-                config.method.rule = method.rule;
-                config.method.loss = method.loss.clone();
+                method.apply(&mut config);
                 if let (Some(t), RuleConfig::Rgd(c)) = (tau, &mut config.method.rule) {
                     c.tau = *t;
                     setting.push(format!("tau={}", fmt_value(*t)));

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use rgd_data::{Dataset, Standardizer, registry};
 
 use crate::LabError;
-use crate::config::DataConfig;
+use crate::config::{DataConfig, LabelNoise, NoiseRate};
 
 /// Train, validation and test splits ready for training.
 #[derive(Debug, Clone)]
@@ -152,14 +152,14 @@ pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
         let cache = registry::cache_dir();
         crate::text::encode_words(&cache, [&mut train, &mut valid, &mut test])?;
     }
-    let train_flipped = match config.label_noise.as_str() {
-        "none" => None,
-        kind => {
+    let train_flipped = match config.label_noise {
+        LabelNoise::None => None,
+        noise => {
             // Own streams: seeded with `split_seed` itself, the noise draw would shuffle like
             // `epoch_order(_, 0, 0)` and put every flipped row first in seed 0's first epoch.
             let seed = config.split_seed ^ NOISE_STREAM;
-            let flipped = add_noise(&mut train, kind, config.noise_rate, seed)?;
-            add_noise(&mut valid, kind, config.noise_rate, seed ^ 0x7a11d)?;
+            let flipped = add_noise(&mut train, noise, seed)?;
+            add_noise(&mut valid, noise, seed ^ 0x7a11d)?;
             Some(flipped)
         }
     };
@@ -222,10 +222,12 @@ fn leave_domain_out(dataset: &Dataset, config: &DataConfig) -> Result<rgd_data::
     })
 }
 
-/// Flips labels of `data` in place (`symmetric` or Fashion-MNIST `asymmetric`); returns the mask.
-fn add_noise(data: &mut Dataset, kind: &str, rate: f64, seed: u64) -> Result<Vec<bool>, LabError> {
-    Ok(match kind {
-        "asymmetric" => {
+/// Flips labels of `data` in place (`symmetric` or Fashion-MNIST `asymmetric`); returns the mask
+/// (all `false` without noise).
+fn add_noise(data: &mut Dataset, noise: LabelNoise, seed: u64) -> Result<Vec<bool>, LabError> {
+    Ok(match noise {
+        LabelNoise::None => vec![false; data.len()],
+        LabelNoise::Asymmetric(NoiseRate { rate }) => {
             if data.n_classes() != rgd_data::FASHION_MNIST_ASYMMETRIC_MAP.len() {
                 return Err(LabError::Config(format!(
                     "data.label_noise = \"asymmetric\" uses the Fashion-MNIST class map (10 \
@@ -241,7 +243,7 @@ fn add_noise(data: &mut Dataset, kind: &str, rate: f64, seed: u64) -> Result<Vec
                 seed,
             )?
         }
-        _ => {
+        LabelNoise::Symmetric(NoiseRate { rate }) => {
             let classes = data.n_classes();
             rgd_data::symmetric_noise(&mut data.labels, classes, rate, seed)?
         }
@@ -364,8 +366,7 @@ mod domain_and_noise_tests {
         let (_dir, config) = domains_file();
         let clean = prepare(&config).unwrap();
         let noisy = prepare(&DataConfig {
-            label_noise: "symmetric".into(),
-            noise_rate: 0.25,
+            label_noise: LabelNoise::Symmetric(NoiseRate { rate: 0.25 }),
             ..config.clone()
         })
         .unwrap();
@@ -397,8 +398,7 @@ mod domain_and_noise_tests {
             "the test split stays clean"
         );
         let e = prepare(&DataConfig {
-            label_noise: "asymmetric".into(),
-            noise_rate: 0.2,
+            label_noise: LabelNoise::Asymmetric(NoiseRate { rate: 0.2 }),
             ..config
         })
         .unwrap_err()

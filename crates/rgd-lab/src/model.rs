@@ -10,7 +10,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use crate::LabError;
-use crate::config::ModelConfig;
+use crate::config::{CnnConfig, MlpConfig, ModelConfig, Norm};
 
 /// A multi-layer perceptron: `[Linear -> norm -> ReLU -> dropout] x hidden`, then a linear head.
 #[derive(Module, Debug)]
@@ -23,7 +23,7 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    fn new(inputs: usize, classes: usize, config: &ModelConfig, device: &Device) -> Self {
+    fn new(inputs: usize, classes: usize, config: &MlpConfig, device: &Device) -> Self {
         let mut widths = vec![inputs];
         widths.extend(&config.hidden);
         let pairs = widths.windows(2);
@@ -32,17 +32,17 @@ impl Mlp {
             .map(|w| LinearConfig::new(w[0], w[1]).init(device))
             .collect();
         let outputs = || widths[1..].iter().copied();
-        let batch_norms = match config.norm.as_str() {
-            "batch" => outputs()
+        let batch_norms = match config.norm {
+            Norm::Batch => outputs()
                 .map(|w| BatchNormConfig::new(w).init(device))
                 .collect(),
-            _ => Vec::new(),
+            Norm::None | Norm::Layer => Vec::new(),
         };
-        let layer_norms = match config.norm.as_str() {
-            "layer" => outputs()
+        let layer_norms = match config.norm {
+            Norm::Layer => outputs()
                 .map(|w| LayerNormConfig::new(w).init(device))
                 .collect(),
-            _ => Vec::new(),
+            Norm::None | Norm::Batch => Vec::new(),
         };
         Mlp {
             layers,
@@ -79,7 +79,7 @@ pub struct Cnn {
 }
 
 impl Cnn {
-    fn new(shape: [usize; 3], classes: usize, config: &ModelConfig, device: &Device) -> Self {
+    fn new(shape: [usize; 3], classes: usize, config: &CnnConfig, device: &Device) -> Self {
         let [mut channels, mut height, mut width] = shape;
         let mut convs = Vec::new();
         for &out in &config.channels {
@@ -93,7 +93,7 @@ impl Cnn {
         Cnn {
             convs,
             pool: MaxPool2dConfig::new([2, 2]).init(),
-            head: Mlp::new(channels * height * width, classes, config, device),
+            head: Mlp::new(channels * height * width, classes, &config.head, device),
         }
     }
 
@@ -134,35 +134,46 @@ impl Model {
         classes: usize,
         device: &Device,
     ) -> Result<Self, LabError> {
-        match (config.kind.as_str(), example_shape) {
-            ("mlp", shape) => Ok(Model::Mlp(Mlp::new(
+        match (config, example_shape) {
+            (ModelConfig::Mlp(mlp), shape) => Ok(Model::Mlp(Mlp::new(
                 shape.iter().product(),
                 classes,
-                config,
+                mlp,
                 device,
             ))),
-            ("cnn", &[c, h, w]) => Ok(Model::Cnn(Cnn::new([c, h, w], classes, config, device))),
-            ("vit", &[c, h, w]) => Ok(Model::Vit(crate::vit::Vit::new(
+            (ModelConfig::Cnn(cnn), &[c, h, w]) => {
+                Ok(Model::Cnn(Cnn::new([c, h, w], classes, cnn, device)))
+            }
+            (ModelConfig::Vit(vit), &[c, h, w]) => Ok(Model::Vit(crate::vit::Vit::new(
                 [c, h, w],
                 classes,
-                config,
+                vit,
                 device,
             )?)),
-            ("transformer", &[max_len]) => Ok(Model::Transformer(
-                crate::transformer::TextTransformer::new(max_len, classes, config, device)?,
+            (ModelConfig::Transformer(encoder), &[max_len]) => Ok(Model::Transformer(
+                crate::transformer::TextTransformer::new(max_len, classes, encoder, device)?,
             )),
-            ("bert", &[_]) => Ok(Model::Bert(crate::bert::BertClassifier::from_pretrained(
-                &rgd_data::registry::cache_dir().join("minilm"),
-                classes,
-                config.freeze_layers,
-                device,
-            )?)),
-            ("cnn" | "vit", shape) => Err(LabError::Config(format!(
+            (ModelConfig::Bert(bert), &[_]) => {
+                Ok(Model::Bert(crate::bert::BertClassifier::from_pretrained(
+                    &rgd_data::registry::cache_dir().join("minilm"),
+                    classes,
+                    bert.freeze_layers,
+                    device,
+                )?))
+            }
+            (ModelConfig::Cnn(_) | ModelConfig::Vit(_), shape) => Err(LabError::Config(format!(
                 "model.kind = \"{}\" needs image data [channels, height, width], but the data set's \
                  examples have shape {shape:?}; use model.kind = \"mlp\"",
-                config.kind
+                config.kind()
             ))),
-            (kind, _) => Err(LabError::Config(format!("unknown model.kind \"{kind}\""))),
+            (ModelConfig::Transformer(_) | ModelConfig::Bert(_), shape) => {
+                Err(LabError::Config(format!(
+                    "model.kind = \"{}\" needs token-id rows [length], but the data set's examples \
+                     have shape {shape:?}; use a text source (sentiment-words, \
+                     sentiment-wordpiece) or model.kind = \"mlp\"",
+                    config.kind()
+                )))
+            }
         }
     }
 
@@ -208,14 +219,18 @@ mod tests {
     #[test]
     fn shapes_of_mlp_and_cnn() {
         let device = Device::flex();
-        let mut config = ModelConfig::default();
-        let mlp = Model::new(&config, &[10], 3, &device).unwrap();
+        let mlp = Model::new(&ModelConfig::default(), &[10], 3, &device).unwrap();
         assert_eq!(
             mlp.forward(Tensor::zeros([4, 10], &device), &[10]).dims(),
             [4, 3]
         );
-        config.kind = "cnn".into();
-        config.norm = "batch".into();
+        let config = ModelConfig::Cnn(CnnConfig {
+            head: MlpConfig {
+                norm: Norm::Batch,
+                ..MlpConfig::default()
+            },
+            ..CnnConfig::default()
+        });
         let cnn = Model::new(&config, &[1, 28, 28], 10, &device).unwrap();
         let out = cnn.forward(Tensor::zeros([2, 784], &device), &[1, 28, 28]);
         assert_eq!(out.dims(), [2, 10]);

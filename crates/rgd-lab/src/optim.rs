@@ -6,33 +6,33 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
 
-use crate::config::OptimConfig;
+use crate::config::{OptimConfig, Optimizer, Schedule};
 
-/// Builds the optimizer named in the config, every default set explicitly (PyTorch's, not
-/// burn's: epsilon 1e-8, SGD momentum without dampening).
+/// Builds the optimizer of the config, every default set explicitly (PyTorch's, not burn's:
+/// epsilon 1e-8, SGD momentum without dampening).
 pub fn build_optimizer(config: &OptimConfig) -> ModuleOptimizer {
     let decay =
         (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
-    match config.name.as_str() {
-        "sgd" => SgdConfig::new()
+    match config.algorithm {
+        Optimizer::Sgd(sgd) => SgdConfig::new()
             .with_weight_decay(decay)
-            .with_momentum((config.momentum > 0.0).then(|| {
+            .with_momentum((sgd.momentum > 0.0).then(|| {
                 MomentumConfig::new()
-                    .with_momentum(config.momentum)
+                    .with_momentum(sgd.momentum)
                     .with_dampening(0.0)
-                    .with_nesterov(config.nesterov)
+                    .with_nesterov(sgd.nesterov)
             }))
             .init(),
-        "adam" => AdamConfig::new()
-            .with_beta_1(config.beta1 as f32)
-            .with_beta_2(config.beta2 as f32)
-            .with_epsilon(config.eps as f32)
+        Optimizer::Adam(adam) => AdamConfig::new()
+            .with_beta_1(adam.beta1 as f32)
+            .with_beta_2(adam.beta2 as f32)
+            .with_epsilon(adam.eps as f32)
             .with_weight_decay(decay)
             .init(),
-        _ => AdamWConfig::new()
-            .with_beta_1(config.beta1 as f32)
-            .with_beta_2(config.beta2 as f32)
-            .with_epsilon(config.eps as f32)
+        Optimizer::Adamw(adam) => AdamWConfig::new()
+            .with_beta_1(adam.beta1 as f32)
+            .with_beta_2(adam.beta2 as f32)
+            .with_epsilon(adam.eps as f32)
             .with_weight_decay(config.weight_decay as f32)
             .init(),
     }
@@ -53,19 +53,15 @@ pub fn learning_rate(config: &OptimConfig, step: u64, total: u64) -> f64 {
         return lr * (step + 1) as f64 / config.warmup_steps as f64;
     }
     let after = (step - config.warmup_steps) as f64;
-    match config.schedule.as_str() {
-        "cosine" => {
+    match config.schedule {
+        Schedule::Cosine(cosine) => {
             let span = total.saturating_sub(config.warmup_steps).max(1) as f64;
             let progress = (after / span).min(1.0);
-            let floor = config.min_lr_factor * lr;
+            let floor = cosine.min_lr_factor * lr;
             floor + (lr - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
         }
-        "step" => {
-            lr * config
-                .step_gamma
-                .powi((after as u64 / config.step_every) as i32)
-        }
-        _ => lr,
+        Schedule::Step(step) => lr * step.gamma.powi((after as u64 / step.every) as i32),
+        Schedule::Constant => lr,
     }
 }
 

@@ -266,7 +266,7 @@ max_steps = 1000
 /// reporting worst-class and balanced accuracy, macro-F1 and accuracy.
 fn imbalance(quick: bool) -> Part {
     let mut part = tabular(quick);
-    part.base.train.selection = "last".into();
+    part.base.train.selection = crate::config::Selection::Last;
     if !quick {
         part.data = IMBALANCED_SETS
             .iter()
@@ -381,8 +381,7 @@ fn images_vit(quick: bool) -> Part {
     let mut part = images(quick);
     part.title = "ViT";
     part.slug = "vit";
-    part.base.model.kind = "vit".into();
-    part.base.model.hidden = Vec::new();
+    part.base.model = crate::config::ModelConfig::Vit(crate::config::VitConfig::default());
     for data in &mut part.data {
         data.label = format!("vit-{}", data.label);
     }
@@ -856,10 +855,8 @@ fn config_for(
     overrides: &[String],
     seed: u64,
 ) -> Result<RunConfig, LabError> {
-    let m = Method::parse(method)?;
     let mut config = part.base.with_overrides(&data.overrides)?;
-    config.method.rule = m.rule;
-    config.method.loss = m.loss;
+    Method::parse(method)?.apply(&mut config);
     config.seed = seed;
     config.with_overrides(overrides)
 }
@@ -1467,7 +1464,7 @@ pub fn block<'a>(doc: &'a str, suite: &str) -> Option<&'a str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -1502,6 +1499,61 @@ mod tests {
         let domains = &suite("domains", false).unwrap()[0];
         let config = config_for(domains, &domains.data[1], "groupdro", &[], 0).unwrap();
         assert_eq!(config.data.test_domain, "15°");
+    }
+
+    /// Every `config.toml` under `results/<suite>/runs` (of the flat layout or the typed one).
+    pub(crate) fn committed_configs(suite: &str) -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.file_name().is_some_and(|n| n == "config.toml") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results");
+        walk(&root.join(suite).join("runs"), &mut out);
+        out
+    }
+
+    #[test]
+    fn every_committed_record_is_what_its_suite_builds_now() {
+        // `rgd reproduce SUITE` reuses a run only if its config.toml equals what the suite
+        // builds: a config change that breaks this would silently retrain the suites.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results");
+        for name in SUITES.into_iter().filter(|&s| s != "meta") {
+            let out = root.join(name);
+            let mut matched = 0;
+            for part in suite(name, false).unwrap() {
+                for data in &part.data {
+                    for &method in &part.methods {
+                        for (label, overrides) in settings(method, &part) {
+                            for seed in 0..part.seeds {
+                                let path = folder(&out, &data.label, method, &label, seed)
+                                    .join("config.toml");
+                                if !path.exists() {
+                                    continue;
+                                }
+                                let built =
+                                    config_for(&part, data, method, &overrides, seed).unwrap();
+                                let committed = RunConfig::from_file(&path).unwrap();
+                                assert_eq!(committed, built, "{}", path.display());
+                                matched += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            let committed = committed_configs(name).len();
+            assert!(committed > 0, "{name}: no committed records found");
+            assert_eq!(
+                matched, committed,
+                "{name}: records that no suite point builds"
+            );
+        }
     }
 
     #[test]

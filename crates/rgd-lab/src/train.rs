@@ -20,7 +20,7 @@ use rgd_data::Dataset;
 use serde::{Deserialize, Serialize};
 
 use crate::LabError;
-use crate::config::RunConfig;
+use crate::config::{LossConfig, RunConfig, Selection};
 use crate::data::{PreparedData, epoch_order, prepare};
 use crate::metrics::Metrics;
 use crate::model::Model;
@@ -70,7 +70,7 @@ pub struct Summary {
     /// Steps trained.
     pub steps: u64,
     /// Which evaluation the reported metrics come from (`best_valid` or `last`).
-    pub selection: String,
+    pub selection: Selection,
     /// The reported evaluation.
     pub selected: Evaluation,
     /// The last evaluation.
@@ -315,9 +315,9 @@ impl<'a> Trainer<'a> {
         let train = &self.data.train;
         let (x, y) = batch_tensors(train, rows, &self.device);
         let logits = self.model.forward(x, &train.example_shape);
-        let mut per_example = match config.method.loss.as_str() {
-            "focal" => loss::focal(logits, y, config.method.focal_gamma)?,
-            _ => loss::cross_entropy(logits, y, config.method.label_smoothing)?,
+        let mut per_example = match config.method.loss {
+            LossConfig::Focal(f) => loss::focal(logits, y, f.gamma)?,
+            LossConfig::CrossEntropy(c) => loss::cross_entropy(logits, y, c.label_smoothing)?,
         };
         if inject_nan {
             let t = per_example.into_tensor();
@@ -364,16 +364,16 @@ impl<'a> Trainer<'a> {
             .state
             .last
             .ok_or_else(|| LabError::Config("the run trained no step".into()))?;
-        let selected = match self.config.train.selection.as_str() {
-            "last" => last,
-            _ => self.state.best.unwrap_or(last),
+        let selected = match self.config.train.selection {
+            Selection::Last => last,
+            Selection::BestValid => self.state.best.unwrap_or(last),
         };
         let wall_secs = self.state.elapsed_secs;
         let summary = Summary {
             rule: self.reweighter.name().to_string(),
             seed: self.config.seed,
             steps: self.state.step,
-            selection: self.config.train.selection.clone(),
+            selection: self.config.train.selection,
             selected,
             last,
             sizes: [

@@ -21,7 +21,7 @@ use burn::nn::{
 use burn::prelude::*;
 
 use crate::LabError;
-use crate::config::ModelConfig;
+use crate::config::EncoderConfig;
 
 /// Size of the word vocabulary (ids `0..WORD_VOCAB`, `[PAD]` = 0, `[UNK]` = 1) of the
 /// from-scratch text data (`sentiment-words`).
@@ -43,7 +43,7 @@ impl TextTransformer {
     pub fn new(
         max_len: usize,
         classes: usize,
-        config: &ModelConfig,
+        config: &EncoderConfig,
         device: &Device,
     ) -> Result<Self, LabError> {
         let width = config.width;
@@ -87,7 +87,7 @@ impl TextTransformer {
 /// `config.width`, `config.heads` heads, feed-forward width `2 * config.width`, dropout
 /// `config.dropout`. Errors if the heads do not divide the width.
 pub(crate) fn encoder(
-    config: &ModelConfig,
+    config: &EncoderConfig,
     device: &Device,
 ) -> Result<TransformerEncoder, LabError> {
     let width = config.width;
@@ -123,13 +123,12 @@ pub fn token_ids(rows: Tensor<2>) -> Tensor<2, Int> {
 mod tests {
     use super::*;
 
-    fn config() -> ModelConfig {
-        ModelConfig {
-            kind: "transformer".into(),
+    fn config() -> EncoderConfig {
+        EncoderConfig {
             width: 32,
             depth: 2,
             heads: 4,
-            ..ModelConfig::default()
+            dropout: 0.0,
         }
     }
 

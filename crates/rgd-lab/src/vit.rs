@@ -14,7 +14,7 @@ use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::LabError;
-use crate::config::ModelConfig;
+use crate::config::VitConfig;
 
 /// The Vision Transformer.
 #[derive(Module, Debug)]
@@ -34,11 +34,11 @@ impl Vit {
     pub fn new(
         shape: [usize; 3],
         classes: usize,
-        config: &ModelConfig,
+        config: &VitConfig,
         device: &Device,
     ) -> Result<Self, LabError> {
         let [c, h, w] = shape;
-        let (p, width) = (config.patch, config.width);
+        let (p, width) = (config.patch, config.encoder.width);
         if p == 0 || !h.is_multiple_of(p) || !w.is_multiple_of(p) {
             return Err(LabError::Config(format!(
                 "model.patch = {p} must divide the image size {h}x{w}"
@@ -53,7 +53,7 @@ impl Vit {
             patch_embedding: LinearConfig::new(c * p * p, width).init(device),
             class_token: small.init([1, 1, width], device),
             positions: small.init([1, tokens, width], device),
-            encoder: crate::transformer::encoder(config, device)?,
+            encoder: crate::transformer::encoder(&config.encoder, device)?,
             norm: LayerNormConfig::new(width).init(device),
             head: LinearConfig::new(width, classes).init(device),
             patch: p,
@@ -83,14 +83,15 @@ impl Vit {
 mod tests {
     use super::*;
 
-    fn config() -> ModelConfig {
-        ModelConfig {
-            kind: "vit".into(),
+    fn config() -> VitConfig {
+        VitConfig {
             patch: 7,
-            width: 32,
-            depth: 2,
-            heads: 4,
-            ..ModelConfig::default()
+            encoder: crate::config::EncoderConfig {
+                width: 32,
+                depth: 2,
+                heads: 4,
+                dropout: 0.0,
+            },
         }
     }
 

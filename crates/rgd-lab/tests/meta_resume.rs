@@ -24,11 +24,14 @@ fn meta(runs: &Path, name: &str, learner: &str, stop: Option<u64>) -> Output {
         .arg(runs)
         .args(["--name", name])
         .args(["--set", &format!("learner.kind={learner}")])
+        .args(["--set", "model.hidden=[32]"])
+        // Each learner's own key (typed configs reject the other learner's).
         .args([
             "--set",
-            "model.hidden=[32]",
-            "--set",
-            "learner.embedding=16",
+            match learner {
+                "maml" => "learner.inner_steps=2",
+                _ => "learner.embedding=16",
+            },
         ])
         .args([
             "--set",
@@ -48,7 +51,6 @@ fn meta(runs: &Path, name: &str, learner: &str, stop: Option<u64>) -> Output {
             "--set",
             "train.test_episodes=30",
         ])
-        .args(["--set", "learner.inner_steps=2"])
         .env("RGD_DATA_DIR", cache())
         .env_remove("RGD_META_STOP_AFTER_STEP");
     if let Some(s) = stop {

@@ -30,7 +30,7 @@ use rgd::RuleConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::LabError;
-use crate::config::{MethodConfig, ModelConfig, OptimConfig, RunConfig};
+use crate::config::{ModelConfig, OptimConfig, check, file};
 
 /// A fully resolved meta-learning configuration (what `config.toml` of a meta run holds).
 ///
@@ -40,7 +40,7 @@ use crate::config::{MethodConfig, ModelConfig, OptimConfig, RunConfig};
 /// assert_eq!((c.episode.ways, c.episode.shots), (5, 1));
 /// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct MetaConfig {
     /// Seed of initialisation, of the meta-training episodes and of dropout.
     pub seed: u64,
@@ -60,19 +60,34 @@ pub struct MetaConfig {
     pub train: MetaTrainConfig,
 }
 
-/// The benchmark and its preprocessing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The benchmark: `benchmark = "letter"` (keel/letter, classes split 16/5/5) or `"images"` (10
+/// Fashion-MNIST classes and 10 MNIST digits, split 10/5/5); the splits are
+/// `rgd_data::{LETTER_SPLIT, IMAGE_SPLIT}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "benchmark", rename_all = "lowercase")]
+pub enum MetaDataConfig {
+    /// The letters of keel/letter.
+    Letter(LetterConfig),
+    /// Fashion-MNIST classes and MNIST digits.
+    Images(ImagesConfig),
+}
+
+/// The letter benchmark's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct MetaDataConfig {
-    /// `letter` (keel/letter, classes split 16/5/5) or `images` (10 Fashion-MNIST classes and
-    /// 10 MNIST digits, split 10/5/5); the splits are `rgd_data::{LETTER_SPLIT, IMAGE_SPLIT}`.
-    pub benchmark: String,
-    /// Images: keep this many images per class (seeded by `split_seed`).
+pub struct LetterConfig {
+    /// Standardise features with statistics of the meta-training classes only.
+    pub standardize: bool,
+}
+
+/// The image benchmark's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImagesConfig {
+    /// Keep this many images per class (seeded by `split_seed`).
     pub per_class: usize,
     /// Seed of the image subsample (fixed across run seeds).
     pub split_seed: u64,
-    /// Letter: standardise features with statistics of the meta-training classes only.
-    pub standardize: bool,
 }
 
 /// The shape of every episode.
@@ -87,17 +102,33 @@ pub struct EpisodeConfig {
     pub queries: usize,
 }
 
-/// The meta-learner.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The meta-learner: `kind = "protonet"` (Snell et al. 2017) or `"maml"` (first-order, Finn et
+/// al. 2017).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum LearnerConfig {
+    /// Prototypical Networks: the network embeds, logits are negative squared distances to the
+    /// class means of the support set.
+    Protonet(ProtonetConfig),
+    /// First-order MAML: the network classifies after SGD steps on the support set.
+    Maml(MamlConfig),
+}
+
+/// ProtoNet's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct LearnerConfig {
-    /// `protonet` (Snell et al. 2017) or `maml` (first-order, Finn et al. 2017).
-    pub kind: String,
-    /// ProtoNet: width of the embedding (the network's output).
+pub struct ProtonetConfig {
+    /// Width of the embedding (the network's output).
     pub embedding: usize,
-    /// MAML: SGD steps on the support set per episode (training and evaluation).
+}
+
+/// First-order MAML's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MamlConfig {
+    /// SGD steps on the support set per episode (training and evaluation).
     pub inner_steps: usize,
-    /// MAML: learning rate of the inner SGD steps.
+    /// Learning rate of the inner SGD steps.
     pub inner_lr: f64,
 }
 
@@ -108,11 +139,49 @@ pub struct MetaMethodConfig {
     /// The rule, as in supervised runs: `{ name = "erm" }`, `{ name = "rgd", tau = 1.0 }`,
     /// `{ name = "term", tilt = 1.0 }`, `{ name = "cvar", alpha = 0.5 }`, ...
     pub rule: RuleConfig,
-    /// `example`: the rule reweights the query losses within each episode (an episode's loss
-    /// is the weighted mean of its query losses); `task`: the rule reweights the episodes of a
-    /// meta-batch (an episode's loss is its mean query loss). The other level is ERM. The
-    /// weights are detached at both levels.
-    pub level: String,
+    /// The level the rule reweights; the other level is ERM. The weights are detached at both.
+    pub level: Level,
+}
+
+/// Where a meta-learning rule acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// The query losses within each episode (an episode's loss is the weighted mean of its
+    /// query losses).
+    Example,
+    /// The episodes of a meta-batch (an episode's loss is its mean query loss).
+    Task,
+}
+
+impl Level {
+    /// Its name in configs and summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Example => "example",
+            Level::Task => "task",
+        }
+    }
+}
+
+impl LearnerConfig {
+    /// Its name in configs and summaries.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LearnerConfig::Protonet(_) => "protonet",
+            LearnerConfig::Maml(_) => "maml",
+        }
+    }
+}
+
+impl MetaDataConfig {
+    /// Its name in configs.
+    pub fn benchmark(&self) -> &'static str {
+        match self {
+            MetaDataConfig::Letter(_) => "letter",
+            MetaDataConfig::Images(_) => "images",
+        }
+    }
 }
 
 /// Meta-training length and evaluation.
@@ -140,11 +209,21 @@ pub struct MetaTrainConfig {
 
 impl Default for MetaDataConfig {
     fn default() -> Self {
-        MetaDataConfig {
-            benchmark: "letter".into(),
+        MetaDataConfig::Letter(LetterConfig::default())
+    }
+}
+
+impl Default for LetterConfig {
+    fn default() -> Self {
+        LetterConfig { standardize: true }
+    }
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        ImagesConfig {
             per_class: 600,
             split_seed: 0,
-            standardize: true,
         }
     }
 }
@@ -161,9 +240,19 @@ impl Default for EpisodeConfig {
 
 impl Default for LearnerConfig {
     fn default() -> Self {
-        LearnerConfig {
-            kind: "protonet".into(),
-            embedding: 64,
+        LearnerConfig::Protonet(ProtonetConfig::default())
+    }
+}
+
+impl Default for ProtonetConfig {
+    fn default() -> Self {
+        ProtonetConfig { embedding: 64 }
+    }
+}
+
+impl Default for MamlConfig {
+    fn default() -> Self {
+        MamlConfig {
             inner_steps: 5,
             inner_lr: 0.1,
         }
@@ -174,7 +263,7 @@ impl Default for MetaMethodConfig {
     fn default() -> Self {
         MetaMethodConfig {
             rule: RuleConfig::Erm,
-            level: "task".into(),
+            level: Level::Task,
         }
     }
 }
@@ -194,40 +283,35 @@ impl Default for MetaTrainConfig {
     }
 }
 
-fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), LabError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(LabError::Config(message()))
-    }
-}
+impl file::ConfigFile for MetaConfig {
+    const TAGGED: &'static [(&'static str, &'static str)] = &[
+        ("data", "benchmark"),
+        ("learner", "kind"),
+        ("model", "kind"),
+        ("optim", "name"),
+        ("optim.schedule", "name"),
+        ("method.rule", "name"),
+    ];
+    const MOVED: &'static [(&'static str, &'static str)] = &[
+        ("optim.min_lr_factor", "optim.schedule.min_lr_factor"),
+        ("optim.step_every", "optim.schedule.every"),
+        ("optim.step_gamma", "optim.schedule.gamma"),
+    ];
 
-fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), LabError> {
-    check(allowed.contains(&value), || {
-        format!("{field} = \"{value}\" is not one of {}", allowed.join(", "))
-    })
+    fn validate(&self) -> Result<(), LabError> {
+        MetaConfig::validate(self)
+    }
 }
 
 impl MetaConfig {
     /// Reads a TOML file (missing keys take their defaults; unknown keys are an error).
     pub fn from_file(path: &Path) -> Result<Self, LabError> {
-        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
-        Self::from_toml(&text).map_err(|e| LabError::Config(format!("{}: {e}", path.display())))
+        file::from_file(path)
     }
 
     /// Parses TOML text and validates it.
     pub fn from_toml(text: &str) -> Result<Self, LabError> {
-        let table: toml::Table =
-            toml::from_str(text).map_err(|e| LabError::Config(e.to_string()))?;
-        Self::from_table(table)
-    }
-
-    fn from_table(table: toml::Table) -> Result<Self, LabError> {
-        let config: MetaConfig = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| LabError::Config(e.message().to_string()))?;
-        config.validate()?;
-        Ok(config)
+        file::from_toml(text)
     }
 
     /// The config as TOML text, every default written out.
@@ -247,36 +331,16 @@ impl MetaConfig {
     /// assert!(MetaConfig::default().with_overrides(&["episode.shot=5".into()]).is_err());
     /// ```
     pub fn with_overrides(&self, overrides: &[String]) -> Result<Self, LabError> {
-        let mut table: toml::Table = toml::Value::try_from(self)
-            .expect("a MetaConfig always serialises")
-            .as_table()
-            .cloned()
-            .expect("a MetaConfig is a table");
-        let valid = crate::config::leaf_keys(&table, "");
-        for item in overrides {
-            let (key, raw) = item.split_once('=').ok_or_else(|| {
-                LabError::Config(format!("override `{item}` must have the form key=value"))
-            })?;
-            let key = key.trim();
-            if !key.starts_with("method.rule.") && !valid.iter().any(|k| k == key) {
-                return Err(LabError::Config(format!(
-                    "unknown key `{key}`; valid keys are: {} (and the rule's own fields under \
-                     method.rule.)",
-                    valid.join(", ")
-                )));
-            }
-            crate::config::set_path(&mut table, key, crate::config::parse_value(raw.trim()))?;
-        }
-        Self::from_table(table)
+        file::with_overrides(self, overrides)
     }
 
     /// Checks every field once; the message names the field, the value and the allowed range.
     pub fn validate(&self) -> Result<(), LabError> {
-        let d = &self.data;
-        one_of("data.benchmark", &d.benchmark, &["letter", "images"])?;
-        check(d.per_class > 0, || {
-            "data.per_class must be > 0 (images kept per class)".into()
-        })?;
+        if let MetaDataConfig::Images(images) = self.data {
+            check(images.per_class > 0, || {
+                "data.per_class must be > 0 (images kept per class)".into()
+            })?;
+        }
         let e = &self.episode;
         check(e.ways >= 2, || {
             format!("episode.ways = {} must be at least 2", e.ways)
@@ -287,34 +351,30 @@ impl MetaConfig {
         check(e.queries >= 1, || {
             format!("episode.queries = {} must be at least 1", e.queries)
         })?;
-        let l = &self.learner;
-        one_of("learner.kind", &l.kind, &["protonet", "maml"])?;
-        check(l.embedding > 0, || "learner.embedding must be > 0".into())?;
-        check(l.kind != "maml" || l.inner_steps >= 1, || {
-            format!(
-                "learner.inner_steps = {} must be at least 1 for maml",
-                l.inner_steps
-            )
-        })?;
-        check(l.inner_lr.is_finite() && l.inner_lr > 0.0, || {
-            format!(
-                "learner.inner_lr = {} must be a finite number > 0",
-                l.inner_lr
-            )
-        })?;
+        match self.learner {
+            LearnerConfig::Protonet(p) => {
+                check(p.embedding > 0, || "learner.embedding must be > 0".into())?;
+            }
+            LearnerConfig::Maml(m) => {
+                check(m.inner_steps >= 1, || {
+                    format!(
+                        "learner.inner_steps = {} must be at least 1 for maml",
+                        m.inner_steps
+                    )
+                })?;
+                check(m.inner_lr.is_finite() && m.inner_lr > 0.0, || {
+                    format!(
+                        "learner.inner_lr = {} must be a finite number > 0",
+                        m.inner_lr
+                    )
+                })?;
+            }
+        }
         // The model, the optimizer and the rule are those of supervised runs: reuse their
         // checks (the messages name the same fields).
-        RunConfig {
-            model: self.model.clone(),
-            optim: self.optim.clone(),
-            method: MethodConfig {
-                rule: self.method.rule,
-                ..MethodConfig::default()
-            },
-            ..RunConfig::default()
-        }
-        .validate()?;
-        one_of("method.level", &self.method.level, &["example", "task"])?;
+        self.model.validate()?;
+        self.optim.validate()?;
+        self.method.rule.init()?;
         check(!self.method.rule.needs_groups(), || {
             "method.rule: groupdro needs group labels, which episodes do not have; use erm, rgd, \
              term, absgd, cvar or chi2"
@@ -348,13 +408,26 @@ mod tests {
                 .to_string()
         };
         assert!(bad("episode.ways=1").contains("episode.ways = 1"));
-        assert!(bad("learner.kind=\"reptile\"").contains("learner.kind = \"reptile\""));
-        assert!(bad("method.level=\"batch\"").contains("method.level"));
+        assert!(
+            bad("learner.kind=\"reptile\"").contains("learner.kind: unknown variant `reptile`")
+        );
+        assert!(bad("method.level=\"batch\"").contains("method.level: unknown variant `batch`"));
+        assert!(bad("learner.inner_lr=0.5").contains("unknown key `learner.inner_lr`"));
         assert!(bad("optim.lr=0").contains("optim.lr = 0"));
         assert!(bad("data.benchmark=\"cifar\"").contains("data.benchmark"));
         assert!(bad("train.meta_batch=0").contains("train.meta_batch"));
         assert!(bad("method.rule.name=\"groupdro\"").contains("group"));
         let toml = MetaConfig::default().to_toml();
         assert_eq!(MetaConfig::from_toml(&toml).unwrap(), MetaConfig::default());
+        let maml = MetaConfig::default()
+            .with_overrides(&["learner.kind=maml".into(), "learner.inner_lr=0.5".into()])
+            .unwrap();
+        assert_eq!(
+            maml.learner,
+            LearnerConfig::Maml(MamlConfig {
+                inner_steps: 5,
+                inner_lr: 0.5
+            })
+        );
     }
 }

@@ -40,7 +40,10 @@ pub fn cli_train(
             let rule = config.method.rule.init().map_or("rule", |r| r.name());
             format!(
                 "meta-{}-{}-{rule}-{}-seed{}",
-                config.data.benchmark, config.learner.kind, config.method.level, config.seed
+                config.data.benchmark(),
+                config.learner.kind(),
+                config.method.level.name(),
+                config.seed
             )
         },
         str::to_string,

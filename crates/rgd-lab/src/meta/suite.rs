@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use rgd::{CvarConfig, RgdConfig, RuleConfig, TermConfig};
 
-use super::config::MetaConfig;
+use super::config::{LearnerConfig, Level, MamlConfig, MetaConfig};
 use super::train::{MetaSummary, run_or_reuse};
 use crate::LabError;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
@@ -137,9 +137,10 @@ fn suite(quick: bool) -> Suite {
     // First-order MAML on letter 5-way 5-shot: the same MLP as a 5-way classifier, 5 inner SGD
     // steps at 0.5 (0.5 beat 0.1 on meta-validation accuracy with ERM, seed 0).
     let mut maml = with_shots(&letter_base(false), 5);
-    maml.learner.kind = "maml".into();
-    maml.learner.inner_steps = 5;
-    maml.learner.inner_lr = 0.5;
+    maml.learner = LearnerConfig::Maml(MamlConfig {
+        inner_steps: 5,
+        inner_lr: 0.5,
+    });
     settings.push(Setting {
         label: "letter-5way-5shot-maml".into(),
         base: maml,
@@ -178,14 +179,18 @@ fn suite(quick: bool) -> Suite {
     }
 }
 
-/// The rule and level of a method, with tau for RGD.
-fn method_rule(method: &str, tau: f64) -> (RuleConfig, &'static str) {
+/// The rule and level of a method of [`METHODS`], with tau for RGD.
+fn method_rule(method: &str, tau: f64) -> (RuleConfig, Level) {
     match method {
-        "rgd-example" => (RuleConfig::Rgd(RgdConfig::new().with_tau(tau)), "example"),
-        "rgd-task" => (RuleConfig::Rgd(RgdConfig::new().with_tau(tau)), "task"),
-        "term-task" => (RuleConfig::Term(TermConfig::new(1.0)), "task"),
-        "cvar-task" => (RuleConfig::Cvar(CvarConfig::new(0.5)), "task"),
-        _ => (RuleConfig::Erm, "task"),
+        "erm" => (RuleConfig::Erm, Level::Task),
+        "rgd-example" => (
+            RuleConfig::Rgd(RgdConfig::new().with_tau(tau)),
+            Level::Example,
+        ),
+        "rgd-task" => (RuleConfig::Rgd(RgdConfig::new().with_tau(tau)), Level::Task),
+        "term-task" => (RuleConfig::Term(TermConfig::new(1.0)), Level::Task),
+        "cvar-task" => (RuleConfig::Cvar(CvarConfig::new(0.5)), Level::Task),
+        other => unreachable!("`{other}` is not one of the suite's METHODS"),
     }
 }
 
@@ -207,7 +212,7 @@ fn grid(method: &str, setting: &Setting) -> Vec<(String, MetaConfig)> {
             c.optim.lr = lr;
             let (rule, level) = method_rule(method, tau);
             c.method.rule = rule;
-            c.method.level = level.into();
+            c.method.level = level;
             out.push((format!("{prefix}lr{lr}"), c));
         }
     }
@@ -424,6 +429,38 @@ pub fn render(out: &Path) -> Result<String, LabError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_committed_record_is_what_the_suite_builds_now() {
+        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/meta");
+        let suite = suite(false);
+        let mut matched = 0;
+        for setting in &suite.settings {
+            for method in METHODS {
+                for (label, config) in grid(method, setting) {
+                    for seed in 0..suite.seeds {
+                        let path =
+                            folder(&out, &setting.label, method, &label, seed).join("config.toml");
+                        if !path.exists() {
+                            continue;
+                        }
+                        let mut built = config.clone();
+                        built.seed = seed;
+                        assert_eq!(
+                            MetaConfig::from_file(&path).unwrap(),
+                            built,
+                            "{}",
+                            path.display()
+                        );
+                        matched += 1;
+                    }
+                }
+            }
+        }
+        let committed = crate::reproduce::tests::committed_configs("meta").len();
+        assert!(committed > 0);
+        assert_eq!(matched, committed, "records that no suite point builds");
+    }
 
     #[test]
     fn the_grids_are_valid_configs_and_label_their_settings_uniquely() {

@@ -21,7 +21,7 @@ use rgd_burn::{PerExampleLoss, Reweighter, RgdBurnError, WeightedLoss, loss};
 use rgd_data::{ClassSplit, Dataset, Episode, EpisodeSampler, MetaSplit, Standardizer, registry};
 use serde::{Deserialize, Serialize};
 
-use super::config::MetaConfig;
+use super::config::{LearnerConfig, Level, MetaConfig, MetaDataConfig};
 use super::{maml, protonet};
 use crate::LabError;
 use crate::model::Model;
@@ -49,26 +49,26 @@ pub struct MetaData {
 /// Loads the benchmark of `config` from the cache folder.
 pub fn load_data(config: &MetaConfig) -> Result<MetaData, LabError> {
     let cache = registry::cache_dir();
-    match config.data.benchmark.as_str() {
-        "images" => {
+    match config.data {
+        MetaDataConfig::Images(images) => {
             let fashion = registry::load_named("fashion-mnist", &cache)?;
             let mnist = registry::load_named("mnist", &cache)?;
             let dataset = rgd_data::combine_image_classes(
                 &fashion,
                 &mnist,
-                config.data.per_class,
-                config.data.split_seed,
+                images.per_class,
+                images.split_seed,
             )?;
             Ok(MetaData {
                 dataset,
                 split: rgd_data::IMAGE_SPLIT,
             })
         }
-        _ => {
+        MetaDataConfig::Letter(letter) => {
             let mut dataset = registry::load_named("keel/letter", &cache)?;
             let split = rgd_data::LETTER_SPLIT;
             split.validate(dataset.n_classes())?;
-            if config.data.standardize {
+            if letter.standardize {
                 let rows: Vec<usize> = (0..dataset.len())
                     .filter(|&i| split.train.contains(&dataset.labels[i]))
                     .collect();
@@ -115,20 +115,20 @@ pub enum Learner {
 impl Learner {
     /// The learner named in `config`.
     pub fn of(config: &MetaConfig) -> Self {
-        match config.learner.kind.as_str() {
-            "maml" => Learner::Maml {
-                steps: config.learner.inner_steps,
-                lr: config.learner.inner_lr,
+        match config.learner {
+            LearnerConfig::Maml(maml) => Learner::Maml {
+                steps: maml.inner_steps,
+                lr: maml.inner_lr,
             },
-            _ => Learner::ProtoNet,
+            LearnerConfig::Protonet(_) => Learner::ProtoNet,
         }
     }
 
     /// The network's output width: the embedding (ProtoNet) or one logit per way (MAML).
-    pub fn outputs(self, config: &MetaConfig) -> usize {
-        match self {
-            Learner::ProtoNet => config.learner.embedding,
-            Learner::Maml { .. } => config.episode.ways,
+    pub fn outputs(config: &MetaConfig) -> usize {
+        match config.learner {
+            LearnerConfig::Protonet(p) => p.embedding,
+            LearnerConfig::Maml(_) => config.episode.ways,
         }
     }
 }
@@ -396,13 +396,13 @@ pub fn train(
     let mut model = Model::new(
         &config.model,
         &ds.example_shape,
-        learner.outputs(config),
+        Learner::outputs(config),
         &device,
     )?;
     let mut optimizer = build_optimizer(&config.optim);
-    let (example_cfg, task_cfg) = match config.method.level.as_str() {
-        "example" => (config.method.rule, RuleConfig::Erm),
-        _ => (RuleConfig::Erm, config.method.rule),
+    let (example_cfg, task_cfg) = match config.method.level {
+        Level::Example => (config.method.rule, RuleConfig::Erm),
+        Level::Task => (RuleConfig::Erm, config.method.rule),
     };
     let mut example_rule = Reweighter::new(&example_cfg)?;
     let mut task_rule = Reweighter::new(&task_cfg)?;
@@ -440,8 +440,8 @@ pub fn train(
     };
     let label = format!(
         "{} {} ({}) seed {}",
-        config.learner.kind,
-        config.method.level,
+        config.learner.kind(),
+        config.method.level.name(),
         task_rule_name(&example_rule, &task_rule),
         config.seed
     );
@@ -592,9 +592,9 @@ pub fn train(
         &eval_device,
     )?;
     let summary = MetaSummary {
-        learner: config.learner.kind.clone(),
+        learner: config.learner.kind().to_string(),
         rule: rule_name(&config.method.rule),
-        level: config.method.level.clone(),
+        level: config.method.level.name().to_string(),
         seed: config.seed,
         steps: state.step,
         selected: best,

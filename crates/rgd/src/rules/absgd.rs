@@ -26,18 +26,19 @@ use crate::{RgdError, Rule, RuleState};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields, default))]
 pub struct AbsgdConfig {
     /// Temperature `lambda`: finite and non-zero, either sign.
     pub lambda: f64,
     /// Moving-average rate `gamma` in `(0, 1]` (1: the current batch only). Default 0.9.
-    #[cfg_attr(feature = "serde", serde(default = "default_gamma"))]
     pub gamma: f64,
 }
 
-#[cfg(feature = "serde")]
-fn default_gamma() -> f64 {
-    0.9
+/// ABSGD with lambda 1 and gamma 0.9. Also what a config naming the rule alone gets.
+impl Default for AbsgdConfig {
+    fn default() -> Self {
+        AbsgdConfig::new(1.0)
+    }
 }
 
 impl AbsgdConfig {

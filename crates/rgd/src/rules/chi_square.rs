@@ -24,10 +24,17 @@ use crate::{RgdError, Rule, RuleState};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields, default))]
 pub struct ChiSquareConfig {
     /// Radius `rho` of the chi-square ball: finite, `> 0`.
     pub rho: f64,
+}
+
+/// Chi-square DRO with radius 1. Also what a config naming the rule alone gets.
+impl Default for ChiSquareConfig {
+    fn default() -> Self {
+        ChiSquareConfig { rho: 1.0 }
+    }
 }
 
 impl ChiSquareConfig {

@@ -20,10 +20,17 @@ use crate::{RgdError, Rule, RuleState};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields, default))]
 pub struct CvarConfig {
     /// Fraction of the batch kept, in `(0, 1]`.
     pub alpha: f64,
+}
+
+/// CVaR at alpha 0.5. Also what a config naming the rule alone gets.
+impl Default for CvarConfig {
+    fn default() -> Self {
+        CvarConfig { alpha: 0.5 }
+    }
 }
 
 impl CvarConfig {

@@ -26,12 +26,22 @@ use crate::{RgdError, Rule, RuleState};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields, default))]
 pub struct GroupDroConfig {
     /// Number of groups; ids run `0..n_groups`. At least 1.
     pub n_groups: usize,
     /// Step size `eta` of the group-weight update: finite, `> 0`.
     pub eta: f64,
+}
+
+/// Group DRO over 1 group (the lab raises it to the number of groups of the data) with eta 0.01. Also what a config naming the rule alone gets.
+impl Default for GroupDroConfig {
+    fn default() -> Self {
+        GroupDroConfig {
+            n_groups: 1,
+            eta: 0.01,
+        }
+    }
 }
 
 impl GroupDroConfig {

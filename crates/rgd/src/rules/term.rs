@@ -19,10 +19,17 @@ use crate::{RgdError, Rule, RuleState};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields, default))]
 pub struct TermConfig {
     /// The tilt `t`: any finite number.
     pub tilt: f64,
+}
+
+/// TERM with tilt 1 (focus on hard examples). Also what a config naming the rule alone gets.
+impl Default for TermConfig {
+    fn default() -> Self {
+        TermConfig { tilt: 1.0 }
+    }
 }
 
 impl TermConfig {

@@ -1,0 +1,330 @@
+//! The TOML side of a config, shared by run and meta-learning configs: defaults, a variant
+//! chosen by name alone, keys that moved, `--set` overrides, and errors that name the key.
+//!
+//! A config is typed: every choice is a tagged table (`model = { kind = "cnn", channels = [16] }`,
+//! `method.rule = { name = "rgd", tau = 3 }`), each variant with only its own keys. Reading a
+//! table:
+//!
+//! 1. a string where a tagged table belongs names the variant alone (`schedule = "constant"`);
+//! 2. keys of the flat layout of earlier versions move to their table (`data.noise_rate` to
+//!    `data.label_noise.rate`, [`ConfigFile::MOVED`]);
+//! 3. a tagged table without its tag gets the default variant's;
+//! 4. a file of the flat layout (it has a moved key) keeps only the keys its variants have: the
+//!    flat layout wrote every key of every variant, and the lab ignored the others' then too;
+//! 5. every key must be one of its variant's, with a value of the right type; then serde builds
+//!    the typed config (an error names the key that caused it) and the config validates itself.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use toml::{Table, Value};
+
+use crate::LabError;
+
+/// A config read from TOML: its tagged tables, the keys that moved, and its own checks.
+pub trait ConfigFile: Serialize + DeserializeOwned + Default + Clone {
+    /// The tagged tables as (path, tag key), parents before their children.
+    const TAGGED: &'static [(&'static str, &'static str)];
+    /// Keys of the flat layout and where they live now (also accepted by `--set`).
+    const MOVED: &'static [(&'static str, &'static str)];
+    /// Checks every value once; the message names the key, the value and what is allowed.
+    fn validate(&self) -> Result<(), LabError>;
+}
+
+fn config_error(message: impl Into<String>) -> LabError {
+    LabError::Config(message.into())
+}
+
+/// The config as a TOML table, every default written out.
+pub fn to_table<T: Serialize>(config: &T) -> Table {
+    match Value::try_from(config) {
+        Ok(Value::Table(table)) => table,
+        _ => unreachable!("a config serialises to a table"),
+    }
+}
+
+/// Parses TOML text into a checked config.
+pub fn from_toml<T: ConfigFile>(text: &str) -> Result<T, LabError> {
+    let table: Table = toml::from_str(text).map_err(|e| config_error(e.to_string()))?;
+    from_table(table)
+}
+
+/// Reads and checks a config file; errors name the file.
+pub fn from_file<T: ConfigFile>(path: &std::path::Path) -> Result<T, LabError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+    from_toml(&text).map_err(|e| match e {
+        LabError::Config(m) => config_error(format!("{}: {m}", path.display())),
+        other => other,
+    })
+}
+
+/// Builds the checked config from a table (steps 1-5 of the module documentation).
+pub fn from_table<T: ConfigFile>(mut table: Table) -> Result<T, LabError> {
+    let flat_layout = T::MOVED.iter().any(|(old, _)| get(&table, old).is_some());
+    names_alone::<T>(&mut table);
+    for (old, new) in T::MOVED {
+        if let Some(value) = remove(&mut table, old) {
+            set(&mut table, new, value)?;
+        }
+    }
+    let skeleton = skeleton::<T>(&mut table)?;
+    if flat_layout {
+        prune(&mut table, &skeleton);
+    }
+    check_keys(&table, &skeleton, "")?;
+    let config: T = deserialize(&table, &skeleton)?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Applies `key=value` overrides (dotted keys, TOML values; a bare word is a string) to
+/// `config`. Setting a tag (`model.kind=cnn`, or `method.rule=cvar`) switches the variant: the
+/// new one's defaults, keeping the values of the keys both variants have.
+pub fn with_overrides<T: ConfigFile>(config: &T, overrides: &[String]) -> Result<T, LabError> {
+    let mut table = to_table(config);
+    for item in overrides {
+        let (key, raw) = item.split_once('=').ok_or_else(|| {
+            config_error(format!("override `{item}` must have the form key=value"))
+        })?;
+        let key = key.trim();
+        let key = (T::MOVED.iter())
+            .find(|(old, _)| *old == key)
+            .map_or(key.to_string(), |(_, new)| new.to_string());
+        let value = parse_value(raw.trim());
+        let tagged = T::TAGGED.iter().find(|(path, tag)| {
+            key == *path || key.strip_prefix(*path) == Some(&format!(".{tag}"))
+        });
+        match (tagged, &value) {
+            (Some((path, tag)), Value::String(name)) => {
+                let defaults = variant_defaults::<T>(path, tag, name)
+                    .map_err(|e| config_error(format!("{path}.{tag}: {e}")))?;
+                let old = get(&table, path).and_then(Value::as_table).cloned();
+                let mut new = defaults.clone();
+                for (k, v) in old.unwrap_or_default() {
+                    if k != *tag && defaults.contains_key(&k) {
+                        new.insert(k, v);
+                    }
+                }
+                set(&mut table, path, Value::Table(new))?;
+            }
+            // An unknown key is reported by `from_table` with the keys it could be; checking
+            // only there lets `data.noise_rate` come before `data.label_noise`.
+            _ => {
+                set(&mut table, &key, value)?;
+            }
+        }
+    }
+    from_table(table)
+}
+
+/// A `--set` value: TOML if it parses as TOML, else the text as a string.
+fn parse_value(raw: &str) -> Value {
+    toml::from_str::<Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(raw.to_string()))
+}
+
+/// Step 1: a string at a tagged path names the variant alone.
+fn names_alone<T: ConfigFile>(table: &mut Table) {
+    for (path, tag) in T::TAGGED {
+        if let Some(Value::String(name)) = get(table, path) {
+            let mut variant = Table::new();
+            variant.insert(tag.to_string(), Value::String(name.clone()));
+            set(table, path, Value::Table(variant)).expect("the parent holds a string here");
+        }
+    }
+}
+
+/// Step 3 and the reference for step 5: the default config with the table's variants, as a
+/// table. A tagged table without its tag gets the default's.
+fn skeleton<T: ConfigFile>(table: &mut Table) -> Result<Table, LabError> {
+    let mut skeleton = to_table(&T::default());
+    for (path, tag) in T::TAGGED {
+        let Some(Value::Table(variant)) = get(table, path) else {
+            continue;
+        };
+        let name = match variant.get(*tag) {
+            Some(Value::String(name)) => name.clone(),
+            Some(other) => {
+                return Err(config_error(format!(
+                    "{path}.{tag}: expected the name of a variant, found {other}"
+                )));
+            }
+            None => {
+                let default = get(&skeleton, &format!("{path}.{tag}")).cloned();
+                let Some(Value::String(name)) = default else {
+                    continue;
+                };
+                set(table, &format!("{path}.{tag}"), Value::String(name.clone()))?;
+                name
+            }
+        };
+        let defaults = variant_defaults_in::<T>(&skeleton, path, tag, &name)
+            .map_err(|e| config_error(format!("{path}.{tag}: {e}")))?;
+        set(&mut skeleton, path, Value::Table(defaults))?;
+    }
+    Ok(skeleton)
+}
+
+/// The default table of variant `name` of the tagged table at `path`.
+fn variant_defaults<T: ConfigFile>(path: &str, tag: &str, name: &str) -> Result<Table, String> {
+    variant_defaults_in::<T>(&to_table(&T::default()), path, tag, name)
+}
+
+fn variant_defaults_in<T: ConfigFile>(
+    base: &Table,
+    path: &str,
+    tag: &str,
+    name: &str,
+) -> Result<Table, String> {
+    let mut table = base.clone();
+    let mut variant = Table::new();
+    variant.insert(tag.to_string(), Value::String(name.to_string()));
+    set(&mut table, path, Value::Table(variant)).map_err(|e| e.to_string())?;
+    let config: T = Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())?;
+    match get(&to_table(&config), path) {
+        Some(Value::Table(t)) => Ok(t.clone()),
+        _ => Err(format!("`{name}` has no table of settings")),
+    }
+}
+
+/// Step 4: keeps only the keys the skeleton has.
+fn prune(table: &mut Table, skeleton: &Table) {
+    table.retain(|k, _| skeleton.contains_key(k));
+    for (k, v) in table.iter_mut() {
+        if let (Value::Table(t), Some(Value::Table(s))) = (v, skeleton.get(k)) {
+            prune(t, s);
+        }
+    }
+}
+
+/// Step 5: every key is one of the skeleton's, with a value of the same kind.
+fn check_keys(table: &Table, skeleton: &Table, prefix: &str) -> Result<(), LabError> {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        let Some(expected) = skeleton.get(k) else {
+            return Err(unknown_key(&key, prefix, Some(skeleton)));
+        };
+        match (expected, v) {
+            (Value::Table(s), Value::Table(t)) => check_keys(t, s, &key)?,
+            (Value::Float(_), Value::Integer(_)) => {}
+            (e, v) if std::mem::discriminant(e) == std::mem::discriminant(v) => {}
+            (e, v) => {
+                return Err(config_error(format!(
+                    "{key}: expected {}, found {v}",
+                    kind_of(e)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `key` names no setting; `level` is the table it would be in (`parent`), if there is one.
+fn unknown_key(key: &str, parent: &str, level: Option<&Table>) -> LabError {
+    let valid: Vec<&str> = level
+        .map(|t| t.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let place = if parent.is_empty() {
+        "at the top level".to_string()
+    } else {
+        format!("of `{parent}`")
+    };
+    config_error(format!(
+        "unknown key `{key}`; the keys {place} are: {}",
+        valid.join(", ")
+    ))
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a number",
+        Value::Boolean(_) => "true or false",
+        Value::Datetime(_) => "a date",
+        Value::Array(_) => "an array",
+        Value::Table(_) => "a table",
+    }
+}
+
+/// Deserialises the table; on failure names the first key that fails alone on the skeleton.
+fn deserialize<T: ConfigFile>(table: &Table, skeleton: &Table) -> Result<T, LabError> {
+    let error = match Value::Table(table.clone()).try_into::<T>() {
+        Ok(config) => return Ok(config),
+        Err(e) => e.message().to_string(),
+    };
+    for (key, value) in leaves(table, "") {
+        let mut one = skeleton.clone();
+        if set(&mut one, &key, value.clone()).is_err() {
+            continue;
+        }
+        if let Err(e) = Value::Table(one).try_into::<T>() {
+            return Err(config_error(format!("{key}: {}", e.message())));
+        }
+    }
+    Err(config_error(error))
+}
+
+/// Every (dotted key, value) whose value is not a table.
+fn leaves<'a>(table: &'a Table, prefix: &str) -> Vec<(String, &'a Value)> {
+    let mut out = Vec::new();
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Table(t) => out.extend(leaves(t, &key)),
+            v => out.push((key, v)),
+        }
+    }
+    out
+}
+
+/// The value at a dotted key.
+pub fn get<'a>(table: &'a Table, key: &str) -> Option<&'a Value> {
+    let (parent, last) = match key.rsplit_once('.') {
+        Some((parent, last)) => (get(table, parent)?.as_table()?, last),
+        None => (table, key),
+    };
+    parent.get(last)
+}
+
+fn remove(table: &mut Table, key: &str) -> Option<Value> {
+    match key.rsplit_once('.') {
+        Some((parent, last)) => remove_in(table, parent)?.remove(last),
+        None => table.remove(key),
+    }
+}
+
+fn remove_in<'a>(table: &'a mut Table, key: &str) -> Option<&'a mut Table> {
+    let mut current = table;
+    for part in key.split('.') {
+        current = current.get_mut(part)?.as_table_mut()?;
+    }
+    Some(current)
+}
+
+/// Sets the value at a dotted key, creating the tables on the way.
+fn set(table: &mut Table, key: &str, value: Value) -> Result<(), LabError> {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().unwrap_or(key);
+    let mut current = table;
+    for part in parts {
+        current = current
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Table(Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| config_error(format!("`{part}` in `{key}` is not a table")))?;
+    }
+    current.insert(last.to_string(), value);
+    Ok(())
+}

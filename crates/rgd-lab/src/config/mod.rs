@@ -1,0 +1,380 @@
+//! The run configuration: one TOML file, every default written out, every choice a tagged
+//! table with its own keys, validated once ([`file`] reads and overrides it).
+
+pub mod file;
+mod model;
+mod optim;
+
+use std::path::Path;
+
+use rgd::RuleConfig;
+use serde::{Deserialize, Serialize};
+
+pub use model::{BertConfig, CnnConfig, EncoderConfig, MlpConfig, ModelConfig, Norm, VitConfig};
+pub use optim::{
+    AdamConfig, CosineSchedule, OptimConfig, Optimizer, Schedule, SgdConfig, StepSchedule,
+};
+
+use crate::LabError;
+
+/// A fully resolved run configuration (what `config.toml` of a run folder holds).
+///
+/// Defaults follow PyTorch, not burn: Adam/AdamW epsilon 1e-8, AdamW weight decay 0.01, SGD
+/// momentum without dampening, gradient clipping by the global norm. Reported test metrics are
+/// those at the step with the best validation accuracy (`selection = "best_valid"`).
+///
+/// ```
+/// use rgd_lab::config::{Optimizer, RunConfig};
+/// let config = RunConfig::default();
+/// let Optimizer::Adamw(adamw) = config.optim.algorithm else { panic!() };
+/// assert_eq!(adamw.eps, 1e-8);
+/// config.validate().unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunConfig {
+    /// Seed of model initialisation, shuffling and dropout.
+    pub seed: u64,
+    /// The data set and its preprocessing.
+    pub data: DataConfig,
+    /// The model.
+    pub model: ModelConfig,
+    /// The optimizer and learning-rate schedule.
+    pub optim: OptimConfig,
+    /// The reweighting rule and the per-example loss.
+    pub method: MethodConfig,
+    /// Batch size, duration, evaluation and checkpoint cadence.
+    pub train: TrainConfig,
+}
+
+/// Where the data comes from and how it is split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// A name from `rgd data list` (e.g. `magic`, embedded; `keel/letter`; `fashion-mnist`) or a
+    /// path to a KEEL `.dat` or CSV file.
+    pub source: String,
+    /// For a CSV file: the name of the label column.
+    pub label_column: String,
+    /// Fraction of the data held out for validation (model selection).
+    pub valid_fraction: f64,
+    /// Fraction of the data held out for testing (reported only).
+    pub test_fraction: f64,
+    /// Seed of the stratified split; fixed across run seeds so every method sees the same split.
+    pub split_seed: u64,
+    /// Standardise features with statistics of the training split only.
+    pub standardize: bool,
+    /// Keep at most this many training examples (0: all), a random subsample drawn with
+    /// `split_seed`.
+    pub max_train: usize,
+    /// A separate test set (e.g. `fashion-mnist-test`); empty: hold out `test_fraction` of
+    /// `source` instead.
+    pub test_source: String,
+    /// Long-tail the training split to this largest/smallest class ratio with an exponential
+    /// profile (1: keep it as it is). Validation and test stay as they are.
+    pub long_tail_ratio: f64,
+    /// Leave-one-domain-out: the name of a domain of `source` (e.g. `"15°"` of `rotated-mnist`,
+    /// `"-90%"` of `colored-mnist`) held out whole as the test set; the other domains are split
+    /// into training and validation (DomainBed's training-domain validation). Empty: none.
+    pub test_domain: String,
+    /// Label noise on the training and validation splits (the test split stays clean), drawn
+    /// from `split_seed`.
+    pub label_noise: LabelNoise,
+}
+
+/// Label noise: `label_noise = { kind = "symmetric", rate = 0.4 }` (to a uniformly chosen other
+/// class), `"asymmetric"` (along the Fashion-MNIST class map) or `"none"`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum LabelNoise {
+    /// Clean labels.
+    None,
+    /// Each flipped label goes to a uniformly chosen other class.
+    Symmetric(NoiseRate),
+    /// Flips along the Fashion-MNIST class map (T-shirt <-> Shirt, ...).
+    Asymmetric(NoiseRate),
+}
+
+/// How many labels a noise model flips.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoiseRate {
+    /// Fraction of labels flipped (of every mapped class, for `asymmetric`). Default 0.2.
+    pub rate: f64,
+}
+
+/// The reweighting rule and the loss it reweights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MethodConfig {
+    /// The rule: `{ name = "erm" }`, `{ name = "rgd", tau = 1.0 }`, `{ name = "term", tilt = 1.0 }`,
+    /// `{ name = "absgd", lambda = 1.0, gamma = 0.9 }`, `{ name = "cvar", alpha = 0.5 }`,
+    /// `{ name = "chi2", rho = 1.0 }`, `{ name = "groupdro", n_groups = 2, eta = 0.01 }`; a rule
+    /// named alone (`rule = "cvar"`) gets its defaults.
+    pub rule: RuleConfig,
+    /// The per-example loss the rule reweights.
+    pub loss: LossConfig,
+}
+
+/// The per-example loss: `{ name = "cross_entropy", label_smoothing = 0.0 }` or
+/// `{ name = "focal", gamma = 2.0 }`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum LossConfig {
+    /// Cross-entropy.
+    CrossEntropy(CrossEntropyConfig),
+    /// The focal loss `-(1 - p)^gamma log p`.
+    Focal(FocalConfig),
+}
+
+/// The cross-entropy's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrossEntropyConfig {
+    /// Label smoothing.
+    pub label_smoothing: f64,
+}
+
+/// The focal loss's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FocalConfig {
+    /// The exponent.
+    pub gamma: f64,
+}
+
+/// Training length and cadence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Examples per step.
+    pub batch_size: usize,
+    /// Drop the last incomplete batch of each epoch (a batch of a few examples makes batch norm
+    /// and the reweighting statistics noisy).
+    pub drop_last: bool,
+    /// Passes over the training split (ignored when `steps > 0`).
+    pub epochs: u64,
+    /// Total optimizer steps (0: `epochs` passes).
+    pub steps: u64,
+    /// Upper bound on the total steps (0: none): bounds the cost of large data sets in suites.
+    pub max_steps: u64,
+    /// Evaluate on validation and test every this many steps (0: once per epoch).
+    pub eval_every: u64,
+    /// Write a metrics row every this many steps.
+    pub log_every: u64,
+    /// Save a checkpoint every this many steps (0: at every evaluation).
+    pub checkpoint_every: u64,
+    /// Which evaluation the summary reports.
+    pub selection: Selection,
+}
+
+/// Which evaluation a run's summary reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    /// The one with the best validation accuracy (the first of ties).
+    BestValid,
+    /// The last one.
+    Last,
+}
+
+impl Selection {
+    /// Its name in configs and summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            Selection::BestValid => "best_valid",
+            Selection::Last => "last",
+        }
+    }
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig {
+            source: "magic".into(),
+            label_column: String::new(),
+            valid_fraction: 0.15,
+            test_fraction: 0.15,
+            split_seed: 0,
+            standardize: true,
+            max_train: 0,
+            test_source: String::new(),
+            long_tail_ratio: 1.0,
+            test_domain: String::new(),
+            label_noise: LabelNoise::None,
+        }
+    }
+}
+
+impl Default for NoiseRate {
+    fn default() -> Self {
+        NoiseRate { rate: 0.2 }
+    }
+}
+
+impl Default for MethodConfig {
+    fn default() -> Self {
+        MethodConfig {
+            rule: RuleConfig::Rgd(rgd::RgdConfig::new()),
+            loss: LossConfig::CrossEntropy(CrossEntropyConfig::default()),
+        }
+    }
+}
+
+impl Default for FocalConfig {
+    fn default() -> Self {
+        FocalConfig { gamma: 2.0 }
+    }
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            batch_size: 128,
+            drop_last: true,
+            epochs: 10,
+            steps: 0,
+            max_steps: 0,
+            eval_every: 0,
+            log_every: 10,
+            checkpoint_every: 0,
+            selection: Selection::BestValid,
+        }
+    }
+}
+
+pub(crate) fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), LabError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(LabError::Config(message()))
+    }
+}
+
+impl file::ConfigFile for RunConfig {
+    const TAGGED: &'static [(&'static str, &'static str)] = &[
+        ("data.label_noise", "kind"),
+        ("model", "kind"),
+        ("optim", "name"),
+        ("optim.schedule", "name"),
+        ("method.rule", "name"),
+        ("method.loss", "name"),
+    ];
+    const MOVED: &'static [(&'static str, &'static str)] = &[
+        ("data.noise_rate", "data.label_noise.rate"),
+        ("method.focal_gamma", "method.loss.gamma"),
+        ("method.label_smoothing", "method.loss.label_smoothing"),
+        ("optim.min_lr_factor", "optim.schedule.min_lr_factor"),
+        ("optim.step_every", "optim.schedule.every"),
+        ("optim.step_gamma", "optim.schedule.gamma"),
+    ];
+
+    fn validate(&self) -> Result<(), LabError> {
+        RunConfig::validate(self)
+    }
+}
+
+impl RunConfig {
+    /// Reads a TOML file (missing keys take their defaults; unknown keys are an error). Files
+    /// of the flat layout of earlier versions (every key of every variant written out) read too.
+    pub fn from_file(path: &Path) -> Result<Self, LabError> {
+        file::from_file(path)
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, LabError> {
+        file::from_toml(text)
+    }
+
+    /// The config as TOML text, every default written out.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a RunConfig always serialises")
+    }
+
+    /// Applies `key=value` overrides (dotted keys, TOML values; bare words are strings).
+    /// Setting a variant's name (`model.kind=cnn`, `method.rule.name=cvar`) gives that variant's
+    /// defaults, keeping the values of the keys both variants share.
+    ///
+    /// ```
+    /// use rgd_lab::config::RunConfig;
+    /// let c = RunConfig::default()
+    ///     .with_overrides(&["optim.lr=0.01".into(), "method.rule.tau=3".into()])
+    ///     .unwrap();
+    /// assert_eq!(c.optim.lr, 0.01);
+    /// let err = RunConfig::default().with_overrides(&["optim.learning_rate=1".into()]).unwrap_err();
+    /// assert!(err.to_string().contains("the keys of `optim` are: beta1, beta2, clip_grad_norm"));
+    /// let err = RunConfig::default().with_overrides(&["method.rule.tau=abc".into()]).unwrap_err();
+    /// assert!(err.to_string().contains("method.rule.tau: expected a number, found \"abc\""));
+    /// ```
+    pub fn with_overrides(&self, overrides: &[String]) -> Result<Self, LabError> {
+        file::with_overrides(self, overrides)
+    }
+
+    /// Checks every field once; the message names the field, the value and the allowed range.
+    pub fn validate(&self) -> Result<(), LabError> {
+        let d = &self.data;
+        check(!d.source.is_empty(), || {
+            "data.source is empty: name a data set (see `rgd data list`) or a file".into()
+        })?;
+        check(d.test_source.is_empty() || d.test_domain.is_empty(), || {
+            format!(
+                "data.test_source = \"{}\" and data.test_domain = \"{}\" both name a test set: keep one",
+                d.test_source, d.test_domain
+            )
+        })?;
+        check(
+            d.valid_fraction > 0.0
+                && (d.test_fraction > 0.0
+                    || !d.test_source.is_empty()
+                    || !d.test_domain.is_empty())
+                && d.valid_fraction + d.test_fraction < 1.0,
+            || {
+                format!(
+                    "data.valid_fraction = {} and data.test_fraction = {} must be > 0 with a sum below 1",
+                    d.valid_fraction, d.test_fraction
+                )
+            },
+        )?;
+        check(
+            d.long_tail_ratio.is_finite() && d.long_tail_ratio >= 1.0,
+            || {
+                format!(
+                    "data.long_tail_ratio = {} must be a finite number >= 1 (1: no long tail)",
+                    d.long_tail_ratio
+                )
+            },
+        )?;
+        if let LabelNoise::Symmetric(n) | LabelNoise::Asymmetric(n) = d.label_noise {
+            check((0.0..=1.0).contains(&n.rate), || {
+                format!("data.label_noise.rate = {} must lie in [0, 1]", n.rate)
+            })?;
+        }
+        check(!self.model.reads_token_ids() || !d.standardize, || {
+            format!(
+                "model.kind = \"{}\" reads token ids: set data.standardize = false",
+                self.model.kind()
+            )
+        })?;
+        self.model.validate()?;
+        self.optim.validate()?;
+        self.method.rule.init()?;
+        match self.method.loss {
+            LossConfig::CrossEntropy(c) => check((0.0..1.0).contains(&c.label_smoothing), || {
+                format!(
+                    "method.loss.label_smoothing = {} must lie in [0, 1)",
+                    c.label_smoothing
+                )
+            })?,
+            LossConfig::Focal(f) => check(f.gamma >= 0.0 && f.gamma.is_finite(), || {
+                format!("method.loss.gamma = {} must be >= 0", f.gamma)
+            })?,
+        }
+        let t = &self.train;
+        check(t.batch_size > 0, || "train.batch_size must be > 0".into())?;
+        check(t.epochs > 0 || t.steps > 0, || {
+            "train.epochs or train.steps must be > 0".into()
+        })?;
+        check(t.log_every > 0, || "train.log_every must be > 0".into())?;
+        Ok(())
+    }
+}

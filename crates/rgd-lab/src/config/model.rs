@@ -1,0 +1,217 @@
+//! The model section of a config: one variant per model family, each with only its own keys.
+
+use serde::{Deserialize, Serialize};
+
+use super::check;
+use crate::LabError;
+
+/// The model: `[model] kind = "mlp"` (or `cnn`, `vit`, `transformer`, `bert`) and its own keys.
+///
+/// ```
+/// use rgd_lab::config::{ModelConfig, RunConfig};
+/// let c = RunConfig::default()
+///     .with_overrides(&["model.kind=cnn".into(), "model.channels=[8]".into()])
+///     .unwrap();
+/// let ModelConfig::Cnn(cnn) = &c.model else { panic!() };
+/// assert_eq!((cnn.channels.as_slice(), cnn.head.hidden.as_slice()), (&[8][..], &[256, 256][..]));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ModelConfig {
+    /// A multi-layer perceptron on flat features.
+    Mlp(MlpConfig),
+    /// A small CNN on images `[C, H, W]`: 3x3 convolutions, each followed by 2x2 max pooling,
+    /// then an MLP head.
+    Cnn(CnnConfig),
+    /// A Vision Transformer on images, as patch tokens.
+    Vit(VitConfig),
+    /// A transformer encoder trained from scratch on word ids (e.g. `sentiment-words`).
+    Transformer(EncoderConfig),
+    /// The pretrained MiniLM encoder of the data cache on WordPiece ids
+    /// (`sentiment-wordpiece`), with a linear head.
+    Bert(BertConfig),
+}
+
+/// The MLP (and the CNN's dense head).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MlpConfig {
+    /// Hidden widths.
+    pub hidden: Vec<usize>,
+    /// Dropout probability after each hidden layer.
+    pub dropout: f64,
+    /// Normalisation after each hidden linear layer.
+    pub norm: Norm,
+}
+
+/// Normalisation after each hidden linear layer of an MLP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Norm {
+    /// None.
+    None,
+    /// Batch normalisation.
+    Batch,
+    /// Layer normalisation.
+    Layer,
+}
+
+/// The CNN: output channels of its convolution blocks, then the MLP head's keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CnnConfig {
+    /// Output channels of the 3x3 convolution blocks (each followed by 2x2 max pooling).
+    pub channels: Vec<usize>,
+    /// The dense head on the flattened feature maps.
+    #[serde(flatten)]
+    pub head: MlpConfig,
+}
+
+/// The ViT: its patch size, then the encoder's keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VitConfig {
+    /// Patch size (must divide the image height and width).
+    pub patch: usize,
+    /// The encoder over the patch tokens.
+    #[serde(flatten)]
+    pub encoder: EncoderConfig,
+}
+
+/// A pre-norm transformer encoder: `depth` layers of `width`, `heads` heads, feed-forward
+/// width `2 * width`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EncoderConfig {
+    /// Token width.
+    pub width: usize,
+    /// Layers.
+    pub depth: usize,
+    /// Attention heads (must divide `width`).
+    pub heads: usize,
+    /// Dropout probability in the layers.
+    pub dropout: f64,
+}
+
+/// The pretrained encoder.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BertConfig {
+    /// Freeze the embeddings and this many bottom encoder layers (0: fine-tune all; 6 for
+    /// MiniLM: train the head only).
+    pub freeze_layers: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig::Mlp(MlpConfig::default())
+    }
+}
+
+impl Default for MlpConfig {
+    fn default() -> Self {
+        MlpConfig {
+            hidden: vec![256, 256],
+            dropout: 0.0,
+            norm: Norm::None,
+        }
+    }
+}
+
+impl Default for CnnConfig {
+    fn default() -> Self {
+        CnnConfig {
+            channels: vec![32, 64],
+            head: MlpConfig::default(),
+        }
+    }
+}
+
+impl Default for VitConfig {
+    fn default() -> Self {
+        VitConfig {
+            patch: 7,
+            encoder: EncoderConfig::default(),
+        }
+    }
+}
+
+impl Default for EncoderConfig {
+    fn default() -> Self {
+        EncoderConfig {
+            width: 128,
+            depth: 4,
+            heads: 4,
+            dropout: 0.0,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// The family's name, as `model.kind` spells it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelConfig::Mlp(_) => "mlp",
+            ModelConfig::Cnn(_) => "cnn",
+            ModelConfig::Vit(_) => "vit",
+            ModelConfig::Transformer(_) => "transformer",
+            ModelConfig::Bert(_) => "bert",
+        }
+    }
+
+    /// Whether the model reads token ids (which must not be standardised).
+    pub fn reads_token_ids(&self) -> bool {
+        matches!(self, ModelConfig::Transformer(_) | ModelConfig::Bert(_))
+    }
+
+    /// Checks the model's own keys.
+    pub fn validate(&self) -> Result<(), LabError> {
+        match self {
+            ModelConfig::Mlp(mlp) => mlp.validate(),
+            ModelConfig::Cnn(cnn) => {
+                check(
+                    !cnn.channels.is_empty() && cnn.channels.iter().all(|&c| c > 0),
+                    || "model.channels must list at least one positive channel count".into(),
+                )?;
+                cnn.head.validate()
+            }
+            ModelConfig::Vit(vit) => {
+                check(vit.patch > 0, || "model.patch must be > 0".into())?;
+                vit.encoder.validate()
+            }
+            ModelConfig::Transformer(encoder) => encoder.validate(),
+            ModelConfig::Bert(_) => Ok(()),
+        }
+    }
+}
+
+fn check_dropout(dropout: f64) -> Result<(), LabError> {
+    check((0.0..1.0).contains(&dropout), || {
+        format!("model.dropout = {dropout} must lie in [0, 1)")
+    })
+}
+
+impl MlpConfig {
+    fn validate(&self) -> Result<(), LabError> {
+        check(self.hidden.iter().all(|&h| h > 0), || {
+            "model.hidden widths must be > 0".into()
+        })?;
+        check_dropout(self.dropout)
+    }
+}
+
+impl EncoderConfig {
+    fn validate(&self) -> Result<(), LabError> {
+        check(
+            self.depth > 0 && self.heads > 0 && self.width.is_multiple_of(self.heads),
+            || {
+                format!(
+                    "model.depth = {} and model.heads = {} must be > 0, with model.width = {} a \
+                     multiple of the heads",
+                    self.depth, self.heads, self.width
+                )
+            },
+        )?;
+        check_dropout(self.dropout)
+    }
+}
