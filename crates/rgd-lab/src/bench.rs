@@ -423,7 +423,7 @@ impl Runner {
         }
         device
             .sync()
-            .map_err(|e| LabError::Config(format!("device sync failed: {e:?}")))?;
+            .map_err(|e| LabError::Device(format!("device sync failed: {e:?}")))?;
         Ok(started.elapsed().as_secs_f64())
     }
 }

@@ -17,7 +17,7 @@ use crate::train::{RunOptions, Summary, evaluate, predict};
 /// rgd: robust training with Re-weighted Gradient Descent (Kumar et al., TMLR 2024) and its
 /// peers, side by side with plain training (ERM), on real data.
 #[derive(Debug, Parser)]
-#[command(name = "rgd", version, about, long_about = None)]
+#[command(name = "rgd", version, about, long_about = None, after_help = crate::EXIT_CODES)]
 pub struct Cli {
     /// Print nothing but errors and the final result.
     #[arg(long, global = true)]
@@ -257,7 +257,7 @@ impl Cli {
                     let markdown = crate::reproduce::run(name, *quick, &folder, self.options())?;
                     if !*quick {
                         let old = std::fs::read_to_string(doc).unwrap_or_default();
-                        let new = crate::reproduce::splice(&old, name, &markdown);
+                        let new = crate::suite::doc::splice(&old, name, &markdown);
                         crate::run_dir::write_atomic(doc, new.as_bytes())?;
                     }
                     if self.json {

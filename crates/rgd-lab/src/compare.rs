@@ -226,7 +226,7 @@ pub fn run_or_reuse(
             return read_json(&run.summary());
         }
     } else {
-        crate::write_config(&run, config)?;
+        crate::run_dir::write_config(&run, &config.to_toml())?;
     }
     train(config, folder, options)
 }

@@ -66,9 +66,10 @@ pub fn fetch(name: &str, cache: &Path) -> Result<(), LabError> {
     if status.success() {
         Ok(())
     } else {
-        Err(LabError::Config(format!(
-            "fetching `{name}` failed (exit {status}); see the messages above"
-        )))
+        Err(LabError::Fetch {
+            name: name.to_string(),
+            status: status.to_string(),
+        })
     }
 }
 

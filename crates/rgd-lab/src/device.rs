@@ -26,7 +26,7 @@ impl DeviceChoice {
             #[cfg(feature = "wgpu")]
             DeviceChoice::Wgpu => Ok(Device::wgpu(Default::default())),
             #[allow(unreachable_patterns)]
-            other => Err(LabError::Config(format!(
+            other => Err(LabError::Device(format!(
                 "this rgd was built without the {other:?} backend; rebuild with `cargo build \
                  -p rgd-lab --features {}` or use --device flex",
                 format!("{other:?}").to_lowercase()

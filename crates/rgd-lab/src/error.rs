@@ -48,6 +48,37 @@ pub enum LabError {
         /// Where the last good checkpoint is.
         checkpoint: String,
     },
+    /// Tensor data could not be read back from the device.
+    #[error("reading {what} back from the device failed: {reason}")]
+    ReadBack {
+        /// What was being read (predictions, embeddings).
+        what: &'static str,
+        /// The backend's message.
+        reason: String,
+    },
+    /// The compute device is not available (a backend this build lacks, a failed sync).
+    #[error("{0}")]
+    Device(String),
+    /// Fetching a data set failed.
+    #[error(
+        "fetching `{name}` failed ({status}); see the messages above, or fetch it later with `rgd data fetch {name}`"
+    )]
+    Fetch {
+        /// The data set.
+        name: String,
+        /// How the fetch script ended.
+        status: String,
+    },
+    /// A run stopped on purpose after a checkpoint; it resumes from there.
+    #[error("stopped after the checkpoint of step {step} ({why}); resume with `rgd resume {}` or by running the same command again", run.display())]
+    Interrupted {
+        /// The last checkpointed step.
+        step: u64,
+        /// Why it stopped.
+        why: String,
+        /// The run folder.
+        run: PathBuf,
+    },
     /// Drawing a plot failed.
     #[error("plot {}: {reason}", path.display())]
     Plot {
@@ -67,13 +98,28 @@ impl LabError {
         }
     }
 
-    /// The process exit code for this error (sysexits.h conventions).
+    /// The process exit code for this error (sysexits.h conventions; [`EXIT_CODES`] lists them).
     pub fn exit_code(&self) -> i32 {
         match self {
             LabError::Config(_) | LabError::Rule(_) => 64, // EX_USAGE
             LabError::Data(_) | LabError::Corrupt { .. } => 65, // EX_DATAERR
+            LabError::Device(_) | LabError::Fetch { .. } => 69, // EX_UNAVAILABLE
+            LabError::Loss(_) | LabError::Diverged { .. } | LabError::ReadBack { .. } => 70, // EX_SOFTWARE
             LabError::Io { .. } | LabError::Plot { .. } => 74, // EX_IOERR
-            LabError::Loss(_) | LabError::Diverged { .. } => 70, // EX_SOFTWARE
+            LabError::Interrupted { .. } => 75,                // EX_TEMPFAIL
         }
     }
 }
+
+/// What each exit status of `rgd` means (printed by `rgd --help`).
+pub const EXIT_CODES: &str = "Exit status:
+  0   success
+  2   the command line does not parse (clap)
+  64  usage or configuration error: a key, a value, a flag (EX_USAGE)
+  65  bad input data or a damaged record: a data file, a checkpoint, a summary (EX_DATAERR)
+  69  unavailable: a backend this build lacks, a device that failed, a fetch that failed (EX_UNAVAILABLE)
+  70  training diverged, or a backend failed to hand back results (EX_SOFTWARE)
+  74  a file could not be read or written, or a plot drawn (EX_IOERR)
+  75  stopped after a checkpoint on purpose: resume later (EX_TEMPFAIL)";
+
+impl LabError {}

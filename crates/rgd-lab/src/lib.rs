@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod meta;
 pub mod metrics;
+pub mod metrics_log;
 pub mod model;
 pub mod optim;
 pub mod plot;
@@ -25,6 +26,7 @@ pub mod reproduce;
 pub mod run_dir;
 pub mod run_plots;
 pub mod stats;
+pub mod suite;
 #[cfg(test)]
 mod test_support;
 pub mod text;
@@ -33,17 +35,4 @@ pub mod transformer;
 pub mod vit;
 pub mod weight_trace;
 
-pub use error::LabError;
-
-/// Writes `config.toml` of a run: the resolved config, preceded by comments naming the command
-/// line and the versions that produced it.
-pub fn write_config(run: &run_dir::RunDir, config: &config::RunConfig) -> Result<(), LabError> {
-    let command: Vec<String> = std::env::args().collect();
-    let header = format!(
-        "# Resolved configuration of this run (every default written out).\n\
-         # command: {}\n# rgd-lab {}, burn 0.22.1\n\n",
-        command.join(" "),
-        env!("CARGO_PKG_VERSION"),
-    );
-    run_dir::write_atomic(&run.config(), (header + &config.to_toml()).as_bytes())
-}
+pub use error::{EXIT_CODES, LabError};

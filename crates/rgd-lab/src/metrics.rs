@@ -88,6 +88,17 @@ impl Metrics {
     }
 }
 
+/// Evaluation results at one step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Steps done when evaluated.
+    pub step: u64,
+    /// Validation metrics.
+    pub valid: Metrics,
+    /// Test metrics.
+    pub test: Metrics,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

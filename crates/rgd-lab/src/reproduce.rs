@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
 use crate::LabError;
 use crate::compare::{Method, run_or_reuse};
 use crate::config::RunConfig;
@@ -20,6 +18,9 @@ use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{
     METRIC_TIE, average_ranks, paired_difference, snap_to_tie, summarize, wilcoxon_signed_rank,
 };
+use crate::suite::TAUS;
+use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
+use crate::suite::records::{RecordsOf, finished_runs, load_records, summaries};
 use crate::train::{RunOptions, Summary};
 use crate::weight_trace::WeightSnapshot;
 
@@ -107,15 +108,6 @@ pub const TABULAR_SETS: [&str; 15] = [
 /// Methods of the tabular suite, in table order; ERM first (the baseline).
 pub const TABULAR_METHODS: [&str; 5] = ["erm", "rgd", "term", "absgd", "focal"];
 
-/// The tau grid of method.md.
-pub(crate) const TAUS: [(&str, f64); 5] = [
-    ("1/9", 1.0 / 9.0),
-    ("1/3", 1.0 / 3.0),
-    ("1", 1.0),
-    ("3", 3.0),
-    ("10", 10.0),
-];
-
 /// One data set of a suite: its label and the config overrides that load it.
 #[derive(Debug, Clone)]
 struct DataSpec {
@@ -170,28 +162,6 @@ struct Part {
     /// Test metrics reported, one table each (the first also gets the paired table).
     report: Vec<Metric>,
     notes: String,
-}
-
-/// Provenance of a suite's results (`results/<suite>/meta.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Meta {
-    /// The suite.
-    #[serde(default)]
-    pub suite: String,
-    /// Whether it ran in `--quick` mode.
-    #[serde(default)]
-    pub quick: bool,
-    /// The command that produced the records.
-    pub command: String,
-    /// CPU model and core count.
-    pub machine: String,
-    /// Wall time summed over the invocations that wrote these records (seconds; an
-    /// invocation that reuses finished runs adds only its own short time).
-    pub wall_secs: f64,
-    /// Sum of the training wall time recorded in every run's summary (seconds).
-    pub training_secs: f64,
-    /// What was reduced to fit the compute budget.
-    pub notes: String,
 }
 
 fn tabular(quick: bool) -> Part {
@@ -900,7 +870,7 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
     }
     let records: Records = load_records(out)?;
     let training_secs = summaries(&records).map(|r| r.wall_secs).sum();
-    let meta = Meta {
+    let meta = Provenance {
         suite: name.to_string(),
         quick,
         command: format!(
@@ -966,6 +936,9 @@ fn run_data_set(
     Ok(())
 }
 
+/// The records of the supervised suites.
+type Records = RecordsOf<Summary>;
+
 /// The records of `part`'s data sets.
 fn records_of(records: &Records, part: &Part) -> Records {
     let names: Vec<String> = part.data.iter().map(|d| folder_name(&d.label)).collect();
@@ -973,84 +946,6 @@ fn records_of(records: &Records, part: &Part) -> Records {
         .filter(|(data, _)| names.contains(data))
         .map(|(data, r)| (data.clone(), r.clone()))
         .collect()
-}
-
-/// data set -> method -> setting -> seed -> summary `S` (a supervised [`Summary`] or a
-/// meta-learning summary).
-pub type RecordsOf<S> = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<u64, S>>>>;
-
-/// The records of the supervised suites.
-type Records = RecordsOf<Summary>;
-
-/// Every run's summary in `records`, data set by data set.
-pub(crate) fn summaries<S>(records: &RecordsOf<S>) -> impl Iterator<Item = &S> {
-    (records.values())
-        .flat_map(|m| m.values())
-        .flat_map(|s| s.values())
-        .flat_map(|r| r.values())
-}
-
-/// How many runs under `out` have finished (0 when there is no such folder yet).
-pub(crate) fn finished_runs<S: serde::de::DeserializeOwned>(out: &Path) -> usize {
-    load_records::<S>(out).map_or(0, |r| summaries(&r).count())
-}
-
-/// The suite's wall time: the earlier invocations' (from `meta.json`) plus this one's, unless
-/// this one finished no run (a re-render), which would only add noise to the records.
-pub(crate) fn suite_wall_secs(out: &Path, started: Instant, finished_a_run: bool) -> f64 {
-    match read_json::<Meta>(&out.join("meta.json")) {
-        Ok(earlier) if !finished_a_run => earlier.wall_secs,
-        Ok(earlier) => earlier.wall_secs + started.elapsed().as_secs_f64(),
-        Err(_) => started.elapsed().as_secs_f64(),
-    }
-}
-
-/// Reads every `runs/<data>/<method>/<setting>/seed<k>/summary.json` under `out`.
-pub fn load_records<S: serde::de::DeserializeOwned>(out: &Path) -> Result<RecordsOf<S>, LabError> {
-    let mut records = RecordsOf::new();
-    let list = |p: &Path| -> Result<Vec<PathBuf>, LabError> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-            .map_err(|e| LabError::io(p, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
-            .collect();
-        v.sort();
-        Ok(v)
-    };
-    let name = |p: &Path| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("")
-            .to_string()
-    };
-    for data in list(&out.join("runs"))? {
-        for method in list(&data)? {
-            for setting in list(&method)? {
-                for seed in list(&setting)? {
-                    let summary_path = seed.join("summary.json");
-                    if !summary_path.exists() {
-                        continue;
-                    }
-                    let k: u64 = name(&seed)
-                        .trim_start_matches("seed")
-                        .parse()
-                        .map_err(|_| LabError::Corrupt {
-                            path: seed.clone(),
-                            reason: "run folders are named seed<k>".into(),
-                        })?;
-                    records
-                        .entry(name(&data))
-                        .or_default()
-                        .entry(name(&method))
-                        .or_default()
-                        .entry(name(&setting))
-                        .or_default()
-                        .insert(k, read_json(&summary_path)?);
-                }
-            }
-        }
-    }
-    Ok(records)
 }
 
 /// The candidate with the highest score; ties go to the earliest (grid order). The one rule
@@ -1239,7 +1134,7 @@ fn seed_count(records: &Records) -> usize {
 
 /// Renders a suite's results (tables and provenance) from its records alone.
 pub fn render(out: &Path) -> Result<String, LabError> {
-    let meta: Meta = read_json(&out.join("meta.json"))?;
+    let meta: Provenance = read_json(&out.join("meta.json"))?;
     if meta.suite == "meta" {
         return crate::meta::suite::render(out);
     }
@@ -1426,45 +1321,8 @@ fn plot(records: &Records, part: &Part, path: &Path) -> Result<(), LabError> {
     crate::plot::bar_chart(path, &title, &format!("{} (%)", metric.name()), &bars)
 }
 
-/// CPU model and core count, for the provenance of results.
-pub(crate) fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores")
-}
-
-/// Replaces the block between `<!-- BEGIN suite -->` and `<!-- END suite -->` in `doc` (appending
-/// it if absent) with `body`.
-pub fn splice(doc: &str, suite: &str, body: &str) -> String {
-    let begin =
-        format!("<!-- BEGIN {suite} (generated by `rgd reproduce {suite}`; do not edit) -->");
-    let end = format!("<!-- END {suite} -->");
-    let block = format!("{begin}\n{body}\n{end}");
-    match (doc.find(&begin), doc.find(&end)) {
-        (Some(b), Some(e)) if e > b => format!("{}{}{}", &doc[..b], block, &doc[e + end.len()..]),
-        _ => format!("{doc}\n{block}\n"),
-    }
-}
-
-/// The block of `suite` in `doc`, if present.
-pub fn block<'a>(doc: &'a str, suite: &str) -> Option<&'a str> {
-    let begin =
-        format!("<!-- BEGIN {suite} (generated by `rgd reproduce {suite}`; do not edit) -->\n");
-    let end = format!("\n<!-- END {suite} -->");
-    let b = doc.find(&begin)? + begin.len();
-    let e = doc[b..].find(&end)? + b;
-    Some(&doc[b..e])
-}
-
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
     #[test]
@@ -1501,24 +1359,6 @@ pub(crate) mod tests {
         assert_eq!(config.data.test_domain, "15°");
     }
 
-    /// Every `config.toml` under `results/<suite>/runs` (of the flat layout or the typed one).
-    pub(crate) fn committed_configs(suite: &str) -> Vec<PathBuf> {
-        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, out);
-                } else if path.file_name().is_some_and(|n| n == "config.toml") {
-                    out.push(path);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results");
-        walk(&root.join(suite).join("runs"), &mut out);
-        out
-    }
-
     #[test]
     fn every_committed_record_is_what_its_suite_builds_now() {
         // `rgd reproduce SUITE` reuses a run only if its config.toml equals what the suite
@@ -1547,7 +1387,7 @@ pub(crate) mod tests {
                     }
                 }
             }
-            let committed = committed_configs(name).len();
+            let committed = crate::suite::records::committed_configs(name).len();
             assert!(committed > 0, "{name}: no committed records found");
             assert_eq!(
                 matched, committed,

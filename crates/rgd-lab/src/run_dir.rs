@@ -126,6 +126,19 @@ pub fn recover_folder(dir: &Path) -> Result<(), LabError> {
     Ok(())
 }
 
+/// Writes `config.toml` of a run: the resolved config (`toml`, every default written out) after
+/// comments naming the command line and the versions that produced it.
+pub fn write_config(run: &RunDir, toml: &str) -> Result<(), LabError> {
+    let command: Vec<String> = std::env::args().collect();
+    let header = format!(
+        "# Resolved configuration of this run (every default written out).\n\
+         # command: {}\n# rgd-lab {}, burn 0.22.1\n\n",
+        command.join(" "),
+        env!("CARGO_PKG_VERSION"),
+    );
+    write_atomic(&run.config(), (header + toml).as_bytes())
+}
+
 /// Reads a file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>, LabError> {
     std::fs::read(path).map_err(|e| LabError::io(path, e))

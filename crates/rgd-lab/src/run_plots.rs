@@ -1,9 +1,9 @@
 //! The plots of one run folder, drawn from its `metrics.csv` and `weights.jsonl`.
 
 use crate::LabError;
+use crate::metrics_log::MetricsRow;
 use crate::plot::{Series, line_chart, weight_histograms};
 use crate::run_dir::RunDir;
-use crate::train::MetricsRow;
 
 /// Draws `plots/loss.svg`, `plots/accuracy.svg` and `plots/weights.svg`.
 pub fn draw(run: &RunDir) -> Result<(), LabError> {

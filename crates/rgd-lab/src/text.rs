@@ -64,7 +64,10 @@ pub fn sentence_embeddings(
         out.extend(
             e.into_data()
                 .try_into_vec_as::<f32>()
-                .map_err(|e| LabError::Config(format!("cannot read the embeddings back: {e:?}")))?,
+                .map_err(|e| LabError::ReadBack {
+                    what: "embeddings",
+                    reason: format!("{e:?}"),
+                })?,
         );
     }
     Ok(out)

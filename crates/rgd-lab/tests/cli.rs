@@ -302,6 +302,21 @@ fn bad_input_exits_non_zero_with_one_clear_sentence() {
             64,
             "unknown method `sgd`",
         ),
+        (
+            &["train", "--set", "method.rule.tau=abc"],
+            64,
+            "method.rule.tau: expected a number, found \"abc\"",
+        ),
+        (
+            &["train", "--set", "model.kind=cnn", "--set", "model.patch=7"],
+            64,
+            "unknown key `model.patch`; the keys of `model` are: ",
+        ),
+        (
+            &["--device", "wgpu", "train", "--set", "train.epochs=1"],
+            69,
+            "built without the Wgpu backend",
+        ),
     ];
     for (args, code, message) in cases {
         let out = rgd(args, d);
@@ -310,6 +325,14 @@ fn bad_input_exits_non_zero_with_one_clear_sentence() {
         assert!(
             stderr.starts_with("error: ") && stderr.contains(message),
             "rgd {args:?}: {stderr}"
+        );
+    }
+    let help = rgd(&["--help"], d);
+    let help = String::from_utf8_lossy(&help.stdout);
+    for code in ["64", "65", "69", "70", "74", "75"] {
+        assert!(
+            help.contains(&format!("\n  {code}  ")),
+            "--help lacks exit status {code}"
         );
     }
     std::fs::write(d.join("broken.dat"), "1.0, 2.0, a\n1.0, b\n").unwrap();

@@ -89,7 +89,12 @@ fn a_stopped_and_resumed_meta_run_equals_an_uninterrupted_one() {
         );
         let name = format!("{learner}-stopped");
         let stopped = meta(tmp.path(), &name, learner, Some(10));
-        assert!(!stopped.status.success(), "the hook stops the run");
+        assert_eq!(
+            stopped.status.code(),
+            Some(75),
+            "the hook stops the run: {}",
+            String::from_utf8_lossy(&stopped.stderr)
+        );
         let run = tmp.path().join(&name);
         assert!(run.join("checkpoint/state.json").exists());
         assert!(!run.join("summary.json").exists());

@@ -11,7 +11,7 @@ fn every_generated_block_matches_the_committed_records() {
     let mut checked = 0;
     let mut differing = Vec::new();
     for suite in rgd_lab::reproduce::SUITES {
-        let Some(block) = rgd_lab::reproduce::block(&doc, suite) else {
+        let Some(block) = rgd_lab::suite::doc::block(&doc, suite) else {
             continue;
         };
         let rendered = rgd_lab::reproduce::render(&root.join("results").join(suite))
@@ -34,7 +34,7 @@ fn every_generated_block_matches_the_committed_records() {
 
 #[test]
 fn splice_replaces_only_its_own_block() {
-    use rgd_lab::reproduce::{block, splice};
+    use rgd_lab::suite::doc::{block, splice};
     let doc = splice("# Results\n\nprose\n", "tabular", "table 1");
     let doc = splice(&doc, "images", "table 2");
     let doc = splice(&doc, "tabular", "table 3");

@@ -19,9 +19,11 @@ use super::config::{LearnerConfig, Level, MamlConfig, MetaConfig};
 use super::train::{MetaSummary, run_or_reuse};
 use crate::LabError;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
-use crate::reproduce::{Meta, TAUS, finished_runs, machine, suite_wall_secs, summaries};
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{paired_difference, summarize};
+use crate::suite::TAUS;
+use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
+use crate::suite::records::{RecordsOf, finished_runs, summaries};
 use crate::train::RunOptions;
 
 /// Methods of the suite, in table order; ERM first (the baseline).
@@ -272,7 +274,7 @@ pub fn run(quick: bool, out: &Path, options: RunOptions) -> Result<String, LabEr
         }
     }
     let records = load_records(out)?;
-    let meta = Meta {
+    let meta = Provenance {
         suite: "meta".into(),
         quick,
         command: format!("rgd reproduce meta{}", if quick { " --quick" } else { "" }),
@@ -292,11 +294,11 @@ pub fn run(quick: bool, out: &Path, options: RunOptions) -> Result<String, LabEr
 }
 
 /// setting -> method -> grid label -> seed -> summary.
-type Records = crate::reproduce::RecordsOf<MetaSummary>;
+type Records = RecordsOf<MetaSummary>;
 
 /// Reads every `runs/<setting>/<method>/<grid label>/seed<k>/summary.json` under `out`.
 pub fn load_records(out: &Path) -> Result<Records, LabError> {
-    crate::reproduce::load_records(out)
+    crate::suite::records::load_records(out)
 }
 
 /// The selected grid label of a method and its runs in seed order, if all seeds finished.
@@ -404,7 +406,7 @@ fn table(records: &Records, suite: &Suite) -> Table {
 
 /// Renders the suite's results (table and provenance) from its records alone.
 pub fn render(out: &Path) -> Result<String, LabError> {
-    let meta: Meta = read_json(&out.join("meta.json"))?;
+    let meta: Provenance = read_json(&out.join("meta.json"))?;
     let suite = suite(meta.quick);
     let records = load_records(out)?;
     let runs = summaries(&records).count();
@@ -457,7 +459,7 @@ mod tests {
                 }
             }
         }
-        let committed = crate::reproduce::tests::committed_configs("meta").len();
+        let committed = crate::suite::records::committed_configs("meta").len();
         assert!(committed > 0);
         assert_eq!(matched, committed, "records that no suite point builds");
     }

@@ -271,7 +271,10 @@ pub fn episode_accuracies(
             .argmax(1)
             .into_data()
             .try_into_vec_as::<i64>()
-            .map_err(|e| LabError::Config(format!("reading predictions: {e:?}")))?;
+            .map_err(|e| LabError::ReadBack {
+                what: "predictions",
+                reason: format!("{e:?}"),
+            })?;
         let right = predicted
             .iter()
             .zip(&e.query_labels)
@@ -561,9 +564,11 @@ pub fn train(
                 write_json(&dir.join("state.json"), &state)
             })?;
             if stop_after.is_some_and(|s| done >= s) && done < total {
-                return Err(LabError::Config(format!(
-                    "stopped after the checkpoint of step {done} ({STOP_ENV}, a test hook)"
-                )));
+                return Err(LabError::Interrupted {
+                    step: done,
+                    why: format!("{STOP_ENV}, a test hook"),
+                    run: run.root().to_path_buf(),
+                });
             }
         }
         progress.update(done, || {
@@ -655,19 +660,6 @@ fn truncate_metrics(path: &Path, step: u64) -> Result<(), LabError> {
     write_atomic(path, out.as_bytes())
 }
 
-/// Writes `config.toml` of a meta run: the resolved config after comments naming the command
-/// line and the versions.
-pub fn write_config(run: &RunDir, config: &MetaConfig) -> Result<(), LabError> {
-    let command: Vec<String> = std::env::args().collect();
-    let header = format!(
-        "# Resolved meta-learning configuration of this run (every default written out).\n\
-         # command: {}\n# rgd-lab {}, burn 0.22.1\n\n",
-        command.join(" "),
-        env!("CARGO_PKG_VERSION"),
-    );
-    write_atomic(&run.config(), (header + &config.to_toml()).as_bytes())
-}
-
 /// Reuses a finished run with the same config, else trains (resuming if it was interrupted).
 pub fn run_or_reuse(
     config: &MetaConfig,
@@ -687,7 +679,7 @@ pub fn run_or_reuse(
             return read_json(&run.summary());
         }
     } else {
-        write_config(&run, config)?;
+        crate::run_dir::write_config(&run, &config.to_toml())?;
     }
     train(config, folder, options)
 }

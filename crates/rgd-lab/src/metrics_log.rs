@@ -1,0 +1,177 @@
+//! The run folder's append-only logs: `metrics.csv` (one typed row per logged step and per
+//! evaluation) and `weights.jsonl` (the batch weights at each evaluation).
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::LabError;
+use crate::metrics::Evaluation;
+use crate::run_dir::write_atomic;
+
+pub(crate) fn append_weights(path: &Path, step: u64, weights: &[f32]) -> Result<(), LabError> {
+    let line = serde_json::json!({ "step": step, "weights": weights });
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| LabError::io(path, e))?;
+    writeln!(file, "{line}").map_err(|e| LabError::io(path, e))
+}
+
+/// Keeps only the log lines of steps `<= step` (the header too, for CSV).
+pub(crate) fn truncate_log(path: &Path, step: u64, csv_header: bool) -> Result<(), LabError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+    let mut lines = text.lines();
+    let mut kept: Vec<&str> = Vec::new();
+    if csv_header && let Some(h) = lines.next() {
+        kept.push(h);
+    }
+    for line in lines {
+        let first = line
+            .trim_start_matches("{\"step\":")
+            .split([',', '}'])
+            .next()
+            .unwrap_or("");
+        if first.parse::<u64>().is_ok_and(|s| s <= step) {
+            kept.push(line);
+        }
+    }
+    let mut out = kept.join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    write_atomic(path, out.as_bytes())
+}
+
+/// One tidy row of `metrics.csv`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct MetricsRow {
+    /// Steps done.
+    pub step: u64,
+    /// Epoch of the step.
+    pub epoch: u64,
+    /// `train` or `eval`.
+    pub kind: String,
+    /// Learning rate of the step.
+    pub lr: Option<f64>,
+    /// Unweighted mean training loss of the batch.
+    pub train_loss: Option<f64>,
+    /// Weighted training loss `(1/B) Σ w l`.
+    pub weighted_loss: Option<f64>,
+    /// Smallest weight of the batch.
+    pub weight_min: Option<f64>,
+    /// Largest weight of the batch.
+    pub weight_max: Option<f64>,
+    /// Mean weight of the batch.
+    pub weight_mean: Option<f64>,
+    /// Effective sample size over batch size.
+    pub ess_fraction: Option<f64>,
+    /// Fraction of the batch whose loss was clipped.
+    pub clipped_fraction: Option<f64>,
+    /// Validation accuracy.
+    pub valid_accuracy: Option<f64>,
+    /// Validation loss.
+    pub valid_loss: Option<f64>,
+    /// Validation macro-F1.
+    pub valid_macro_f1: Option<f64>,
+    /// Validation worst-class accuracy.
+    pub valid_worst_class: Option<f64>,
+    /// Validation worst-domain accuracy.
+    pub valid_worst_domain: Option<f64>,
+    /// Test accuracy.
+    pub test_accuracy: Option<f64>,
+    /// Test loss.
+    pub test_loss: Option<f64>,
+    /// Test macro-F1.
+    pub test_macro_f1: Option<f64>,
+    /// Test worst-class accuracy.
+    pub test_worst_class: Option<f64>,
+    /// Test worst-domain accuracy.
+    pub test_worst_domain: Option<f64>,
+}
+
+pub(crate) struct MetricsLog {
+    writer: csv::Writer<std::fs::File>,
+    path: std::path::PathBuf,
+}
+
+impl MetricsLog {
+    pub(crate) fn open(path: &Path) -> Result<Self, LabError> {
+        let exists = path.exists() && std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| LabError::io(path, e))?;
+        let writer = csv::WriterBuilder::new()
+            .has_headers(!exists)
+            .from_writer(file);
+        Ok(MetricsLog {
+            writer,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub(crate) fn write(&mut self, row: MetricsRow) -> Result<(), LabError> {
+        self.writer
+            .serialize(row)
+            .map_err(|e| LabError::io(&self.path, std::io::Error::other(e)))
+    }
+
+    pub(crate) fn train_row(
+        &mut self,
+        step: u64,
+        epoch: u64,
+        lr: f64,
+        out: &rgd_burn::WeightedLoss,
+    ) -> Result<(), LabError> {
+        let s = out.stats;
+        self.write(MetricsRow {
+            step,
+            epoch,
+            kind: "train".into(),
+            lr: Some(lr),
+            train_loss: Some(out.mean_loss()),
+            weighted_loss: Some(out.weighted_mean_loss()),
+            weight_min: Some(s.min),
+            weight_max: Some(s.max),
+            weight_mean: Some(s.mean),
+            ess_fraction: Some(s.ess_fraction),
+            clipped_fraction: Some(s.clipped_fraction),
+            ..MetricsRow::default()
+        })
+    }
+
+    pub(crate) fn eval_row(
+        &mut self,
+        step: u64,
+        epoch: u64,
+        e: &Evaluation,
+    ) -> Result<(), LabError> {
+        self.write(MetricsRow {
+            step,
+            epoch,
+            kind: "eval".into(),
+            valid_accuracy: Some(e.valid.accuracy),
+            valid_loss: Some(e.valid.loss),
+            valid_macro_f1: Some(e.valid.macro_f1),
+            valid_worst_class: Some(e.valid.worst_class_accuracy),
+            valid_worst_domain: e.valid.worst_domain_accuracy,
+            test_accuracy: Some(e.test.accuracy),
+            test_loss: Some(e.test.loss),
+            test_macro_f1: Some(e.test.macro_f1),
+            test_worst_class: Some(e.test.worst_class_accuracy),
+            test_worst_domain: e.test.worst_domain_accuracy,
+            ..MetricsRow::default()
+        })
+    }
+
+    pub(crate) fn flush(&mut self) -> Result<(), LabError> {
+        self.writer.flush().map_err(|e| LabError::io(&self.path, e))
+    }
+}
