@@ -6,12 +6,13 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use crate::LabError;
-use crate::compare::{Grid, Method, run_grid};
+use crate::compare::{Grid, run_grid};
 use crate::config::RunConfig;
 use crate::device::DeviceChoice;
 use crate::model::Model;
 use crate::progress::Verbosity;
 use crate::run_dir::{RunDir, read_json};
+use crate::sweep::Method;
 use crate::train::{RunOptions, Summary, evaluate, predict};
 
 /// rgd: robust training with Re-weighted Gradient Descent (Kumar et al., TMLR 2024) and its

@@ -7,76 +7,12 @@ use rgd::RuleConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::LabError;
-use crate::config::{CrossEntropyConfig, FocalConfig, LossConfig, RunConfig};
+use crate::config::RunConfig;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
-use crate::run_dir::{read_json, write_atomic, write_json};
+use crate::run_dir::{write_atomic, write_json};
 use crate::stats::{METRIC_TIE, paired_difference, summarize};
+use crate::sweep::{Method, Ties, best};
 use crate::train::{RunOptions, Summary, train};
-
-/// A named method: a rule plus the loss it reweights.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Method {
-    /// Name in tables and folder names (`erm`, `rgd`, `focal`, ...).
-    pub name: String,
-    /// The rule.
-    pub rule: RuleConfig,
-    /// The loss it reweights: the focal loss for `focal`, else cross-entropy.
-    pub focal: bool,
-}
-
-impl Method {
-    /// A method by name with its default parameters: `erm`, `rgd` (tau 1), `rgd-norm`
-    /// (normalised weights), `term` (tilt 1), `absgd` (lambda 1), `cvar` (alpha 0.5),
-    /// `chi2` (rho 1), `focal` (ERM on the focal loss, gamma from the config), `groupdro`
-    /// (eta 0.01); `term-neg` (tilt -1) and `absgd-neg` (lambda -1), the negative tilts that
-    /// down-weight high losses (label noise).
-    ///
-    /// ```
-    /// let m = rgd_lab::compare::Method::parse("focal").unwrap();
-    /// assert!(m.focal);
-    /// assert!(rgd_lab::compare::Method::parse("sgd").is_err());
-    /// ```
-    pub fn parse(name: &str) -> Result<Self, LabError> {
-        use rgd::*;
-        let rule = match name {
-            "erm" | "focal" => RuleConfig::Erm,
-            "rgd" => RuleConfig::Rgd(RgdConfig::new()),
-            "rgd-norm" => RuleConfig::Rgd(RgdConfig::new().with_normalize(true)),
-            "term" => RuleConfig::Term(TermConfig::new(1.0)),
-            "absgd" => RuleConfig::Absgd(AbsgdConfig::new(1.0)),
-            "term-neg" => RuleConfig::Term(TermConfig::new(-1.0)),
-            "absgd-neg" => RuleConfig::Absgd(AbsgdConfig::new(-1.0)),
-            "cvar" => RuleConfig::Cvar(CvarConfig::new(0.5)),
-            "chi2" => RuleConfig::ChiSquare(ChiSquareConfig::new(1.0)),
-            "groupdro" => RuleConfig::GroupDro(GroupDroConfig::new(1, 0.01)),
-            other => {
-                return Err(LabError::Config(format!(
-                    "unknown method `{other}`; choose from erm, rgd, rgd-norm, term, term-neg, \
-                     absgd, absgd-neg, cvar, chi2, focal, groupdro"
-                )));
-            }
-        };
-        Ok(Method {
-            name: name.to_string(),
-            rule,
-            focal: name == "focal",
-        })
-    }
-
-    /// Sets the method's rule and loss in `config`. The loss keeps its own keys when `config`
-    /// already has that loss (a focal gamma of the base config), else takes its defaults.
-    pub fn apply(&self, config: &mut RunConfig) {
-        config.method.rule = self.rule;
-        config.method.loss = match (self.focal, config.method.loss) {
-            (true, focal @ LossConfig::Focal(_)) => focal,
-            (true, LossConfig::CrossEntropy(_)) => LossConfig::Focal(FocalConfig::default()),
-            (false, ce @ LossConfig::CrossEntropy(_)) => ce,
-            (false, LossConfig::Focal(_)) => {
-                LossConfig::CrossEntropy(CrossEntropyConfig::default())
-            }
-        };
-    }
-}
 
 /// The grid of a comparison.
 #[derive(Debug, Clone)]
@@ -156,7 +92,7 @@ pub fn run_grid(
             for &lr in &lrs {
                 let mut setting = Vec::new();
                 let mut config = base.clone();
-                method.apply(&mut config);
+                method.apply(&mut config)?;
                 if let (Some(t), RuleConfig::Rgd(c)) = (tau, &mut config.method.rule) {
                     c.tau = *t;
                     setting.push(format!("tau={}", fmt_value(*t)));
@@ -166,7 +102,7 @@ pub fn run_grid(
                     setting.push(format!("lr={}", fmt_value(lr)));
                 }
                 let setting = setting.join(" ");
-                let folder = out.join(folder_name(&method.name, &setting));
+                let folder = out.join(folder_name(method.name, &setting));
                 let mut runs = Vec::new();
                 for &seed in &grid.seeds {
                     config.seed = seed;
@@ -178,15 +114,15 @@ pub fn run_grid(
                     )?);
                 }
                 cells.push(Cell {
-                    method: method.name.clone(),
+                    method: method.name.to_string(),
                     setting,
                     runs,
                 });
             }
         }
-        let best = (first..cells.len())
-            .max_by(|&a, &b| cells[a].valid_mean().total_cmp(&cells[b].valid_mean()))
-            .expect("every method has at least one cell");
+        // The best mean validation accuracy over seeds; ties to the last setting.
+        let scores = (first..cells.len()).map(|i| (cells[i].valid_mean(), i));
+        let best = best(scores, Ties::Last).expect("every method has at least one cell");
         selected.push(best);
     }
     let comparison = Comparison { cells, selected };
@@ -207,28 +143,14 @@ fn folder_name(method: &str, setting: &str) -> String {
     name
 }
 
-/// Reuses a finished run with the same config, else trains (resuming if it was interrupted).
+/// Reuses a finished run with the same config and numerics, else trains (resuming if it was
+/// interrupted).
 pub fn run_or_reuse(
     config: &RunConfig,
     folder: &Path,
     options: RunOptions,
 ) -> Result<Summary, LabError> {
-    let run = crate::run_dir::RunDir::new(folder);
-    if run.config().exists() {
-        let existing = RunConfig::from_file(&run.config())?;
-        if &existing != config {
-            return Err(LabError::Config(format!(
-                "{} holds a run with a different config; delete it or choose another output folder",
-                folder.display()
-            )));
-        }
-        if run.summary().exists() {
-            return read_json(&run.summary());
-        }
-    } else {
-        crate::run_dir::write_config(&run, &config.to_toml())?;
-    }
-    train(config, folder, options)
+    crate::run_dir::run_or_reuse(config, folder, || train(config, folder, options))
 }
 
 impl Comparison {

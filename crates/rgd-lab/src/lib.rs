@@ -18,6 +18,7 @@ pub mod meta;
 pub mod metrics;
 pub mod metrics_log;
 pub mod model;
+pub mod numerics;
 pub mod optim;
 pub mod plot;
 pub mod progress;
@@ -27,6 +28,7 @@ pub mod run_dir;
 pub mod run_plots;
 pub mod stats;
 pub mod suite;
+pub mod sweep;
 #[cfg(test)]
 mod test_support;
 pub mod text;

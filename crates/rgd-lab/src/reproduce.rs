@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::LabError;
-use crate::compare::{Method, run_or_reuse};
+use crate::compare::run_or_reuse;
 use crate::config::RunConfig;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
 use crate::run_dir::{read_json, write_atomic, write_json};
@@ -21,6 +21,7 @@ use crate::stats::{
 use crate::suite::TAUS;
 use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
 use crate::suite::records::{RecordsOf, finished_runs, load_records, summaries};
+use crate::sweep::{Method, Ties, best};
 use crate::train::{RunOptions, Summary};
 use crate::weight_trace::WeightSnapshot;
 
@@ -826,7 +827,7 @@ fn config_for(
     seed: u64,
 ) -> Result<RunConfig, LabError> {
     let mut config = part.base.with_overrides(&data.overrides)?;
-    Method::parse(method)?.apply(&mut config);
+    Method::parse(method)?.apply(&mut config)?;
     config.seed = seed;
     config.with_overrides(overrides)
 }
@@ -923,7 +924,7 @@ fn run_data_set(
             )?;
             scores.push((part.select.of(&s.selected.valid), (label, overrides)));
         }
-        let (label, overrides) = best(scores).expect("every method has a setting");
+        let (label, overrides) = best(scores, Ties::First).expect("every method has a setting");
         for seed in 1..part.seeds {
             let config = config_for(part, data, method, &overrides, seed)?;
             run_or_reuse(
@@ -948,19 +949,6 @@ fn records_of(records: &Records, part: &Part) -> Records {
         .collect()
 }
 
-/// The candidate with the highest score; ties go to the earliest (grid order). The one rule
-/// both the run and the rendering select by, so the tables always use the setting whose seeds
-/// were trained.
-fn best<T>(scores: impl IntoIterator<Item = (f64, T)>) -> Option<T> {
-    let mut best: Option<(f64, T)> = None;
-    for (score, candidate) in scores {
-        if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, candidate));
-        }
-    }
-    best.map(|(_, candidate)| candidate)
-}
-
 /// The selected setting of one method on one data set: the best seed-0 validation `select`,
 /// ties going to the earlier setting in grid order (as at run time), with its per-seed test
 /// `metric` in seed order.
@@ -974,7 +962,7 @@ fn selected<'a>(
         let (label, seeds) = settings.get_key_value(label)?;
         Some((select.of(&seeds.get(&0)?.selected.valid), label.as_str()))
     });
-    let label = best(scores)?;
+    let label = best(scores, Ties::First)?;
     let tests = settings[label]
         .values()
         .map(|s| metric.of(&s.selected.test))
@@ -1140,6 +1128,7 @@ pub fn render(out: &Path) -> Result<String, LabError> {
     }
     let parts = suite(&meta.suite, meta.quick)?;
     let records: Records = load_records(out)?;
+    crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
     let runs = summaries(&records).count();
     let rendered: Vec<String> = (parts.iter())
         .map(|part| {
@@ -1394,14 +1383,5 @@ mod tests {
                 "{name}: records that no suite point builds"
             );
         }
-    }
-
-    #[test]
-    fn best_takes_the_highest_score_and_the_earliest_of_ties() {
-        assert_eq!(
-            best([(0.5, "a"), (0.7, "b"), (0.7, "c"), (0.1, "d")]),
-            Some("b")
-        );
-        assert_eq!(best(Vec::<(f64, &str)>::new()), None);
     }
 }

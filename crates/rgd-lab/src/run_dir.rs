@@ -139,6 +139,49 @@ pub fn write_config(run: &RunDir, toml: &str) -> Result<(), LabError> {
     write_atomic(&run.config(), (header + toml).as_bytes())
 }
 
+/// Reuses the finished run in `folder` if it has the same config and was computed with this
+/// build's numerics, else runs `train` there (which resumes an interrupted run). A folder
+/// holding another config, or a finished run of other numerics, is an error: nothing is
+/// overwritten.
+pub fn run_or_reuse<C, S>(
+    config: &C,
+    folder: &Path,
+    train: impl FnOnce() -> Result<S, LabError>,
+) -> Result<S, LabError>
+where
+    C: crate::config::file::ConfigFile + PartialEq,
+    S: serde::de::DeserializeOwned + crate::numerics::Versioned,
+{
+    let run = RunDir::new(folder);
+    if run.config().exists() {
+        let existing: C = crate::config::file::from_file(&run.config())?;
+        if &existing != config {
+            return Err(LabError::Config(format!(
+                "{} holds a run with a different config; delete it or choose another output folder",
+                folder.display()
+            )));
+        }
+        if run.summary().exists() {
+            let summary: S = read_json(&run.summary())?;
+            let numerics = summary.numerics();
+            if numerics != crate::numerics::NUMERICS {
+                return Err(LabError::Config(format!(
+                    "{} holds a run computed with numerics version {numerics}, this build \
+                     computes version {}: delete the folder to rerun it, or choose another \
+                     output folder",
+                    folder.display(),
+                    crate::numerics::NUMERICS
+                )));
+            }
+            return Ok(summary);
+        }
+    } else {
+        let toml = toml::to_string_pretty(config).expect("a config always serialises");
+        write_config(&run, &toml)?;
+    }
+    train()
+}
+
 /// Reads a file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>, LabError> {
     std::fs::read(path).map_err(|e| LabError::io(path, e))
@@ -179,6 +222,50 @@ mod tests {
         std::fs::rename(&ckpt, ckpt.with_extension("old")).unwrap();
         recover_folder(&ckpt).unwrap();
         assert_eq!(std::fs::read(ckpt.join("x")).unwrap(), b"2");
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Record {
+        numerics: u32,
+    }
+
+    impl crate::numerics::Versioned for Record {
+        fn numerics(&self) -> u32 {
+            self.numerics
+        }
+    }
+
+    #[test]
+    fn a_finished_run_is_reused_only_with_its_config_and_numerics() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::RunConfig::default();
+        let train = || -> Result<Record, LabError> { panic!("must not train") };
+        let reuse = |folder: &Path| run_or_reuse(&config, folder, train).map(|r| r.numerics);
+        let run = RunDir::new(dir.path().join("a"));
+        write_config(&run, &config.to_toml()).unwrap();
+        write_atomic(
+            &run.summary(),
+            format!("{{\"numerics\": {}}}", crate::numerics::NUMERICS).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(reuse(run.root()).unwrap(), crate::numerics::NUMERICS);
+        write_atomic(&run.summary(), b"{\"numerics\": 0}").unwrap();
+        let e = reuse(run.root()).unwrap_err().to_string();
+        assert!(e.contains("computed with numerics version 0"), "{e}");
+        let other = config.with_overrides(&["optim.lr=0.5".into()]).unwrap();
+        let e = run_or_reuse(&other, run.root(), train)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("holds a run with a different config"),
+            "{e}"
+        );
+        // A new folder: the config is written, then the run trains.
+        let fresh = dir.path().join("b");
+        let trained = run_or_reuse(&config, &fresh, || Ok(Record { numerics: 7 })).unwrap();
+        assert_eq!(trained.numerics, 7);
+        assert!(RunDir::new(&fresh).config().exists());
     }
 
     #[test]

@@ -52,6 +52,9 @@ struct TrainState {
 /// The final record of a run (`summary.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// The numerics version it was computed with ([`crate::numerics`]).
+    #[serde(default = "crate::numerics::unversioned")]
+    pub numerics: u32,
     /// Rule name.
     pub rule: String,
     /// Run seed.
@@ -359,6 +362,7 @@ impl<'a> Trainer<'a> {
         };
         let wall_secs = self.state.elapsed_secs;
         let summary = Summary {
+            numerics: crate::numerics::NUMERICS,
             rule: self.reweighter.name().to_string(),
             seed: self.config.seed,
             steps: self.state.step,
@@ -378,6 +382,12 @@ impl<'a> Trainer<'a> {
         write_json(&self.run.summary(), &summary)?;
         crate::run_plots::draw(&self.run)?;
         Ok(summary)
+    }
+}
+
+impl crate::numerics::Versioned for Summary {
+    fn numerics(&self) -> u32 {
+        self.numerics
     }
 }
 

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rgd::{CvarConfig, RgdConfig, RuleConfig, TermConfig};
+use rgd::RuleConfig;
 
-use super::config::{LearnerConfig, Level, MamlConfig, MetaConfig};
+use super::config::{LearnerConfig, MamlConfig, MetaConfig};
 use super::train::{MetaSummary, run_or_reuse};
 use crate::LabError;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
@@ -24,6 +24,7 @@ use crate::stats::{paired_difference, summarize};
 use crate::suite::TAUS;
 use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
 use crate::suite::records::{RecordsOf, finished_runs, summaries};
+use crate::sweep::{Method, Ties, best};
 use crate::train::RunOptions;
 
 /// Methods of the suite, in table order; ERM first (the baseline).
@@ -181,21 +182,6 @@ fn suite(quick: bool) -> Suite {
     }
 }
 
-/// The rule and level of a method of [`METHODS`], with tau for RGD.
-fn method_rule(method: &str, tau: f64) -> (RuleConfig, Level) {
-    match method {
-        "erm" => (RuleConfig::Erm, Level::Task),
-        "rgd-example" => (
-            RuleConfig::Rgd(RgdConfig::new().with_tau(tau)),
-            Level::Example,
-        ),
-        "rgd-task" => (RuleConfig::Rgd(RgdConfig::new().with_tau(tau)), Level::Task),
-        "term-task" => (RuleConfig::Term(TermConfig::new(1.0)), Level::Task),
-        "cvar-task" => (RuleConfig::Cvar(CvarConfig::new(0.5)), Level::Task),
-        other => unreachable!("`{other}` is not one of the suite's METHODS"),
-    }
-}
-
 /// The grid of a method: (folder label, config at seed 0).
 fn grid(method: &str, setting: &Setting) -> Vec<(String, MetaConfig)> {
     let mut out = Vec::new();
@@ -212,9 +198,12 @@ fn grid(method: &str, setting: &Setting) -> Vec<(String, MetaConfig)> {
         for (prefix, tau) in taus {
             let mut c = setting.base.clone();
             c.optim.lr = lr;
-            let (rule, level) = method_rule(method, tau);
-            c.method.rule = rule;
-            c.method.level = level;
+            Method::parse(method)
+                .and_then(|m| m.apply_meta(&mut c))
+                .expect("the suite's METHODS are in the catalogue");
+            if let RuleConfig::Rgd(rgd) = &mut c.method.rule {
+                rgd.tau = tau;
+            }
             out.push((format!("{prefix}lr{lr}"), c));
         }
     }
@@ -227,17 +216,6 @@ fn folder(out: &Path, setting: &str, method: &str, label: &str, seed: u64) -> Pa
         .join(method)
         .join(label)
         .join(format!("seed{seed}"))
-}
-
-/// The candidate with the highest score; ties go to the earliest (grid order).
-fn best<T>(scores: impl IntoIterator<Item = (f64, T)>) -> Option<T> {
-    let mut best: Option<(f64, T)> = None;
-    for (score, candidate) in scores {
-        if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, candidate));
-        }
-    }
-    best.map(|(_, c)| c)
 }
 
 /// Runs (or resumes) the suite into `out`, then writes `meta.json`, `results.md` and
@@ -261,7 +239,7 @@ pub fn run(quick: bool, out: &Path, options: RunOptions) -> Result<String, LabEr
                 )?;
                 scores.push((s.selected.valid_accuracy, (label, config)));
             }
-            let (label, config) = best(scores).expect("every method has a setting");
+            let (label, config) = best(scores, Ties::First).expect("every method has a setting");
             for seed in 1..suite.seeds {
                 let mut c = config.clone();
                 c.seed = seed;
@@ -311,7 +289,7 @@ fn selected<'a>(
         let (label, runs) = by_label.get_key_value(label)?;
         Some((runs.get(&0)?.selected.valid_accuracy, label.as_str()))
     });
-    let label = best(scores)?;
+    let label = best(scores, Ties::First)?;
     let runs: Vec<&MetaSummary> = by_label[label].values().collect();
     (runs.len() as u64 >= seeds).then_some((label, runs))
 }
@@ -409,6 +387,7 @@ pub fn render(out: &Path) -> Result<String, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
     let suite = suite(meta.quick);
     let records = load_records(out)?;
+    crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
     let runs = summaries(&records).count();
     Ok(format!(
         "Command: `{}`. Machine: {}. Wall time: {:.0} s; meta-training and meta-test time summed \

@@ -352,6 +352,9 @@ struct MetaState {
 /// The final record of a meta run (`summary.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetaSummary {
+    /// The numerics version it was computed with ([`crate::numerics`]).
+    #[serde(default = "crate::numerics::unversioned")]
+    pub numerics: u32,
     /// `protonet` or `maml`.
     pub learner: String,
     /// Rule name.
@@ -597,6 +600,7 @@ pub fn train(
         &eval_device,
     )?;
     let summary = MetaSummary {
+        numerics: crate::numerics::NUMERICS,
         learner: config.learner.kind().to_string(),
         rule: rule_name(&config.method.rule),
         level: config.method.level.name().to_string(),
@@ -610,6 +614,12 @@ pub fn train(
     };
     write_json(&run.summary(), &summary)?;
     Ok(summary)
+}
+
+impl crate::numerics::Versioned for MetaSummary {
+    fn numerics(&self) -> u32 {
+        self.numerics
+    }
 }
 
 fn task_rule_name(example: &Reweighter, task: &Reweighter) -> &'static str {
@@ -660,26 +670,12 @@ fn truncate_metrics(path: &Path, step: u64) -> Result<(), LabError> {
     write_atomic(path, out.as_bytes())
 }
 
-/// Reuses a finished run with the same config, else trains (resuming if it was interrupted).
+/// Reuses a finished run with the same config and numerics, else trains (resuming if it was
+/// interrupted).
 pub fn run_or_reuse(
     config: &MetaConfig,
     folder: &Path,
     options: RunOptions,
 ) -> Result<MetaSummary, LabError> {
-    let run = RunDir::new(folder);
-    if run.config().exists() {
-        let existing = MetaConfig::from_file(&run.config())?;
-        if &existing != config {
-            return Err(LabError::Config(format!(
-                "{} holds a run with a different config; delete it or choose another output folder",
-                folder.display()
-            )));
-        }
-        if run.summary().exists() {
-            return read_json(&run.summary());
-        }
-    } else {
-        crate::run_dir::write_config(&run, &config.to_toml())?;
-    }
-    train(config, folder, options)
+    crate::run_dir::run_or_reuse(config, folder, || train(config, folder, options))
 }

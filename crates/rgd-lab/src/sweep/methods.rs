@@ -1,0 +1,162 @@
+//! The one catalogue of methods: a rule, the loss it reweights and, for meta-learning, the
+//! level it acts at, each with its default knobs.
+
+use rgd::{
+    AbsgdConfig, ChiSquareConfig, CvarConfig, GroupDroConfig, RgdConfig, RuleConfig, TermConfig,
+};
+
+use crate::LabError;
+use crate::config::{CrossEntropyConfig, FocalConfig, LossConfig, RunConfig};
+use crate::meta::config::{Level, MetaConfig};
+
+/// Every method by name: (name, rule, focal loss, meta-learning level).
+fn catalogue() -> [(&'static str, RuleConfig, bool, Option<Level>); 15] {
+    [
+        ("erm", RuleConfig::Erm, false, None),
+        ("rgd", RuleConfig::Rgd(RgdConfig::new()), false, None),
+        (
+            "rgd-norm",
+            RuleConfig::Rgd(RgdConfig::new().with_normalize(true)),
+            false,
+            None,
+        ),
+        ("term", RuleConfig::Term(TermConfig::new(1.0)), false, None),
+        (
+            "term-neg",
+            RuleConfig::Term(TermConfig::new(-1.0)),
+            false,
+            None,
+        ),
+        (
+            "absgd",
+            RuleConfig::Absgd(AbsgdConfig::new(1.0)),
+            false,
+            None,
+        ),
+        (
+            "absgd-neg",
+            RuleConfig::Absgd(AbsgdConfig::new(-1.0)),
+            false,
+            None,
+        ),
+        ("cvar", RuleConfig::Cvar(CvarConfig::new(0.5)), false, None),
+        (
+            "chi2",
+            RuleConfig::ChiSquare(ChiSquareConfig::new(1.0)),
+            false,
+            None,
+        ),
+        ("focal", RuleConfig::Erm, true, None),
+        (
+            "groupdro",
+            RuleConfig::GroupDro(GroupDroConfig::new(1, 0.01)),
+            false,
+            None,
+        ),
+        (
+            "rgd-example",
+            RuleConfig::Rgd(RgdConfig::new()),
+            false,
+            Some(Level::Example),
+        ),
+        (
+            "rgd-task",
+            RuleConfig::Rgd(RgdConfig::new()),
+            false,
+            Some(Level::Task),
+        ),
+        (
+            "term-task",
+            RuleConfig::Term(TermConfig::new(1.0)),
+            false,
+            Some(Level::Task),
+        ),
+        (
+            "cvar-task",
+            RuleConfig::Cvar(CvarConfig::new(0.5)),
+            false,
+            Some(Level::Task),
+        ),
+    ]
+}
+
+/// A named method: a rule, the loss it reweights, and for meta-learning the level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Method {
+    /// Name in tables and folder names (`erm`, `rgd`, `focal`, `rgd-task`, ...).
+    pub name: &'static str,
+    /// The rule, at its default knobs (a grid sets them, e.g. `method.rule.tau`).
+    pub rule: RuleConfig,
+    /// Whether it reweights the focal loss (`focal`: ERM on it) instead of cross-entropy.
+    pub focal: bool,
+    /// The meta-learning level of a meta-only method (`rgd-example`, `rgd-task`, ...); `None`:
+    /// a supervised method (at the task level in meta-learning, for `erm`).
+    pub level: Option<Level>,
+}
+
+impl Method {
+    /// A method by name with its default knobs: `erm`, `rgd` (tau 1), `rgd-norm` (normalised
+    /// weights), `term` (tilt 1), `absgd` (lambda 1), `cvar` (alpha 0.5), `chi2` (rho 1),
+    /// `focal` (ERM on the focal loss), `groupdro` (eta 0.01); `term-neg` (tilt -1) and
+    /// `absgd-neg` (lambda -1), the negative tilts that down-weight high losses; and for
+    /// meta-learning `rgd-example`, `rgd-task`, `term-task` and `cvar-task`.
+    ///
+    /// ```
+    /// use rgd_lab::sweep::Method;
+    /// assert!(Method::parse("focal").unwrap().focal);
+    /// let e = Method::parse("sgd").unwrap_err().to_string();
+    /// assert!(e.contains("unknown method `sgd`; choose from erm, rgd, "), "{e}");
+    /// ```
+    pub fn parse(name: &str) -> Result<Self, LabError> {
+        let all = catalogue();
+        let Some(&(name, rule, focal, level)) = all.iter().find(|m| m.0 == name) else {
+            let names: Vec<&str> = all.iter().map(|m| m.0).collect();
+            return Err(LabError::Config(format!(
+                "unknown method `{name}`; choose from {}",
+                names.join(", ")
+            )));
+        };
+        Ok(Method {
+            name,
+            rule,
+            focal,
+            level,
+        })
+    }
+
+    /// Sets the method's rule and loss in a supervised `config`. The loss keeps its own keys
+    /// when `config` already has that loss (a focal gamma of the base config), else takes its
+    /// defaults. A meta-learning method is an error.
+    pub fn apply(&self, config: &mut RunConfig) -> Result<(), LabError> {
+        if self.level.is_some() {
+            return Err(LabError::Config(format!(
+                "method `{}` reweights episodes (meta-learning only): use it with `rgd meta`",
+                self.name
+            )));
+        }
+        config.method.rule = self.rule;
+        config.method.loss = match (self.focal, config.method.loss) {
+            (true, focal @ LossConfig::Focal(_)) => focal,
+            (true, LossConfig::CrossEntropy(_)) => LossConfig::Focal(FocalConfig::default()),
+            (false, ce @ LossConfig::CrossEntropy(_)) => ce,
+            (false, LossConfig::Focal(_)) => {
+                LossConfig::CrossEntropy(CrossEntropyConfig::default())
+            }
+        };
+        Ok(())
+    }
+
+    /// Sets the method's rule and level in a meta-learning `config` (a supervised method acts
+    /// at the task level). The focal loss is an error: episodes use cross-entropy.
+    pub fn apply_meta(&self, config: &mut MetaConfig) -> Result<(), LabError> {
+        if self.focal {
+            return Err(LabError::Config(format!(
+                "method `{}` changes the loss, which meta-learning does not: choose a rule",
+                self.name
+            )));
+        }
+        config.method.rule = self.rule;
+        config.method.level = self.level.unwrap_or(Level::Task);
+        Ok(())
+    }
+}
