@@ -372,7 +372,7 @@ impl Cli {
         let config = RunConfig::from_file(&dir.config())?;
         let data = crate::data::prepare(&config.data)?;
         let model = Model::for_data(&config.model, &data.train, &self.device.inference()?)?;
-        let model = crate::train::load_model(model, &dir.best().join("model.bpk"))?;
+        let model = crate::checkpoint::load_model(model, &dir.best().join("model.bpk"))?;
         Ok((data, model))
     }
 

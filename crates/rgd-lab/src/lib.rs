@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod bert;
+pub mod checkpoint;
 pub mod cli;
 pub mod compare;
 pub mod config;

@@ -95,12 +95,14 @@ pub struct MetricsRow {
     pub test_worst_domain: Option<f64>,
 }
 
-pub(crate) struct MetricsLog {
+/// An append-only CSV log of typed rows `R` (a header when the file is new).
+pub(crate) struct MetricsLog<R> {
     writer: csv::Writer<std::fs::File>,
     path: std::path::PathBuf,
+    rows: std::marker::PhantomData<R>,
 }
 
-impl MetricsLog {
+impl<R: Serialize> MetricsLog<R> {
     pub(crate) fn open(path: &Path) -> Result<Self, LabError> {
         let exists = path.exists() && std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
         let file = std::fs::OpenOptions::new()
@@ -114,24 +116,26 @@ impl MetricsLog {
         Ok(MetricsLog {
             writer,
             path: path.to_path_buf(),
+            rows: std::marker::PhantomData,
         })
     }
 
-    pub(crate) fn write(&mut self, row: MetricsRow) -> Result<(), LabError> {
+    pub(crate) fn write(&mut self, row: &R) -> Result<(), LabError> {
         self.writer
             .serialize(row)
             .map_err(|e| LabError::io(&self.path, std::io::Error::other(e)))
     }
 
-    pub(crate) fn train_row(
-        &mut self,
-        step: u64,
-        epoch: u64,
-        lr: f64,
-        out: &rgd_burn::WeightedLoss,
-    ) -> Result<(), LabError> {
+    pub(crate) fn flush(&mut self) -> Result<(), LabError> {
+        self.writer.flush().map_err(|e| LabError::io(&self.path, e))
+    }
+}
+
+impl MetricsRow {
+    /// The row of a logged training step.
+    pub(crate) fn train(step: u64, epoch: u64, lr: f64, out: &rgd_burn::WeightedLoss) -> Self {
         let s = out.stats;
-        self.write(MetricsRow {
+        MetricsRow {
             step,
             epoch,
             kind: "train".into(),
@@ -144,16 +148,12 @@ impl MetricsLog {
             ess_fraction: Some(s.ess_fraction),
             clipped_fraction: Some(s.clipped_fraction),
             ..MetricsRow::default()
-        })
+        }
     }
 
-    pub(crate) fn eval_row(
-        &mut self,
-        step: u64,
-        epoch: u64,
-        e: &Evaluation,
-    ) -> Result<(), LabError> {
-        self.write(MetricsRow {
+    /// The row of an evaluation.
+    pub(crate) fn eval(step: u64, epoch: u64, e: &Evaluation) -> Self {
+        MetricsRow {
             step,
             epoch,
             kind: "eval".into(),
@@ -168,10 +168,36 @@ impl MetricsLog {
             test_worst_class: Some(e.test.worst_class_accuracy),
             test_worst_domain: e.test.worst_domain_accuracy,
             ..MetricsRow::default()
-        })
+        }
     }
+}
 
-    pub(crate) fn flush(&mut self) -> Result<(), LabError> {
-        self.writer.flush().map_err(|e| LabError::io(&self.path, e))
-    }
+/// One row of a meta run's `metrics.csv`: a logged meta-step (losses, task-level and
+/// example-level weight statistics) or a meta-validation evaluation.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct MetaMetricsRow {
+    /// Meta-steps done.
+    pub step: u64,
+    /// `train` or `eval`.
+    pub kind: String,
+    /// Learning rate of the step.
+    pub lr: Option<f64>,
+    /// Unweighted mean episode loss.
+    pub task_loss: Option<f64>,
+    /// Weighted meta-batch loss `(1/B) Σ v_i L_i`.
+    pub weighted_loss: Option<f64>,
+    /// Smallest episode weight.
+    pub task_weight_min: Option<f64>,
+    /// Largest episode weight.
+    pub task_weight_max: Option<f64>,
+    /// Mean episode weight.
+    pub task_weight_mean: Option<f64>,
+    /// Smallest query weight.
+    pub example_weight_min: Option<f32>,
+    /// Largest query weight.
+    pub example_weight_max: Option<f32>,
+    /// Mean query weight.
+    pub example_weight_mean: Option<f32>,
+    /// Mean meta-validation accuracy.
+    pub valid_accuracy: Option<f64>,
 }

@@ -9,26 +9,23 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer, OptimizerRecord};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::store::ModuleRecord;
-use burn::tensor::Bytes;
 use rgd::RuleState;
 use rgd_burn::{Reweighter, RgdBurnError, loss};
 use rgd_data::Dataset;
 use serde::{Deserialize, Serialize};
 
 use crate::LabError;
+use crate::checkpoint;
 use crate::config::{LossConfig, RunConfig, Selection};
 use crate::data::{PreparedData, epoch_order, prepare};
 use crate::metrics::{Evaluation, Metrics};
-use crate::metrics_log::{MetricsLog, append_weights, truncate_log};
+use crate::metrics_log::{MetricsLog, MetricsRow, append_weights, truncate_log};
 use crate::model::Model;
 use crate::optim::{build_optimizer, clip_grad_norm, learning_rate};
 use crate::progress::{Progress, Verbosity};
-use crate::run_dir::{
-    RunDir, read, read_json, recover_folder, replace_folder, write_atomic, write_json,
-};
+use crate::run_dir::{RunDir, write_json};
 use crate::weight_trace::{WeightSnapshot, WeightWindow};
 
 /// Test hook: make the loss of this step NaN (`RGD_INJECT_NAN_AT_STEP=<step>`), to exercise
@@ -47,6 +44,8 @@ struct TrainState {
     window: WeightWindow,
     #[serde(default)]
     trace: Vec<WeightSnapshot>,
+    #[serde(default)]
+    evaluations: Vec<Evaluation>,
 }
 
 /// The final record of a run (`summary.json`).
@@ -76,6 +75,10 @@ pub struct Summary {
     /// Weight statistics per evaluation window (per class; on flipped labels under noise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weight_trace: Vec<WeightSnapshot>,
+    /// Every evaluation, in step order (the learning curves). Records written before this field
+    /// existed have none; a run resumed from such a checkpoint has those after the resume.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluations: Vec<Evaluation>,
 }
 
 /// Options of one run that do not change its result.
@@ -109,15 +112,6 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
     let mut trainer = Trainer::new(config, RunDir::new(run), options)?;
     trainer.fit(options)?;
     trainer.finish()
-}
-
-fn checkpoint_corrupt(path: &Path, what: &str, err: impl std::fmt::Debug) -> LabError {
-    LabError::Corrupt {
-        path: path.to_path_buf(),
-        reason: format!(
-            "cannot read the {what} ({err:?}); delete the checkpoint folder to start the run over"
-        ),
-    }
 }
 
 impl<'a> Trainer<'a> {
@@ -164,6 +158,7 @@ impl<'a> Trainer<'a> {
                 elapsed_secs: 0.0,
                 window: WeightWindow::default(),
                 trace: Vec::new(),
+                evaluations: Vec::new(),
             },
             total_steps,
             steps_per_epoch,
@@ -177,22 +172,20 @@ impl<'a> Trainer<'a> {
 
     /// Loads the checkpoint if the run has one, and drops log rows written after it.
     fn restore(&mut self) -> Result<(), LabError> {
-        let dir = self.run.checkpoint();
-        recover_folder(&dir)?;
-        if !dir.join("state.json").exists() {
+        let loaded = checkpoint::load::<TrainState>(
+            &self.run.checkpoint(),
+            self.model.clone(),
+            self.optimizer.clone(),
+        )?;
+        let Some((model, optimizer, state)) = loaded else {
             for path in [self.run.metrics(), self.run.weights()] {
                 if path.exists() {
                     std::fs::remove_file(&path).map_err(|e| LabError::io(&path, e))?;
                 }
             }
             return Ok(());
-        }
-        let state: TrainState = read_json(&dir.join("state.json"))?;
-        self.model = load_model(self.model.clone(), &dir.join("model.bpk"))?;
-        let optim_path = dir.join("optimizer.bpk");
-        let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(read(&optim_path)?))
-            .map_err(|e| checkpoint_corrupt(&optim_path, "optimizer state", e))?;
-        self.optimizer = self.optimizer.clone().load_record(record);
+        };
+        (self.model, self.optimizer) = (model, optimizer);
         self.reweighter.load_state(&state.rule)?;
         truncate_log(&self.run.metrics(), state.step, true)?;
         truncate_log(&self.run.weights(), state.step, false)?;
@@ -203,16 +196,7 @@ impl<'a> Trainer<'a> {
     fn save_checkpoint(&self) -> Result<(), LabError> {
         let mut state = self.state.clone();
         state.rule = self.reweighter.state();
-        let model = self.model.clone().into_record().into_bytes();
-        let model = model.map_err(|e| checkpoint_corrupt(&self.run.checkpoint(), "model", e))?;
-        let optim = self.optimizer.to_record().into_bytes();
-        let optim =
-            optim.map_err(|e| checkpoint_corrupt(&self.run.checkpoint(), "optimizer", e))?;
-        replace_folder(&self.run.checkpoint(), |dir| {
-            write_atomic(&dir.join("model.bpk"), &model)?;
-            write_atomic(&dir.join("optimizer.bpk"), &optim)?;
-            write_json(&dir.join("state.json"), &state)
-        })
+        checkpoint::save(&self.run.checkpoint(), &self.model, &self.optimizer, &state)
     }
 
     fn fit(&mut self, options: RunOptions) -> Result<(), LabError> {
@@ -228,7 +212,7 @@ impl<'a> Trainer<'a> {
             0 => eval_every,
             n => n,
         };
-        let mut metrics = MetricsLog::open(&self.run.metrics())?;
+        let mut metrics = MetricsLog::<MetricsRow>::open(&self.run.metrics())?;
         let inject_nan = std::env::var(INJECT_NAN_ENV)
             .ok()
             .and_then(|s| s.parse::<u64>().ok());
@@ -255,24 +239,22 @@ impl<'a> Trainer<'a> {
             self.state.step += 1;
             let done = self.state.step;
             if done.is_multiple_of(config.train.log_every) {
-                metrics.train_row(done, epoch, lr, &out)?;
+                metrics.write(&MetricsRow::train(done, epoch, lr, &out))?;
             }
             if done.is_multiple_of(eval_every) || done == self.total_steps {
                 let evaluation = self.evaluate(done)?;
-                metrics.eval_row(done, epoch, &evaluation)?;
+                metrics.write(&MetricsRow::eval(done, epoch, &evaluation))?;
                 append_weights(&self.run.weights(), done, &out.weights)?;
                 self.state.trace.extend(self.state.window.take(done));
                 self.state.last = Some(evaluation);
+                self.state.evaluations.push(evaluation);
                 let better = self
                     .state
                     .best
                     .is_none_or(|b| evaluation.valid.accuracy > b.valid.accuracy);
                 if better {
                     self.state.best = Some(evaluation);
-                    let bytes = self.model.clone().into_record().into_bytes();
-                    let bytes =
-                        bytes.map_err(|e| checkpoint_corrupt(&self.run.best(), "model", e))?;
-                    write_atomic(&self.run.best().join("model.bpk"), &bytes)?;
+                    checkpoint::save_model(&self.model, &self.run.best().join("model.bpk"))?;
                 }
             }
             if done.is_multiple_of(checkpoint_every) || done == self.total_steps {
@@ -378,6 +360,7 @@ impl<'a> Trainer<'a> {
             samples_per_sec: (self.state.step as f64 * self.config.train.batch_size as f64)
                 / wall_secs.max(1e-9),
             weight_trace: self.state.trace,
+            evaluations: self.state.evaluations,
         };
         write_json(&self.run.summary(), &summary)?;
         crate::run_plots::draw(&self.run)?;
@@ -389,16 +372,6 @@ impl crate::numerics::Versioned for Summary {
     fn numerics(&self) -> u32 {
         self.numerics
     }
-}
-
-/// Loads the parameters saved at `path` (a `.bpk` record) into `model`.
-pub fn load_model(model: Model, path: &Path) -> Result<Model, LabError> {
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(path)?))
-        .map_err(|e| checkpoint_corrupt(path, "model", e))?;
-    model
-        .try_load_record(record)
-        .map(crate::model::after_load)
-        .map_err(|e| checkpoint_corrupt(path, "model", e))
 }
 
 /// Features `[B, prod(shape)]` and labels `[B]` of `rows`.

@@ -113,6 +113,13 @@ fn train_eval_predict_export_and_data_list() {
         s["selected"]["test"]["accuracy"].as_f64().unwrap() > 0.7,
         "{s}"
     );
+    // Every evaluation is kept, in step order, the last one being the summary's `last`.
+    let evaluations = s["evaluations"].as_array().unwrap();
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let eval_rows = metrics.lines().filter(|l| l.contains(",eval,")).count();
+    assert_eq!(evaluations.len(), eval_rows);
+    assert_eq!(evaluations.last().unwrap(), &s["last"]);
+    assert!(evaluations.iter().any(|e| e == &s["selected"]));
 
     // Training the same config again reuses the finished run.
     let again = ok(&["train", cfg, "--name", "a", "--json"], d);

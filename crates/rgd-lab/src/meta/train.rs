@@ -8,14 +8,12 @@
 //! `L = (1/B) Σ_i v_i L_i`; the weights `w` and `v` are constants for autodiff. The rule of the
 //! config acts at its `level`; the other level is ERM (all weights 1).
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, OptimizerRecord};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
-use burn::tensor::Bytes;
 use rgd::{RuleConfig, RuleState};
 use rgd_burn::{PerExampleLoss, Reweighter, RgdBurnError, WeightedLoss, loss};
 use rgd_data::{ClassSplit, Dataset, Episode, EpisodeSampler, MetaSplit, Standardizer, registry};
@@ -24,14 +22,14 @@ use serde::{Deserialize, Serialize};
 use super::config::{LearnerConfig, Level, MetaConfig, MetaDataConfig};
 use super::{maml, protonet};
 use crate::LabError;
+use crate::checkpoint::{self, load_model};
+use crate::metrics_log::{MetaMetricsRow, MetricsLog, truncate_log};
 use crate::model::Model;
 use crate::optim::{build_optimizer, clip_grad_norm, learning_rate};
 use crate::progress::Progress;
-use crate::run_dir::{
-    RunDir, read, read_json, recover_folder, replace_folder, write_atomic, write_json,
-};
+use crate::run_dir::{RunDir, write_json};
 use crate::stats::{summarize, t_interval};
-use crate::train::{RunOptions, load_model};
+use crate::train::RunOptions;
 
 /// Test hook: stop with an error right after the first checkpoint at or past this step
 /// (`RGD_META_STOP_AFTER_STEP=<step>`), to exercise resume end to end.
@@ -347,6 +345,8 @@ struct MetaState {
     best: Option<MetaEvaluation>,
     last: Option<MetaEvaluation>,
     elapsed_secs: f64,
+    #[serde(default)]
+    evaluations: Vec<MetaEvaluation>,
 }
 
 /// The final record of a meta run (`summary.json`).
@@ -375,6 +375,10 @@ pub struct MetaSummary {
     pub wall_secs: f64,
     /// Wall time of the meta-test evaluation (seconds).
     pub test_secs: f64,
+    /// Every meta-validation evaluation, in step order. Records written before this field
+    /// existed have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluations: Vec<MetaEvaluation>,
 }
 
 /// Trains `config` in the folder `run`, resuming from its checkpoint if there is one, and
@@ -419,20 +423,17 @@ pub fn train(
         best: None,
         last: None,
         elapsed_secs: 0.0,
+        evaluations: Vec::new(),
     };
     // Resume.
     let ckpt = run.checkpoint();
-    recover_folder(&ckpt)?;
-    if ckpt.join("state.json").exists() {
-        state = read_json(&ckpt.join("state.json"))?;
-        model = load_model(model, &ckpt.join("model.bpk"))?;
-        let path = ckpt.join("optimizer.bpk");
-        let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(read(&path)?))
-            .map_err(|e| corrupt(&path, "optimizer state", e))?;
-        optimizer = optimizer.load_record(record);
+    if let Some((m, o, saved)) =
+        checkpoint::load::<MetaState>(&ckpt, model.clone(), optimizer.clone())?
+    {
+        (model, optimizer, state) = (m, o, saved);
         example_rule.load_state(&state.example_rule)?;
         task_rule.load_state(&state.task_rule)?;
-        truncate_metrics(&run.metrics(), state.step)?;
+        truncate_log(&run.metrics(), state.step, true)?;
     } else if run.metrics().exists() {
         std::fs::remove_file(run.metrics()).map_err(|e| LabError::io(run.metrics(), e))?;
     }
@@ -452,15 +453,7 @@ pub fn train(
         config.seed
     );
     let mut progress = Progress::new(&label, state.step, total, options.verbosity);
-    let new_log = !run.metrics().exists();
-    let mut log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(run.metrics())
-        .map_err(|e| LabError::io(run.metrics(), e))?;
-    if new_log {
-        writeln!(log, "{METRICS_HEADER}").map_err(|e| LabError::io(run.metrics(), e))?;
-    }
+    let mut log = MetricsLog::<MetaMetricsRow>::open(&run.metrics())?;
     let stop_after = std::env::var(STOP_ENV)
         .ok()
         .and_then(|s| s.parse::<u64>().ok());
@@ -513,16 +506,20 @@ pub fn train(
                 ew.iter().copied().fold(f32::NEG_INFINITY, f32::max),
                 ew.iter().sum::<f32>() / ew.len().max(1) as f32,
             );
-            writeln!(
-                log,
-                "{done},train,{lr},{},{},{},{},{},{emin},{emax},{emean},",
-                out.task.mean_loss(),
-                out.task.weighted_mean_loss(),
-                s.min,
-                s.max,
-                s.mean
-            )
-            .map_err(|e| LabError::io(run.metrics(), e))?;
+            log.write(&MetaMetricsRow {
+                step: done,
+                kind: "train".into(),
+                lr: Some(lr),
+                task_loss: Some(out.task.mean_loss()),
+                weighted_loss: Some(out.task.weighted_mean_loss()),
+                task_weight_min: Some(s.min),
+                task_weight_max: Some(s.max),
+                task_weight_mean: Some(s.mean),
+                example_weight_min: Some(emin),
+                example_weight_max: Some(emax),
+                example_weight_mean: Some(emean),
+                ..MetaMetricsRow::default()
+            })?;
         }
         if done.is_multiple_of(t.eval_every) || done == total {
             let acc = episode_accuracies(
@@ -539,33 +536,28 @@ pub fn train(
                 step: done,
                 valid_accuracy: acc.iter().sum::<f64>() / acc.len() as f64,
             };
-            writeln!(log, "{done},eval,,,,,,,,,,{}", evaluation.valid_accuracy)
-                .map_err(|e| LabError::io(run.metrics(), e))?;
+            log.write(&MetaMetricsRow {
+                step: done,
+                kind: "eval".into(),
+                valid_accuracy: Some(evaluation.valid_accuracy),
+                ..MetaMetricsRow::default()
+            })?;
             state.last = Some(evaluation);
+            state.evaluations.push(evaluation);
             if state
                 .best
                 .is_none_or(|b| evaluation.valid_accuracy > b.valid_accuracy)
             {
                 state.best = Some(evaluation);
-                let bytes = model.clone().into_record().into_bytes();
-                let bytes = bytes.map_err(|e| corrupt(&run.best(), "model", e))?;
-                write_atomic(&run.best().join("model.bpk"), &bytes)?;
+                checkpoint::save_model(&model, &run.best().join("model.bpk"))?;
             }
         }
         if done.is_multiple_of(checkpoint_every) || done == total {
-            log.flush().map_err(|e| LabError::io(run.metrics(), e))?;
+            log.flush()?;
             state.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
             state.example_rule = example_rule.state();
             state.task_rule = task_rule.state();
-            let m = model.clone().into_record().into_bytes();
-            let m = m.map_err(|e| corrupt(&ckpt, "model", e))?;
-            let o = optimizer.to_record().into_bytes();
-            let o = o.map_err(|e| corrupt(&ckpt, "optimizer", e))?;
-            replace_folder(&ckpt, |dir| {
-                write_atomic(&dir.join("model.bpk"), &m)?;
-                write_atomic(&dir.join("optimizer.bpk"), &o)?;
-                write_json(&dir.join("state.json"), &state)
-            })?;
+            checkpoint::save(&ckpt, &model, &optimizer, &state)?;
             if stop_after.is_some_and(|s| done >= s) && done < total {
                 return Err(LabError::Interrupted {
                     step: done,
@@ -611,6 +603,7 @@ pub fn train(
         test: EpisodeAccuracy::from_episodes(&acc),
         wall_secs: state.elapsed_secs,
         test_secs: test_started.elapsed().as_secs_f64(),
+        evaluations: state.evaluations,
     };
     write_json(&run.summary(), &summary)?;
     Ok(summary)
@@ -633,41 +626,6 @@ fn task_rule_name(example: &Reweighter, task: &Reweighter) -> &'static str {
 fn rule_name(rule: &RuleConfig) -> String {
     rule.init()
         .map_or_else(|_| "?".into(), |r| r.name().to_string())
-}
-
-const METRICS_HEADER: &str = "step,kind,lr,task_loss,weighted_loss,task_weight_min,\
-task_weight_max,task_weight_mean,example_weight_min,example_weight_max,example_weight_mean,\
-valid_accuracy";
-
-fn corrupt(path: &Path, what: &str, err: impl std::fmt::Debug) -> LabError {
-    LabError::Corrupt {
-        path: path.to_path_buf(),
-        reason: format!(
-            "cannot read the {what} ({err:?}); delete the checkpoint folder to start the run over"
-        ),
-    }
-}
-
-/// Keeps the header and the rows of steps `<= step`.
-fn truncate_metrics(path: &Path, step: u64) -> Result<(), LabError> {
-    if !path.exists() {
-        return Ok(());
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
-    let mut out = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let keep = i == 0
-            || line
-                .split(',')
-                .next()
-                .and_then(|s| s.parse::<u64>().ok())
-                .is_some_and(|s| s <= step);
-        if keep {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    write_atomic(path, out.as_bytes())
 }
 
 /// Reuses a finished run with the same config and numerics, else trains (resuming if it was

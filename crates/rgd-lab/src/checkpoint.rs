@@ -1,0 +1,82 @@
+//! A run's resume point, the same for every kind of run: `checkpoint/` holds the model
+//! (`model.bpk`), the optimizer (`optimizer.bpk`) and the loop's own state `S` (`state.json`),
+//! swapped in whole ([`replace_folder`]) so a crash leaves the old checkpoint or the new one.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::optim::{ModuleOptimizer, OptimizerRecord};
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::LabError;
+use crate::model::Model;
+use crate::run_dir::{read, read_json, recover_folder, replace_folder, write_atomic, write_json};
+
+fn corrupt(path: &Path, what: &str, err: impl std::fmt::Debug) -> LabError {
+    LabError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!(
+            "cannot read the {what} ({err:?}); delete the checkpoint folder to start the run over"
+        ),
+    }
+}
+
+/// The model's parameters as a `.bpk` record.
+fn model_bytes(model: &Model, path: &Path) -> Result<Bytes, LabError> {
+    let bytes = model.clone().into_record().into_bytes();
+    bytes.map_err(|e| corrupt(path, "model", e))
+}
+
+/// Writes the model's parameters to `path` (a `.bpk` record), atomically.
+pub fn save_model(model: &Model, path: &Path) -> Result<(), LabError> {
+    write_atomic(path, &model_bytes(model, path)?)
+}
+
+/// Loads the parameters saved at `path` (a `.bpk` record) into `model`.
+pub fn load_model(model: Model, path: &Path) -> Result<Model, LabError> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(path)?))
+        .map_err(|e| corrupt(path, "model", e))?;
+    model
+        .try_load_record(record)
+        .map(crate::model::after_load)
+        .map_err(|e| corrupt(path, "model", e))
+}
+
+/// Saves a checkpoint into the folder `dir`.
+pub fn save<S: Serialize>(
+    dir: &Path,
+    model: &Model,
+    optimizer: &ModuleOptimizer,
+    state: &S,
+) -> Result<(), LabError> {
+    let model = model_bytes(model, dir)?;
+    let optim = optimizer.to_record().into_bytes();
+    let optim = optim.map_err(|e| corrupt(dir, "optimizer", e))?;
+    replace_folder(dir, |tmp| {
+        write_atomic(&tmp.join("model.bpk"), &model)?;
+        write_atomic(&tmp.join("optimizer.bpk"), &optim)?;
+        write_json(&tmp.join("state.json"), state)
+    })
+}
+
+/// The checkpoint in `dir`, loaded into `model` and `optimizer`, with the loop's state; `None`
+/// when the run has none yet. Finishes a swap that a crash interrupted first.
+pub fn load<S: DeserializeOwned>(
+    dir: &Path,
+    model: Model,
+    optimizer: ModuleOptimizer,
+) -> Result<Option<(Model, ModuleOptimizer, S)>, LabError> {
+    recover_folder(dir)?;
+    if !dir.join("state.json").exists() {
+        return Ok(None);
+    }
+    let state: S = read_json(&dir.join("state.json"))?;
+    let model = load_model(model, &dir.join("model.bpk"))?;
+    let path = dir.join("optimizer.bpk");
+    let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(read(&path)?))
+        .map_err(|e| corrupt(&path, "optimizer state", e))?;
+    Ok(Some((model, optimizer.load_record(record), state)))
+}
