@@ -52,9 +52,9 @@ fn meta(runs: &Path, name: &str, learner: &str, stop: Option<u64>) -> Output {
             "train.test_episodes=30",
         ])
         .env("RGD_DATA_DIR", cache())
-        .env_remove("RGD_META_STOP_AFTER_STEP");
+        .env_remove("RGD_STOP_AFTER_STEP");
     if let Some(s) = stop {
-        cmd.env("RGD_META_STOP_AFTER_STEP", s.to_string());
+        cmd.env("RGD_STOP_AFTER_STEP", s.to_string());
     }
     cmd.output().expect("the rgd binary runs")
 }

@@ -15,25 +15,21 @@ use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rgd::{RuleConfig, RuleState};
-use rgd_burn::{PerExampleLoss, Reweighter, RgdBurnError, WeightedLoss, loss};
+use rgd_burn::{PerExampleLoss, Reweighter, WeightedLoss, loss};
 use rgd_data::{ClassSplit, Dataset, Episode, EpisodeSampler, MetaSplit, Standardizer, registry};
 use serde::{Deserialize, Serialize};
 
 use super::config::{LearnerConfig, Level, MetaConfig, MetaDataConfig};
 use super::{maml, protonet};
 use crate::LabError;
-use crate::checkpoint::{self, load_model};
-use crate::metrics_log::{MetaMetricsRow, MetricsLog, truncate_log};
+use crate::checkpoint::load_model;
+use crate::engine::{Cadence, Engine, Task};
+use crate::metrics_log::MetaMetricsRow;
 use crate::model::Model;
-use crate::optim::{build_optimizer, clip_grad_norm, learning_rate};
-use crate::progress::Progress;
+use crate::optim::build_optimizer;
 use crate::run_dir::{RunDir, write_json};
 use crate::stats::{summarize, t_interval};
 use crate::train::RunOptions;
-
-/// Test hook: stop with an error right after the first checkpoint at or past this step
-/// (`RGD_META_STOP_AFTER_STEP=<step>`), to exercise resume end to end.
-const STOP_ENV: &str = "RGD_META_STOP_AFTER_STEP";
 
 /// A benchmark ready for episodes: the examples and the class split.
 #[derive(Debug, Clone)]
@@ -336,17 +332,13 @@ pub struct MetaEvaluation {
     pub valid_accuracy: f64,
 }
 
-/// What a checkpoint holds besides the model and optimizer.
+/// The meta task's own checkpointed state: the states of its two rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct MetaState {
-    step: u64,
-    example_rule: RuleState,
-    task_rule: RuleState,
-    best: Option<MetaEvaluation>,
-    last: Option<MetaEvaluation>,
-    elapsed_secs: f64,
-    #[serde(default)]
-    evaluations: Vec<MetaEvaluation>,
+pub struct MetaState {
+    /// The example-level rule's state.
+    pub example_rule: RuleState,
+    /// The task-level rule's state.
+    pub task_rule: RuleState,
 }
 
 /// The final record of a meta run (`summary.json`).
@@ -381,6 +373,18 @@ pub struct MetaSummary {
     pub evaluations: Vec<MetaEvaluation>,
 }
 
+/// Meta-learning as a task of the engine: the benchmark, the learner and its two rules.
+struct MetaTask<'a> {
+    config: &'a MetaConfig,
+    data: MetaData,
+    learner: Learner,
+    samplers: [EpisodeSampler; 3],
+    example_rule: Reweighter,
+    task_rule: Reweighter,
+    device: Device,
+    eval_device: Device,
+}
+
 /// Trains `config` in the folder `run`, resuming from its checkpoint if there is one, and
 /// evaluates the model of the best meta-validation accuracy on the meta-test episodes.
 pub fn train(
@@ -394,203 +398,63 @@ pub fn train(
     let e = &config.episode;
     let sampler =
         |split| EpisodeSampler::new(ds, data.split.classes(split), e.ways, e.shots, e.queries);
-    let (train_sampler, valid_sampler, test_sampler) = (
+    let samplers = [
         sampler(MetaSplit::Train)?,
         sampler(MetaSplit::Valid)?,
         sampler(MetaSplit::Test)?,
-    );
+    ];
     let device = options.device.training()?;
-    let eval_device = options.device.inference()?;
     device.seed(config.seed);
-    let learner = Learner::of(config);
-    let mut model = Model::new(
+    let model = Model::new(
         &config.model,
         &ds.example_shape,
         Learner::outputs(config),
         &device,
     )?;
-    let mut optimizer = build_optimizer(&config.optim);
     let (example_cfg, task_cfg) = match config.method.level {
         Level::Example => (config.method.rule, RuleConfig::Erm),
         Level::Task => (RuleConfig::Erm, config.method.rule),
     };
-    let mut example_rule = Reweighter::new(&example_cfg)?;
-    let mut task_rule = Reweighter::new(&task_cfg)?;
-    let mut state = MetaState {
-        step: 0,
-        example_rule: RuleState::default(),
-        task_rule: RuleState::default(),
-        best: None,
-        last: None,
-        elapsed_secs: 0.0,
-        evaluations: Vec::new(),
-    };
-    // Resume.
-    let ckpt = run.checkpoint();
-    if let Some((m, o, saved)) =
-        checkpoint::load::<MetaState>(&ckpt, model.clone(), optimizer.clone())?
-    {
-        (model, optimizer, state) = (m, o, saved);
-        example_rule.load_state(&state.example_rule)?;
-        task_rule.load_state(&state.task_rule)?;
-        truncate_log(&run.metrics(), state.step, true)?;
-    } else if run.metrics().exists() {
-        std::fs::remove_file(run.metrics()).map_err(|e| LabError::io(run.metrics(), e))?;
-    }
-
     let t = &config.train;
-    let total = t.meta_steps;
-    let checkpoint_every = if t.checkpoint_every == 0 {
-        t.eval_every
-    } else {
-        t.checkpoint_every
+    let cadence = Cadence {
+        total: t.meta_steps,
+        log_every: t.log_every,
+        eval_every: t.eval_every,
+        checkpoint_every: match t.checkpoint_every {
+            0 => t.eval_every,
+            n => n,
+        },
     };
-    let label = format!(
-        "{} {} ({}) seed {}",
-        config.learner.kind(),
-        config.method.level.name(),
-        task_rule_name(&example_rule, &task_rule),
-        config.seed
-    );
-    let mut progress = Progress::new(&label, state.step, total, options.verbosity);
-    let mut log = MetricsLog::<MetaMetricsRow>::open(&run.metrics())?;
-    let stop_after = std::env::var(STOP_ENV)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok());
-    let started = Instant::now();
-    let elapsed_before = state.elapsed_secs;
-    let shape = ds.example_shape.clone();
-    while state.step < total {
-        let step = state.step;
-        device.seed(config.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ step);
-        let lr = learning_rate(&config.optim, step, total);
-        let episodes: Vec<_> = (0..t.meta_batch as u64)
-            .map(|b| {
-                let e = train_sampler.episode(config.seed, step * t.meta_batch as u64 + b);
-                let b = EpisodeBatch::new(ds, &e, &device);
-                (b.support, b.support_labels, b.query, b.query_labels)
-            })
-            .collect();
-        let (mut grads, out) = match meta_gradients(
-            learner,
-            &model,
-            &|m: &Model, x| m.forward(x, &shape),
-            e.ways,
-            e.shots,
-            &episodes,
-            &mut example_rule,
-            &mut task_rule,
-        ) {
-            Err(LabError::Loss(RgdBurnError::Rule(rgd::RgdError::NonFiniteLoss {
-                value, ..
-            }))) => {
-                return Err(LabError::Diverged {
-                    step: step + 1,
-                    value,
-                    checkpoint: ckpt.display().to_string(),
-                });
-            }
-            other => other?,
-        };
-        if config.optim.clip_grad_norm > 0.0 {
-            clip_grad_norm(&model, &mut grads, config.optim.clip_grad_norm);
-        }
-        model = optimizer.step(lr, model, grads);
-        state.step += 1;
-        let done = state.step;
-        if done.is_multiple_of(t.log_every) {
-            let s = out.task.stats;
-            let ew = &out.example_weights;
-            let (emin, emax, emean) = (
-                ew.iter().copied().fold(f32::INFINITY, f32::min),
-                ew.iter().copied().fold(f32::NEG_INFINITY, f32::max),
-                ew.iter().sum::<f32>() / ew.len().max(1) as f32,
-            );
-            log.write(&MetaMetricsRow {
-                step: done,
-                kind: "train".into(),
-                lr: Some(lr),
-                task_loss: Some(out.task.mean_loss()),
-                weighted_loss: Some(out.task.weighted_mean_loss()),
-                task_weight_min: Some(s.min),
-                task_weight_max: Some(s.max),
-                task_weight_mean: Some(s.mean),
-                example_weight_min: Some(emin),
-                example_weight_max: Some(emax),
-                example_weight_mean: Some(emean),
-                ..MetaMetricsRow::default()
-            })?;
-        }
-        if done.is_multiple_of(t.eval_every) || done == total {
-            let acc = episode_accuracies(
-                learner,
-                &model,
-                ds,
-                &valid_sampler,
-                t.eval_seed,
-                t.valid_episodes,
-                &device,
-                &eval_device,
-            )?;
-            let evaluation = MetaEvaluation {
-                step: done,
-                valid_accuracy: acc.iter().sum::<f64>() / acc.len() as f64,
-            };
-            log.write(&MetaMetricsRow {
-                step: done,
-                kind: "eval".into(),
-                valid_accuracy: Some(evaluation.valid_accuracy),
-                ..MetaMetricsRow::default()
-            })?;
-            state.last = Some(evaluation);
-            state.evaluations.push(evaluation);
-            if state
-                .best
-                .is_none_or(|b| evaluation.valid_accuracy > b.valid_accuracy)
-            {
-                state.best = Some(evaluation);
-                checkpoint::save_model(&model, &run.best().join("model.bpk"))?;
-            }
-        }
-        if done.is_multiple_of(checkpoint_every) || done == total {
-            log.flush()?;
-            state.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
-            state.example_rule = example_rule.state();
-            state.task_rule = task_rule.state();
-            checkpoint::save(&ckpt, &model, &optimizer, &state)?;
-            if stop_after.is_some_and(|s| done >= s) && done < total {
-                return Err(LabError::Interrupted {
-                    step: done,
-                    why: format!("{STOP_ENV}, a test hook"),
-                    run: run.root().to_path_buf(),
-                });
-            }
-        }
-        progress.update(done, || {
-            let acc = state.last.map_or(String::new(), |e| {
-                format!(" valid acc {:.4}", e.valid_accuracy)
-            });
-            format!("loss {:.4}{acc}", out.task.mean_loss())
-        });
-    }
-    progress.finish();
-    drop(log);
-
+    let mut task = MetaTask {
+        config,
+        learner: Learner::of(config),
+        samplers,
+        example_rule: Reweighter::new(&example_cfg)?,
+        task_rule: Reweighter::new(&task_cfg)?,
+        device: device.clone(),
+        eval_device: options.device.inference()?,
+        data,
+    };
+    let engine = Engine {
+        run: &run,
+        seed: config.seed,
+        device: &device,
+        optim: &config.optim,
+        cadence,
+        verbosity: options.verbosity,
+    };
+    let (model, state) = engine.run(&mut task, model, build_optimizer(&config.optim))?;
     let (Some(best), Some(last)) = (state.best, state.last) else {
-        return Err(LabError::Config("the run trained no step".into()));
+        return Err(LabError::Corrupt {
+            path: run.checkpoint().join("state.json"),
+            reason: "the run has steps but no evaluation; delete the checkpoint folder to start \
+                     the run over"
+                .into(),
+        });
     };
     let best_model = load_model(model, &run.best().join("model.bpk"))?;
     let test_started = Instant::now();
-    let acc = episode_accuracies(
-        learner,
-        &best_model,
-        ds,
-        &test_sampler,
-        t.eval_seed,
-        t.test_episodes,
-        &device,
-        &eval_device,
-    )?;
+    let acc = task.accuracies(&best_model, 2, t.test_episodes)?;
     let summary = MetaSummary {
         numerics: crate::numerics::NUMERICS,
         learner: config.learner.kind().to_string(),
@@ -607,6 +471,128 @@ pub fn train(
     };
     write_json(&run.summary(), &summary)?;
     Ok(summary)
+}
+
+impl MetaTask<'_> {
+    /// Query accuracies of `model` on `count` episodes of sampler `split` (1: meta-validation,
+    /// 2: meta-test), drawn from the fixed evaluation seed.
+    fn accuracies(&self, model: &Model, split: usize, count: u64) -> Result<Vec<f64>, LabError> {
+        episode_accuracies(
+            self.learner,
+            model,
+            &self.data.dataset,
+            &self.samplers[split],
+            self.config.train.eval_seed,
+            count,
+            &self.device,
+            &self.eval_device,
+        )
+    }
+}
+
+impl Task for MetaTask<'_> {
+    type Eval = MetaEvaluation;
+    type State = MetaState;
+    type Out = MetaStep;
+    type Row = MetaMetricsRow;
+
+    fn label(&self) -> String {
+        format!(
+            "{} {} ({}) seed {}",
+            self.config.learner.kind(),
+            self.config.method.level.name(),
+            task_rule_name(&self.example_rule, &self.task_rule),
+            self.config.seed
+        )
+    }
+
+    fn gradients(
+        &mut self,
+        model: &Model,
+        step: u64,
+        _inject_nan: bool,
+    ) -> Result<(GradientsParams, MetaStep), LabError> {
+        let (config, ds) = (self.config, &self.data.dataset);
+        let batch = config.train.meta_batch as u64;
+        let episodes: Vec<_> = (0..batch)
+            .map(|b| {
+                let e = self.samplers[0].episode(config.seed, step * batch + b);
+                let b = EpisodeBatch::new(ds, &e, &self.device);
+                (b.support, b.support_labels, b.query, b.query_labels)
+            })
+            .collect();
+        let shape = &ds.example_shape;
+        meta_gradients(
+            self.learner,
+            model,
+            &|m: &Model, x| m.forward(x, shape),
+            config.episode.ways,
+            config.episode.shots,
+            &episodes,
+            &mut self.example_rule,
+            &mut self.task_rule,
+        )
+    }
+
+    fn evaluate(&mut self, model: &Model, done: u64) -> Result<MetaEvaluation, LabError> {
+        let acc = self.accuracies(model, 1, self.config.train.valid_episodes)?;
+        Ok(MetaEvaluation {
+            step: done,
+            valid_accuracy: acc.iter().sum::<f64>() / acc.len() as f64,
+        })
+    }
+
+    fn score(eval: &MetaEvaluation) -> f64 {
+        eval.valid_accuracy
+    }
+
+    fn train_row(&self, step: u64, lr: f64, out: &MetaStep) -> MetaMetricsRow {
+        let s = out.task.stats;
+        let ew = &out.example_weights;
+        MetaMetricsRow {
+            step: step + 1,
+            kind: "train".into(),
+            lr: Some(lr),
+            task_loss: Some(out.task.mean_loss()),
+            weighted_loss: Some(out.task.weighted_mean_loss()),
+            task_weight_min: Some(s.min),
+            task_weight_max: Some(s.max),
+            task_weight_mean: Some(s.mean),
+            example_weight_min: Some(ew.iter().copied().fold(f32::INFINITY, f32::min)),
+            example_weight_max: Some(ew.iter().copied().fold(f32::NEG_INFINITY, f32::max)),
+            example_weight_mean: Some(ew.iter().sum::<f32>() / ew.len().max(1) as f32),
+            ..MetaMetricsRow::default()
+        }
+    }
+
+    fn eval_row(&self, step: u64, eval: &MetaEvaluation) -> MetaMetricsRow {
+        MetaMetricsRow {
+            step: step + 1,
+            kind: "eval".into(),
+            valid_accuracy: Some(eval.valid_accuracy),
+            ..MetaMetricsRow::default()
+        }
+    }
+
+    fn progress(out: &MetaStep, last: Option<&MetaEvaluation>) -> String {
+        let acc = last.map_or(String::new(), |e| {
+            format!(" valid acc {:.4}", e.valid_accuracy)
+        });
+        format!("loss {:.4}{acc}", out.task.mean_loss())
+    }
+
+    fn state(&self) -> MetaState {
+        MetaState {
+            example_rule: self.example_rule.state(),
+            task_rule: self.task_rule.state(),
+        }
+    }
+
+    fn load_state(&mut self, state: &MetaState) -> Result<(), LabError> {
+        self.example_rule.load_state(&state.example_rule)?;
+        self.task_rule.load_state(&state.task_rule)?;
+        Ok(())
+    }
 }
 
 impl crate::numerics::Versioned for MetaSummary {

@@ -1,0 +1,248 @@
+//! The one training loop. It owns the cadence (steps, evaluations, logging, checkpoints), the
+//! per-step reseeding, the optimizer step with global-norm clipping, the best model, divergence,
+//! progress and the run folder's checkpoint and metrics log; a [`Task`] supplies the gradients
+//! of one step, its evaluations and its rows. Supervised training ([`crate::train`]) and
+//! meta-learning ([`crate::meta::train`]) are its two tasks.
+//!
+//! One step `t` (0-based): burn's global RNG (dropout) is reseeded from `(seed, t)`, the
+//! learning rate is the schedule's at `t`, the task computes the gradients at the current model
+//! (its rule's weights detached), they are clipped to the global norm and the optimizer steps.
+//! burn's RNG cannot be saved, so a resumed run replays exactly the steps it would have taken.
+
+use std::time::Instant;
+
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use rgd_burn::RgdBurnError;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::LabError;
+use crate::checkpoint;
+use crate::config::OptimConfig;
+use crate::metrics_log::{MetricsLog, truncate_log};
+use crate::model::Model;
+use crate::optim::{clip_grad_norm, learning_rate};
+use crate::progress::{Progress, Verbosity};
+use crate::run_dir::RunDir;
+
+/// Test hook: make the loss of this step NaN (`RGD_INJECT_NAN_AT_STEP=<step>`), to exercise the
+/// divergence path end to end (tasks that support it).
+const INJECT_NAN_ENV: &str = "RGD_INJECT_NAN_AT_STEP";
+
+/// Test hook: stop right after the first checkpoint at or past this step
+/// (`RGD_STOP_AFTER_STEP=<step>`), to exercise resume end to end.
+const STOP_ENV: &str = "RGD_STOP_AFTER_STEP";
+
+/// How often the loop logs, evaluates and checkpoints (every count > 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cadence {
+    /// Optimizer steps in all.
+    pub total: u64,
+    /// Write a training row every this many steps.
+    pub log_every: u64,
+    /// Evaluate every this many steps (and after the last).
+    pub eval_every: u64,
+    /// Checkpoint every this many steps (and after the last).
+    pub checkpoint_every: u64,
+}
+
+/// What the loop trains: one step's gradients, evaluations, and what is logged and saved.
+pub trait Task {
+    /// One evaluation.
+    type Eval: Copy + Serialize + DeserializeOwned;
+    /// The task's own checkpointed state (its rules' states, weight statistics).
+    type State: Clone + Serialize + DeserializeOwned;
+    /// What one step produced (its weighted loss and weights).
+    type Out;
+    /// A row of the metrics log.
+    type Row: Serialize;
+
+    /// The progress bar's label.
+    fn label(&self) -> String;
+    /// The gradients of step `step` at `model`; `inject_nan` (a test hook) makes the loss NaN.
+    fn gradients(
+        &mut self,
+        model: &Model,
+        step: u64,
+        inject_nan: bool,
+    ) -> Result<(GradientsParams, Self::Out), LabError>;
+    /// Called after the optimizer step of `step` (0-based).
+    fn after_step(&mut self, _step: u64, _out: &Self::Out) {}
+    /// Evaluates `model` after `done` steps.
+    fn evaluate(&mut self, model: &Model, done: u64) -> Result<Self::Eval, LabError>;
+    /// Called after the evaluation that follows step `step`, with that step's output.
+    fn after_eval(&mut self, _step: u64, _out: &Self::Out) -> Result<(), LabError> {
+        Ok(())
+    }
+    /// The score the best model is kept by (the higher the better; the first of ties).
+    fn score(eval: &Self::Eval) -> f64;
+    /// The metrics row of training step `step` (0-based) at learning rate `lr`.
+    fn train_row(&self, step: u64, lr: f64, out: &Self::Out) -> Self::Row;
+    /// The metrics row of the evaluation after step `step` (0-based).
+    fn eval_row(&self, step: u64, eval: &Self::Eval) -> Self::Row;
+    /// The progress message after a step.
+    fn progress(out: &Self::Out, last: Option<&Self::Eval>) -> String;
+    /// The task's state, for a checkpoint.
+    fn state(&self) -> Self::State;
+    /// Restores the task's state from a checkpoint.
+    fn load_state(&mut self, state: &Self::State) -> Result<(), LabError>;
+    /// The append-only logs besides `metrics.csv` (JSON lines starting with the step), which a
+    /// resume cuts back to the checkpoint.
+    fn other_logs(&self, _run: &RunDir) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+}
+
+/// `checkpoint/state.json`: the loop's state and the task's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "E: Serialize, S: Serialize",
+    deserialize = "E: DeserializeOwned, S: DeserializeOwned"
+))]
+pub struct LoopState<E, S> {
+    /// Steps done.
+    pub step: u64,
+    /// The evaluation of the best score so far.
+    pub best: Option<E>,
+    /// The last evaluation.
+    pub last: Option<E>,
+    /// Training wall time summed over resumes (seconds).
+    pub elapsed_secs: f64,
+    /// Every evaluation, in step order.
+    #[serde(default)]
+    pub evaluations: Vec<E>,
+    /// The task's own state.
+    #[serde(flatten)]
+    pub task: S,
+}
+
+/// The loop state of task `T`.
+pub type StateOf<T> = LoopState<<T as Task>::Eval, <T as Task>::State>;
+
+/// What a loop runs with besides the task.
+#[derive(Debug, Clone)]
+pub struct Engine<'a> {
+    /// The run folder.
+    pub run: &'a RunDir,
+    /// The run seed (reseeding burn's RNG every step).
+    pub seed: u64,
+    /// The training (autodiff) device.
+    pub device: &'a Device,
+    /// The optimizer's schedule and clipping.
+    pub optim: &'a OptimConfig,
+    /// The cadence.
+    pub cadence: Cadence,
+    /// How much to print.
+    pub verbosity: Verbosity,
+}
+
+impl Engine<'_> {
+    /// Trains `task` from the run's checkpoint (or from `model` and `optimizer` if it has
+    /// none) to the last step; returns the final model and state.
+    pub fn run<T: Task>(
+        &self,
+        task: &mut T,
+        model: Model,
+        optimizer: ModuleOptimizer,
+    ) -> Result<(Model, StateOf<T>), LabError> {
+        let run = self.run;
+        let cadence = self.cadence;
+        let logs = task.other_logs(run);
+        let (mut model, mut optimizer, mut state) = match checkpoint::load::<StateOf<T>>(
+            &run.checkpoint(),
+            model.clone(),
+            optimizer.clone(),
+        )? {
+            Some((model, optimizer, state)) => {
+                task.load_state(&state.task)?;
+                truncate_log(&run.metrics(), state.step, true)?;
+                for log in &logs {
+                    truncate_log(log, state.step, false)?;
+                }
+                (model, optimizer, state)
+            }
+            None => {
+                for path in std::iter::once(run.metrics()).chain(logs) {
+                    if path.exists() {
+                        std::fs::remove_file(&path).map_err(|e| LabError::io(&path, e))?;
+                    }
+                }
+                let state = LoopState {
+                    step: 0,
+                    best: None,
+                    last: None,
+                    elapsed_secs: 0.0,
+                    evaluations: Vec::new(),
+                    task: task.state(),
+                };
+                (model, optimizer, state)
+            }
+        };
+        let mut progress = Progress::new(&task.label(), state.step, cadence.total, self.verbosity);
+        let mut log = MetricsLog::<T::Row>::open(&run.metrics())?;
+        let hook = |name| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
+        let (inject_nan, stop_after) = (hook(INJECT_NAN_ENV), hook(STOP_ENV));
+        let started = Instant::now();
+        let elapsed_before = state.elapsed_secs;
+        while state.step < cadence.total {
+            let step = state.step;
+            self.device
+                .seed(self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ step);
+            let lr = learning_rate(self.optim, step, cadence.total);
+            let (mut grads, out) = match task.gradients(&model, step, inject_nan == Some(step)) {
+                Err(LabError::Loss(RgdBurnError::Rule(rgd::RgdError::NonFiniteLoss {
+                    value,
+                    ..
+                }))) => {
+                    return Err(LabError::Diverged {
+                        step: step + 1,
+                        value,
+                        checkpoint: run.checkpoint().display().to_string(),
+                    });
+                }
+                other => other?,
+            };
+            if self.optim.clip_grad_norm > 0.0 {
+                clip_grad_norm(&model, &mut grads, self.optim.clip_grad_norm);
+            }
+            model = optimizer.step(lr, model, grads);
+            task.after_step(step, &out);
+            state.step += 1;
+            let done = state.step;
+            if done.is_multiple_of(cadence.log_every) {
+                log.write(&task.train_row(step, lr, &out))?;
+            }
+            if done.is_multiple_of(cadence.eval_every) || done == cadence.total {
+                let evaluation = task.evaluate(&model, done)?;
+                log.write(&task.eval_row(step, &evaluation))?;
+                task.after_eval(step, &out)?;
+                state.last = Some(evaluation);
+                state.evaluations.push(evaluation);
+                let better =
+                    (state.best.as_ref()).is_none_or(|b| T::score(&evaluation) > T::score(b));
+                if better {
+                    state.best = Some(evaluation);
+                    checkpoint::save_model(&model, &run.best().join("model.bpk"))?;
+                }
+            }
+            if done.is_multiple_of(cadence.checkpoint_every) || done == cadence.total {
+                log.flush()?;
+                state.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
+                state.task = task.state();
+                checkpoint::save(&run.checkpoint(), &model, &optimizer, &state)?;
+                if stop_after.is_some_and(|s| done >= s) && done < cadence.total {
+                    return Err(LabError::Interrupted {
+                        step: done,
+                        why: format!("{STOP_ENV}, a test hook"),
+                        run: run.root().to_path_buf(),
+                    });
+                }
+            }
+            progress.update(done, || T::progress(&out, state.last.as_ref()));
+        }
+        log.flush()?;
+        progress.finish();
+        Ok((model, state))
+    }
+}
