@@ -8,8 +8,9 @@ use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
 use rgd::{RgdConfig, RuleConfig};
 use rgd_burn::{Reweighter, loss};
+use rgd_lab::meta::episodes::Learner;
 use rgd_lab::meta::protonet;
-use rgd_lab::meta::train::{Learner, meta_gradients};
+use rgd_lab::meta::train::meta_gradients;
 
 type EpisodeTensors = (Tensor<2>, Tensor<1, Int>, Tensor<2>, Tensor<1, Int>);
 

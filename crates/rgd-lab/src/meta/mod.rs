@@ -3,6 +3,7 @@
 //!
 //! - [`config`]: the TOML configuration of a meta run, validated once.
 //! - [`protonet`]: Prototypical Networks' logits and episode losses.
+//! - [`episodes`]: the benchmark, episodes as tensors, accuracy over evaluation episodes.
 //! - [`maml`]: first-order MAML's inner adaptation.
 //! - [`train`]: the meta-training loop with run folders, checkpoints and resume.
 //! - [`suite`]: `rgd reproduce meta`.
@@ -11,6 +12,7 @@
 //! (`rgd_data::LETTER_SPLIT`, `rgd_data::IMAGE_SPLIT`).
 
 pub mod config;
+pub mod episodes;
 pub mod maml;
 pub mod protonet;
 pub mod suite;

@@ -16,10 +16,13 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rgd::{RuleConfig, RuleState};
 use rgd_burn::{PerExampleLoss, Reweighter, WeightedLoss, loss};
-use rgd_data::{ClassSplit, Dataset, Episode, EpisodeSampler, MetaSplit, Standardizer, registry};
+use rgd_data::{EpisodeSampler, MetaSplit};
 use serde::{Deserialize, Serialize};
 
-use super::config::{LearnerConfig, Level, MetaConfig, MetaDataConfig};
+use super::config::{Level, MetaConfig};
+use super::episodes::{
+    EpisodeAccuracy, EpisodeBatch, Learner, MetaData, episode_accuracies, load_data,
+};
 use super::{maml, protonet};
 use crate::LabError;
 use crate::checkpoint::load_model;
@@ -28,126 +31,7 @@ use crate::metrics_log::MetaMetricsRow;
 use crate::model::Model;
 use crate::optim::build_optimizer;
 use crate::run_dir::{RunDir, write_json};
-use crate::stats::{summarize, t_interval};
 use crate::train::RunOptions;
-
-/// A benchmark ready for episodes: the examples and the class split.
-#[derive(Debug, Clone)]
-pub struct MetaData {
-    /// All examples of all classes (letter standardised on meta-training classes only).
-    pub dataset: Dataset,
-    /// Which classes belong to meta-train, meta-validation and meta-test.
-    pub split: ClassSplit,
-}
-
-/// Loads the benchmark of `config` from the cache folder.
-pub fn load_data(config: &MetaConfig) -> Result<MetaData, LabError> {
-    let cache = registry::cache_dir();
-    match config.data {
-        MetaDataConfig::Images(images) => {
-            let fashion = registry::load_named("fashion-mnist", &cache)?;
-            let mnist = registry::load_named("mnist", &cache)?;
-            let dataset = rgd_data::combine_image_classes(
-                &fashion,
-                &mnist,
-                images.per_class,
-                images.split_seed,
-            )?;
-            Ok(MetaData {
-                dataset,
-                split: rgd_data::IMAGE_SPLIT,
-            })
-        }
-        MetaDataConfig::Letter(letter) => {
-            let mut dataset = registry::load_named("keel/letter", &cache)?;
-            let split = rgd_data::LETTER_SPLIT;
-            split.validate(dataset.n_classes())?;
-            if letter.standardize {
-                let rows: Vec<usize> = (0..dataset.len())
-                    .filter(|&i| split.train.contains(&dataset.labels[i]))
-                    .collect();
-                Standardizer::fit(&dataset.subset(&rows)).apply(&mut dataset)?;
-            }
-            Ok(MetaData { dataset, split })
-        }
-    }
-}
-
-/// Features `[n, prod(shape)]` of `rows` and their episode labels `[n]`.
-pub fn episode_tensors(
-    data: &Dataset,
-    rows: &[usize],
-    labels: &[u32],
-    device: &Device,
-) -> (Tensor<2>, Tensor<1, Int>) {
-    let width = data.n_features;
-    let mut features = Vec::with_capacity(rows.len() * width);
-    for &r in rows {
-        features.extend_from_slice(data.row(r));
-    }
-    let labels: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
-    (
-        Tensor::from_data(TensorData::new(features, [rows.len(), width]), device),
-        Tensor::from_data(TensorData::new(labels, [rows.len()]), device),
-    )
-}
-
-/// The learner of a config.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Learner {
-    /// Prototypical Networks.
-    ProtoNet,
-    /// First-order MAML with `steps` inner SGD steps at learning rate `lr`.
-    Maml {
-        /// Inner steps.
-        steps: usize,
-        /// Inner learning rate.
-        lr: f64,
-    },
-}
-
-impl Learner {
-    /// The learner named in `config`.
-    pub fn of(config: &MetaConfig) -> Self {
-        match config.learner {
-            LearnerConfig::Maml(maml) => Learner::Maml {
-                steps: maml.inner_steps,
-                lr: maml.inner_lr,
-            },
-            LearnerConfig::Protonet(_) => Learner::ProtoNet,
-        }
-    }
-
-    /// The network's output width: the embedding (ProtoNet) or one logit per way (MAML).
-    pub fn outputs(config: &MetaConfig) -> usize {
-        match config.learner {
-            LearnerConfig::Protonet(p) => p.embedding,
-            LearnerConfig::Maml(_) => config.episode.ways,
-        }
-    }
-}
-
-/// One episode as tensors.
-struct EpisodeBatch {
-    support: Tensor<2>,
-    support_labels: Tensor<1, Int>,
-    query: Tensor<2>,
-    query_labels: Tensor<1, Int>,
-}
-
-impl EpisodeBatch {
-    fn new(data: &Dataset, e: &Episode, device: &Device) -> Self {
-        let (support, support_labels) =
-            episode_tensors(data, &e.support, &e.support_labels, device);
-        let (query, query_labels) = episode_tensors(data, &e.query, &e.query_labels, device);
-        EpisodeBatch {
-            support,
-            support_labels,
-            query,
-            query_labels,
-        }
-    }
-}
 
 /// What one meta-step computed.
 #[derive(Debug, Clone)]
@@ -214,113 +98,6 @@ pub fn meta_gradients<M: Module + Clone>(
             example_weights,
         },
     ))
-}
-
-/// Query accuracy of each of the episodes `0..count` of `(seed, sampler)`.
-///
-/// ProtoNet runs on the inference device; MAML adapts on the support set first (inner SGD
-/// steps, which need the autodiff device).
-#[allow(clippy::too_many_arguments)]
-pub fn episode_accuracies(
-    learner: Learner,
-    model: &Model,
-    data: &Dataset,
-    sampler: &EpisodeSampler,
-    seed: u64,
-    count: u64,
-    train_device: &Device,
-    eval_device: &Device,
-) -> Result<Vec<f64>, LabError> {
-    let shape = &data.example_shape;
-    let valid = model.valid();
-    let mut accuracies = Vec::with_capacity(count as usize);
-    for i in 0..count {
-        let e = sampler.episode(seed, i);
-        let logits = match learner {
-            Learner::ProtoNet => {
-                let b = EpisodeBatch::new(data, &e, eval_device);
-                protonet::episode_logits(
-                    |x| valid.forward(x, shape),
-                    b.support,
-                    b.query,
-                    sampler.ways(),
-                    sampler.shots(),
-                )
-            }
-            Learner::Maml { steps, lr } => {
-                let b = EpisodeBatch::new(data, &e, train_device);
-                let a = maml::adapt(
-                    model.clone(),
-                    |m: &Model, x| m.forward(x, shape),
-                    b.support,
-                    b.support_labels,
-                    steps,
-                    lr,
-                )?;
-                let query = b.query.inner();
-                a.valid().forward(query, shape)
-            }
-        };
-        let predicted = logits
-            .argmax(1)
-            .into_data()
-            .try_into_vec_as::<i64>()
-            .map_err(|e| LabError::ReadBack {
-                what: "predictions",
-                reason: format!("{e:?}"),
-            })?;
-        let right = predicted
-            .iter()
-            .zip(&e.query_labels)
-            .filter(|&(&p, &l)| p == i64::from(l))
-            .count();
-        accuracies.push(right as f64 / e.query_labels.len() as f64);
-    }
-    Ok(accuracies)
-}
-
-/// Accuracy over evaluation episodes: mean, 95% confidence interval (Student t over episodes)
-/// and the mean of the worst tenth of the episodes.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpisodeAccuracy {
-    /// Episodes evaluated.
-    pub episodes: u64,
-    /// Mean query accuracy.
-    pub mean: f64,
-    /// Standard deviation over episodes.
-    pub std: f64,
-    /// Lower end of the 95% confidence interval of the mean.
-    pub ci95_low: f64,
-    /// Upper end of the 95% confidence interval of the mean.
-    pub ci95_high: f64,
-    /// Mean accuracy of the worst `ceil(episodes / 10)` episodes.
-    pub worst_tenth: f64,
-}
-
-impl EpisodeAccuracy {
-    /// Summarises per-episode accuracies.
-    ///
-    /// ```
-    /// let a = rgd_lab::meta::train::EpisodeAccuracy::from_episodes(
-    ///     &(0..20).map(|i| i as f64 / 20.0).collect::<Vec<_>>());
-    /// assert_eq!(a.worst_tenth, 0.025); // mean of 0 and 0.05
-    /// assert!(a.ci95_low < a.mean && a.mean < a.ci95_high);
-    /// ```
-    pub fn from_episodes(accuracies: &[f64]) -> Self {
-        let s = summarize(accuracies).expect("at least one episode");
-        let (ci95_low, ci95_high) = t_interval(accuracies, 0.95).unwrap_or((s.mean, s.mean));
-        let mut sorted = accuracies.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let k = accuracies.len().div_ceil(10);
-        EpisodeAccuracy {
-            episodes: accuracies.len() as u64,
-            mean: s.mean,
-            std: s.std,
-            ci95_low,
-            ci95_high,
-            worst_tenth: sorted[..k].iter().sum::<f64>() / k as f64,
-        }
-    }
 }
 
 /// One meta-validation evaluation.
