@@ -243,7 +243,7 @@ impl Cli {
                 doc,
             } => {
                 let suites: Vec<&str> = if suite == "all" {
-                    crate::reproduce::SUITES.to_vec()
+                    crate::suite::catalog::SUITES.to_vec()
                 } else {
                     vec![suite.as_str()]
                 };

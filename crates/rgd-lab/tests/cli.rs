@@ -433,7 +433,7 @@ fn reproduce_quick_runs_the_tabular_protocol_and_writes_its_results() {
     let rgd = d.join("q/runs/magic2000rows/rgd");
     assert!(rgd.join("tau1-lr0.001/seed0/summary.json").is_file());
     assert!(rgd.join("tau3-lr0.001/seed0/summary.json").is_file());
-    let rendered = rgd_lab::reproduce::render(&d.join("q")).unwrap();
+    let rendered = rgd_lab::suite::tables::render(&d.join("q")).unwrap();
     assert_eq!(
         std::fs::read_to_string(d.join("q/results.md")).unwrap(),
         rendered

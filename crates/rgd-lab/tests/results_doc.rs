@@ -10,11 +10,11 @@ fn every_generated_block_matches_the_committed_records() {
         std::fs::read_to_string(root.join("docs/results.md")).expect("docs/results.md exists");
     let mut checked = 0;
     let mut differing = Vec::new();
-    for suite in rgd_lab::reproduce::SUITES {
+    for suite in rgd_lab::suite::catalog::SUITES {
         let Some(block) = rgd_lab::suite::doc::block(&doc, suite) else {
             continue;
         };
-        let rendered = rgd_lab::reproduce::render(&root.join("results").join(suite))
+        let rendered = rgd_lab::suite::tables::render(&root.join("results").join(suite))
             .unwrap_or_else(|e| panic!("suite {suite}: cannot regenerate from the records: {e}"));
         if block != rendered {
             eprintln!(

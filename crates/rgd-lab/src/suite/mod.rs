@@ -2,9 +2,12 @@
 //! results and its block of the results document. `rgd reproduce` ([`crate::reproduce`]) and
 //! the meta-learning suite ([`crate::meta::suite`]) build on it.
 
+pub mod catalog;
 pub mod doc;
+mod parts;
 pub mod provenance;
 pub mod records;
+pub mod tables;
 
 /// The tau grid of method.md.
 pub const TAUS: [(&str, f64); 5] = [

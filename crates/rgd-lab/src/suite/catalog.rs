@@ -1,0 +1,312 @@
+//! The suites as data: each suite is a list of parts, each part a base config, its data sets,
+//! its methods with their grids, its seeds, the metric it selects on and the metrics it reports;
+//! the points of a part (folder labels and overrides) and their configs. The parts themselves
+//! are in [`super::parts`].
+
+use std::path::{Path, PathBuf};
+
+use crate::LabError;
+use crate::config::RunConfig;
+use crate::sweep::Method;
+
+use super::parts::{
+    domains, images, images_vit, imbalance, noise, tabular, text, text_finetuned,
+    text_finetuned_lodo, text_transformer,
+};
+
+/// The suites `rgd reproduce` knows.
+pub const SUITES: [&str; 7] = [
+    "tabular",
+    "images",
+    "domains",
+    "imbalance",
+    "noise",
+    "text",
+    "meta",
+];
+
+/// KEEL imbalanced binary sets of the imbalance suite (a sample of those with >= 1000 rows).
+pub const IMBALANCED_SETS: [&str; 12] = [
+    "yeast1",
+    "yeast3",
+    "yeast4",
+    "yeast5",
+    "yeast6",
+    "winequality-red-4",
+    "car-good",
+    "abalone19",
+    "shuttle-2_vs_5",
+    "page-blocks0",
+    "segment0",
+    "poker-8-9_vs_5",
+];
+
+/// A metric a suite selects on (validation) or reports (test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Accuracy.
+    Accuracy,
+    /// Mean per-class recall.
+    BalancedAccuracy,
+    /// Mean per-class F1.
+    MacroF1,
+    /// Smallest per-class recall.
+    WorstClass,
+}
+
+impl Metric {
+    /// Its name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "accuracy",
+            Metric::BalancedAccuracy => "balanced accuracy",
+            Metric::MacroF1 => "macro-F1",
+            Metric::WorstClass => "worst-class accuracy",
+        }
+    }
+
+    /// Its value in `m`.
+    pub fn of(self, m: &crate::metrics::Metrics) -> f64 {
+        match self {
+            Metric::Accuracy => m.accuracy,
+            Metric::BalancedAccuracy => m.balanced_accuracy,
+            Metric::MacroF1 => m.macro_f1,
+            Metric::WorstClass => m.worst_class_accuracy,
+        }
+    }
+}
+
+/// The KEEL development sets of the tabular suite (issue 5).
+pub const TABULAR_SETS: [&str; 15] = [
+    "magic",
+    "letter",
+    "phoneme",
+    "satimage",
+    "optdigits",
+    "segment",
+    "german",
+    "chess",
+    "splice",
+    "marketing",
+    "contraceptive",
+    "titanic",
+    "vehicle",
+    "vowel",
+    "pima",
+];
+
+/// Methods of the tabular suite, in table order; ERM first (the baseline).
+pub const TABULAR_METHODS: [&str; 5] = ["erm", "rgd", "term", "absgd", "focal"];
+
+/// One data set of a suite: its label and the config overrides that load it.
+#[derive(Debug, Clone)]
+pub(crate) struct DataSpec {
+    pub(crate) label: String,
+    pub(crate) overrides: Vec<String>,
+}
+
+/// A hyperparameter grid of one method (besides the learning rate), tuned on validation.
+#[derive(Debug, Clone)]
+pub(crate) struct Grid {
+    pub(crate) method: &'static str,
+    /// The config key it sets (e.g. `method.rule.tau`).
+    pub(crate) key: &'static str,
+    /// Folder-label prefix (e.g. `tau` gives `tau1_3-lr0.001`).
+    pub(crate) prefix: &'static str,
+    pub(crate) values: Vec<(&'static str, f64)>,
+}
+
+impl Grid {
+    pub(crate) fn tau(values: &[(&'static str, f64)]) -> Grid {
+        Grid {
+            method: "rgd",
+            key: "method.rule.tau",
+            prefix: "tau",
+            values: values.to_vec(),
+        }
+    }
+}
+
+/// One table of a suite: one model (one base config) on its data sets, with its methods, grids
+/// and seeds. Most suites have one part; `images` and `text` compare model families, one part
+/// each.
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
+    /// The part's heading in the results ("" when the suite has one part).
+    pub(crate) title: &'static str,
+    /// Suffix of the part's `results-<slug>.csv` and `summary-<slug>.svg` ("" for the first).
+    pub(crate) slug: &'static str,
+    pub(crate) base: RunConfig,
+    pub(crate) data: Vec<DataSpec>,
+    pub(crate) methods: Vec<&'static str>,
+    pub(crate) lrs: Vec<f64>,
+    pub(crate) grids: Vec<Grid>,
+    pub(crate) seeds: u64,
+    /// Data-set label prefixes whose rows get an average and a worst-set row (the domains of
+    /// one source in leave-one-domain-out).
+    pub(crate) families: Vec<&'static str>,
+    /// Report where the weight goes (flipped labels, classes) from the runs' weight traces.
+    pub(crate) weight_tables: bool,
+    /// Validation metric the settings are selected on.
+    pub(crate) select: Metric,
+    /// Test metrics reported, one table each (the first also gets the paired table).
+    pub(crate) report: Vec<Metric>,
+    pub(crate) notes: String,
+}
+
+/// The parts of a suite, in table order.
+pub(crate) fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
+    match name {
+        "tabular" => Ok(vec![tabular(quick)]),
+        "images" => Ok(vec![images(quick), images_vit(quick)]),
+        "domains" => Ok(vec![domains(quick)]),
+        "imbalance" => Ok(vec![imbalance(quick)]),
+        "noise" => Ok(vec![noise(quick)]),
+        "text" if quick => Ok(vec![
+            text(quick),
+            text_transformer(quick),
+            text_finetuned(quick),
+        ]),
+        "text" => Ok(vec![
+            text(quick),
+            text_transformer(quick),
+            text_finetuned(quick),
+            text_finetuned_lodo(),
+        ]),
+        other => Err(LabError::Config(format!(
+            "unknown suite `{other}`; choose from {} or all",
+            SUITES.join(", ")
+        ))),
+    }
+}
+
+/// The folder labels of a method's settings, in grid order.
+pub(crate) fn grid_labels(method: &str, part: &Part) -> Vec<String> {
+    settings(method, part)
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect()
+}
+
+/// The settings of a method: (folder label, overrides).
+pub(crate) fn settings(method: &str, part: &Part) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for &lr in &part.lrs {
+        let lr_set = format!("optim.lr={lr}");
+        match part.grids.iter().find(|g| g.method == method) {
+            Some(grid) => {
+                for &(label, value) in &grid.values {
+                    out.push((
+                        format!("{}{}-lr{lr}", grid.prefix, label.replace('/', "_")),
+                        vec![lr_set.clone(), format!("{}={value}", grid.key)],
+                    ));
+                }
+            }
+            None => out.push((format!("lr{lr}"), vec![lr_set.clone()])),
+        }
+    }
+    out
+}
+
+pub(crate) fn config_for(
+    part: &Part,
+    data: &DataSpec,
+    method: &str,
+    overrides: &[String],
+    seed: u64,
+) -> Result<RunConfig, LabError> {
+    let mut config = part.base.with_overrides(&data.overrides)?;
+    Method::parse(method)?.apply(&mut config)?;
+    config.seed = seed;
+    config.with_overrides(overrides)
+}
+
+/// The folder name of a data set's label.
+pub(crate) fn folder_name(label: &str) -> String {
+    label.replace([' ', '(', ')'], "")
+}
+
+pub(crate) fn folder(out: &Path, data: &str, method: &str, setting: &str, seed: u64) -> PathBuf {
+    out.join("runs")
+        .join(folder_name(data))
+        .join(method)
+        .join(setting)
+        .join(format!("seed{seed}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn every_suite_builds_a_valid_config_for_every_run() {
+        // `meta` has its own configs (crate::meta::suite), tested there.
+        for name in SUITES.into_iter().filter(|&s| s != "meta") {
+            for quick in [true, false] {
+                let mut labels = Vec::new();
+                for part in suite(name, quick).unwrap() {
+                    for data in &part.data {
+                        labels.push(folder_name(&data.label));
+                        for &method in &part.methods {
+                            let settings = settings(method, &part);
+                            assert!(!settings.is_empty(), "{name}: {method} has no setting");
+                            for (label, overrides) in settings {
+                                let config = config_for(&part, data, method, &overrides, 0)
+                                    .unwrap_or_else(|e| {
+                                        panic!("{name} {}: {label}: {e}", data.label)
+                                    });
+                                config.validate().unwrap();
+                            }
+                        }
+                    }
+                }
+                // Parts share the runs folder: their data-set folders must differ.
+                let n = labels.len();
+                labels.sort();
+                labels.dedup();
+                assert_eq!(labels.len(), n, "{name}: two data sets share a folder");
+            }
+        }
+        let domains = &suite("domains", false).unwrap()[0];
+        let config = config_for(domains, &domains.data[1], "groupdro", &[], 0).unwrap();
+        assert_eq!(config.data.test_domain, "15°");
+    }
+
+    #[test]
+    fn every_committed_record_is_what_its_suite_builds_now() {
+        // `rgd reproduce SUITE` reuses a run only if its config.toml equals what the suite
+        // builds: a config change that breaks this would silently retrain the suites.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results");
+        for name in SUITES.into_iter().filter(|&s| s != "meta") {
+            let out = root.join(name);
+            let mut matched = 0;
+            for part in suite(name, false).unwrap() {
+                for data in &part.data {
+                    for &method in &part.methods {
+                        for (label, overrides) in settings(method, &part) {
+                            for seed in 0..part.seeds {
+                                let path = folder(&out, &data.label, method, &label, seed)
+                                    .join("config.toml");
+                                if !path.exists() {
+                                    continue;
+                                }
+                                let built =
+                                    config_for(&part, data, method, &overrides, seed).unwrap();
+                                let committed = RunConfig::from_file(&path).unwrap();
+                                assert_eq!(committed, built, "{}", path.display());
+                                matched += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            let committed = crate::suite::records::committed_configs(name).len();
+            assert!(committed > 0, "{name}: no committed records found");
+            assert_eq!(
+                matched, committed,
+                "{name}: records that no suite point builds"
+            );
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The parts of every suite, one file per family of suites.
+
+mod images;
+mod tabular;
+mod text;
+
+pub(crate) use images::{domains, images, images_vit, noise};
+pub(crate) use tabular::{imbalance, tabular};
+pub(crate) use text::{text, text_finetuned, text_finetuned_lodo, text_transformer};

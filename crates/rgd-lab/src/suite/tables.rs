@@ -1,0 +1,392 @@
+//! A suite's tables, plots and rendered markdown, from its records alone: each method at the
+//! setting selected on validation, mean ± sd over seeds, paired differences to ERM, and where
+//! the weight went.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::LabError;
+use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
+use crate::run_dir::read_json;
+use crate::stats::{
+    METRIC_TIE, average_ranks, paired_difference, snap_to_tie, summarize, wilcoxon_signed_rank,
+};
+use crate::suite::catalog::{Metric, Part, folder_name, grid_labels, suite};
+use crate::suite::provenance::Provenance;
+use crate::suite::records::{RecordsOf, load_records, summaries};
+use crate::sweep::{Ties, best};
+use crate::train::Summary;
+use crate::weight_trace::WeightSnapshot;
+
+/// The records of the supervised suites.
+pub(crate) type Records = RecordsOf<Summary>;
+
+/// The records of `part`'s data sets.
+pub(crate) fn records_of(records: &Records, part: &Part) -> Records {
+    let names: Vec<String> = part.data.iter().map(|d| folder_name(&d.label)).collect();
+    (records.iter())
+        .filter(|(data, _)| names.contains(data))
+        .map(|(data, r)| (data.clone(), r.clone()))
+        .collect()
+}
+
+/// The selected setting of one method on one data set: the best seed-0 validation `select`,
+/// ties going to the earlier setting in grid order (as at run time), with its per-seed test
+/// `metric` in seed order.
+pub(crate) fn selected<'a>(
+    settings: &'a BTreeMap<String, BTreeMap<u64, Summary>>,
+    grid: &[String],
+    select: Metric,
+    metric: Metric,
+) -> Option<(&'a str, Vec<f64>)> {
+    let scores = grid.iter().filter_map(|label| {
+        let (label, seeds) = settings.get_key_value(label)?;
+        Some((select.of(&seeds.get(&0)?.selected.valid), label.as_str()))
+    });
+    let label = best(scores, Ties::First)?;
+    let tests = settings[label]
+        .values()
+        .map(|s| metric.of(&s.selected.test))
+        .collect();
+    Some((label, tests))
+}
+
+/// A part's tables in one test metric.
+pub(crate) struct Tables {
+    /// Per data set, each method's mean ± sd over seeds; with several data sets also the mean
+    /// over sets, the average rank and Wilcoxon's p against ERM.
+    pub(crate) main: Table,
+    /// RGD − ERM per data set, paired by seed.
+    pub(crate) paired: Table,
+    /// Each method's mean over the finished data sets (NaN when none has finished).
+    pub(crate) method_means: Vec<f64>,
+}
+
+/// The tables of `part` in `metric`, at each method's validation-selected setting.
+pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
+    let methods = &part.methods;
+    let seeds = seed_count(records);
+    let mut headers = vec!["data set".to_string(), "test n".into()];
+    headers.extend(methods.iter().map(|m| format!("{m} (%)")));
+    let mut main = Table::new(headers);
+    let mut paired = Table::new([
+        "data set",
+        "RGD setting",
+        "RGD − ERM (pts, 95% CI over seeds)",
+        "W/T/L",
+    ]);
+    let mut means: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
+    let mut ranks: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
+    let mut finished_sets: Vec<&str> = Vec::new();
+    for (data, by_method) in records {
+        let chosen: Vec<Option<(&str, Vec<f64>)>> = methods
+            .iter()
+            .map(|m| {
+                by_method
+                    .get(*m)
+                    .and_then(|s| selected(s, &grid_labels(m, part), part.select, metric))
+            })
+            .collect();
+        if chosen
+            .iter()
+            .any(|c| c.as_ref().is_none_or(|(_, tests)| tests.len() < seeds))
+        {
+            continue; // an unfinished data set: `render` lists it
+        }
+        let chosen: Vec<(&str, Vec<f64>)> = chosen.into_iter().flatten().collect();
+        let test_n = by_method
+            .values()
+            .next()
+            .and_then(|s| s.values().next())
+            .and_then(|s| s.values().next())
+            .map_or(0, |s| s.sizes[2]);
+        let mut row = vec![data.clone(), test_n.to_string()];
+        let set_means: Vec<f64> = chosen
+            .iter()
+            .map(|(_, t)| summarize(t).map_or(f64::NAN, |s| snap_to_tie(s.mean)))
+            .collect();
+        for (i, (_, tests)) in chosen.iter().enumerate() {
+            row.push(summarize(tests).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2)));
+            means[i].push(set_means[i]);
+        }
+        for (i, r) in average_ranks(&set_means, true).into_iter().enumerate() {
+            ranks[i].push(r);
+        }
+        main.push_row(row);
+        finished_sets.push(data);
+        if let (Some(erm), Some(rgd)) = (
+            methods.iter().position(|m| *m == "erm"),
+            methods.iter().position(|m| *m == "rgd"),
+        ) && let Some(d) = paired_difference(&chosen[rgd].1, &chosen[erm].1, METRIC_TIE, 0.95)
+        {
+            paired.push_row([
+                data.clone(),
+                chosen[rgd].0.to_string(),
+                fmt_diff_ci(&d, 100.0, 2),
+                fmt_wtl(&d),
+            ]);
+        }
+    }
+    for family in &part.families {
+        let of_family: Vec<usize> = (0..finished_sets.len())
+            .filter(|&k| finished_sets[k].starts_with(family))
+            .collect();
+        if of_family.is_empty() {
+            continue;
+        }
+        let name = family.trim_end_matches('_');
+        let mut average = vec![format!("{name} average"), String::new()];
+        let mut worst = vec![format!("{name} worst domain"), String::new()];
+        for set_means in &means {
+            let v: Vec<f64> = of_family.iter().map(|&k| set_means[k]).collect();
+            average.push(format!(
+                "{:.2}",
+                100.0 * v.iter().sum::<f64>() / v.len() as f64
+            ));
+            worst.push(format!(
+                "{:.2}",
+                100.0 * v.iter().copied().fold(f64::INFINITY, f64::min)
+            ));
+        }
+        main.push_row(average);
+        main.push_row(worst);
+    }
+    let method_means = (means.iter())
+        .map(|m| summarize(m).map_or(f64::NAN, |s| s.mean))
+        .collect();
+    if finished_sets.len() < 2 {
+        // Nothing to summarise across sets.
+        return Tables {
+            main,
+            paired,
+            method_means,
+        };
+    }
+    let erm = methods.iter().position(|m| *m == "erm");
+    let mut mean_row = vec!["mean over sets".to_string(), String::new()];
+    let mut rank_row = vec!["average rank".to_string(), String::new()];
+    let mut wilcoxon_row = vec!["Wilcoxon p vs ERM".to_string(), String::new()];
+    for i in 0..methods.len() {
+        mean_row
+            .push(summarize(&means[i]).map_or("-".into(), |s| format!("{:.2}", s.mean * 100.0)));
+        rank_row.push(summarize(&ranks[i]).map_or("-".into(), |s| format!("{:.2}", s.mean)));
+        let p = erm.filter(|&e| e != i).and_then(|e| {
+            let diffs: Vec<f64> = means[i]
+                .iter()
+                .zip(&means[e])
+                .map(|(a, b)| snap_to_tie(a - b))
+                .collect();
+            wilcoxon_signed_rank(&diffs)
+        });
+        wilcoxon_row.push(p.map_or("-".into(), |w| format!("{:.3}", w.p_value)));
+    }
+    main.push_row(mean_row);
+    main.push_row(rank_row);
+    main.push_row(wilcoxon_row);
+    Tables {
+        main,
+        paired,
+        method_means,
+    }
+}
+
+/// The number of seeds of the suite: the most any setting has.
+pub(crate) fn seed_count(records: &Records) -> usize {
+    records
+        .values()
+        .flat_map(|m| m.values())
+        .flat_map(|s| s.values())
+        .map(|r| r.len())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Renders a suite's results (tables and provenance) from its records alone.
+pub fn render(out: &Path) -> Result<String, LabError> {
+    let meta: Provenance = read_json(&out.join("meta.json"))?;
+    if meta.suite == "meta" {
+        return crate::meta::suite::render(out);
+    }
+    let parts = suite(&meta.suite, meta.quick)?;
+    let records: Records = load_records(out)?;
+    crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
+    let runs = summaries(&records).count();
+    let rendered: Vec<String> = (parts.iter())
+        .map(|part| {
+            let body = render_part(&records_of(&records, part), part);
+            if part.title.is_empty() {
+                body
+            } else {
+                format!("### {}\n\n{body}", part.title)
+            }
+        })
+        .collect();
+    Ok(format!(
+        "Command: `{}`. Machine: {}. Wall time: {:.0} s; training time summed \
+         over all {runs} runs: {:.0} s.\n\n{}",
+        meta.command,
+        meta.machine,
+        meta.wall_secs,
+        meta.training_secs,
+        rendered.join("\n"),
+    ))
+}
+
+/// One part's setup line and tables.
+pub(crate) fn render_part(records: &Records, part: &Part) -> String {
+    let seeds = seed_count(records);
+    let mut sections = Vec::new();
+    let mut finished: Vec<String> = Vec::new();
+    for (k, &metric) in part.report.iter().enumerate() {
+        let Tables { main, paired, .. } = tables(records, part, metric);
+        finished = main.rows.iter().map(|r| r[0].clone()).collect();
+        sections.push(format!(
+            "Test {} (%):\n\n{}",
+            metric.name(),
+            main.to_markdown()
+        ));
+        if k == 0 {
+            sections.push(format!(
+                "Paired per-seed differences of RGD to ERM in test {} (percentage points, 95% \
+                 t-interval over seeds):\n\n{}",
+                metric.name(),
+                paired.to_markdown()
+            ));
+        }
+    }
+    if part.weight_tables {
+        sections.push(weight_tables(records, part, &finished));
+    }
+    let pending: Vec<&str> = records
+        .keys()
+        .map(String::as_str)
+        .filter(|d| !finished.iter().any(|f| f == d))
+        .collect();
+    let pending = if pending.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n\nNot finished when these records were written (left out of the tables): {}.",
+            pending.join(", ")
+        )
+    };
+    let across = match records.keys().filter(|d| finished.contains(d)).count() {
+        0 => {
+            return format!(
+                "Setup: {}.{pending}\n\nNo data set of this part has finished yet.\n",
+                part.notes
+            );
+        }
+        1 => "",
+        _ => "; rank 1 = best; the Wilcoxon signed-rank test pairs the per-set means with ERM's",
+    };
+    format!(
+        "Setup: {}.{pending}\n\nEach method at the setting selected on validation {} (seed 0); \
+         mean ± sd over {seeds} seeds{across}.\n\n{}",
+        part.notes,
+        part.select.name(),
+        sections.join("\n"),
+    )
+}
+
+/// Where each method's weight went (from the runs' weight traces, at the selected setting, mean
+/// over seeds): the share of the total weight on flipped labels early, midway and at the end of
+/// training, and each class's mean weight relative to the overall mean in the last window.
+pub(crate) fn weight_tables(records: &Records, part: &Part, finished: &[String]) -> String {
+    let mut shares = Table::new([
+        "data set",
+        "method",
+        "flipped (% of examples)",
+        "weight on flipped: first window (%)",
+        "midway (%)",
+        "last window (%)",
+    ]);
+    let mut classes: Option<Table> = None;
+    for (data, by_method) in records.iter().filter(|(d, _)| finished.contains(d)) {
+        for method in &part.methods {
+            let Some(settings) = by_method.get(*method) else {
+                continue;
+            };
+            let grid = grid_labels(method, part);
+            let Some((label, _)) = selected(settings, &grid, part.select, part.report[0]) else {
+                continue;
+            };
+            let traces: Vec<&Vec<WeightSnapshot>> = settings[label]
+                .values()
+                .map(|s| &s.weight_trace)
+                .filter(|t| !t.is_empty())
+                .collect();
+            if traces.is_empty() {
+                continue;
+            }
+            let mean_at = |pick: &dyn Fn(&Vec<WeightSnapshot>) -> Option<f64>| {
+                let v: Vec<f64> = traces.iter().filter_map(|t| pick(t)).collect();
+                summarize(&v).map_or("-".into(), |s| format!("{:.1}", 100.0 * s.mean))
+            };
+            shares.push_row([
+                data.clone(),
+                method.to_string(),
+                mean_at(&|t| {
+                    let v: Vec<f64> = t.iter().filter_map(|s| s.flipped_fraction).collect();
+                    summarize(&v).map(|s| s.mean)
+                }),
+                mean_at(&|t| t[0].flipped_weight_share),
+                mean_at(&|t| t[t.len() / 2].flipped_weight_share),
+                mean_at(&|t| t[t.len() - 1].flipped_weight_share),
+            ]);
+            if *method == "erm" {
+                continue; // every weight is 1
+            }
+            let n_classes = traces[0].last().map_or(0, |s| s.class_mean_weight.len());
+            let table = classes.get_or_insert_with(|| {
+                let mut headers = vec!["data set".to_string(), "method".into()];
+                headers.extend((0..n_classes).map(|c| format!("class {c}")));
+                Table::new(headers)
+            });
+            let mut row = vec![data.clone(), method.to_string()];
+            for c in 0..n_classes {
+                let v: Vec<f64> = traces
+                    .iter()
+                    .filter_map(|t| {
+                        let last = t.last()?;
+                        Some(last.class_mean_weight.get(c).copied()?? / last.mean_weight)
+                    })
+                    .collect();
+                row.push(summarize(&v).map_or("-".into(), |s| format!("{:.2}", s.mean)));
+            }
+            table.push_row(row);
+        }
+    }
+    let mut out = format!(
+        "Share of the total weight on training examples with flipped labels, at the selected \
+         setting, mean over seeds (windows: the steps between two evaluations; under ERM the \
+         share equals the flipped fraction):\n\n{}",
+        shares.to_markdown()
+    );
+    if let Some(classes) = classes {
+        out += &format!(
+            "\nMean weight of each observed (noisy) class relative to the mean weight, last \
+             window, mean over seeds (ERM: all 1):\n\n{}",
+            classes.to_markdown()
+        );
+    }
+    out
+}
+
+pub(crate) fn plot(records: &Records, part: &Part, path: &Path) -> Result<(), LabError> {
+    let metric = part.report[0];
+    // Bars: each method's mean over the data sets, in percent as the tables round it.
+    let means = tables(records, part, metric).method_means;
+    let bars: Vec<(String, f64, f64, f64)> = (part.methods.iter().zip(means))
+        .filter(|(_, mean)| mean.is_finite())
+        .map(|(m, mean)| {
+            let v = (mean * 1e4).round() / 100.0;
+            (m.to_string(), v, v, v)
+        })
+        .collect();
+    if bars.is_empty() {
+        return Ok(());
+    }
+    let title = format!("Mean test {} over data sets", metric.name());
+    crate::plot::bar_chart(path, &title, &format!("{} (%)", metric.name()), &bars)
+}
