@@ -1,5 +1,5 @@
 //! docs/results.md holds no hand-edited tables: every generated block equals what
-//! `rgd_lab::reproduce::render` makes from the committed records in results/<suite>/.
+//! `rgd_lab::suite::tables::render` makes from the committed records in results/<suite>/.
 
 use std::path::Path;
 
