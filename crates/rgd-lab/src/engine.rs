@@ -34,7 +34,8 @@ const INJECT_NAN_ENV: &str = "RGD_INJECT_NAN_AT_STEP";
 /// (`RGD_STOP_AFTER_STEP=<step>`), to exercise resume end to end.
 const STOP_ENV: &str = "RGD_STOP_AFTER_STEP";
 
-/// How often the loop logs, evaluates and checkpoints (every count > 0).
+/// How often the loop logs, evaluates and checkpoints (counts > 0, but `checkpoint_every`,
+/// where [`Engine::new`] reads 0 as "at every evaluation").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cadence {
     /// Optimizer steps in all.
@@ -43,7 +44,7 @@ pub struct Cadence {
     pub log_every: u64,
     /// Evaluate every this many steps (and after the last).
     pub eval_every: u64,
-    /// Checkpoint every this many steps (and after the last).
+    /// Checkpoint every this many steps (and after the last; 0: at every evaluation).
     pub checkpoint_every: u64,
 }
 
@@ -137,7 +138,34 @@ pub struct Engine<'a> {
     pub verbosity: Verbosity,
 }
 
-impl Engine<'_> {
+impl<'a> Engine<'a> {
+    /// The engine of a run in `run` with `seed`, training on `device` with `optim`'s schedule
+    /// and clipping; `checkpoint_every = 0` checkpoints at every evaluation.
+    pub fn new(
+        run: &'a RunDir,
+        seed: u64,
+        device: &'a Device,
+        optim: &'a OptimConfig,
+        cadence: Cadence,
+        verbosity: Verbosity,
+    ) -> Self {
+        let checkpoint_every = match cadence.checkpoint_every {
+            0 => cadence.eval_every,
+            n => n,
+        };
+        Engine {
+            run,
+            seed,
+            device,
+            optim,
+            cadence: Cadence {
+                checkpoint_every,
+                ..cadence
+            },
+            verbosity,
+        }
+    }
+
     /// Trains `task` from the run's checkpoint (or from `model` and `optimizer` if it has
     /// none) to the last step; returns the final model and state.
     pub fn run<T: Task>(

@@ -137,10 +137,7 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
         total,
         log_every: t.log_every,
         eval_every,
-        checkpoint_every: match t.checkpoint_every {
-            0 => eval_every,
-            n => n,
-        },
+        checkpoint_every: t.checkpoint_every,
     };
     let mut rule = config.method.rule;
     if let rgd::RuleConfig::GroupDro(c) = &mut rule {
@@ -163,14 +160,14 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
         trace: Vec::new(),
         weights_log: run.weights(),
     };
-    let engine = Engine {
-        run: &run,
-        seed: config.seed,
-        device: &device,
-        optim: &config.optim,
+    let engine = Engine::new(
+        &run,
+        config.seed,
+        &device,
+        &config.optim,
         cadence,
-        verbosity: options.verbosity,
-    };
+        options.verbosity,
+    );
     let (_, state) = engine.run(&mut task, model, build_optimizer(&config.optim))?;
     task.finish(&run, state)
 }
@@ -345,12 +342,24 @@ pub fn batch_tensors(
     rows: &[usize],
     device: &Device,
 ) -> (Tensor<2>, Tensor<1, Int>) {
+    let labels: Vec<u32> = rows.iter().map(|&r| data.labels[r]).collect();
+    rows_and_labels(data, rows, &labels, device)
+}
+
+/// Features `[n, prod(shape)]` of `rows` and the given `labels` `[n]` (an episode's own labels,
+/// or the rows' labels).
+pub fn rows_and_labels(
+    data: &Dataset,
+    rows: &[usize],
+    labels: &[u32],
+    device: &Device,
+) -> (Tensor<2>, Tensor<1, Int>) {
     let width = data.n_features;
     let mut features = Vec::with_capacity(rows.len() * width);
     for &r in rows {
         features.extend_from_slice(data.row(r));
     }
-    let labels: Vec<i64> = rows.iter().map(|&r| i64::from(data.labels[r])).collect();
+    let labels: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
     (
         Tensor::from_data(TensorData::new(features, [rows.len(), width]), device),
         Tensor::from_data(TensorData::new(labels, [rows.len()]), device),

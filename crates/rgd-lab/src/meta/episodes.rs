@@ -55,25 +55,6 @@ pub fn load_data(config: &MetaConfig) -> Result<MetaData, LabError> {
     }
 }
 
-/// Features `[n, prod(shape)]` of `rows` and their episode labels `[n]`.
-pub fn episode_tensors(
-    data: &Dataset,
-    rows: &[usize],
-    labels: &[u32],
-    device: &Device,
-) -> (Tensor<2>, Tensor<1, Int>) {
-    let width = data.n_features;
-    let mut features = Vec::with_capacity(rows.len() * width);
-    for &r in rows {
-        features.extend_from_slice(data.row(r));
-    }
-    let labels: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
-    (
-        Tensor::from_data(TensorData::new(features, [rows.len(), width]), device),
-        Tensor::from_data(TensorData::new(labels, [rows.len()]), device),
-    )
-}
-
 /// One episode as tensors.
 pub(crate) struct EpisodeBatch {
     pub(crate) support: Tensor<2>,
@@ -85,8 +66,9 @@ pub(crate) struct EpisodeBatch {
 impl EpisodeBatch {
     pub(crate) fn new(data: &Dataset, e: &Episode, device: &Device) -> Self {
         let (support, support_labels) =
-            episode_tensors(data, &e.support, &e.support_labels, device);
-        let (query, query_labels) = episode_tensors(data, &e.query, &e.query_labels, device);
+            crate::train::rows_and_labels(data, &e.support, &e.support_labels, device);
+        let (query, query_labels) =
+            crate::train::rows_and_labels(data, &e.query, &e.query_labels, device);
         EpisodeBatch {
             support,
             support_labels,

@@ -197,10 +197,7 @@ pub fn train(
         total: t.meta_steps,
         log_every: t.log_every,
         eval_every: t.eval_every,
-        checkpoint_every: match t.checkpoint_every {
-            0 => t.eval_every,
-            n => n,
-        },
+        checkpoint_every: t.checkpoint_every,
     };
     let mut task = MetaTask {
         config,
@@ -212,14 +209,14 @@ pub fn train(
         eval_device: options.device.inference()?,
         data,
     };
-    let engine = Engine {
-        run: &run,
-        seed: config.seed,
-        device: &device,
-        optim: &config.optim,
+    let engine = Engine::new(
+        &run,
+        config.seed,
+        &device,
+        &config.optim,
         cadence,
-        verbosity: options.verbosity,
-    };
+        options.verbosity,
+    );
     let (model, state) = engine.run(&mut task, model, build_optimizer(&config.optim))?;
     let (Some(best), Some(last)) = (state.best, state.last) else {
         return Err(LabError::Corrupt {
