@@ -38,10 +38,18 @@ def term(l, t):
 
 
 def cvar(l, alpha):
+    """Exact CVaR (Levy et al.): 1/alpha on the floor(alpha n) largest, the rest on the next."""
     n = l.numel()
-    k = max(1, min(n, math.ceil(alpha * n * (1 - 1e-9))))
+    exact = alpha * n
+    k = max(1, min(n, math.ceil(exact * (1 - 1e-9))))
+    m = min(k, math.floor(exact * (1 + 1e-9)))
     w = torch.zeros_like(l)
-    w[torch.topk(l, k).indices] = n / k
+    idx = torch.sort(l, descending=True, stable=True).indices
+    if m == k:
+        w[idx[:k]] = n / k
+    else:
+        w[idx[:m]] = 1 / alpha
+        w[idx[m]] = n - m / alpha
     return w
 
 

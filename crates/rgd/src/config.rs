@@ -29,7 +29,7 @@ pub enum RuleConfig {
     Term(TermConfig),
     /// Attentional-biased SGD.
     Absgd(AbsgdConfig),
-    /// CVaR / top-k.
+    /// Exact CVaR (Levy et al.).
     Cvar(CvarConfig),
     /// Chi-square DRO.
     #[cfg_attr(feature = "serde", serde(rename = "chi2"))]

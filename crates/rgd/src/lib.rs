@@ -22,7 +22,7 @@
 //! | [`Rgd`] | `exp(min(l, tau)/(tau+1))` | [`RgdConfig`] |
 //! | [`Term`] | `exp(t l) / mean exp(t l)` | [`TermConfig`] |
 //! | [`Absgd`] | `exp(l/lambda) / u`, `u` a moving average | [`AbsgdConfig`] |
-//! | [`Cvar`] | `B/k` on the top `k = ceil(alpha B)` | [`CvarConfig`] |
+//! | [`Cvar`] | `1/alpha` on the top `floor(alpha B)`, the rest on the next | [`CvarConfig`] |
 //! | [`ChiSquare`] | `B q`, `q` on the chi-square ball | [`ChiSquareConfig`] |
 //! | [`GroupDro`] | `B q_g / n_g`, `q` kept across steps | [`GroupDroConfig`] |
 //!

@@ -1,5 +1,6 @@
 //! Property tests: weights positive, finite, bounded and monotone where the rule says so; ERM
-//! as a limit; normalised rules have mean 1; CVaR keeps exactly the top ceil(alpha B).
+//! as a limit; normalised rules have mean 1; CVaR caps weights at 1/alpha on the top
+//! ceil(alpha B), and is the old top-k rule bit for bit when alpha B is an integer.
 
 use proptest::prelude::*;
 use rgd::{
@@ -86,15 +87,56 @@ proptest! {
     }
 
     #[test]
-    fn cvar_keeps_exactly_the_top_ceil_alpha_b(l in losses(), alpha in 0.001..=1.0f64) {
-        let r = CvarConfig::new(alpha).init().unwrap().reweight(&l).unwrap();
+    fn cvar_weights_are_capped_mean_one_and_on_the_top_ceil_alpha_b(
+        l in prop_oneof![losses(), prop::collection::vec((0u8..4).prop_map(f64::from), 1..200)],
+        alpha in 0.001..=1.0f64,
+    ) {
+        let rule = CvarConfig::new(alpha).init().unwrap();
+        let r = rule.clone().reweight(&l).unwrap();
         let b = l.len();
         let k = ((alpha * b as f64) * (1.0 - 1e-9)).ceil().clamp(1.0, b as f64) as usize;
+        prop_assert_eq!(rule.kept(b), k);
         let kept: Vec<usize> = (0..b).filter(|&i| r.weights[i] > 0.0).collect();
         prop_assert_eq!(kept.len(), k);
         let cut = kept.iter().map(|&i| l[i]).fold(f64::INFINITY, f64::min);
         prop_assert!((0..b).filter(|i| !kept.contains(i)).all(|i| l[i] <= cut));
+        let cap = (1.0 + 1e-9) / alpha;
+        prop_assert!(r.weights.iter().all(|&w| (0.0..=cap).contains(&w)), "cap {}", cap);
+        // In descending loss order (earlier first on ties) the weights never increase, and all
+        // but the last kept one sit at the cap.
+        let mut order: Vec<usize> = (0..b).collect();
+        order.sort_by(|&x, &y| l[y].total_cmp(&l[x]));
+        prop_assert!(order.windows(2).all(|p| r.weights[p[0]] >= r.weights[p[1]]));
+        prop_assert!(order[..k - 1].iter().all(|&i| r.weights[i] * alpha > 1.0 - 1e-9));
         prop_assert!((r.stats.mean - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cvar_with_integer_alpha_b_is_bit_identical_to_top_k(
+        l in prop_oneof![losses(), prop::collection::vec((0u8..4).prop_map(f64::from), 1..200)],
+        frac in 0.0..=1.0f64,
+        decimal in any::<bool>(),
+    ) {
+        let b = l.len();
+        // alpha = k / B, or a decimal alpha (tenths) on a batch it divides into an integer.
+        let (alpha, k) = if decimal && b % 10 == 0 {
+            let tenths = 1 + (frac * 9.0).round() as usize;
+            (tenths as f64 / 10.0, tenths * b / 10)
+        } else {
+            let k = 1 + ((b - 1) as f64 * frac).round() as usize;
+            (k as f64 / b as f64, k)
+        };
+        let got = CvarConfig::new(alpha).init().unwrap().reweight(&l).unwrap().weights;
+        // The old rule: B / k on the k largest (stable sort, earlier first on ties).
+        let mut order: Vec<usize> = (0..b).collect();
+        order.sort_by(|&x, &y| l[y].total_cmp(&l[x]));
+        let mut want = vec![0.0f64; b];
+        for &i in &order[..k] {
+            want[i] = b as f64 / k as f64;
+        }
+        for (g, w) in got.iter().zip(&want) {
+            prop_assert_eq!(g.to_bits(), w.to_bits(), "alpha {} B {} k {}", alpha, b, k);
+        }
     }
 
     #[test]

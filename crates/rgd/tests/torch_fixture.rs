@@ -17,13 +17,28 @@ fn floats(v: &Value) -> Vec<f64> {
         .collect()
 }
 
-fn check(section: &str, knob: &str, mut weights: impl FnMut(f64, &[f64]) -> Vec<f64>) {
+fn check(section: &str, knob: &str, weights: impl FnMut(f64, &[f64]) -> Vec<f64>) {
+    check_where(section, knob, |_, _| true, weights);
+}
+
+/// [`check`] on the cases whose knob value passes `keep(knob, batch size)`.
+fn check_where(
+    section: &str,
+    knob: &str,
+    keep: impl Fn(f64, usize) -> bool,
+    mut weights: impl FnMut(f64, &[f64]) -> Vec<f64>,
+) {
     let fx = fixture();
     let losses = floats(&fx["losses"]);
     let cases = fx[section].as_array().unwrap();
     assert!(!cases.is_empty());
+    let mut checked = 0;
     for case in cases {
         let k = case[knob].as_f64().unwrap();
+        if !keep(k, losses.len()) {
+            continue;
+        }
+        checked += 1;
         let want = floats(&case["weights"]);
         let got = weights(k, &losses);
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
@@ -33,6 +48,7 @@ fn check(section: &str, knob: &str, mut weights: impl FnMut(f64, &[f64]) -> Vec<
             );
         }
     }
+    assert!(checked > 0, "no {section} case checked");
 }
 
 #[test]
@@ -62,7 +78,15 @@ fn term_matches_torch() {
 
 #[test]
 fn cvar_matches_torch() {
-    check("cvar", "alpha", |a, l| {
+    // Only the cases with alpha B an integer, where the exact CVaR equals top-k: the fixture's
+    // cvar() in reference/torch_reference.py is still the old top-k rule (B/k on k = ceil(alpha
+    // B)), which differs on fractional alpha B (its alpha 0.3 on 8). Check every case again once
+    // the script implements the exact rule and the fixture is regenerated.
+    let integer = |a: f64, b: usize| {
+        let exact = a * b as f64;
+        (exact - exact.round()).abs() <= 1e-9 * exact
+    };
+    check_where("cvar", "alpha", integer, |a, l| {
         CvarConfig::new(a)
             .init()
             .unwrap()
