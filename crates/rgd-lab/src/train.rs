@@ -110,6 +110,9 @@ pub struct Supervised<'a> {
 pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summary, LabError> {
     let run = RunDir::new(run);
     let data = prepare(&config.data)?;
+    if let Some(s) = &data.schema {
+        write_json(&run.schema(), s)?;
+    }
     if let Some(s) = &data.standardizer {
         write_json(&run.standardizer(), s)?;
     }
