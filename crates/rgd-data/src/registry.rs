@@ -126,6 +126,19 @@ pub fn missing(name: &str, cache: &Path) -> Option<&'static str> {
     files.iter().any(|p| !p.is_file()).then_some(fetch)
 }
 
+/// The `scripts/fetch-data.sh` NAME that provides the registry set `name` (`None`: embedded,
+/// or not a registry name).
+///
+/// ```
+/// use rgd_data::registry::provider;
+/// assert_eq!(provider("keel/iris"), Some("keel"));
+/// assert_eq!(provider("colored-mnist"), Some("mnist"));
+/// assert_eq!(provider("magic"), None);
+/// ```
+pub fn provider(name: &str) -> Option<&'static str> {
+    files_for(name, Path::new("")).ok().map(|(_, fetch)| fetch)
+}
+
 /// Load a named numeric data set from the cache (or the embedded `magic`).
 ///
 /// Errors: [`DataError::UnknownName`] for an unknown name,

@@ -446,7 +446,7 @@ fn unknown(table: &Table, row: usize, column: usize, value: &str, known: &[Strin
         line: table.line(row),
         column: table.columns[column].clone(),
         value: value.into(),
-        expected: format!("one the training data has: {}", list(known)),
+        expected: format!("a value the training data has ({})", list(known)),
     }
 }
 

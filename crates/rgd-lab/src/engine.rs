@@ -113,9 +113,57 @@ pub struct LoopState<E, S> {
     /// Every evaluation, in step order.
     #[serde(default)]
     pub evaluations: Vec<E>,
+    /// What the checkpoint was computed with (absent in checkpoints of older builds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
     /// The task's own state.
     #[serde(flatten)]
     pub task: S,
+}
+
+/// What a checkpoint's numbers depend on besides the data: the resolved config and the numerics
+/// version. A resume with another fingerprint is refused, so a run folder never mixes two
+/// configs (an edited `config.toml`) or two numerics versions in one curve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// The numerics version ([`crate::numerics`]).
+    pub numerics: u32,
+    /// The resolved config as TOML (every default written out).
+    pub config: String,
+}
+
+impl Fingerprint {
+    /// The fingerprint of a resolved config serialised as `config`, at this build's numerics.
+    pub fn new(config: impl Into<String>) -> Self {
+        Fingerprint {
+            numerics: crate::numerics::NUMERICS,
+            config: config.into(),
+        }
+    }
+
+    /// Refuses to resume the checkpoint of `saved` with this fingerprint, naming what differs.
+    fn check(&self, saved: &Fingerprint, run: &RunDir) -> Result<(), LabError> {
+        if saved.numerics != self.numerics {
+            return Err(LabError::Config(format!(
+                "{} was checkpointed with numerics version {}, this build computes version {}; \
+                 resuming would mix the two in one run: delete the folder to train it again",
+                run.root().display(),
+                saved.numerics,
+                self.numerics
+            )));
+        }
+        if saved.config != self.config {
+            let keys = crate::config::file::differing_keys(&saved.config, &self.config);
+            return Err(LabError::Config(format!(
+                "{}: the config differs from the one this run was checkpointed with ({}); \
+                 resuming would change the run mid-way: restore config.toml (the checkpoint's \
+                 config is in checkpoint/state.json) or train a new run under another name",
+                run.root().display(),
+                keys.join("; ")
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The loop state of task `T`.
@@ -136,6 +184,8 @@ pub struct Engine<'a> {
     pub cadence: Cadence,
     /// How much to print.
     pub verbosity: Verbosity,
+    /// The run's config and numerics, checked on resume.
+    pub fingerprint: Fingerprint,
 }
 
 impl<'a> Engine<'a> {
@@ -148,6 +198,7 @@ impl<'a> Engine<'a> {
         optim: &'a OptimConfig,
         cadence: Cadence,
         verbosity: Verbosity,
+        fingerprint: Fingerprint,
     ) -> Self {
         let checkpoint_every = match cadence.checkpoint_every {
             0 => cadence.eval_every,
@@ -163,6 +214,7 @@ impl<'a> Engine<'a> {
                 ..cadence
             },
             verbosity,
+            fingerprint,
         }
     }
 
@@ -183,6 +235,9 @@ impl<'a> Engine<'a> {
             optimizer.clone(),
         )? {
             Some((model, optimizer, state)) => {
+                if let Some(saved) = &state.fingerprint {
+                    self.fingerprint.check(saved, run)?;
+                }
                 task.load_state(&state.task)?;
                 truncate_log(&run.metrics(), state.step, true)?;
                 for log in &logs {
@@ -202,6 +257,7 @@ impl<'a> Engine<'a> {
                     last: None,
                     elapsed_secs: 0.0,
                     evaluations: Vec::new(),
+                    fingerprint: None,
                     task: task.state(),
                 };
                 (model, optimizer, state)
@@ -211,10 +267,24 @@ impl<'a> Engine<'a> {
         let mut log = MetricsLog::<T::Row>::open(&run.metrics())?;
         let hook = |name| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
         let (inject_nan, stop_after) = (hook(INJECT_NAN_ENV), hook(STOP_ENV));
-        let started = Instant::now();
-        let elapsed_before = state.elapsed_secs;
+        // Wall time before this process, and when it started.
+        let clock = (state.elapsed_secs, Instant::now());
+        state.fingerprint = Some(self.fingerprint.clone());
+        let mut saved_at = state.step;
         while state.step < cadence.total {
             let step = state.step;
+            if let Some(signal) = crate::interrupt::requested() {
+                if saved_at != step {
+                    self.save(task, &model, &optimizer, &mut state, &mut log, clock)?;
+                }
+                progress.finish();
+                return Err(LabError::Interrupted {
+                    step,
+                    why: crate::interrupt::name(signal).into(),
+                    run: run.root().to_path_buf(),
+                    signal: Some(signal),
+                });
+            }
             self.device
                 .seed(self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ step);
             let lr = learning_rate(self.optim, step, cadence.total);
@@ -223,10 +293,18 @@ impl<'a> Engine<'a> {
                     value,
                     ..
                 }))) => {
+                    let resume = if saved_at > 0 {
+                        format!(
+                            "the last good checkpoint (step {saved_at}) is kept in {}",
+                            run.checkpoint().display()
+                        )
+                    } else {
+                        "no checkpoint was written before it, so there is nothing to resume".into()
+                    };
                     return Err(LabError::Diverged {
                         step: step + 1,
                         value,
-                        checkpoint: run.checkpoint().display().to_string(),
+                        resume,
                     });
                 }
                 other => other?,
@@ -255,15 +333,14 @@ impl<'a> Engine<'a> {
                 }
             }
             if done.is_multiple_of(cadence.checkpoint_every) || done == cadence.total {
-                log.flush()?;
-                state.elapsed_secs = elapsed_before + started.elapsed().as_secs_f64();
-                state.task = task.state();
-                checkpoint::save(&run.checkpoint(), &model, &optimizer, &state)?;
+                self.save(task, &model, &optimizer, &mut state, &mut log, clock)?;
+                saved_at = done;
                 if stop_after.is_some_and(|s| done >= s) && done < cadence.total {
                     return Err(LabError::Interrupted {
                         step: done,
                         why: format!("{STOP_ENV}, a test hook"),
                         run: run.root().to_path_buf(),
+                        signal: None,
                     });
                 }
             }
@@ -272,5 +349,21 @@ impl<'a> Engine<'a> {
         log.flush()?;
         progress.finish();
         Ok((model, state))
+    }
+
+    /// Writes the checkpoint of `state` (the log flushed first, so it never lags the state).
+    fn save<T: Task>(
+        &self,
+        task: &T,
+        model: &Model,
+        optimizer: &ModuleOptimizer,
+        state: &mut StateOf<T>,
+        log: &mut MetricsLog<T::Row>,
+        clock: (f64, Instant),
+    ) -> Result<(), LabError> {
+        log.flush()?;
+        state.elapsed_secs = clock.0 + clock.1.elapsed().as_secs_f64();
+        state.task = task.state();
+        checkpoint::save(&self.run.checkpoint(), model, optimizer, state)
     }
 }

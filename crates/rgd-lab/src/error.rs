@@ -37,16 +37,15 @@ pub enum LabError {
     },
     /// The training loss became NaN or infinite.
     #[error(
-        "training diverged at step {step}: the loss is {value}; the last good checkpoint is \
-         kept in {checkpoint} (lower the learning rate or enable gradient clipping)"
+        "training diverged at step {step}: the loss is {value}; {resume} (lower the learning rate or enable gradient clipping with optim.clip_grad_norm)"
     )]
     Diverged {
         /// The step whose loss was not finite.
         step: u64,
         /// The loss value.
         value: f64,
-        /// Where the last good checkpoint is.
-        checkpoint: String,
+        /// Where the last good checkpoint is, or that there is none yet.
+        resume: String,
     },
     /// Tensor data could not be read back from the device.
     #[error("reading {what} back from the device failed: {reason}")]
@@ -69,7 +68,7 @@ pub enum LabError {
         /// How the fetch script ended.
         status: String,
     },
-    /// A run stopped on purpose after a checkpoint; it resumes from there.
+    /// A run stopped after a checkpoint, on a signal or a test hook; it resumes from there.
     #[error("stopped after the checkpoint of step {step} ({why}); resume with `rgd resume {}` or by running the same command again", run.display())]
     Interrupted {
         /// The last checkpointed step.
@@ -78,7 +77,22 @@ pub enum LabError {
         why: String,
         /// The run folder.
         run: PathBuf,
+        /// The signal that stopped it (SIGINT 2, SIGTERM 15), if one did.
+        signal: Option<i32>,
     },
+    /// Another process is writing the folder.
+    #[error("{} is in use by {holder}; wait for it to finish or stop it, then run this again", folder.display())]
+    Busy {
+        /// The locked folder.
+        folder: PathBuf,
+        /// Who holds its lock (process, host, command).
+        holder: String,
+    },
+    /// A bug: code that should not fail did (a caught panic).
+    #[error(
+        "internal error: {0}; this is a bug in rgd, please report it with the command that caused it"
+    )]
+    Internal(String),
     /// Drawing a plot failed.
     #[error("plot {}: {reason}", path.display())]
     Plot {
@@ -104,9 +118,16 @@ impl LabError {
             LabError::Config(_) | LabError::Rule(_) => 64, // EX_USAGE
             LabError::Data(_) | LabError::Corrupt { .. } => 65, // EX_DATAERR
             LabError::Device(_) | LabError::Fetch { .. } => 69, // EX_UNAVAILABLE
-            LabError::Loss(_) | LabError::Diverged { .. } | LabError::ReadBack { .. } => 70, // EX_SOFTWARE
+            LabError::Loss(_)
+            | LabError::Diverged { .. }
+            | LabError::ReadBack { .. }
+            | LabError::Internal(_) => 70, // EX_SOFTWARE
             LabError::Io { .. } | LabError::Plot { .. } => 74, // EX_IOERR
-            LabError::Interrupted { .. } => 75,                // EX_TEMPFAIL
+            LabError::Interrupted {
+                signal: Some(signal),
+                ..
+            } => 128 + signal, // the shell's convention for a signal
+            LabError::Interrupted { signal: None, .. } | LabError::Busy { .. } => 75, // EX_TEMPFAIL
         }
     }
 }
@@ -118,8 +139,9 @@ pub const EXIT_CODES: &str = "Exit status:
   64  usage or configuration error: a key, a value, a flag (EX_USAGE)
   65  bad input data or a damaged record: a data file, a checkpoint, a summary (EX_DATAERR)
   69  unavailable: a backend this build lacks, a device that failed, a fetch that failed (EX_UNAVAILABLE)
-  70  training diverged, or a backend failed to hand back results (EX_SOFTWARE)
+  70  training diverged, a backend failed to hand back results, or a bug (EX_SOFTWARE)
   74  a file could not be read or written, or a plot drawn (EX_IOERR)
-  75  stopped after a checkpoint on purpose: resume later (EX_TEMPFAIL)";
-
-impl LabError {}
+  75  try again later: the folder is in use by another process, or a test hook stopped
+      the run after a checkpoint (EX_TEMPFAIL)
+  130 stopped by SIGINT (Ctrl-C) after writing a checkpoint: resume later
+  143 stopped by SIGTERM after writing a checkpoint: resume later";

@@ -1,7 +1,6 @@
 //! The run folder's append-only logs: `metrics.csv` (one typed row per logged step and per
 //! evaluation) and `weights.jsonl` (the batch weights at each evaluation).
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -17,15 +16,23 @@ pub(crate) fn append_weights(path: &Path, step: u64, weights: &[f32]) -> Result<
         .append(true)
         .open(path)
         .map_err(|e| LabError::io(path, e))?;
-    writeln!(file, "{line}").map_err(|e| LabError::io(path, e))
+    crate::crash::write_all(&mut file, format!("{line}\n").as_bytes())
+        .map_err(|e| LabError::io(path, e))
 }
 
-/// Keeps only the log lines of steps `<= step` (the header too, for CSV).
+/// Keeps only the complete log lines of steps `<= step` (the header too, for CSV). A last line
+/// without its newline is a row torn by a kill mid-write: it is dropped whatever it holds, so a
+/// cut inside its step number cannot pass for an earlier step.
 pub(crate) fn truncate_log(path: &Path, step: u64, csv_header: bool) -> Result<(), LabError> {
     if !path.exists() {
         return Ok(());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let text = std::str::from_utf8(&bytes[..complete]).map_err(|e| LabError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!("not UTF-8 text ({e}); delete the run folder to start over"),
+    })?;
     let mut lines = text.lines();
     let mut kept: Vec<&str> = Vec::new();
     if csv_header && let Some(h) = lines.next() {
@@ -97,7 +104,7 @@ pub struct MetricsRow {
 
 /// An append-only CSV log of typed rows `R` (a header when the file is new).
 pub(crate) struct MetricsLog<R> {
-    writer: csv::Writer<std::fs::File>,
+    writer: csv::Writer<crate::crash::Writer<std::fs::File>>,
     path: std::path::PathBuf,
     rows: std::marker::PhantomData<R>,
 }
@@ -112,7 +119,7 @@ impl<R: Serialize> MetricsLog<R> {
             .map_err(|e| LabError::io(path, e))?;
         let writer = csv::WriterBuilder::new()
             .has_headers(!exists)
-            .from_writer(file);
+            .from_writer(crate::crash::Writer(file));
         Ok(MetricsLog {
             writer,
             path: path.to_path_buf(),
@@ -200,4 +207,42 @@ pub struct MetaMetricsRow {
     pub example_weight_mean: Option<f32>,
     /// Mean meta-validation accuracy.
     pub valid_accuracy: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kill can cut the last row anywhere: every cut resumes to the rows before it.
+    #[test]
+    fn a_log_cut_at_every_byte_of_its_last_row_keeps_the_complete_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        for (csv, text) in [
+            (
+                true,
+                "step,kind,loss\n9,train,0.5\n10,eval,0.25\n123,train,0.125\n",
+            ),
+            (
+                false,
+                "{\"step\":9,\"w\":[1]}\n{\"step\":10,\"w\":[2]}\n{\"step\":123,\"w\":[3]}\n",
+            ),
+        ] {
+            let last_row = text[..text.len() - 1].rfind('\n').unwrap() + 1;
+            for cut in last_row..=text.len() {
+                let path = dir.path().join(format!("log-{csv}-{cut}"));
+                std::fs::write(&path, &text[..cut]).unwrap();
+                truncate_log(&path, 1000, csv).unwrap();
+                let kept = std::fs::read_to_string(&path).unwrap();
+                let expected = if cut == text.len() {
+                    text
+                } else {
+                    &text[..last_row]
+                };
+                assert_eq!(kept, expected, "cut at byte {cut}");
+                // A resume to step 12 keeps the rows up to it.
+                truncate_log(&path, 12, csv).unwrap();
+                assert_eq!(std::fs::read_to_string(&path).unwrap(), &text[..last_row]);
+            }
+        }
+    }
 }

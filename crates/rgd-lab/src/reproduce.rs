@@ -23,6 +23,8 @@ use crate::train::{RunOptions, Summary};
 /// Runs (or resumes) a suite into `out`, then writes `results.md`, and per part
 /// `results[-<slug>].csv` and `summary[-<slug>].svg` there. Returns the rendered markdown.
 pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<String, LabError> {
+    // The suite's folder (records, tables, plots) is this process's; each run locks its own.
+    let _lock = crate::lock::lock(out)?;
     if name == "meta" {
         return crate::meta::suite::run(quick, out, options);
     }

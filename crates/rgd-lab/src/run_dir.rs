@@ -12,7 +12,6 @@
 //! <run>/plots/*.svg        learning curves and weight histograms
 //! ```
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::LabError;
@@ -91,7 +90,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LabError> {
         path.extension().and_then(|e| e.to_str()).unwrap_or("")
     ));
     let mut file = std::fs::File::create(&tmp).map_err(|e| LabError::io(&tmp, e))?;
-    file.write_all(bytes).map_err(|e| LabError::io(&tmp, e))?;
+    crate::crash::write_all(&mut file, bytes).map_err(|e| LabError::io(&tmp, e))?;
     file.sync_all().map_err(|e| LabError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
 }
@@ -110,13 +109,16 @@ pub fn replace_folder(
     }
     std::fs::create_dir_all(&tmp).map_err(|e| LabError::io(&tmp, e))?;
     fill(&tmp)?;
+    crate::crash::point();
     if dir.exists() {
         if old.exists() {
             std::fs::remove_dir_all(&old).map_err(|e| LabError::io(&old, e))?;
         }
         std::fs::rename(dir, &old).map_err(|e| LabError::io(dir, e))?;
+        crate::crash::point();
     }
     std::fs::rename(&tmp, dir).map_err(|e| LabError::io(dir, e))?;
+    crate::crash::point();
     if old.exists() {
         std::fs::remove_dir_all(&old).map_err(|e| LabError::io(&old, e))?;
     }
@@ -148,7 +150,7 @@ pub fn write_config(run: &RunDir, toml: &str) -> Result<(), LabError> {
 /// Reuses the finished run in `folder` if it has the same config and was computed with this
 /// build's numerics, else runs `train` there (which resumes an interrupted run). A folder
 /// holding another config, or a finished run of other numerics, is an error: nothing is
-/// overwritten.
+/// overwritten. The folder is locked ([`crate::lock`]) until this returns.
 pub fn run_or_reuse<C, S>(
     config: &C,
     folder: &Path,
@@ -158,10 +160,16 @@ where
     C: crate::config::file::ConfigFile + PartialEq,
     S: serde::de::DeserializeOwned + crate::numerics::Versioned,
 {
+    let _lock = crate::lock::lock(folder)?;
     let run = RunDir::new(folder);
     if run.config().exists() {
         let existing: C = crate::config::file::from_file(&run.config())?;
-        if &existing != config {
+        let started = run.checkpoint().exists() || run.summary().exists();
+        if &existing != config && !started {
+            // Nothing was trained under the old config (it failed before its first checkpoint).
+            let toml = toml::to_string_pretty(config).expect("a config always serialises");
+            write_config(&run, &toml)?;
+        } else if &existing != config {
             return Err(LabError::Config(format!(
                 "{} holds a run with a different config; delete it or choose another output folder",
                 folder.display()

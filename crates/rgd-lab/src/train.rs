@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::LabError;
 use crate::config::{LossConfig, RunConfig, Selection};
 use crate::data::{PreparedData, epoch_order, prepare};
-use crate::engine::{Cadence, Engine, LoopState, Task};
+use crate::engine::{Cadence, Engine, Fingerprint, LoopState, Task};
 use crate::metrics::{Evaluation, Metrics};
 use crate::metrics_log::{MetricsRow, append_weights};
 use crate::model::Model;
@@ -170,6 +170,7 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
         &config.optim,
         cadence,
         options.verbosity,
+        Fingerprint::new(toml::to_string_pretty(config).expect("a config always serialises")),
     );
     let (_, state) = engine.run(&mut task, model, build_optimizer(&config.optim))?;
     task.finish(&run, state)

@@ -289,6 +289,30 @@ fn leaves<'a>(table: &'a Table, prefix: &str) -> Vec<(String, &'a Value)> {
     out
 }
 
+/// The keys whose values differ between two configs written as TOML, as
+/// `key: old -> new` (`(none)` where a side lacks the key).
+///
+/// ```
+/// let keys = rgd_lab::config::file::differing_keys("[optim]\nlr = 0.001\n", "[optim]\nlr = 0.01\n");
+/// assert_eq!(keys, vec!["optim.lr: 0.001 -> 0.01"]);
+/// ```
+pub fn differing_keys(old: &str, new: &str) -> Vec<String> {
+    let parse = |text: &str| text.parse::<Table>().unwrap_or_default();
+    let (old, new) = (parse(old), parse(new));
+    let (a, b) = (leaves(&old, ""), leaves(&new, ""));
+    let show = |v: Option<&&Value>| v.map_or("(none)".to_string(), |v| v.to_string());
+    let mut keys: Vec<&String> = a.iter().chain(&b).map(|(k, _)| k).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let x = a.iter().find(|(key, _)| key == k).map(|(_, v)| v);
+            let y = b.iter().find(|(key, _)| key == k).map(|(_, v)| v);
+            (x != y).then(|| format!("{k}: {} -> {}", show(x), show(y)))
+        })
+        .collect()
+}
+
 /// The value at a dotted key.
 pub fn get<'a>(table: &'a Table, key: &str) -> Option<&'a Value> {
     let (parent, last) = match key.rsplit_once('.') {

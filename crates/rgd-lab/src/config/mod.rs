@@ -349,6 +349,26 @@ impl RunConfig {
                 format!("data.label_noise.rate = {} must lie in [0, 1]", n.rate)
             })?;
         }
+        let token_sources: &[&str] = match self.model {
+            ModelConfig::Transformer(_) => &[
+                crate::text::SENTIMENT_WORDS,
+                crate::text::SENTIMENT_WORDPIECE,
+            ],
+            ModelConfig::Bert(_) => &[crate::text::SENTIMENT_WORDPIECE],
+            _ => &[],
+        };
+        check(
+            token_sources.is_empty() || token_sources.contains(&d.source.as_str()),
+            || {
+                format!(
+                    "model.kind = \"{}\" reads token ids, which data.source = \"{}\" does not \
+                     hold: use {}",
+                    self.model.kind(),
+                    d.source,
+                    token_sources.join(" or ")
+                )
+            },
+        )?;
         check(!self.model.reads_token_ids() || !d.standardize, || {
             format!(
                 "model.kind = \"{}\" reads token ids: set data.standardize = false",
