@@ -3,12 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::LabError;
 use crate::compare::{Grid, run_grid};
 use crate::config::RunConfig;
 use crate::device::DeviceChoice;
+use crate::launch::{Launcher, SlurmOptions};
 use crate::model::Model;
 use crate::progress::Verbosity;
 use crate::run_dir::{RunDir, read_json};
@@ -102,6 +104,9 @@ pub enum Command {
         /// Output folder (default: runs/compare-<data>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Where the runs train.
+        #[command(flatten)]
+        launch: LaunchArgs,
     },
     /// Reproduce the paper's experiments at CPU scale on real data (resumable; reuses runs).
     Reproduce {
@@ -116,6 +121,14 @@ pub enum Command {
         /// The results document whose generated block for the suite is updated (not in --quick).
         #[arg(long, default_value = "docs/results.md")]
         doc: PathBuf,
+        /// Where the runs train.
+        #[command(flatten)]
+        launch: LaunchArgs,
+    },
+    /// How many runs of a compare or reproduce folder are done, running, pending and failed.
+    Status {
+        /// The grid's folder (its points.json).
+        dir: PathBuf,
     },
     /// Evaluate a run's best model on its validation and test splits.
     Eval {
@@ -151,6 +164,64 @@ pub enum Command {
         #[command(subcommand)]
         action: DataAction,
     },
+}
+
+/// Where a grid's runs train (`compare`, `reproduce`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LaunchArgs {
+    /// local (one run after another in this process), local:N (N worker processes, the cores
+    /// split between them) or slurm (one task of a job array per run; see docs/cluster.md).
+    #[arg(long, default_value = "local")]
+    pub launcher: String,
+    /// Slurm: the partition (default: the cluster's).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm: the time limit of each task, e.g. 2:00:00.
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Slurm: CPUs (and threads) per task.
+    #[arg(long)]
+    pub cpus_per_task: Option<usize>,
+    /// Slurm: memory per task, e.g. 4G.
+    #[arg(long)]
+    pub mem: Option<String>,
+    /// Slurm: at most this many tasks at once.
+    #[arg(long)]
+    pub max_running: Option<usize>,
+    /// Slurm: one more sbatch argument, as it is (repeatable), e.g. --sbatch-arg=--account=abc.
+    #[arg(long = "sbatch-arg", allow_hyphen_values = true)]
+    pub sbatch_args: Vec<String>,
+}
+
+impl LaunchArgs {
+    /// The launcher, its Slurm settings from `table` (a config's `[launcher]`) and the flags.
+    pub fn launcher(&self, table: Option<toml::Table>) -> Result<Launcher, LabError> {
+        let mut slurm: SlurmOptions = match table {
+            Some(t) => SlurmOptions::deserialize(toml::Value::Table(t)).map_err(|e| {
+                LabError::Config(format!(
+                    "[launcher]: {e}; its keys are partition, time, cpus_per_task, mem, \
+                     max_running, sbatch_args"
+                ))
+            })?,
+            None => SlurmOptions::default(),
+        };
+        let text = |flag: &Option<String>, value: &mut String| {
+            if let Some(v) = flag {
+                value.clone_from(v);
+            }
+        };
+        text(&self.partition, &mut slurm.partition);
+        text(&self.time, &mut slurm.time);
+        text(&self.mem, &mut slurm.mem);
+        if let Some(n) = self.cpus_per_task {
+            slurm.cpus_per_task = n;
+        }
+        if let Some(n) = self.max_running {
+            slurm.max_running = n;
+        }
+        slurm.sbatch_args.extend(self.sbatch_args.iter().cloned());
+        Launcher::parse(&self.launcher, &slurm)
+    }
 }
 
 /// `rgd bench` benchmarks.
@@ -239,19 +310,23 @@ impl Cli {
                 taus,
                 lrs,
                 out,
+                launch,
             } => {
-                let config = load_config(config.as_deref(), overrides)?;
+                let (config, launcher_table) = load_grid_config(config.as_deref(), overrides)?;
+                let launcher = launch.launcher(launcher_table)?;
                 let out = out.clone().unwrap_or_else(|| {
                     PathBuf::from("runs").join(format!("compare-{}", sanitize(&config.data.source)))
                 });
-                self.compare(&config, methods, *seeds, taus, lrs, &out)
+                self.compare(&config, &grid(methods, *seeds, taus, lrs)?, &out, &launcher)
             }
             Command::Reproduce {
                 suite,
                 quick,
                 out,
                 doc,
+                launch,
             } => {
+                let launcher = launch.launcher(None)?;
                 let suites: Vec<&str> = if suite == "all" {
                     crate::suite::catalog::SUITES.to_vec()
                 } else {
@@ -265,7 +340,8 @@ impl Cli {
                             name.to_string()
                         })
                     });
-                    let markdown = crate::reproduce::run(name, *quick, &folder, self.options())?;
+                    let markdown =
+                        crate::reproduce::run(name, *quick, &folder, &launcher, self.options())?;
                     if !*quick {
                         let old = std::fs::read_to_string(doc).unwrap_or_default();
                         let new = crate::suite::doc::splice(&old, name, &markdown);
@@ -279,6 +355,18 @@ impl Cli {
                     } else {
                         println!("{markdown}");
                     }
+                }
+                Ok(())
+            }
+            Command::Status { dir } => {
+                let status = crate::launch::status::of(dir)?;
+                if self.json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&status).expect("serialisable")
+                    );
+                } else {
+                    print!("{}", status.render());
                 }
                 Ok(())
             }
@@ -308,32 +396,24 @@ impl Cli {
                  (19020 rows, 10 features, 2 classes), MLP 256-256, AdamW, 15 epochs, {seeds} seeds"
             );
         }
-        let methods = vec!["erm".into(), "rgd".into()];
-        self.compare(&config, &methods, seeds, &[], &[], out)
+        let methods = ["erm".into(), "rgd".into()];
+        self.compare(
+            &config,
+            &grid(&methods, seeds, &[], &[])?,
+            out,
+            &Launcher::default(),
+        )
     }
 
     fn compare(
         &self,
         config: &RunConfig,
-        methods: &[String],
-        seeds: u64,
-        taus: &[f64],
-        lrs: &[f64],
+        grid: &Grid,
         out: &Path,
+        launcher: &Launcher,
     ) -> Result<(), LabError> {
-        if seeds == 0 {
-            return Err(LabError::Config("--seeds must be at least 1".into()));
-        }
-        let grid = Grid {
-            methods: methods
-                .iter()
-                .map(|m| Method::parse(m))
-                .collect::<Result<_, _>>()?,
-            seeds: (0..seeds).collect(),
-            taus: taus.to_vec(),
-            lrs: lrs.to_vec(),
-        };
-        let comparison = run_grid(config, &grid, out, self.options())?;
+        let seeds = grid.seeds.len();
+        let comparison = run_grid(config, grid, out, launcher, self.options())?;
         if self.json {
             println!(
                 "{}",
@@ -538,6 +618,52 @@ fn load_config(path: Option<&Path>, overrides: &[String]) -> Result<RunConfig, L
         None => RunConfig::default(),
     };
     base.with_overrides(overrides)
+}
+
+/// The grid of `rgd compare`: methods by name, seeds `0..seeds`, the tau and lr values.
+fn grid(methods: &[String], seeds: u64, taus: &[f64], lrs: &[f64]) -> Result<Grid, LabError> {
+    if seeds == 0 {
+        return Err(LabError::Config("--seeds must be at least 1".into()));
+    }
+    Ok(Grid {
+        methods: methods
+            .iter()
+            .map(|m| Method::parse(m))
+            .collect::<Result<_, _>>()?,
+        seeds: (0..seeds).collect(),
+        taus: taus.to_vec(),
+        lrs: lrs.to_vec(),
+    })
+}
+
+/// A grid's base config (as [`load_config`]) and its `[launcher]` table, which is no part of
+/// any run's config.
+fn load_grid_config(
+    path: Option<&Path>,
+    overrides: &[String],
+) -> Result<(RunConfig, Option<toml::Table>), LabError> {
+    let Some(path) = path else {
+        return Ok((load_config(None, overrides)?, None));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e| LabError::Config(format!("{}: {e}", path.display())))?;
+    let launcher = match table.remove("launcher") {
+        Some(toml::Value::Table(t)) => Some(t),
+        Some(_) => {
+            return Err(LabError::Config(format!(
+                "{}: launcher must be a table ([launcher])",
+                path.display()
+            )));
+        }
+        None => None,
+    };
+    let base: RunConfig = crate::config::file::from_table(table).map_err(|e| match e {
+        LabError::Config(m) => LabError::Config(format!("{}: {m}", path.display())),
+        other => other,
+    })?;
+    Ok((base.with_overrides(overrides)?, launcher))
 }
 
 fn sanitize(name: &str) -> String {

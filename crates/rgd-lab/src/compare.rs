@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::LabError;
 use crate::config::RunConfig;
+use crate::launch::{Launcher, Point, run_points};
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
 use crate::run_dir::{write_atomic, write_json};
 use crate::stats::{METRIC_TIE, paired_difference, summarize};
@@ -65,12 +66,14 @@ fn fmt_value(v: f64) -> String {
     format!("{v}")
 }
 
-/// Runs every (method, setting, seed) of `grid` on `base` under `out`, reusing finished runs and
-/// resuming interrupted ones, then selects each method's setting on validation accuracy.
+/// Runs every (method, setting, seed) of `grid` on `base` under `out` with `launcher`, reusing
+/// finished runs and resuming interrupted ones, then selects each method's setting on
+/// validation accuracy.
 pub fn run_grid(
     base: &RunConfig,
     grid: &Grid,
     out: &Path,
+    launcher: &Launcher,
     options: RunOptions,
 ) -> Result<Comparison, LabError> {
     // The grid's folder (tables, plots) is this process's; each run locks its own folder.
@@ -80,8 +83,10 @@ pub fn run_grid(
     } else {
         grid.lrs.clone()
     };
+    // Every cell (method, setting) with its points, one per seed.
     let mut cells = Vec::new();
-    let mut selected = Vec::new();
+    let mut points = Vec::new();
+    let mut methods = Vec::new();
     for method in &grid.methods {
         let taus: Vec<Option<f64>> = match method.rule {
             RuleConfig::Rgd(_) if !grid.taus.is_empty() => {
@@ -105,28 +110,35 @@ pub fn run_grid(
                 }
                 let setting = setting.join(" ");
                 let folder = out.join(folder_name(method.name, &setting));
-                let mut runs = Vec::new();
                 for &seed in &grid.seeds {
                     config.seed = seed;
                     config.validate()?;
-                    runs.push(run_or_reuse(
-                        &config,
-                        &folder.join(format!("seed{seed}")),
-                        options,
-                    )?);
+                    points.push(Point {
+                        config: config.clone(),
+                        folder: folder.join(format!("seed{seed}")),
+                    });
                 }
                 cells.push(Cell {
                     method: method.name.to_string(),
                     setting,
-                    runs,
+                    runs: Vec::new(),
                 });
             }
         }
-        // The best mean validation accuracy over seeds; ties to the last setting.
-        let scores = (first..cells.len()).map(|i| (cells[i].valid_mean(), i));
-        let best = best(scores, Ties::Last).expect("every method has at least one cell");
-        selected.push(best);
+        methods.push(first..cells.len());
     }
+    let mut summaries = run_points(launcher, &points, out, options)?.into_iter();
+    for cell in &mut cells {
+        cell.runs = summaries.by_ref().take(grid.seeds.len()).collect();
+    }
+    // Per method, the best mean validation accuracy over seeds; ties to the last setting.
+    let selected = methods
+        .into_iter()
+        .map(|range| {
+            let scores = range.map(|i| (cells[i].valid_mean(), i));
+            best(scores, Ties::Last).expect("every method has at least one cell")
+        })
+        .collect();
     let comparison = Comparison { cells, selected };
     write_json(&out.join("comparison.json"), &comparison)?;
     let table = comparison.table();

@@ -17,6 +17,15 @@ pub enum DeviceChoice {
 }
 
 impl DeviceChoice {
+    /// The name `--device` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceChoice::Flex => "flex",
+            DeviceChoice::Cuda => "cuda",
+            DeviceChoice::Wgpu => "wgpu",
+        }
+    }
+
     /// The plain (no autodiff) device, for evaluation and prediction.
     pub fn inference(self) -> Result<Device, LabError> {
         match self {

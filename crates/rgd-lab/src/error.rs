@@ -88,6 +88,31 @@ pub enum LabError {
         /// Who holds its lock (process, host, command).
         holder: String,
     },
+    /// Some runs of a grid failed (each with its reason and log); the others are done.
+    #[error(
+        "{count} of {total} runs failed:\n  {failed}\nfix the cause and run the same command again: finished runs are reused"
+    )]
+    GridFailed {
+        /// Failed runs.
+        count: usize,
+        /// Runs launched.
+        total: usize,
+        /// One line per failed run: its folder, state and log.
+        failed: String,
+    },
+    /// A grid stopped on a signal; its running runs checkpointed.
+    #[error("stopped by {} with {done} of {total} runs finished; run the same command again to resume the rest", crate::interrupt::name(*signal))]
+    GridInterrupted {
+        /// The signal.
+        signal: i32,
+        /// Runs finished.
+        done: usize,
+        /// Runs launched.
+        total: usize,
+    },
+    /// A launcher could not run (a Slurm command missing or failing).
+    #[error("launcher: {0}")]
+    Launcher(String),
     /// A bug: code that should not fail did (a caught panic).
     #[error(
         "internal error: {0}; this is a bug in rgd, please report it with the command that caused it"
@@ -117,16 +142,18 @@ impl LabError {
         match self {
             LabError::Config(_) | LabError::Rule(_) => 64, // EX_USAGE
             LabError::Data(_) | LabError::Corrupt { .. } => 65, // EX_DATAERR
-            LabError::Device(_) | LabError::Fetch { .. } => 69, // EX_UNAVAILABLE
+            LabError::Device(_) | LabError::Fetch { .. } | LabError::Launcher(_) => 69, // EX_UNAVAILABLE
             LabError::Loss(_)
             | LabError::Diverged { .. }
             | LabError::ReadBack { .. }
-            | LabError::Internal(_) => 70, // EX_SOFTWARE
-            LabError::Io { .. } | LabError::Plot { .. } => 74, // EX_IOERR
+            | LabError::Internal(_)
+            | LabError::GridFailed { .. } => 70, // EX_SOFTWARE
+            LabError::Io { .. } | LabError::Plot { .. } => 74,                          // EX_IOERR
             LabError::Interrupted {
                 signal: Some(signal),
                 ..
-            } => 128 + signal, // the shell's convention for a signal
+            }
+            | LabError::GridInterrupted { signal, .. } => 128 + signal, // the shell's convention
             LabError::Interrupted { signal: None, .. } | LabError::Busy { .. } => 75, // EX_TEMPFAIL
         }
     }
@@ -138,8 +165,10 @@ pub const EXIT_CODES: &str = "Exit status:
   2   the command line does not parse (clap)
   64  usage or configuration error: a key, a value, a flag (EX_USAGE)
   65  bad input data or a damaged record: a data file, a checkpoint, a summary (EX_DATAERR)
-  69  unavailable: a backend this build lacks, a device that failed, a fetch that failed (EX_UNAVAILABLE)
-  70  training diverged, a backend failed to hand back results, or a bug (EX_SOFTWARE)
+  69  unavailable: a backend this build lacks, a device that failed, a fetch that failed,
+      a launcher's commands (sbatch, squeue) missing or failing (EX_UNAVAILABLE)
+  70  training diverged, a backend failed to hand back results, runs of a grid failed, or a
+      bug (EX_SOFTWARE)
   74  a file could not be read or written, or a plot drawn (EX_IOERR)
   75  try again later: the folder is in use by another process, or a test hook stopped
       the run after a checkpoint (EX_TEMPFAIL)

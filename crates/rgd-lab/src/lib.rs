@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod interrupt;
+pub mod launch;
 pub mod lock;
 pub mod meta;
 pub mod metrics;

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::LabError;
-use crate::compare::run_or_reuse;
+use crate::launch::{Launcher, Point, run_points};
 use crate::run_dir::{write_atomic, write_json};
 use crate::suite::catalog::{DataSpec, Part, config_for, folder, settings, suite};
 use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
@@ -22,10 +22,21 @@ use crate::train::{RunOptions, Summary};
 
 /// Runs (or resumes) a suite into `out`, then writes `results.md`, and per part
 /// `results[-<slug>].csv` and `summary[-<slug>].svg` there. Returns the rendered markdown.
-pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<String, LabError> {
+pub fn run(
+    name: &str,
+    quick: bool,
+    out: &Path,
+    launcher: &Launcher,
+    options: RunOptions,
+) -> Result<String, LabError> {
     // The suite's folder (records, tables, plots) is this process's; each run locks its own.
     let _lock = crate::lock::lock(out)?;
     if name == "meta" {
+        if *launcher != Launcher::default() {
+            return Err(LabError::Config(
+                "the meta suite runs in this process only: drop --launcher".into(),
+            ));
+        }
         return crate::meta::suite::run(quick, out, options);
     }
     let parts = suite(name, quick)?;
@@ -35,17 +46,49 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
         .flat_map(|p| p.data.iter().map(|d| p.base.with_overrides(&d.overrides)))
         .collect::<Result<Vec<_>, _>>()?;
     crate::data::fetch_missing(configs.iter().map(|c| &c.data))?;
-    let total = configs.len();
-    let mut i = 0;
-    for part in &parts {
-        for data in &part.data {
-            i += 1;
-            if options.verbosity == crate::progress::Verbosity::Normal {
-                eprintln!("[{i}/{total}] {name}: {}", data.label);
-            }
-            run_data_set(part, data, out, options)?;
+    let cells: Vec<(&Part, &DataSpec, &str)> = (parts.iter())
+        .flat_map(|p| (p.data.iter()).flat_map(move |d| p.methods.iter().map(move |&m| (p, d, m))))
+        .collect();
+    // Stage 1: every setting of every method, seed 0.
+    let mut tuning = Vec::new();
+    let mut points = Vec::new();
+    for &(part, data, method) in &cells {
+        let settings = settings(method, part);
+        for (label, overrides) in &settings {
+            points.push(Point {
+                config: config_for(part, data, method, overrides, 0)?,
+                folder: folder(out, &data.label, method, label, 0),
+            });
+        }
+        tuning.push(settings);
+    }
+    say(
+        options,
+        &format!("{name}: tuning stage, {} runs", points.len()),
+    );
+    let mut tuned = run_points(launcher, &points, out, options)?.into_iter();
+    // Stage 2: the other seeds at each method's setting selected on the part's metric.
+    let mut points = Vec::new();
+    for (&(part, data, method), settings) in cells.iter().zip(tuning) {
+        let scores = (settings.into_iter())
+            .map(|setting| {
+                let s = tuned.next().expect("one summary per point");
+                (part.select.of(&s.selected.valid), setting)
+            })
+            .collect::<Vec<_>>();
+        let (label, overrides) = best(scores, Ties::First).expect("every method has a setting");
+        for seed in 1..part.seeds {
+            points.push(Point {
+                config: config_for(part, data, method, &overrides, seed)?,
+                folder: folder(out, &data.label, method, &label, seed),
+            });
         }
     }
+    say(
+        options,
+        &format!("{name}: seeds stage, {} runs", points.len()),
+    );
+    run_points(launcher, &points, out, options)?;
     let records: Records = load_records(out)?;
     let training_secs = summaries(&records).map(|r| r.wall_secs).sum();
     let meta = Provenance {
@@ -82,34 +125,8 @@ pub fn run(name: &str, quick: bool, out: &Path, options: RunOptions) -> Result<S
     Ok(markdown)
 }
 
-/// Every method of `part` on one data set: its settings tuned on seed 0 (selected on the part's
-/// validation metric), then the other seeds at the selected setting.
-fn run_data_set(
-    part: &Part,
-    data: &DataSpec,
-    out: &Path,
-    options: RunOptions,
-) -> Result<(), LabError> {
-    for &method in &part.methods {
-        let mut scores = Vec::new();
-        for (label, overrides) in settings(method, part) {
-            let config = config_for(part, data, method, &overrides, 0)?;
-            let s = run_or_reuse(
-                &config,
-                &folder(out, &data.label, method, &label, 0),
-                options,
-            )?;
-            scores.push((part.select.of(&s.selected.valid), (label, overrides)));
-        }
-        let (label, overrides) = best(scores, Ties::First).expect("every method has a setting");
-        for seed in 1..part.seeds {
-            let config = config_for(part, data, method, &overrides, seed)?;
-            run_or_reuse(
-                &config,
-                &folder(out, &data.label, method, &label, seed),
-                options,
-            )?;
-        }
+fn say(options: RunOptions, line: &str) {
+    if options.verbosity == crate::progress::Verbosity::Normal {
+        eprintln!("{line}");
     }
-    Ok(())
 }

@@ -161,39 +161,63 @@ where
     S: serde::de::DeserializeOwned + crate::numerics::Versioned,
 {
     let _lock = crate::lock::lock(folder)?;
-    let run = RunDir::new(folder);
-    if run.config().exists() {
-        let existing: C = crate::config::file::from_file(&run.config())?;
-        let started = run.checkpoint().exists() || run.summary().exists();
-        if &existing != config && !started {
-            // Nothing was trained under the old config (it failed before its first checkpoint).
-            let toml = toml::to_string_pretty(config).expect("a config always serialises");
-            write_config(&run, &toml)?;
-        } else if &existing != config {
-            return Err(LabError::Config(format!(
-                "{} holds a run with a different config; delete it or choose another output folder",
-                folder.display()
-            )));
-        }
-        if run.summary().exists() {
-            let summary: S = read_json(&run.summary())?;
-            let numerics = summary.numerics();
-            if numerics != crate::numerics::NUMERICS {
-                return Err(LabError::Config(format!(
-                    "{} holds a run computed with numerics version {numerics}, this build \
-                     computes version {}: delete the folder to rerun it, or choose another \
-                     output folder",
-                    folder.display(),
-                    crate::numerics::NUMERICS
-                )));
-            }
-            return Ok(summary);
-        }
-    } else {
-        let toml = toml::to_string_pretty(config).expect("a config always serialises");
-        write_config(&run, &toml)?;
+    match stage_locked(config, folder)? {
+        Some(summary) => Ok(summary),
+        None => train(),
     }
-    train()
+}
+
+/// Prepares `folder` for a run of `config` without training it (a launcher's first step): the
+/// summary of a finished run of this config and numerics, or `None` with the config written
+/// (a run to train or resume). Refuses what [`run_or_reuse`] refuses.
+pub fn stage<C, S>(config: &C, folder: &Path) -> Result<Option<S>, LabError>
+where
+    C: crate::config::file::ConfigFile + PartialEq,
+    S: serde::de::DeserializeOwned + crate::numerics::Versioned,
+{
+    let _lock = crate::lock::lock(folder)?;
+    stage_locked(config, folder)
+}
+
+fn stage_locked<C, S>(config: &C, folder: &Path) -> Result<Option<S>, LabError>
+where
+    C: crate::config::file::ConfigFile + PartialEq,
+    S: serde::de::DeserializeOwned + crate::numerics::Versioned,
+{
+    let run = RunDir::new(folder);
+    let write = || {
+        let toml = toml::to_string_pretty(config).expect("a config always serialises");
+        write_config(&run, &toml)
+    };
+    if !run.config().exists() {
+        write()?;
+        return Ok(None);
+    }
+    let existing: C = crate::config::file::from_file(&run.config())?;
+    let started = run.checkpoint().exists() || run.summary().exists();
+    if &existing != config && !started {
+        // Nothing was trained under the old config (it failed before its first checkpoint).
+        write()?;
+    } else if &existing != config {
+        return Err(LabError::Config(format!(
+            "{} holds a run with a different config; delete it or choose another output folder",
+            folder.display()
+        )));
+    }
+    if !run.summary().exists() {
+        return Ok(None);
+    }
+    let summary: S = read_json(&run.summary())?;
+    let numerics = summary.numerics();
+    if numerics != crate::numerics::NUMERICS {
+        return Err(LabError::Config(format!(
+            "{} holds a run computed with numerics version {numerics}, this build computes \
+             version {}: delete the folder to rerun it, or choose another output folder",
+            folder.display(),
+            crate::numerics::NUMERICS
+        )));
+    }
+    Ok(Some(summary))
 }
 
 /// Reads a file, naming it in the error.
