@@ -4,6 +4,15 @@ use burn::prelude::*;
 
 use crate::LabError;
 
+/// The CPU threads burn's pool uses: `RAYON_NUM_THREADS`, else the available cores.
+pub fn cpu_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// The backend chosen with `--device`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum DeviceChoice {

@@ -64,6 +64,10 @@ pub struct Summary {
     pub wall_secs: f64,
     /// Training examples per second.
     pub samples_per_sec: f64,
+    /// CPU threads of the process that finished the run (recorded, not compared: records of
+    /// equal configs agree at equal threads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
     /// Weight statistics per evaluation window (per class; on flipped labels under noise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weight_trace: Vec<WeightSnapshot>,
@@ -325,6 +329,7 @@ impl Supervised<'_> {
             wall_secs,
             samples_per_sec: (state.step as f64 * self.config.train.batch_size as f64)
                 / wall_secs.max(1e-9),
+            threads: Some(crate::device::cpu_threads()),
             weight_trace: state.task.trace,
             evaluations: state.evaluations,
         };

@@ -17,13 +17,8 @@ use crate::progress::Verbosity;
 use crate::train::RunOptions;
 
 /// Threads for each of `workers` processes: `RAYON_NUM_THREADS` (else the cores) split evenly.
-pub(crate) fn threads_per_worker(workers: usize) -> usize {
-    let budget = std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    (budget / workers).max(1)
+fn threads_per_worker(workers: usize) -> usize {
+    (crate::device::cpu_threads() / workers).max(1)
 }
 
 /// Trains the runs in `folders`, at most `workers` at once.
