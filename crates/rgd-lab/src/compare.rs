@@ -143,7 +143,10 @@ pub fn run_grid(
     write_json(&out.join("comparison.json"), &comparison)?;
     let table = comparison.table();
     write_atomic(&out.join("results.md"), table.to_markdown().as_bytes())?;
-    write_atomic(&out.join("results.csv"), table.to_csv().as_bytes())?;
+    write_atomic(
+        &out.join("results.csv"),
+        comparison.tidy().to_csv().as_bytes(),
+    )?;
     comparison.plot(&out.join("comparison.svg"))?;
     Ok(comparison)
 }
@@ -173,6 +176,69 @@ impl Comparison {
             .iter()
             .map(|&i| &self.cells[i])
             .find(|c| c.method == "erm")
+    }
+
+    /// `results.csv`: tidy, numbers as numbers. One row per method at its selected setting:
+    /// `tau` and `lr` (empty where not tuned), seeds, validation and test accuracy mean and sd
+    /// (fractions), the paired difference to ERM with its 95% interval and W/T/L (empty for
+    /// ERM).
+    pub fn tidy(&self) -> Table {
+        let mut table = Table::new([
+            "method",
+            "tau",
+            "lr",
+            "seeds",
+            "valid_mean",
+            "valid_sd",
+            "test_mean",
+            "test_sd",
+            "diff_vs_erm",
+            "diff_ci_low",
+            "diff_ci_high",
+            "wins",
+            "ties",
+            "losses",
+        ]);
+        let baseline = self.baseline().map(Cell::test_accuracies);
+        let number = |v: f64| format!("{v}");
+        for &i in &self.selected {
+            let cell = &self.cells[i];
+            let test = cell.test_accuracies();
+            let valid: Vec<f64> = cell
+                .runs
+                .iter()
+                .map(|r| r.selected.valid.accuracy)
+                .collect();
+            let knob = |name: &str| {
+                (cell.setting.split_whitespace())
+                    .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let mut row = vec![cell.method.clone(), knob("tau"), knob("lr")];
+            row.push(test.len().to_string());
+            for values in [&valid, &test] {
+                let s = summarize(values);
+                row.push(s.as_ref().map_or(String::new(), |s| number(s.mean)));
+                row.push(s.as_ref().map_or(String::new(), |s| number(s.std)));
+            }
+            let diff = (baseline.as_ref())
+                .filter(|_| cell.method != "erm")
+                .and_then(|b| paired_difference(&test, b, METRIC_TIE, 0.95));
+            match diff {
+                Some(d) => row.extend([
+                    number(d.mean),
+                    number(d.ci_low),
+                    number(d.ci_high),
+                    d.wins.to_string(),
+                    d.ties.to_string(),
+                    d.losses.to_string(),
+                ]),
+                None => row.extend(std::iter::repeat_n(String::new(), 6)),
+            }
+            table.push_row(row);
+        }
+        table
     }
 
     /// The results table: test accuracy (mean ± std over seeds, in percent) of each method at

@@ -16,7 +16,7 @@ use crate::run_dir::{write_atomic, write_json};
 use crate::suite::catalog::{DataSpec, Part, config_for, folder, settings, suite};
 use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
 use crate::suite::records::{finished_runs, load_records, summaries};
-use crate::suite::tables::{Records, plot, records_of, render, tables};
+use crate::suite::tables::{Records, plot, records_of, render};
 use crate::sweep::{Ties, best};
 use crate::train::{RunOptions, Summary};
 
@@ -110,7 +110,7 @@ pub fn run(
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
     for part in &parts {
         let records = records_of(&records, part);
-        let table = tables(&records, part, part.report[0]).main;
+        let table = crate::suite::tidy::tidy(&records, part, part.report[0]);
         let suffix = if part.slug.is_empty() {
             String::new()
         } else {

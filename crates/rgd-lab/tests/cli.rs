@@ -357,6 +357,23 @@ fn reproduce_quick_runs_the_tabular_protocol_and_writes_its_results() {
     for file in ["results.md", "results.csv", "meta.json", "summary.svg"] {
         assert!(d.join("q").join(file).is_file(), "{file}");
     }
+    // results.csv is tidy: one row per method, its numbers parse as numbers.
+    let csv = std::fs::read_to_string(d.join("q/results.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 5, "erm, rgd, term, absgd, focal: {csv}");
+    for row in &rows {
+        let mean: f64 = row[column("test_mean")].parse().unwrap();
+        assert!((0.5..=1.0).contains(&mean), "{row:?}");
+        assert_eq!(row[column("seeds")], "2");
+    }
+    let rgd_row = rows.iter().find(|r| r[column("method")] == "rgd").unwrap();
+    let low: f64 = rgd_row[column("diff_ci_low")].parse().unwrap();
+    let high: f64 = rgd_row[column("diff_ci_high")].parse().unwrap();
+    assert!(low <= high);
+    assert!(["1", "3"].contains(&rgd_row[column("method.rule.tau")]));
     // 2 lr-free settings for RGD (tau 1, 3) + 1 for each other method, on seed 0; seed 1 once each.
     let rgd = d.join("q/runs/magic2000rows/rgd");
     assert!(rgd.join("tau1-lr0.001/seed0/summary.json").is_file());

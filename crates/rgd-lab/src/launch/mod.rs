@@ -85,7 +85,7 @@ pub struct Point {
 /// `points.json` of a grid folder: every run folder launched from it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manifest {
-    /// Run folders, in launch order, each once.
+    /// Run folders relative to the grid folder, in launch order, each once.
     pub points: Vec<PathBuf>,
 }
 
@@ -135,8 +135,14 @@ fn record_points(grid: &Path, points: &[Point]) -> Result<(), LabError> {
         Manifest::default()
     };
     for p in points {
-        if !manifest.points.contains(&p.folder) {
-            manifest.points.push(p.folder.clone());
+        // Relative to the grid folder, so the manifest reads from any working directory.
+        let folder = p
+            .folder
+            .strip_prefix(grid)
+            .unwrap_or(&p.folder)
+            .to_path_buf();
+        if !manifest.points.contains(&folder) {
+            manifest.points.push(folder);
         }
     }
     write_json(&path, &manifest)
@@ -175,6 +181,21 @@ fn failures(folders: &[PathBuf]) -> Result<(), LabError> {
             total: folders.len(),
             failed: failed.join("\n  "),
         })
+    }
+}
+
+/// [`LabError::GridInterrupted`] when a signal stopped the launch of `folders`, else `Ok`.
+pub(crate) fn stopped_by(signal: Option<i32>, folders: &[PathBuf]) -> Result<(), LabError> {
+    match signal {
+        Some(signal) => Err(LabError::GridInterrupted {
+            signal,
+            done: folders
+                .iter()
+                .filter(|f| f.join("summary.json").exists())
+                .count(),
+            total: folders.len(),
+        }),
+        None => Ok(()),
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{clear_failed, mark_failed, worker_command};
+use super::{clear_failed, mark_failed, stopped_by, worker_command};
 use crate::LabError;
 use crate::progress::Verbosity;
 use crate::train::RunOptions;
@@ -90,15 +90,5 @@ pub(super) fn run(
         }
         running = still;
     }
-    match stopped {
-        Some(signal) => Err(LabError::GridInterrupted {
-            signal,
-            done: folders
-                .iter()
-                .filter(|f| f.join("summary.json").exists())
-                .count(),
-            total,
-        }),
-        None => Ok(()),
-    }
+    stopped_by(stopped, folders)
 }

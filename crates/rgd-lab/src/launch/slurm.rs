@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{clear_failed, mark_failed, worker_command};
+use super::{clear_failed, mark_failed, stopped_by, worker_command};
 use crate::LabError;
 use crate::progress::Verbosity;
 use crate::run_dir::write_atomic;
@@ -138,17 +138,7 @@ pub(super) fn run(
             )?;
         }
     }
-    match stopped {
-        Some(signal) => Err(LabError::GridInterrupted {
-            signal,
-            done: folders
-                .iter()
-                .filter(|f| f.join("summary.json").exists())
-                .count(),
-            total: folders.len(),
-        }),
-        None => Ok(()),
-    }
+    stopped_by(stopped, folders)
 }
 
 /// Waits until no task of `job` is pending or running; on a signal, cancels the array first.

@@ -37,7 +37,7 @@ pub fn of(dir: &Path) -> Result<GridStatus, LabError> {
     }
     let manifest: Manifest = read_json(&manifest)?;
     let mut status = GridStatus::default();
-    for folder in manifest.points {
+    for folder in manifest.points.into_iter().map(|p| dir.join(p)) {
         if folder.join("summary.json").exists() {
             status.done += 1;
         } else if held(&folder) {

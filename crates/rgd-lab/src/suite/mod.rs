@@ -8,6 +8,7 @@ mod parts;
 pub mod provenance;
 pub mod records;
 pub mod tables;
+pub mod tidy;
 
 /// The tau grid of method.md.
 pub const TAUS: [(&str, f64); 5] = [
