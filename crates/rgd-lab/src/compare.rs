@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::LabError;
 use crate::config::RunConfig;
 use crate::launch::{Launcher, Point, run_points};
+use crate::plot::Interval;
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
 use crate::run_dir::{write_atomic, write_json};
 use crate::stats::{METRIC_TIE, paired_difference, summarize};
@@ -283,24 +284,37 @@ impl Comparison {
         table
     }
 
+    /// `comparison.svg`: each method's paired per-seed difference to ERM at its selected
+    /// setting, with the 95% interval and the zero line (nothing to draw without ERM).
     fn plot(&self, path: &Path) -> Result<(), LabError> {
-        let bars: Vec<(String, f64, f64, f64)> = self
-            .selected
-            .iter()
-            .map(|&i| {
-                let cell = &self.cells[i];
-                let test = cell.test_accuracies();
-                let mean = summarize(&test).map_or(0.0, |s| s.mean) * 100.0;
-                let (lo, hi) =
-                    crate::stats::t_interval(&test, 0.95).unwrap_or((mean / 100.0, mean / 100.0));
-                (cell.method.clone(), mean, lo * 100.0, hi * 100.0)
+        let Some(baseline) = self.baseline().map(Cell::test_accuracies) else {
+            return Ok(());
+        };
+        let rows: Vec<Interval> = (self.selected.iter().map(|&i| &self.cells[i]))
+            .filter(|cell| cell.method != "erm")
+            .filter_map(|cell| {
+                let d = paired_difference(&cell.test_accuracies(), &baseline, METRIC_TIE, 0.95)?;
+                let label = match cell.setting.as_str() {
+                    "" => cell.method.clone(),
+                    setting => format!("{} ({setting})", cell.method),
+                };
+                Some(Interval {
+                    label,
+                    estimate: 100.0 * d.mean,
+                    low: 100.0 * d.ci_low,
+                    high: 100.0 * d.ci_high,
+                })
             })
             .collect();
-        crate::plot::bar_chart(
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let seeds = baseline.len();
+        crate::plot::forest_plot(
             path,
-            "Test accuracy at the selected setting",
-            "accuracy (%)",
-            &bars,
+            &format!("Method − ERM, paired over {seeds} seeds (95% interval)"),
+            "test accuracy difference (percentage points)",
+            &rows,
         )
     }
 }

@@ -1,5 +1,5 @@
 //! SVG plots of a run and of a comparison: learning curves, per-example weight histograms and
-//! method bar charts with error bars.
+//! forest plots of paired differences with their intervals.
 //!
 //! Every plot is rendered in memory by plotters' SVG backend and written atomically (to
 //! `<path>.tmp`, then renamed), creating the parent folder if needed. Text is emitted as SVG
@@ -177,78 +177,100 @@ pub fn weight_histograms(
     })
 }
 
-/// Bar chart comparing methods: one bar per `(label, value, ci_low, ci_high)`, from 0 to
-/// `value`, with an error bar from `ci_low` to `ci_high`.
-///
-/// The y axis always includes 0. A bar whose value is not finite is left out (its label stays);
-/// an error bar is left out when either end is not finite.
+/// One row of a [`forest_plot`]: a label, an estimate and its interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interval {
+    /// The row's label (e.g. `chess · rgd`).
+    pub label: String,
+    /// The estimate (e.g. the mean paired difference).
+    pub estimate: f64,
+    /// The interval's lower end.
+    pub low: f64,
+    /// The interval's upper end.
+    pub high: f64,
+}
+
+/// A forest plot: one row per [`Interval`], top to bottom, the estimate as a dot and its
+/// interval as a horizontal bar, with a vertical line at zero, so that a difference is read
+/// against no difference. The x range spans the intervals and zero (padded by 5%); the height
+/// grows with the rows. Rows with a non-finite estimate are left out.
 ///
 /// # Errors
 ///
-/// [`LabError::Plot`] when `bars` is empty, [`LabError::Io`] when the file cannot be written.
+/// [`LabError::Plot`] when no row has a finite estimate, [`LabError::Io`] when the file cannot
+/// be written.
 ///
 /// ```
+/// use rgd_lab::plot::{Interval, forest_plot};
 /// let dir = tempfile::tempdir().unwrap();
-/// let bars = vec![("ERM".to_string(), 84.96, 84.6, 85.3), ("RGD".to_string(), 85.31, 84.8, 85.8)];
-/// rgd_lab::plot::bar_chart(&dir.path().join("acc.svg"), "Adult", "test accuracy (%)", &bars)
+/// let rows = vec![
+///     Interval { label: "adult · rgd".into(), estimate: 0.35, low: -0.12, high: 0.82 },
+///     Interval { label: "adult · focal".into(), estimate: -0.4, low: -0.9, high: 0.1 },
+/// ];
+/// forest_plot(&dir.path().join("d.svg"), "RGD − ERM", "test accuracy difference (points)", &rows)
 ///     .unwrap();
 /// ```
-pub fn bar_chart(
+pub fn forest_plot(
     path: &Path,
     title: &str,
-    y_label: &str,
-    bars: &[(String, f64, f64, f64)],
+    x_label: &str,
+    rows: &[Interval],
 ) -> Result<(), LabError> {
-    if bars.is_empty() {
-        return Err(plot_error(path, "no bar to plot"));
+    let rows: Vec<&Interval> = rows.iter().filter(|r| r.estimate.is_finite()).collect();
+    if rows.is_empty() {
+        return Err(plot_error(path, "no finite estimate to plot"));
     }
-    let y_range = padded_range(
-        bars.iter()
-            .flat_map(|&(_, v, lo, hi)| [v, lo, hi])
+    let x_range = padded_range(
+        rows.iter()
+            .flat_map(|r| [r.estimate, r.low, r.high])
             .chain([0.0]),
     )
     .expect("the range includes 0");
-    render(path, |root| {
+    let height = (120 + 22 * rows.len() as u32).max(300);
+    let label_width = rows
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(8) as u32;
+    render_sized(path, (SIZE.0, height), |root| {
+        let n = rows.len();
         let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 22))
+            .caption(title, ("sans-serif", 20))
             .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0..bars.len() - 1).into_segmented(), y_range)?;
+            .x_label_area_size(45)
+            .y_label_area_size((label_width * 7 + 10).min(360))
+            .build_cartesian_2d(x_range.clone(), (0..n - 1).into_segmented())?;
         chart
             .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(bars.len())
-            .x_label_formatter(&|x| match x {
-                SegmentValue::CenterOf(i) => bars.get(*i).map(|b| b.0.clone()).unwrap_or_default(),
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| match y {
+                // Row 0 at the top.
+                SegmentValue::CenterOf(i) => rows
+                    .get(n - 1 - *i)
+                    .map(|r| r.label.clone())
+                    .unwrap_or_default(),
                 _ => String::new(),
             })
-            .y_desc(y_label)
+            .x_desc(x_label)
             .draw()?;
-        let finite_bars = bars.iter().enumerate().filter(|(_, b)| b.1.is_finite());
-        chart.draw_series(finite_bars.map(|(i, &(_, value, _, _))| {
-            let corners = [
-                (SegmentValue::Exact(i), 0.0),
-                (SegmentValue::Exact(i + 1), value),
-            ];
-            let mut bar = Rectangle::new(corners, Palette99::pick(i).mix(0.8).filled());
-            bar.set_margin(0, 0, 15, 15);
-            bar
-        }))?;
-        let intervals = bars
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(n))],
+            BLACK.stroke_width(1),
+        )))?;
+        let at = |i: usize| SegmentValue::CenterOf(n - 1 - i);
+        let intervals = rows
             .iter()
             .enumerate()
-            .filter(|(_, b)| b.2.is_finite() && b.3.is_finite());
-        chart.draw_series(intervals.map(|(i, &(_, value, lo, hi))| {
-            ErrorBar::new_vertical(
-                SegmentValue::CenterOf(i),
-                lo,
-                value,
-                hi,
-                BLACK.stroke_width(2),
-                12,
-            )
+            .filter(|(_, r)| r.low.is_finite() && r.high.is_finite());
+        chart.draw_series(intervals.map(|(i, r)| {
+            ErrorBar::new_horizontal(at(i), r.low, r.estimate, r.high, BLUE.stroke_width(2), 8)
         }))?;
+        chart.draw_series(
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| Circle::new((r.estimate, at(i)), 4, BLUE.filled())),
+        )?;
         Ok(())
     })
 }
@@ -291,9 +313,20 @@ fn render(
         &DrawingArea<SVGBackend<'a>, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<std::io::Error>>,
 ) -> Result<(), LabError> {
+    render_sized(path, SIZE, draw)
+}
+
+/// [`render`] at `size` pixels.
+fn render_sized(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl for<'a> FnOnce(
+        &DrawingArea<SVGBackend<'a>, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<std::io::Error>>,
+) -> Result<(), LabError> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE)
             .and_then(|()| draw(&root))
             .and_then(|()| root.present())
@@ -423,26 +456,32 @@ mod tests {
     }
 
     #[test]
-    fn bar_chart_writes_svg_with_labels() {
+    fn a_forest_plot_draws_every_finite_row_and_the_zero_line() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bars.svg");
-        let bars = vec![
-            ("ERM".to_string(), 84.96, 84.6, 85.3),
-            ("RGD".to_string(), 85.31, 84.8, 85.8),
-            ("TERM".to_string(), -0.5, f64::NAN, f64::NAN),
-            ("broken".to_string(), f64::NAN, 0.0, 1.0),
+        let path = dir.path().join("forest.svg");
+        let row = |label: &str, estimate, low, high| Interval {
+            label: label.into(),
+            estimate,
+            low,
+            high,
+        };
+        let rows = vec![
+            row("adult · rgd", 0.35, -0.12, 0.82),
+            row("adult · term", -0.5, f64::NAN, f64::NAN),
+            row("broken", f64::NAN, 0.0, 1.0),
         ];
-        bar_chart(&path, "Adult", "accuracy (%)", &bars).unwrap();
+        forest_plot(&path, "RGD − ERM", "difference (points)", &rows).unwrap();
         let svg = read_svg(&path);
-        for text in ["Adult", "accuracy (%)", "ERM", "RGD", "TERM", "broken"] {
+        for text in [
+            "RGD − ERM",
+            "difference (points)",
+            "adult · rgd",
+            "adult · term",
+        ] {
             assert!(svg.contains(text), "missing {text}");
         }
-        assert!(!svg.contains("NaN"));
-
-        let single = dir.path().join("single.svg");
-        bar_chart(&single, "one", "y", &[("ERM".to_string(), 1.0, 1.0, 1.0)]).unwrap();
-        assert!(read_svg(&single).contains("ERM"));
-        let err = bar_chart(&single, "none", "y", &[]).unwrap_err();
+        assert!(!svg.contains("broken") && !svg.contains("NaN"));
+        let err = forest_plot(&path, "none", "x", &[]).unwrap_err();
         assert!(matches!(err, LabError::Plot { .. }), "{err}");
     }
 

@@ -16,7 +16,8 @@ use crate::run_dir::{write_atomic, write_json};
 use crate::suite::catalog::{DataSpec, Part, config_for, folder, settings, suite};
 use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
 use crate::suite::records::{finished_runs, load_records, summaries};
-use crate::suite::tables::{Records, plot, records_of, render};
+use crate::suite::tables::{Records, records_of, render};
+use crate::suite::tidy::plot;
 use crate::sweep::{Ties, best};
 use crate::train::{RunOptions, Summary};
 

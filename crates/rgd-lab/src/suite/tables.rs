@@ -58,8 +58,6 @@ pub(crate) struct Tables {
     pub(crate) main: Table,
     /// RGD − ERM per data set, paired by seed.
     pub(crate) paired: Table,
-    /// Each method's mean over the finished data sets (NaN when none has finished).
-    pub(crate) method_means: Vec<f64>,
 }
 
 /// The tables of `part` in `metric`, at each method's validation-selected setting.
@@ -151,16 +149,9 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
         main.push_row(average);
         main.push_row(worst);
     }
-    let method_means = (means.iter())
-        .map(|m| summarize(m).map_or(f64::NAN, |s| s.mean))
-        .collect();
     if finished_sets.len() < 2 {
         // Nothing to summarise across sets.
-        return Tables {
-            main,
-            paired,
-            method_means,
-        };
+        return Tables { main, paired };
     }
     let erm = methods.iter().position(|m| *m == "erm");
     let mut mean_row = vec!["mean over sets".to_string(), String::new()];
@@ -183,11 +174,7 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
     main.push_row(mean_row);
     main.push_row(rank_row);
     main.push_row(wilcoxon_row);
-    Tables {
-        main,
-        paired,
-        method_means,
-    }
+    Tables { main, paired }
 }
 
 /// The number of seeds of the suite: the most any setting has.
@@ -371,22 +358,4 @@ pub(crate) fn weight_tables(records: &Records, part: &Part, finished: &[String])
         );
     }
     out
-}
-
-pub(crate) fn plot(records: &Records, part: &Part, path: &Path) -> Result<(), LabError> {
-    let metric = part.report[0];
-    // Bars: each method's mean over the data sets, in percent as the tables round it.
-    let means = tables(records, part, metric).method_means;
-    let bars: Vec<(String, f64, f64, f64)> = (part.methods.iter().zip(means))
-        .filter(|(_, mean)| mean.is_finite())
-        .map(|(m, mean)| {
-            let v = (mean * 1e4).round() / 100.0;
-            (m.to_string(), v, v, v)
-        })
-        .collect();
-    if bars.is_empty() {
-        return Ok(());
-    }
-    let title = format!("Mean test {} over data sets", metric.name());
-    crate::plot::bar_chart(path, &title, &format!("{} (%)", metric.name()), &bars)
 }

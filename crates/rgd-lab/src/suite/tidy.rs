@@ -1,4 +1,5 @@
-//! A suite part's `results.csv`: tidy, numbers as numbers.
+//! A suite part's numbers: `results.csv` (tidy, numbers as numbers) and `summary.svg` (a forest
+//! plot of the paired differences to ERM).
 //!
 //! One row per (data set, method) at the method's validation-selected setting: the test
 //! metric's mean and sample sd over seeds (fractions, not percent), the seed count, the paired
@@ -8,23 +9,90 @@
 //! tables are the formatted view of the same numbers.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
+use crate::LabError;
+use crate::plot::Interval;
 use crate::report::Table;
-use crate::stats::{METRIC_TIE, paired_difference, summarize};
+use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
 use crate::suite::catalog::{Metric, Part, grid_labels, settings};
 use crate::suite::tables::{Records, seed_count, selected};
 
-/// The tidy table of `part` in `metric` (finished data sets only).
-pub(crate) fn tidy(records: &Records, part: &Part, metric: Metric) -> Table {
+/// One (data set, method) at its selected setting.
+pub(crate) struct Row {
+    data_set: String,
+    method: String,
+    setting: String,
+    /// The selected value of each tuned key (empty where the method has none).
+    knobs: Vec<String>,
+    test_n: usize,
+    tests: Vec<f64>,
+    /// The paired difference to ERM (none for ERM, or without ERM).
+    diff: Option<PairedDifference>,
+}
+
+/// The tuned keys of `part` and its rows in `metric` (finished data sets only).
+pub(crate) fn rows(records: &Records, part: &Part, metric: Metric) -> (Vec<String>, Vec<Row>) {
     let keys: BTreeSet<String> = (part.methods.iter())
         .flat_map(|m| settings(m, part))
         .flat_map(|(_, overrides)| overrides)
         .filter_map(|o| o.split_once('=').map(|(k, _)| k.to_string()))
         .collect();
+    let keys: Vec<String> = keys.into_iter().collect();
+    let seeds = seed_count(records);
+    let mut rows = Vec::new();
+    for (data, by_method) in records {
+        let chosen: Vec<(&str, Vec<f64>)> = (part.methods.iter())
+            .filter_map(|m| {
+                (by_method.get(*m))
+                    .and_then(|s| selected(s, &grid_labels(m, part), part.select, metric))
+            })
+            .filter(|(_, tests)| tests.len() >= seeds)
+            .collect();
+        if chosen.len() < part.methods.len() {
+            continue; // an unfinished data set
+        }
+        let test_n = (by_method.values().next())
+            .and_then(|s| s.values().next())
+            .and_then(|s| s.values().next())
+            .map_or(0, |s| s.sizes[2]);
+        let erm = part.methods.iter().position(|m| *m == "erm");
+        for (method, (label, tests)) in part.methods.iter().zip(&chosen) {
+            let overrides = (settings(method, part).into_iter())
+                .find(|(l, _)| l == label)
+                .map_or_else(Vec::new, |(_, o)| o);
+            let knobs = (keys.iter())
+                .map(|key| {
+                    (overrides.iter())
+                        .find_map(|o| o.strip_prefix(&format!("{key}=")))
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect();
+            let diff = erm
+                .filter(|&e| part.methods[e] != *method)
+                .and_then(|e| paired_difference(tests, &chosen[e].1, METRIC_TIE, 0.95));
+            rows.push(Row {
+                data_set: data.clone(),
+                method: method.to_string(),
+                setting: label.to_string(),
+                knobs,
+                test_n,
+                tests: tests.clone(),
+                diff,
+            });
+        }
+    }
+    (keys, rows)
+}
+
+/// The tidy table of `part` in `metric` (finished data sets only).
+pub(crate) fn tidy(records: &Records, part: &Part, metric: Metric) -> Table {
+    let (keys, rows) = rows(records, part, metric);
     let mut headers: Vec<String> = ["data_set", "method", "metric", "setting"]
         .map(String::from)
         .to_vec();
-    headers.extend(keys.iter().cloned());
+    headers.extend(keys);
     headers.extend(
         [
             "test_n",
@@ -41,64 +109,60 @@ pub(crate) fn tidy(records: &Records, part: &Part, metric: Metric) -> Table {
         .map(String::from),
     );
     let mut table = Table::new(headers);
-    let seeds = seed_count(records);
     let number = |v: f64| format!("{v}");
-    for (data, by_method) in records {
-        let chosen: Vec<Option<(&str, Vec<f64>)>> = (part.methods.iter())
-            .map(|m| {
-                (by_method.get(*m))
-                    .and_then(|s| selected(s, &grid_labels(m, part), part.select, metric))
-            })
-            .filter(|c| c.as_ref().is_some_and(|(_, tests)| tests.len() >= seeds))
-            .collect();
-        if chosen.len() < part.methods.len() {
-            continue; // an unfinished data set
+    for row in rows {
+        let mut cells = vec![
+            row.data_set,
+            row.method,
+            metric.name().to_string(),
+            row.setting,
+        ];
+        cells.extend(row.knobs);
+        let s = summarize(&row.tests);
+        cells.push(row.test_n.to_string());
+        cells.push(row.tests.len().to_string());
+        cells.push(s.as_ref().map_or(String::new(), |s| number(s.mean)));
+        cells.push(s.as_ref().map_or(String::new(), |s| number(s.std)));
+        match row.diff {
+            Some(d) => cells.extend([
+                number(d.mean),
+                number(d.ci_low),
+                number(d.ci_high),
+                d.wins.to_string(),
+                d.ties.to_string(),
+                d.losses.to_string(),
+            ]),
+            None => cells.extend(std::iter::repeat_n(String::new(), 6)),
         }
-        let chosen: Vec<(&str, Vec<f64>)> = chosen.into_iter().flatten().collect();
-        let test_n = (by_method.values().next())
-            .and_then(|s| s.values().next())
-            .and_then(|s| s.values().next())
-            .map_or(0, |s| s.sizes[2]);
-        let erm = part.methods.iter().position(|m| *m == "erm");
-        for (method, (label, tests)) in part.methods.iter().zip(&chosen) {
-            let overrides = (settings(method, part).into_iter())
-                .find(|(l, _)| l == label)
-                .map_or_else(Vec::new, |(_, o)| o);
-            let mut row = vec![
-                data.clone(),
-                method.to_string(),
-                metric.name().to_string(),
-                label.to_string(),
-            ];
-            for key in &keys {
-                row.push(
-                    (overrides.iter())
-                        .find_map(|o| o.strip_prefix(&format!("{key}=")))
-                        .unwrap_or_default()
-                        .to_string(),
-                );
-            }
-            let s = summarize(tests);
-            row.push(test_n.to_string());
-            row.push(tests.len().to_string());
-            row.push(s.as_ref().map_or(String::new(), |s| number(s.mean)));
-            row.push(s.as_ref().map_or(String::new(), |s| number(s.std)));
-            let d = erm
-                .filter(|&e| part.methods[e] != *method)
-                .and_then(|e| paired_difference(tests, &chosen[e].1, METRIC_TIE, 0.95));
-            match d {
-                Some(d) => row.extend([
-                    number(d.mean),
-                    number(d.ci_low),
-                    number(d.ci_high),
-                    d.wins.to_string(),
-                    d.ties.to_string(),
-                    d.losses.to_string(),
-                ]),
-                None => row.extend(std::iter::repeat_n(String::new(), 6)),
-            }
-            table.push_row(row);
-        }
+        table.push_row(cells);
     }
     table
+}
+
+/// `summary.svg` of a part: a forest plot of every method's paired per-seed difference to ERM
+/// in the part's first metric, per data set, with its 95% interval and the zero line.
+pub(crate) fn plot(records: &Records, part: &Part, path: &Path) -> Result<(), LabError> {
+    let metric = part.report[0];
+    let (_, rows) = rows(records, part, metric);
+    let seeds = rows.first().map_or(0, |r| r.tests.len());
+    let intervals: Vec<Interval> = (rows.into_iter())
+        .filter_map(|r| {
+            let d = r.diff?;
+            Some(Interval {
+                label: format!("{} · {}", r.data_set, r.method),
+                estimate: 100.0 * d.mean,
+                low: 100.0 * d.ci_low,
+                high: 100.0 * d.ci_high,
+            })
+        })
+        .collect();
+    if intervals.is_empty() {
+        return Ok(());
+    }
+    crate::plot::forest_plot(
+        path,
+        &format!("Method − ERM, paired over {seeds} seeds (95% interval)"),
+        &format!("test {} difference (percentage points)", metric.name()),
+        &intervals,
+    )
 }
