@@ -288,6 +288,19 @@ fn every_bad_input_gets_its_exit_status_and_a_message_naming_the_fix() {
     let out = rgd(&["eval", "runs/base"], d);
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no longer encodes as it did"));
+    // `rgd data fetch` takes the names `rgd data list` shows.
+    let out = rgd(&["data", "fetch", "magic"], d);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("magic is embedded"));
+    if std::env::var("RGD_REQUIRE_DATA").as_deref() == Ok("1") {
+        // The cache holds the KEEL sets (CI fetched them): fetching keel/iris verifies them.
+        let out = rgd(&["data", "fetch", "keel/iris"], d);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let help = String::from_utf8(rgd(&["--help"], d).stdout).unwrap();
     for code in ["75", "130", "143"] {
         assert!(
