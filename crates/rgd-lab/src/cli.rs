@@ -188,6 +188,9 @@ pub struct LaunchArgs {
     /// Slurm: at most this many tasks at once.
     #[arg(long)]
     pub max_running: Option<usize>,
+    /// Slurm: most tasks of one array; a larger stage is submitted as several arrays in turn.
+    #[arg(long)]
+    pub max_array_size: Option<usize>,
     /// Slurm: one more sbatch argument, as it is (repeatable), e.g. --sbatch-arg=--account=abc.
     #[arg(long = "sbatch-arg", allow_hyphen_values = true)]
     pub sbatch_args: Vec<String>,
@@ -200,7 +203,7 @@ impl LaunchArgs {
             Some(t) => SlurmOptions::deserialize(toml::Value::Table(t)).map_err(|e| {
                 LabError::Config(format!(
                     "[launcher]: {e}; its keys are partition, time, cpus_per_task, mem, \
-                     max_running, sbatch_args"
+                     max_running, sbatch_args, max_array_size"
                 ))
             })?,
             None => SlurmOptions::default(),
@@ -218,6 +221,9 @@ impl LaunchArgs {
         }
         if let Some(n) = self.max_running {
             slurm.max_running = n;
+        }
+        if let Some(n) = self.max_array_size {
+            slurm.max_array_size = n;
         }
         slurm.sbatch_args.extend(self.sbatch_args.iter().cloned());
         Launcher::parse(&self.launcher, &slurm)

@@ -179,6 +179,7 @@ fn a_slurm_array_gives_the_local_records_survives_scancel_and_reports_failures()
         "{}",
         String::from_utf8_lossy(&local.stderr)
     );
+    // Arrays of at most 4 tasks: each stage is submitted as several arrays in turn.
     let slurm_run = run(
         &[
             "reproduce",
@@ -188,12 +189,16 @@ fn a_slurm_array_gives_the_local_records_survives_scancel_and_reports_failures()
             "slurm",
             "--launcher",
             "slurm",
+            "--max-array-size",
+            "4",
         ],
         &[],
     );
     let stderr = String::from_utf8_lossy(&slurm_run.stderr);
     assert!(slurm_run.status.success(), "{stderr}");
     assert!(stderr.contains("as Slurm job array"), "{stderr}");
+    // 6 tuning runs and 5 seed runs in arrays of at most 4: four arrays in all.
+    assert!(d.join("slurm/slurm/points-3.txt").is_file(), "{stderr}");
     let (a, b) = (records(&d.join("local")), records(&d.join("slurm")));
     assert!(!a.is_empty());
     assert_eq!(a, b, "the Slurm records differ from the in-process ones");

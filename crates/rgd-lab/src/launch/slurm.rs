@@ -1,4 +1,5 @@
-//! `slurm`: one task of a Slurm job array per run, submitted with `sbatch --array --parsable`.
+//! `slurm`: one task of a Slurm job array per run, submitted with `sbatch --array --parsable`
+//! (several arrays in turn when the grid is larger than `max_array_size`).
 //!
 //! The grid folder gets `slurm/points-<n>.txt` (the absolute run folders, one per line),
 //! `slurm/task.sh` (task `i` runs `rgd --quiet resume` on line `i + 1`) and one log per task,
@@ -37,6 +38,9 @@ pub struct SlurmOptions {
     pub max_running: usize,
     /// More `sbatch` arguments, passed as they are (e.g. `--account=abc`).
     pub sbatch_args: Vec<String>,
+    /// Most tasks of one array (the cluster's `MaxArraySize` less one; Slurm's default 1001
+    /// admits indices 0-1000): a larger grid is submitted as several arrays in turn.
+    pub max_array_size: usize,
 }
 
 impl Default for SlurmOptions {
@@ -48,11 +52,13 @@ impl Default for SlurmOptions {
             mem: String::new(),
             max_running: 0,
             sbatch_args: Vec::new(),
+            max_array_size: 1000,
         }
     }
 }
 
-/// Submits one array for `folders` and waits for it.
+/// Submits `folders` as job arrays of at most [`SlurmOptions::max_array_size`] tasks, one after
+/// another, and waits for each.
 pub(super) fn run(
     folders: &[PathBuf],
     grid: &Path,
@@ -62,17 +68,6 @@ pub(super) fn run(
     let dir = grid.join("slurm");
     std::fs::create_dir_all(&dir).map_err(|e| LabError::io(&dir, e))?;
     let dir = std::fs::canonicalize(&dir).map_err(|e| LabError::io(&dir, e))?;
-    let mut lines = String::new();
-    for folder in folders {
-        clear_failed(folder)?;
-        let absolute = std::fs::canonicalize(folder).map_err(|e| LabError::io(folder, e))?;
-        lines += &format!("{}\n", absolute.display());
-    }
-    let n = (0..)
-        .find(|i| !dir.join(format!("points-{i}.txt")).exists())
-        .unwrap_or(0);
-    let list = dir.join(format!("points-{n}.txt"));
-    write_atomic(&list, lines.as_bytes())?;
     let script = dir.join("task.sh");
     write_atomic(
         &script,
@@ -86,6 +81,36 @@ pub(super) fn run(
         )
         .as_bytes(),
     )?;
+    for chunk in folders.chunks(slurm.max_array_size.max(1)) {
+        let stopped = run_array(chunk, grid, &dir, &script, slurm, options)?;
+        if stopped.is_some() {
+            return stopped_by(stopped, folders);
+        }
+    }
+    Ok(())
+}
+
+/// Submits one array for `folders`, waits for it and marks the runs it left unfinished;
+/// returns the signal that stopped the wait, if one did.
+fn run_array(
+    folders: &[PathBuf],
+    grid: &Path,
+    dir: &Path,
+    script: &Path,
+    slurm: &SlurmOptions,
+    options: RunOptions,
+) -> Result<Option<i32>, LabError> {
+    let mut lines = String::new();
+    for folder in folders {
+        clear_failed(folder)?;
+        let absolute = std::fs::canonicalize(folder).map_err(|e| LabError::io(folder, e))?;
+        lines += &format!("{}\n", absolute.display());
+    }
+    let n = (0..)
+        .find(|i| !dir.join(format!("points-{i}.txt")).exists())
+        .unwrap_or(0);
+    let list = dir.join(format!("points-{n}.txt"));
+    write_atomic(&list, lines.as_bytes())?;
     let mut array = format!("0-{}", folders.len() - 1);
     if slurm.max_running > 0 {
         array += &format!("%{}", slurm.max_running);
@@ -111,7 +136,7 @@ pub(super) fn run(
             sbatch.arg(format!("--{flag}={value}"));
         }
     }
-    sbatch.args(&slurm.sbatch_args).arg(&script).arg(&list);
+    sbatch.args(&slurm.sbatch_args).arg(script).arg(&list);
     let job = output(&mut sbatch, "sbatch")?;
     let job = job.trim().split(';').next().unwrap_or_default().to_string();
     if job.is_empty() || !job.chars().all(|c| c.is_ascii_digit()) {
@@ -138,7 +163,7 @@ pub(super) fn run(
             )?;
         }
     }
-    stopped_by(stopped, folders)
+    Ok(stopped)
 }
 
 /// Waits until no task of `job` is pending or running; on a signal, cancels the array first.
