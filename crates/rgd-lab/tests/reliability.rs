@@ -135,6 +135,16 @@ fn every_bad_input_gets_its_exit_status_and_a_message_naming_the_fix() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // An optimizer record burn would panic on (found by the run_folder fuzz target).
+    copy_dir(&d.join("runs/edited"), &d.join("runs/bad-optimizer"));
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/optimizer-without-param-id.bpk"
+        ),
+        d.join("runs/bad-optimizer/checkpoint/optimizer.bpk"),
+    )
+    .unwrap();
     let config = std::fs::read_to_string(d.join("runs/edited/config.toml")).unwrap();
     let edited = config.replace("lr = 0.001", "lr = 0.5");
     assert_ne!(config, edited);
@@ -238,6 +248,12 @@ fn every_bad_input_gets_its_exit_status_and_a_message_naming_the_fix() {
             &[],
             65,
             "the best model is damaged and a resume cannot rebuild it",
+        ),
+        (
+            args(&["resume", "runs/bad-optimizer"]),
+            &[],
+            65,
+            "cannot read the optimizer state (\"Optimizer record tensors should carry a parameter id.\")",
         ),
     ];
     for (args, env, code, message) in &cases {
