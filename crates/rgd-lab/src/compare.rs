@@ -10,7 +10,7 @@ use crate::LabError;
 use crate::config::RunConfig;
 use crate::launch::{Launcher, Point, run_points};
 use crate::plot::Interval;
-use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
+use crate::report::{Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells};
 use crate::run_dir::{write_atomic, write_json};
 use crate::stats::{METRIC_TIE, paired_difference, summarize};
 use crate::sweep::{Method, Ties, best};
@@ -201,7 +201,6 @@ impl Comparison {
             "losses",
         ]);
         let baseline = self.baseline().map(Cell::test_accuracies);
-        let number = |v: f64| format!("{v}");
         for &i in &self.selected {
             let cell = &self.cells[i];
             let test = cell.test_accuracies();
@@ -219,24 +218,12 @@ impl Comparison {
             let mut row = vec![cell.method.clone(), knob("tau"), knob("lr")];
             row.push(test.len().to_string());
             for values in [&valid, &test] {
-                let s = summarize(values);
-                row.push(s.as_ref().map_or(String::new(), |s| number(s.mean)));
-                row.push(s.as_ref().map_or(String::new(), |s| number(s.std)));
+                row.extend(mean_sd_cells(summarize(values).as_ref()));
             }
             let diff = (baseline.as_ref())
                 .filter(|_| cell.method != "erm")
                 .and_then(|b| paired_difference(&test, b, METRIC_TIE, 0.95));
-            match diff {
-                Some(d) => row.extend([
-                    number(d.mean),
-                    number(d.ci_low),
-                    number(d.ci_high),
-                    d.wins.to_string(),
-                    d.ties.to_string(),
-                    d.losses.to_string(),
-                ]),
-                None => row.extend(std::iter::repeat_n(String::new(), 6)),
-            }
+            row.extend(difference_cells(diff.as_ref()));
             table.push_row(row);
         }
         table

@@ -247,6 +247,29 @@ pub fn fmt_wtl(d: &PairedDifference) -> String {
     format!("{}/{}/{}", d.wins, d.ties, d.losses)
 }
 
+/// The tidy-CSV cells of a sample: mean and sd as plain numbers (empty without values).
+pub fn mean_sd_cells(s: Option<&Summary>) -> [String; 2] {
+    s.map_or([String::new(), String::new()], |s| {
+        [s.mean.to_string(), s.std.to_string()]
+    })
+}
+
+/// The tidy-CSV cells of a paired difference: mean, 95% interval bounds, wins, ties, losses
+/// (empty without one, e.g. for the baseline itself).
+pub fn difference_cells(d: Option<&PairedDifference>) -> [String; 6] {
+    match d {
+        Some(d) => [
+            d.mean.to_string(),
+            d.ci_low.to_string(),
+            d.ci_high.to_string(),
+            d.wins.to_string(),
+            d.ties.to_string(),
+            d.losses.to_string(),
+        ],
+        None => Default::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

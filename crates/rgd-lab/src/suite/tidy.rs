@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::LabError;
 use crate::plot::Interval;
-use crate::report::Table;
+use crate::report::{Table, difference_cells, mean_sd_cells};
 use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
 use crate::suite::catalog::{Metric, Part, grid_labels, settings};
 use crate::suite::tables::{Records, seed_count, selected};
@@ -109,7 +109,6 @@ pub(crate) fn tidy(records: &Records, part: &Part, metric: Metric) -> Table {
         .map(String::from),
     );
     let mut table = Table::new(headers);
-    let number = |v: f64| format!("{v}");
     for row in rows {
         let mut cells = vec![
             row.data_set,
@@ -118,22 +117,10 @@ pub(crate) fn tidy(records: &Records, part: &Part, metric: Metric) -> Table {
             row.setting,
         ];
         cells.extend(row.knobs);
-        let s = summarize(&row.tests);
         cells.push(row.test_n.to_string());
         cells.push(row.tests.len().to_string());
-        cells.push(s.as_ref().map_or(String::new(), |s| number(s.mean)));
-        cells.push(s.as_ref().map_or(String::new(), |s| number(s.std)));
-        match row.diff {
-            Some(d) => cells.extend([
-                number(d.mean),
-                number(d.ci_low),
-                number(d.ci_high),
-                d.wins.to_string(),
-                d.ties.to_string(),
-                d.losses.to_string(),
-            ]),
-            None => cells.extend(std::iter::repeat_n(String::new(), 6)),
-        }
+        cells.extend(mean_sd_cells(summarize(&row.tests).as_ref()));
+        cells.extend(difference_cells(row.diff.as_ref()));
         table.push_row(cells);
     }
     table
