@@ -3,19 +3,17 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::LabError;
 use crate::compare::{Grid, run_grid};
 use crate::config::RunConfig;
 use crate::device::DeviceChoice;
-use crate::launch::{Launcher, SlurmOptions};
-use crate::model::Model;
+use crate::launch::Launcher;
 use crate::progress::Verbosity;
 use crate::run_dir::{RunDir, read_json};
 use crate::sweep::Method;
-use crate::train::{RunOptions, Summary, evaluate, predict};
+use crate::train::{RunOptions, Summary};
 
 /// rgd: robust training with Re-weighted Gradient Descent (Kumar et al., TMLR 2024) and its
 /// peers, side by side with plain training (ERM), on real data.
@@ -106,7 +104,7 @@ pub enum Command {
         out: Option<PathBuf>,
         /// Where the runs train.
         #[command(flatten)]
-        launch: LaunchArgs,
+        launch: crate::launch::LaunchArgs,
     },
     /// Reproduce the paper's experiments at CPU scale on real data (resumable; reuses runs).
     Reproduce {
@@ -123,7 +121,7 @@ pub enum Command {
         doc: PathBuf,
         /// Where the runs train.
         #[command(flatten)]
-        launch: LaunchArgs,
+        launch: crate::launch::LaunchArgs,
     },
     /// How many runs of a compare or reproduce folder are done, running, pending and failed.
     Status {
@@ -164,70 +162,6 @@ pub enum Command {
         #[command(subcommand)]
         action: DataAction,
     },
-}
-
-/// Where a grid's runs train (`compare`, `reproduce`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct LaunchArgs {
-    /// local (one run after another in this process), local:N (N worker processes, the cores
-    /// split between them) or slurm (one task of a job array per run; see docs/cluster.md).
-    #[arg(long, default_value = "local")]
-    pub launcher: String,
-    /// Slurm: the partition (default: the cluster's).
-    #[arg(long)]
-    pub partition: Option<String>,
-    /// Slurm: the time limit of each task, e.g. 2:00:00.
-    #[arg(long)]
-    pub time: Option<String>,
-    /// Slurm: CPUs (and threads) per task.
-    #[arg(long)]
-    pub cpus_per_task: Option<usize>,
-    /// Slurm: memory per task, e.g. 4G.
-    #[arg(long)]
-    pub mem: Option<String>,
-    /// Slurm: at most this many tasks at once.
-    #[arg(long)]
-    pub max_running: Option<usize>,
-    /// Slurm: most tasks of one array; a larger stage is submitted as several arrays in turn.
-    #[arg(long)]
-    pub max_array_size: Option<usize>,
-    /// Slurm: one more sbatch argument, as it is (repeatable), e.g. --sbatch-arg=--account=abc.
-    #[arg(long = "sbatch-arg", allow_hyphen_values = true)]
-    pub sbatch_args: Vec<String>,
-}
-
-impl LaunchArgs {
-    /// The launcher, its Slurm settings from `table` (a config's `[launcher]`) and the flags.
-    pub fn launcher(&self, table: Option<toml::Table>) -> Result<Launcher, LabError> {
-        let mut slurm: SlurmOptions = match table {
-            Some(t) => SlurmOptions::deserialize(toml::Value::Table(t)).map_err(|e| {
-                LabError::Config(format!(
-                    "[launcher]: {e}; its keys are partition, time, cpus_per_task, mem, \
-                     max_running, sbatch_args, max_array_size"
-                ))
-            })?,
-            None => SlurmOptions::default(),
-        };
-        let text = |flag: &Option<String>, value: &mut String| {
-            if let Some(v) = flag {
-                value.clone_from(v);
-            }
-        };
-        text(&self.partition, &mut slurm.partition);
-        text(&self.time, &mut slurm.time);
-        text(&self.mem, &mut slurm.mem);
-        if let Some(n) = self.cpus_per_task {
-            slurm.cpus_per_task = n;
-        }
-        if let Some(n) = self.max_running {
-            slurm.max_running = n;
-        }
-        if let Some(n) = self.max_array_size {
-            slurm.max_array_size = n;
-        }
-        slurm.sbatch_args.extend(self.sbatch_args.iter().cloned());
-        Launcher::parse(&self.launcher, &slurm)
-    }
 }
 
 /// `rgd bench` benchmarks.
@@ -376,10 +310,12 @@ impl Cli {
                 }
                 Ok(())
             }
-            Command::Eval { run } => self.eval(run),
-            Command::Predict { run, input } => self.predict(run, input),
+            Command::Eval { run } => crate::inference::eval(run, self.device, self.json),
+            Command::Predict { run, input } => {
+                crate::inference::predict(run, input, self.device, self.json)
+            }
             Command::Export { run, output } => {
-                let (_, model) = self.load_best(run)?;
+                let (_, model) = crate::inference::load_best(run, self.device)?;
                 let n = crate::export::export_safetensors(&model, output)?;
                 if !self.quiet {
                     println!("wrote {n} tensors to {}", output.display());
@@ -461,146 +397,6 @@ impl Cli {
                 s.test.worst_class_accuracy,
             );
         }
-    }
-
-    /// The run's config, its prepared data (checked against the encoding the run saved) and its
-    /// best model.
-    fn load_best(&self, run: &Path) -> Result<(crate::data::PreparedData, Model), LabError> {
-        let dir = RunDir::new(run);
-        let config = RunConfig::from_file(&dir.config())?;
-        let data = crate::data::prepare(&config.data)?;
-        let saved = SavedEncoding::read(&dir)?;
-        saved.check(&data, &config.data.source)?;
-        let model = Model::for_data(&config.model, &data.train, &self.device.inference()?)?;
-        let model = crate::checkpoint::load_model(model, &dir.best().join("model.bpk"))?;
-        Ok((data, model))
-    }
-
-    fn eval(&self, run: &Path) -> Result<(), LabError> {
-        let (data, model) = self.load_best(run)?;
-        let device = self.device.inference()?;
-        let valid = evaluate(&model, &data.valid, &device)?;
-        let test = evaluate(&model, &data.test, &device)?;
-        if self.json {
-            println!("{}", json!({ "valid": valid, "test": test }));
-        } else {
-            for (name, m) in [("valid", valid), ("test", test)] {
-                println!(
-                    "{name}: accuracy {:.4}, balanced accuracy {:.4}, macro-F1 {:.4}, worst-class \
-                     accuracy {:.4}, loss {:.4}",
-                    m.accuracy, m.balanced_accuracy, m.macro_f1, m.worst_class_accuracy, m.loss
-                );
-            }
-        }
-        Ok(())
-    }
-
-    /// Predicts the rows of `input` with the encoding the run saved (`schema.json`,
-    /// `standardizer.json`): the training file is not read again.
-    fn predict(&self, run: &Path, input: &Path) -> Result<(), LabError> {
-        let dir = RunDir::new(run);
-        let config = RunConfig::from_file(&dir.config())?;
-        let saved = SavedEncoding::read(&dir)?;
-        let Some(schema) = saved.schema else {
-            return Err(LabError::Config(format!(
-                "{} has no schema.json: predict needs a run trained on a table (KEEL .dat or \
-                 CSV) by this version of rgd; retrain it",
-                run.display()
-            )));
-        };
-        let bytes = std::fs::read(input).map_err(|e| LabError::io(input, e))?;
-        let name = input.display().to_string();
-        let table = if input.extension().and_then(|e| e.to_str()) == Some("csv") {
-            rgd_data::Table::parse_csv(&bytes, &name)?
-        } else {
-            rgd_data::Table::parse_keel(&bytes, &name)?
-        };
-        let rows = schema.encode(&table)?;
-        let mut data = rgd_data::Dataset::from_features(
-            &table.name,
-            rows.features,
-            schema.width(),
-            rows.labels.iter().map(|l| l.unwrap_or(0)).collect(),
-            schema.class_names.clone(),
-        );
-        if let Some(s) = &saved.standardizer {
-            s.apply(&mut data)?;
-        }
-        let device = self.device.inference()?;
-        let model = Model::new(
-            &config.model,
-            &data.example_shape,
-            schema.class_names.len(),
-            &device,
-        )?;
-        let model = crate::checkpoint::load_model(model, &dir.best().join("model.bpk"))?;
-        let (predicted, _) = predict(&model, &data, &device)?;
-        let names = &schema.class_names;
-        let labelled: Vec<(u32, u32)> = rows
-            .labels
-            .iter()
-            .zip(&predicted)
-            .filter_map(|(l, &p)| l.map(|l| (l, p)))
-            .collect();
-        let accuracy = (!labelled.is_empty()).then(|| {
-            labelled.iter().filter(|(l, p)| l == p).count() as f64 / labelled.len() as f64
-        });
-        if self.json {
-            let labels: Vec<&str> = predicted
-                .iter()
-                .map(|&c| names[c as usize].as_str())
-                .collect();
-            println!(
-                "{}",
-                json!({ "predictions": labels, "accuracy": accuracy, "labelled": labelled.len() })
-            );
-        } else {
-            println!("row,predicted");
-            for (i, &c) in predicted.iter().enumerate() {
-                println!("{},{}", i + 1, names[c as usize]);
-            }
-            if let Some(a) = accuracy {
-                eprintln!("accuracy on the {} labelled rows: {a:.4}", labelled.len());
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The encoding a run saved when it trained: its table schema and standardisation.
-struct SavedEncoding {
-    schema: Option<rgd_data::TableSchema>,
-    standardizer: Option<rgd_data::Standardizer>,
-}
-
-impl SavedEncoding {
-    fn read(dir: &RunDir) -> Result<SavedEncoding, LabError> {
-        Ok(SavedEncoding {
-            schema: read_optional(&dir.schema())?,
-            standardizer: read_optional(&dir.standardizer())?,
-        })
-    }
-
-    /// Refuses data that no longer encodes as the run's did (an edited or replaced file).
-    fn check(&self, data: &crate::data::PreparedData, source: &str) -> Result<(), LabError> {
-        let changed = (self.schema.is_some() && self.schema != data.schema)
-            || (self.standardizer.is_some() && self.standardizer != data.standardizer);
-        if changed {
-            return Err(LabError::Config(format!(
-                "data.source = \"{source}\" no longer encodes as it did when this run trained \
-                 (its schema.json or standardizer.json differs): the file was edited or \
-                 replaced; restore it, or train a new run on the new data"
-            )));
-        }
-        Ok(())
-    }
-}
-
-fn read_optional<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, LabError> {
-    if path.is_file() {
-        read_json(path).map(Some)
-    } else {
-        Ok(None)
     }
 }
 

@@ -17,6 +17,7 @@ pub mod device;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod inference;
 pub mod interrupt;
 pub mod launch;
 pub mod lock;

@@ -11,6 +11,7 @@
 //! it stopped. The grid folder keeps `points.json` (every point launched, for `rgd status`);
 //! a point whose worker failed gets `failed.txt` (its exit status and log) until it succeeds.
 
+mod args;
 mod pool;
 mod slurm;
 pub mod status;
@@ -24,6 +25,7 @@ use crate::config::RunConfig;
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::train::{RunOptions, Summary};
 
+pub use args::LaunchArgs;
 pub use slurm::SlurmOptions;
 
 /// How a grid's runs are launched (`--launcher`).
