@@ -128,6 +128,17 @@ pub enum Command {
         /// The grid's folder (its points.json).
         dir: PathBuf,
     },
+    /// Write an HTML report (a static site, no network needed) of run, compare and reproduce
+    /// folders: every run, sortable and filterable, a page per run with its curves and weights,
+    /// a page per comparison and suite with its tables and forest plot.
+    Report {
+        /// Run folders, compare folders, suite folders, or folders above them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The site's folder (a new or empty one, or an earlier report, which is replaced).
+        #[arg(long, default_value = "report")]
+        out: PathBuf,
+    },
     /// Evaluate a run's best model on its validation and test splits.
     Eval {
         /// The run folder.
@@ -307,6 +318,21 @@ impl Cli {
                     );
                 } else {
                     print!("{}", status.render());
+                }
+                Ok(())
+            }
+            Command::Report { paths, out } => {
+                let built = crate::site::build(paths, out)?;
+                if self.json {
+                    println!("{}", serde_json::to_string(&built).expect("serialisable"));
+                } else if !self.quiet {
+                    println!(
+                        "Report of {} runs and {} comparisons or suites in {:.1} s: open {}",
+                        built.runs,
+                        built.groups,
+                        built.secs,
+                        out.join("index.html").display()
+                    );
                 }
                 Ok(())
             }

@@ -152,7 +152,8 @@ pub fn run_grid(
     Ok(comparison)
 }
 
-fn folder_name(method: &str, setting: &str) -> String {
+/// The folder of a cell: the method's name, then each `key=value` of its setting as `-keyvalue`.
+pub(crate) fn folder_name(method: &str, setting: &str) -> String {
     let mut name = method.to_string();
     for part in setting.split_whitespace() {
         name.push('-');
@@ -272,10 +273,11 @@ impl Comparison {
     }
 
     /// `comparison.svg`: each method's paired per-seed difference to ERM at its selected
-    /// setting, with the 95% interval and the zero line (nothing to draw without ERM).
-    fn plot(&self, path: &Path) -> Result<(), LabError> {
+    /// setting, with the 95% interval and the zero line. Returns whether there was anything to
+    /// draw (there is not without ERM and another method).
+    pub fn plot(&self, path: &Path) -> Result<bool, LabError> {
         let Some(baseline) = self.baseline().map(Cell::test_accuracies) else {
-            return Ok(());
+            return Ok(false);
         };
         let rows: Vec<Interval> = (self.selected.iter().map(|&i| &self.cells[i]))
             .filter(|cell| cell.method != "erm")
@@ -294,7 +296,7 @@ impl Comparison {
             })
             .collect();
         if rows.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let seeds = baseline.len();
         crate::plot::forest_plot(
@@ -302,6 +304,7 @@ impl Comparison {
             &format!("Method − ERM, paired over {seeds} seeds (95% interval)"),
             "test accuracy difference (percentage points)",
             &rows,
-        )
+        )?;
+        Ok(true)
     }
 }

@@ -33,6 +33,7 @@ pub mod report;
 pub mod reproduce;
 pub mod run_dir;
 pub mod run_plots;
+pub mod site;
 pub mod stats;
 pub mod suite;
 pub mod sweep;

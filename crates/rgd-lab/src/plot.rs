@@ -18,6 +18,26 @@ use crate::LabError;
 /// Size of every plot, in pixels.
 const SIZE: (u32, u32) = (800, 500);
 
+/// Line colours in order (matplotlib's "tab10", which stays apart on white and in print).
+const COLOURS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Width of the legend column right of a chart, in pixels.
+const LEGEND_WIDTH: u32 = 210;
+
+/// Most outlines [`weight_histograms`] draws.
+pub const MAX_OUTLINES: usize = 8;
+
 /// Number of histogram bins in [`weight_histograms`].
 const BINS: usize = 30;
 
@@ -31,7 +51,7 @@ pub struct Series {
 }
 
 /// Line chart of `series` (e.g. training loss and validation accuracy against the step), one
-/// colour per series, with markers and a legend.
+/// colour per series, with markers and a legend beside the chart (never over the data).
 ///
 /// Non-finite points are skipped; the axes span the finite points padded by 5% (by 5% of
 /// `max(|v|, 1)` around a constant), so a single point or a flat curve still shows.
@@ -69,8 +89,16 @@ pub fn line_chart(
     ) else {
         return Err(plot_error(path, "no series has a finite point"));
     };
+    let styles: Vec<ShapeStyle> = (0..series.len())
+        .map(|i| COLOURS[i % COLOURS.len()].stroke_width(2))
+        .collect();
+    let entries: Vec<(String, ShapeStyle)> = (series.iter().zip(&finite).zip(&styles))
+        .filter(|((_, points), _)| !points.is_empty())
+        .map(|((s, _), style)| (s.name.clone(), *style))
+        .collect();
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
+        let area = legend_beside(root, &entries)?;
+        let mut chart = ChartBuilder::on(&area)
             .caption(title, ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(40)
@@ -78,17 +106,14 @@ pub fn line_chart(
             .build_cartesian_2d(x_range, y_range)?;
         chart
             .configure_mesh()
+            .max_light_lines(1)
             .x_desc(x_label)
             .y_desc(y_label)
             .draw()?;
-        for (i, (s, points)) in series.iter().zip(finite).enumerate() {
-            let style = Palette99::pick(i).stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(points, style).point_size(2))?
-                .label(s.name.as_str())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+        for (points, style) in finite.into_iter().zip(styles) {
+            chart.draw_series(LineSeries::new(points, style).point_size(2))?;
         }
-        draw_legend(&mut chart)
+        Ok(())
     })
 }
 
@@ -96,7 +121,8 @@ pub fn line_chart(
 /// `(step, weights of the batch at that step)`, coloured from light (earliest step) to dark
 /// (latest), with the step in the legend.
 ///
-/// Each outline is a step line over 30 equal bins spanning the x axis (the global finite
+/// At most [`MAX_OUTLINES`] snapshots are drawn, evenly spaced from the first to the last, so
+/// the outlines and the legend stay readable. Each outline is a step line over 30 equal bins spanning the x axis (the global finite
 /// min..max of all weights, padded as in [`line_chart`]), with the fraction of the snapshot's
 /// finite weights in each bin as height, so batches of different sizes compare. All-equal
 /// weights (ERM: every weight is 1) give a single spike.
@@ -121,6 +147,7 @@ pub fn weight_histograms(
         let values = w.iter().map(|&v| f64::from(v));
         values.filter(|v| v.is_finite()).collect()
     };
+    let snapshots = evenly_spaced(snapshots, MAX_OUTLINES);
     let weights: Vec<Vec<f64>> = snapshots.iter().map(|(_, w)| finite(w)).collect();
     let Some(x_range) = padded_range(weights.iter().flatten().copied()) else {
         return Err(plot_error(path, "no finite weight to plot"));
@@ -146,19 +173,9 @@ pub fn weight_histograms(
     let top = outlines.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
     let first = snapshots.iter().map(|s| s.0).min().unwrap_or(0);
     let last = snapshots.iter().map(|s| s.0).max().unwrap_or(0);
-    render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x_range, 0.0..top * 1.1)?;
-        chart
-            .configure_mesh()
-            .x_desc("example weight")
-            .y_desc("fraction of batch")
-            .draw()?;
-        for (&(step, _), outline) in snapshots.iter().zip(outlines) {
+    let styles: Vec<(String, ShapeStyle)> = snapshots
+        .iter()
+        .map(|&(step, _)| {
             let progress = match last - first {
                 0 => 1.0,
                 span => (step - first) as f64 / span as f64,
@@ -167,14 +184,39 @@ pub fn weight_histograms(
             let lerp = |light: u8, dark: u8| {
                 (f64::from(light) + (f64::from(dark) - f64::from(light)) * progress).round() as u8
             };
-            let style = RGBColor(lerp(198, 8), lerp(219, 48), lerp(239, 107)).stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(outline, style))?
-                .label(format!("step {step}"))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+            let colour = RGBColor(lerp(198, 8), lerp(219, 48), lerp(239, 107));
+            (format!("step {step}"), colour.stroke_width(2))
+        })
+        .collect();
+    render(path, |root| {
+        let area = legend_beside(root, &styles)?;
+        let mut chart = ChartBuilder::on(&area)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x_range, 0.0..top * 1.1)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(1)
+            .x_desc("example weight (1 = an unweighted example)")
+            .y_desc("fraction of the batch")
+            .draw()?;
+        for (outline, (_, style)) in outlines.into_iter().zip(&styles) {
+            chart.draw_series(LineSeries::new(outline, *style))?;
         }
-        draw_legend(&mut chart)
+        Ok(())
     })
+}
+
+/// At most `n` of `items`, evenly spaced, always with the first and the last.
+fn evenly_spaced<T: Clone>(items: &[T], n: usize) -> Vec<T> {
+    if items.len() <= n || n < 2 {
+        return items.to_vec();
+    }
+    (0..n)
+        .map(|k| items[(k * (items.len() - 1) + (n - 1) / 2) / (n - 1)].clone())
+        .collect()
 }
 
 /// One row of a [`forest_plot`]: a label, an estimate and its interval.
@@ -243,6 +285,7 @@ pub fn forest_plot(
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .max_light_lines(1)
             .y_labels(n)
             .y_label_formatter(&|y| match y {
                 // Row 0 at the top.
@@ -294,16 +337,21 @@ fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>> {
     Some(lo - pad..hi + pad)
 }
 
-/// Draws the legend of the labelled series in the upper-right corner.
-fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, DB, CT>,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
+/// Splits a legend column of [`LEGEND_WIDTH`] pixels off the right of `root`, draws `entries`
+/// (a line in the series' style and its name) in it, and returns the area left for the chart,
+/// so that the legend never covers data.
+fn legend_beside<'a>(
+    root: &DrawingArea<SVGBackend<'a>, Shift>,
+    entries: &[(String, ShapeStyle)],
+) -> Result<DrawingArea<SVGBackend<'a>, Shift>, DrawingAreaErrorKind<std::io::Error>> {
+    let (width, _) = root.dim_in_pixel();
+    let (chart, legend) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
+    for (i, (name, style)) in entries.iter().enumerate() {
+        let y = 60 + 22 * i as i32;
+        legend.draw(&PathElement::new(vec![(4, y), (28, y)], *style))?;
+        legend.draw(&Text::new(name.clone(), (34, y - 8), ("sans-serif", 14)))?;
+    }
+    Ok(chart)
 }
 
 /// Renders a white `SIZE` SVG with `draw` and writes it atomically to `path`.
@@ -483,6 +531,16 @@ mod tests {
         assert!(!svg.contains("broken") && !svg.contains("NaN"));
         let err = forest_plot(&path, "none", "x", &[]).unwrap_err();
         assert!(matches!(err, LabError::Plot { .. }), "{err}");
+    }
+
+    #[test]
+    fn evenly_spaced_keeps_the_ends_and_at_most_n() {
+        let steps: Vec<u32> = (0..=50).collect();
+        let kept = evenly_spaced(&steps, MAX_OUTLINES);
+        assert_eq!(kept.len(), MAX_OUTLINES);
+        assert_eq!((kept[0], kept[MAX_OUTLINES - 1]), (0, 50));
+        assert!(kept.windows(2).all(|w| w[0] < w[1]), "{kept:?}");
+        assert_eq!(evenly_spaced(&steps[..3], MAX_OUTLINES), vec![0, 1, 2]);
     }
 
     #[test]

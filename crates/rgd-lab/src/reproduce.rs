@@ -17,7 +17,6 @@ use crate::suite::catalog::{DataSpec, Part, config_for, folder, settings, suite}
 use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
 use crate::suite::records::{finished_runs, load_records, summaries};
 use crate::suite::tables::{Records, records_of, render};
-use crate::suite::tidy::plot;
 use crate::sweep::{Ties, best};
 use crate::train::{RunOptions, Summary};
 
@@ -121,8 +120,8 @@ pub fn run(
             &out.join(format!("results{suffix}.csv")),
             table.to_csv().as_bytes(),
         )?;
-        plot(&records, part, &out.join(format!("summary{suffix}.svg")))?;
     }
+    crate::suite::tidy::forest_plots(out, out)?;
     Ok(markdown)
 }
 

@@ -1,73 +1,283 @@
-//! The plots of one run folder, drawn from its `metrics.csv` and `weights.jsonl`.
+//! The plots of one run folder, drawn from its records: `metrics.csv` (the learning curves and
+//! the batch weight statistics), `weights.jsonl` (weight histograms) and the summary's weight
+//! trace (per-class weights, the weight on flipped labels). A record that was not kept (the
+//! committed suite records keep only `config.toml` and `summary.json`) gives no plot.
+
+use std::path::Path;
 
 use crate::LabError;
-use crate::metrics_log::MetricsRow;
+use crate::meta::train::MetaSummary;
+use crate::metrics_log::{MetaMetricsRow, MetricsRow};
 use crate::plot::{Series, line_chart, weight_histograms};
 use crate::run_dir::RunDir;
+use crate::train::Summary;
 
-/// Draws `plots/loss.svg`, `plots/accuracy.svg` and `plots/weights.svg`.
-pub fn draw(run: &RunDir) -> Result<(), LabError> {
-    let path = run.metrics();
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| LabError::Corrupt {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
-    let rows: Vec<MetricsRow> = reader
-        .deserialize()
-        .collect::<Result<_, _>>()
-        .map_err(|e| LabError::Corrupt {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-    let series = |name: &str, pick: fn(&MetricsRow) -> Option<f64>| Series {
+/// One drawn plot: its file name and what it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// File name in the folder it was drawn into (e.g. `loss.svg`).
+    pub file: String,
+    /// One sentence on what it shows.
+    pub caption: String,
+}
+
+/// Draws the plots of the supervised run in `folder` (whose summary is `summary`) into `dest`.
+pub fn draw_into(folder: &Path, summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> {
+    let run = RunDir::new(folder);
+    let mut figures = Vec::new();
+    if run.metrics().is_file() {
+        let rows: Vec<MetricsRow> = read_rows(&run.metrics())?;
+        let series = |name: &str, pick: &dyn Fn(&MetricsRow) -> Option<f64>| Series {
+            name: name.to_string(),
+            points: (rows.iter())
+                .filter_map(|r| pick(r).map(|v| (r.step as f64, v)))
+                .collect(),
+        };
+        let percent = |v: Option<f64>| v.map(|v| 100.0 * v);
+        let plots = [
+            (
+                "loss.svg",
+                "Training loss of each logged batch, unweighted and weighted, and the validation loss.",
+                "Loss",
+                "per-example loss (nats)",
+                vec![
+                    series("batch loss", &|r| r.train_loss),
+                    series("weighted batch loss", &|r| r.weighted_loss),
+                    series("validation loss", &|r| r.valid_loss),
+                ],
+            ),
+            (
+                "accuracy.svg",
+                "Validation and test accuracy at each evaluation.",
+                "Accuracy",
+                "accuracy (%)",
+                vec![
+                    series("validation", &|r| percent(r.valid_accuracy)),
+                    series("test", &|r| percent(r.test_accuracy)),
+                    series("validation worst class", &|r| percent(r.valid_worst_class)),
+                ],
+            ),
+            (
+                "weight-stats.svg",
+                "Largest and mean example weight of each logged batch (1 for every example under ERM).",
+                "Batch weights",
+                "example weight",
+                vec![
+                    series("largest weight", &|r| r.weight_max),
+                    series("mean weight", &|r| r.weight_mean),
+                ],
+            ),
+            (
+                "weight-fractions.svg",
+                "Effective sample size over batch size, and the fraction of the batch whose loss was clipped.",
+                "Effective sample size and clipping",
+                "fraction of the batch",
+                vec![
+                    series("effective sample size", &|r| r.ess_fraction),
+                    series("clipped", &|r| r.clipped_fraction),
+                ],
+            ),
+        ];
+        for (file, caption, title, y_label, series) in plots {
+            figures.extend(chart(dest, file, caption, title, y_label, &series)?);
+        }
+    } else {
+        // No log kept: the summary's evaluations are the accuracy curves.
+        let curve = |name: &str, pick: fn(&crate::metrics::Evaluation) -> f64| Series {
+            name: name.to_string(),
+            points: (summary.evaluations.iter())
+                .map(|e| (e.step as f64, 100.0 * pick(e)))
+                .collect(),
+        };
+        figures.extend(chart(
+            dest,
+            "accuracy.svg",
+            "Validation and test accuracy at each evaluation (from the summary).",
+            "Accuracy",
+            "accuracy (%)",
+            &[
+                curve("validation", |e| e.valid.accuracy),
+                curve("test", |e| e.test.accuracy),
+            ],
+        )?);
+    }
+    if run.weights().is_file() {
+        let snapshots = read_weights(&run.weights())?;
+        if !snapshots.is_empty() {
+            weight_histograms(
+                &dest.join("weights.svg"),
+                "Per-example weights at evaluations",
+                &snapshots,
+            )?;
+            figures.push(Figure {
+                file: "weights.svg".into(),
+                caption: "Histograms of one batch's per-example weights at evaluations, light (early) to dark (late).".into(),
+            });
+        }
+    }
+    figures.extend(trace_plots(summary, dest)?);
+    Ok(figures)
+}
+
+/// The per-class mean weight and, under label noise, the weight on flipped labels, over the
+/// evaluation windows of the summary's weight trace.
+fn trace_plots(summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> {
+    let trace = &summary.weight_trace;
+    let classes = trace
+        .iter()
+        .map(|s| s.class_mean_weight.len())
+        .max()
+        .unwrap_or(0);
+    let mut figures = Vec::new();
+    // Beyond 10 classes the lines are unreadable; the summary keeps them all.
+    if (1..=10).contains(&classes) {
+        let series: Vec<Series> = (0..classes)
+            .map(|c| Series {
+                name: format!("class {c}"),
+                points: (trace.iter())
+                    .filter_map(|s| Some((s.step as f64, (*s.class_mean_weight.get(c)?)?)))
+                    .collect(),
+            })
+            .collect();
+        figures.extend(chart(
+            dest,
+            "class-weights.svg",
+            "Mean weight of each (observed) class's training examples over each evaluation window.",
+            "Weight by class",
+            "mean example weight",
+            &series,
+        )?);
+    }
+    let share =
+        |name: &str, pick: fn(&crate::weight_trace::WeightSnapshot) -> Option<f64>| Series {
+            name: name.to_string(),
+            points: (trace.iter())
+                .filter_map(|s| pick(s).map(|v| (s.step as f64, 100.0 * v)))
+                .collect(),
+        };
+    figures.extend(chart(
+        dest,
+        "flipped.svg",
+        "Under label noise: the flipped examples' share of the total weight, against their share of the examples (equal under ERM).",
+        "Weight on flipped labels",
+        "share (%)",
+        &[
+            share("share of the weight", |s| s.flipped_weight_share),
+            share("share of the examples", |s| s.flipped_fraction),
+        ],
+    )?);
+    Ok(figures)
+}
+
+/// Draws the plots of the meta-learning run in `folder` into `dest` (from its `metrics.csv`, or
+/// from the summary's evaluations when the log was not kept).
+pub fn draw_meta_into(
+    folder: &Path,
+    summary: &MetaSummary,
+    dest: &Path,
+) -> Result<Vec<Figure>, LabError> {
+    let metrics = RunDir::new(folder).metrics();
+    let mut figures = Vec::new();
+    let rows: Vec<MetaMetricsRow> = if metrics.is_file() {
+        read_rows(&metrics)?
+    } else {
+        Vec::new()
+    };
+    let series = |name: &str, pick: fn(&MetaMetricsRow) -> Option<f64>| Series {
         name: name.to_string(),
-        points: rows
-            .iter()
+        points: (rows.iter())
             .filter_map(|r| pick(r).map(|v| (r.step as f64, v)))
             .collect(),
     };
-    let plots = run.plots();
-    line_chart(
-        &plots.join("loss.svg"),
-        "Training loss",
-        "step",
-        "loss",
+    figures.extend(chart(
+        dest,
+        "loss.svg",
+        "Mean episode loss of each logged meta-batch, unweighted and weighted.",
+        "Meta-training loss",
+        "per-query loss (nats)",
         &[
-            series("mean loss", |r| r.train_loss),
+            series("episode loss", |r| r.task_loss),
             series("weighted loss", |r| r.weighted_loss),
-            series("validation loss", |r| r.valid_loss),
         ],
-    )?;
-    line_chart(
-        &plots.join("accuracy.svg"),
-        "Accuracy",
-        "step",
-        "accuracy",
+    )?);
+    let valid = Series {
+        name: "meta-validation".into(),
+        points: (summary.evaluations.iter())
+            .map(|e| (e.step as f64, 100.0 * e.valid_accuracy))
+            .collect(),
+    };
+    figures.extend(chart(
+        dest,
+        "accuracy.svg",
+        "Mean query accuracy over the meta-validation episodes at each evaluation.",
+        "Meta-validation accuracy",
+        "accuracy (%)",
+        &[valid],
+    )?);
+    figures.extend(chart(
+        dest,
+        "weight-stats.svg",
+        "Largest and mean episode weight of each logged meta-batch.",
+        "Episode weights",
+        "episode weight",
         &[
-            series("validation", |r| r.valid_accuracy),
-            series("test", |r| r.test_accuracy),
-            series("validation worst class", |r| r.valid_worst_class),
+            series("largest weight", |r| r.task_weight_max),
+            series("mean weight", |r| r.task_weight_mean),
         ],
-    )?;
-    let weights_path = run.weights();
-    let text =
-        std::fs::read_to_string(&weights_path).map_err(|e| LabError::io(&weights_path, e))?;
-    let mut snapshots = Vec::new();
-    for line in text.lines() {
-        #[derive(serde::Deserialize)]
-        struct Snapshot {
-            step: u64,
-            weights: Vec<f32>,
-        }
-        let s: Snapshot = serde_json::from_str(line).map_err(|e| LabError::Corrupt {
-            path: weights_path.clone(),
-            reason: e.to_string(),
-        })?;
-        snapshots.push((s.step, s.weights));
+    )?);
+    Ok(figures)
+}
+
+/// A line chart of `series` against the training step into `dest/file`, or none when no
+/// series has a point.
+fn chart(
+    dest: &Path,
+    file: &str,
+    caption: &str,
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+) -> Result<Option<Figure>, LabError> {
+    let drawn: Vec<Series> = (series.iter())
+        .filter(|s| s.points.iter().any(|(x, y)| x.is_finite() && y.is_finite()))
+        .cloned()
+        .collect();
+    if drawn.is_empty() {
+        return Ok(None);
     }
-    weight_histograms(
-        &plots.join("weights.svg"),
-        "Per-example weights over training",
-        &snapshots,
-    )
+    line_chart(&dest.join(file), title, "training step", y_label, &drawn)?;
+    Ok(Some(Figure {
+        file: file.into(),
+        caption: caption.into(),
+    }))
+}
+
+fn read_rows<R: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<R>, LabError> {
+    let corrupt = |e: csv::Error| LabError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(corrupt)?;
+    reader
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .map_err(corrupt)
+}
+
+fn read_weights(path: &Path) -> Result<Vec<(u64, Vec<f32>)>, LabError> {
+    #[derive(serde::Deserialize)]
+    struct Snapshot {
+        step: u64,
+        weights: Vec<f32>,
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+    (text.lines().filter(|l| !l.trim().is_empty()))
+        .map(|line| {
+            let s: Snapshot = serde_json::from_str(line).map_err(|e| LabError::Corrupt {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+            Ok((s.step, s.weights))
+        })
+        .collect()
 }

@@ -334,7 +334,7 @@ impl Supervised<'_> {
             evaluations: state.evaluations,
         };
         write_json(&run.summary(), &summary)?;
-        crate::run_plots::draw(run)?;
+        crate::run_plots::draw_into(run.root(), &summary, &run.plots())?;
         Ok(summary)
     }
 }

@@ -14,9 +14,14 @@ use std::path::Path;
 use crate::LabError;
 use crate::plot::Interval;
 use crate::report::{Table, difference_cells, mean_sd_cells};
+use crate::run_dir::read_json;
+use crate::run_plots::Figure;
 use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
+use crate::suite::catalog::suite;
 use crate::suite::catalog::{Metric, Part, grid_labels, settings};
-use crate::suite::tables::{Records, seed_count, selected};
+use crate::suite::provenance::Provenance;
+use crate::suite::records::load_records;
+use crate::suite::tables::{Records, records_of, seed_count, selected};
 
 /// One (data set, method) at its selected setting.
 pub(crate) struct Row {
@@ -126,9 +131,41 @@ pub(crate) fn tidy(records: &Records, part: &Part, metric: Metric) -> Table {
     table
 }
 
+/// Draws `summary[-<slug>].svg` of every part of the suite at `out` (from its records) into
+/// `dest`; the meta suite has none.
+pub fn forest_plots(out: &Path, dest: &Path) -> Result<Vec<Figure>, LabError> {
+    let meta: Provenance = read_json(&out.join("meta.json"))?;
+    if meta.suite == "meta" {
+        return Ok(Vec::new());
+    }
+    let records: Records = load_records(out)?;
+    let mut figures = Vec::new();
+    for part in suite(&meta.suite, meta.quick)? {
+        let file = match part.slug {
+            "" => "summary.svg".to_string(),
+            slug => format!("summary-{slug}.svg"),
+        };
+        if plot(&records_of(&records, &part), &part, &dest.join(&file))? {
+            figures.push(Figure {
+                file,
+                caption: format!(
+                    "{}aired per-seed differences to ERM in test {} with 95% intervals.",
+                    match part.title {
+                        "" => "P".to_string(),
+                        title => format!("{title}: p"),
+                    },
+                    part.report[0].name()
+                ),
+            });
+        }
+    }
+    Ok(figures)
+}
+
 /// `summary.svg` of a part: a forest plot of every method's paired per-seed difference to ERM
-/// in the part's first metric, per data set, with its 95% interval and the zero line.
-pub(crate) fn plot(records: &Records, part: &Part, path: &Path) -> Result<(), LabError> {
+/// in the part's first metric, per data set, with its 95% interval and the zero line. Returns
+/// whether there was anything to draw (there is not without ERM or a finished data set).
+fn plot(records: &Records, part: &Part, path: &Path) -> Result<bool, LabError> {
     let metric = part.report[0];
     let (_, rows) = rows(records, part, metric);
     let seeds = rows.first().map_or(0, |r| r.tests.len());
@@ -144,12 +181,13 @@ pub(crate) fn plot(records: &Records, part: &Part, path: &Path) -> Result<(), La
         })
         .collect();
     if intervals.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     crate::plot::forest_plot(
         path,
         &format!("Method − ERM, paired over {seeds} seeds (95% interval)"),
         &format!("test {} difference (percentage points)", metric.name()),
         &intervals,
-    )
+    )?;
+    Ok(true)
 }
