@@ -147,6 +147,22 @@ fn trace_plots(summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> 
             "mean example weight",
             &series,
         )?);
+        let shares: Vec<Series> = (0..classes)
+            .map(|c| Series {
+                name: format!("class {c}"),
+                points: (trace.iter())
+                    .filter_map(|s| Some((s.step as f64, 100.0 * s.class_weight_share.get(c)?)))
+                    .collect(),
+            })
+            .collect();
+        figures.extend(chart(
+            dest,
+            "class-shares.svg",
+            "Each (observed) class's share of the total weight over each evaluation window (its share of the examples under ERM).",
+            "Share of the weight by class",
+            "share of the weight (%)",
+            &shares,
+        )?);
     }
     let share =
         |name: &str, pick: fn(&crate::weight_trace::WeightSnapshot) -> Option<f64>| Series {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(s.flipped_weight_share, Some(0.75)); // 3 of 4
 /// assert_eq!(s.flipped_fraction, Some(0.5));
 /// assert_eq!(s.class_mean_weight, vec![Some(1.0), Some(3.0)]);
+/// assert_eq!(s.class_weight_share, vec![0.25, 0.75]);
 /// assert!(w.take(20).is_none(), "the window restarts empty");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -41,6 +42,10 @@ pub struct WeightSnapshot {
     /// Mean weight of the examples of each observed (possibly noisy) label; `None` for a class
     /// with no example in the window.
     pub class_mean_weight: Vec<Option<f64>>,
+    /// Each class's share of the window's total weight (its examples' share under ERM). Records
+    /// written before this field existed have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_weight_share: Vec<f64>,
     /// Under label noise: the fraction of the window's examples whose label was flipped.
     pub flipped_fraction: Option<f64>,
     /// Under label noise: the flipped examples' share of the window's total weight.
@@ -85,6 +90,9 @@ impl WeightWindow {
                 .iter()
                 .zip(&w.class_count)
                 .map(|(&s, &n)| (n > 0).then(|| s / n as f64))
+                .collect(),
+            class_weight_share: (w.class_weight.iter())
+                .map(|&s| s / w.total.max(f64::MIN_POSITIVE))
                 .collect(),
             flipped_fraction: noisy(w.flipped_count as f64 / w.count as f64),
             flipped_weight_share: noisy(w.flipped_weight / w.total.max(f64::MIN_POSITIVE)),
