@@ -75,7 +75,7 @@ pub enum Command {
         #[arg(long, default_value = "runs")]
         runs_dir: PathBuf,
     },
-    /// Continue an interrupted run from its last checkpoint.
+    /// Continue an interrupted run (supervised or meta-learning) from its last checkpoint.
     Resume {
         /// The run folder.
         run: PathBuf,
@@ -222,7 +222,8 @@ impl Cli {
                 let name = name.clone().unwrap_or_else(|| default_name(&config));
                 let folder = runs_dir.join(&name);
                 let finished = RunDir::new(&folder).summary().exists();
-                let summary = crate::compare::run_or_reuse(&config, &folder, self.options())?;
+                let summary =
+                    crate::run_dir::Trainable::run_or_reuse(&config, &folder, self.options())?;
                 if finished && !self.quiet {
                     eprintln!(
                         "{}: reused the finished run of this config (nothing trained); delete the \
@@ -247,6 +248,9 @@ impl Cli {
                 self.json,
             ),
             Command::Resume { run } => {
+                if crate::meta::is_meta_run(run)? {
+                    return crate::meta::resume(run, self.options(), self.json);
+                }
                 let _lock = crate::lock::lock(run)?;
                 let config = RunConfig::from_file(&RunDir::new(run).config())?;
                 let summary = crate::train::train(&config, run, self.options())?;

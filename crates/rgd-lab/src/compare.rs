@@ -14,7 +14,7 @@ use crate::report::{Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl,
 use crate::run_dir::{write_atomic, write_json};
 use crate::stats::{METRIC_TIE, paired_difference, summarize};
 use crate::sweep::{Method, Ties, best};
-use crate::train::{RunOptions, Summary, train};
+use crate::train::{RunOptions, Summary};
 
 /// The grid of a comparison.
 #[derive(Debug, Clone)]
@@ -160,16 +160,6 @@ pub(crate) fn folder_name(method: &str, setting: &str) -> String {
         name.push_str(&part.replace('=', ""));
     }
     name
-}
-
-/// Reuses a finished run with the same config and numerics, else trains (resuming if it was
-/// interrupted).
-pub fn run_or_reuse(
-    config: &RunConfig,
-    folder: &Path,
-    options: RunOptions,
-) -> Result<Summary, LabError> {
-    crate::run_dir::run_or_reuse(config, folder, || train(config, folder, options))
 }
 
 impl Comparison {

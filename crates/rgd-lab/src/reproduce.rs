@@ -32,12 +32,7 @@ pub fn run(
     // The suite's folder (records, tables, plots) is this process's; each run locks its own.
     let _lock = crate::lock::lock(out)?;
     if name == "meta" {
-        if *launcher != Launcher::default() {
-            return Err(LabError::Config(
-                "the meta suite runs in this process only: drop --launcher".into(),
-            ));
-        }
-        return crate::meta::suite::run(quick, out, options);
+        return crate::meta::suite::run(quick, out, launcher, options);
     }
     let parts = suite(name, quick)?;
     let started = Instant::now();

@@ -16,6 +16,30 @@ use std::path::{Path, PathBuf};
 
 use crate::LabError;
 
+/// Options of one run that do not change its result.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// How much to print.
+    pub verbosity: crate::progress::Verbosity,
+    /// The backend to compute on.
+    pub device: crate::device::DeviceChoice,
+}
+
+/// A run's config that trains in a folder: supervised (`RunConfig`) or meta-learning
+/// (`MetaConfig`). What a launcher needs of a grid point.
+pub trait Trainable: crate::config::file::ConfigFile + PartialEq + Clone {
+    /// What the finished run's `summary.json` holds.
+    type Summary: serde::de::DeserializeOwned + crate::numerics::Versioned;
+
+    /// Trains the run in `folder`, resuming from its checkpoint if there is one.
+    fn train_in(&self, folder: &Path, options: RunOptions) -> Result<Self::Summary, LabError>;
+
+    /// Reuses the finished run in `folder` ([`run_or_reuse`]), else trains it there.
+    fn run_or_reuse(&self, folder: &Path, options: RunOptions) -> Result<Self::Summary, LabError> {
+        run_or_reuse(self, folder, || self.train_in(folder, options))
+    }
+}
+
 /// Paths inside one run folder.
 #[derive(Debug, Clone)]
 pub struct RunDir {

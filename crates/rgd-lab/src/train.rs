@@ -23,7 +23,6 @@ use crate::metrics::{Evaluation, Metrics};
 use crate::metrics_log::{MetricsRow, append_weights};
 use crate::model::Model;
 use crate::optim::build_optimizer;
-use crate::progress::Verbosity;
 use crate::run_dir::{RunDir, write_json};
 use crate::weight_trace::{WeightSnapshot, WeightWindow};
 
@@ -77,14 +76,7 @@ pub struct Summary {
     pub evaluations: Vec<Evaluation>,
 }
 
-/// Options of one run that do not change its result.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RunOptions {
-    /// How much to print.
-    pub verbosity: Verbosity,
-    /// The backend to compute on.
-    pub device: crate::device::DeviceChoice,
-}
+pub use crate::run_dir::RunOptions;
 
 /// One step's output: the reweighted loss and the training rows of the batch.
 pub struct StepOut {
@@ -106,6 +98,14 @@ pub struct Supervised<'a> {
     window: WeightWindow,
     trace: Vec<WeightSnapshot>,
     weights_log: std::path::PathBuf,
+}
+
+impl crate::run_dir::Trainable for RunConfig {
+    type Summary = Summary;
+
+    fn train_in(&self, folder: &Path, options: RunOptions) -> Result<Summary, LabError> {
+        train(self, folder, options)
+    }
 }
 
 /// Trains `config` in the folder `run`, resuming from its checkpoint if there is one.

@@ -112,6 +112,69 @@ fn a_local_pool_gives_the_records_of_one_process_and_reports_failures() {
     assert!(status.starts_with("6 points: 6 done"), "{status}");
 }
 
+/// The meta suite's two stages through worker processes (each `rgd resume` of a meta run
+/// folder): the records of one process. Needs keel/letter (skips without it unless
+/// `RGD_REQUIRE_DATA=1`).
+#[test]
+fn the_meta_suite_on_a_local_pool_gives_the_records_of_one_process() {
+    let cache = rgd_data::registry::cache_dir();
+    let cache = if cache.is_absolute() {
+        cache
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(cache)
+    };
+    if !cache.join("keel/balanced/letter.dat").is_file() {
+        assert!(
+            std::env::var("RGD_REQUIRE_DATA").as_deref() != Ok("1"),
+            "RGD_REQUIRE_DATA=1 but keel/letter is not in {}",
+            cache.display()
+        );
+        eprintln!("skipping the meta pool check: keel/letter is not in the cache folder");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |out: &str, launcher: &str, threads: &str| {
+        let out = Command::new(RGD)
+            .args(["--quiet", "reproduce", "meta", "--quick", "--out", out])
+            .args(["--launcher", launcher])
+            .env("RGD_DATA_DIR", &cache)
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run("one", "local", "1");
+    run("pool", "local:2", "2");
+    let meta_records = |dir: &Path| -> Vec<(String, serde_json::Value)> {
+        (records(dir).into_iter())
+            .map(|(name, mut s)| {
+                s.as_object_mut().unwrap().remove("test_secs");
+                (name, s)
+            })
+            .collect()
+    };
+    let (a, b) = (meta_records(&d.join("one")), meta_records(&d.join("pool")));
+    assert_eq!(a.len(), 12, "the quick suite's 8 tuning and 4 seed runs");
+    assert_eq!(a, b, "local:2 meta records differ from the in-process ones");
+    let results = |dir: &str| std::fs::read_to_string(d.join(dir).join("results.md")).unwrap();
+    let tables = |text: String| text.split_once("\n\n").unwrap().1.to_string();
+    assert_eq!(
+        tables(results("one")),
+        tables(results("pool")),
+        "the tables"
+    );
+    let status = ok(&["status", "pool"], d);
+    assert!(status.starts_with("12 points: 12 done"), "{status}");
+}
+
 #[test]
 fn a_bad_launcher_and_a_folder_without_points_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -22,8 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::LabError;
 use crate::config::RunConfig;
-use crate::run_dir::{read_json, write_atomic, write_json};
-use crate::train::{RunOptions, Summary};
+use crate::run_dir::{RunOptions, Trainable, read_json, write_atomic, write_json};
 
 pub use args::LaunchArgs;
 pub use slurm::SlurmOptions;
@@ -75,11 +74,11 @@ impl Launcher {
     }
 }
 
-/// One run of a grid: its config, folder, and a label for messages.
+/// One run of a grid: its config (supervised or meta-learning) and its folder.
 #[derive(Debug, Clone)]
-pub struct Point {
+pub struct Point<C = RunConfig> {
     /// The run's config.
-    pub config: RunConfig,
+    pub config: C,
     /// The run folder.
     pub folder: PathBuf,
 }
@@ -96,22 +95,21 @@ pub(crate) const FAILED: &str = "failed.txt";
 
 /// Trains (or reuses) every point with `launcher` and returns their summaries in order. `grid`
 /// is the grid's folder (for `points.json` and the workers' scripts and logs).
-pub fn run_points(
+pub fn run_points<C: Trainable>(
     launcher: &Launcher,
-    points: &[Point],
+    points: &[Point<C>],
     grid: &Path,
     options: RunOptions,
-) -> Result<Vec<Summary>, LabError> {
+) -> Result<Vec<C::Summary>, LabError> {
     record_points(grid, points)?;
     if *launcher == Launcher::default() {
-        return points
-            .iter()
-            .map(|p| crate::compare::run_or_reuse(&p.config, &p.folder, options))
+        return (points.iter())
+            .map(|p| p.config.run_or_reuse(&p.folder, options))
             .collect();
     }
     let mut todo = Vec::new();
     for point in points {
-        if crate::run_dir::stage::<_, Summary>(&point.config, &point.folder)?.is_none() {
+        if crate::run_dir::stage::<_, C::Summary>(&point.config, &point.folder)?.is_none() {
             todo.push(point.folder.clone());
         }
     }
@@ -129,7 +127,7 @@ pub fn run_points(
 }
 
 /// Adds `points` to the grid's `points.json`.
-fn record_points(grid: &Path, points: &[Point]) -> Result<(), LabError> {
+fn record_points<C>(grid: &Path, points: &[Point<C>]) -> Result<(), LabError> {
     let path = grid.join("points.json");
     let mut manifest: Manifest = if path.is_file() {
         read_json(&path)?

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::{clear_failed, mark_failed, stopped_by, worker_command};
 use crate::LabError;
 use crate::progress::Verbosity;
-use crate::train::RunOptions;
+use crate::run_dir::RunOptions;
 
 /// Threads for each of `workers` processes: `RAYON_NUM_THREADS` (else the cores) split evenly.
 fn threads_per_worker(workers: usize) -> usize {

@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::{clear_failed, mark_failed, stopped_by, worker_command};
 use crate::LabError;
 use crate::progress::Verbosity;
+use crate::run_dir::RunOptions;
 use crate::run_dir::write_atomic;
-use crate::train::RunOptions;
 
 /// What `sbatch` is asked for (flags of `compare` and `reproduce`, or a `[launcher]` table).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ pub mod train;
 use std::path::Path;
 
 use crate::LabError;
-use crate::train::RunOptions;
+use crate::run_dir::RunOptions;
 
 /// `rgd meta`: trains (or resumes, or reuses) one meta run and prints its summary.
 pub fn cli_train(
@@ -51,7 +51,34 @@ pub fn cli_train(
         str::to_string,
     );
     let folder = runs_dir.join(name);
-    let s = train::run_or_reuse(&config, &folder, options)?;
+    let s = crate::run_dir::Trainable::run_or_reuse(&config, &folder, options)?;
+    print_summary(&folder, &s, options, json);
+    Ok(())
+}
+
+/// Whether the run folder `run` holds a meta-learning run (its `config.toml` has a `[learner]`
+/// or an `[episode]` table, which a supervised config never has).
+pub fn is_meta_run(run: &Path) -> Result<bool, LabError> {
+    let path = crate::run_dir::RunDir::new(run).config();
+    let text = std::fs::read_to_string(&path).map_err(|e| LabError::io(&path, e))?;
+    let table: toml::Table = text.parse().map_err(|e| LabError::Corrupt {
+        path: path.clone(),
+        reason: format!("not TOML ({e})"),
+    })?;
+    Ok(table.contains_key("learner") || table.contains_key("episode"))
+}
+
+/// `rgd resume` of a meta-learning run folder: continues it from its checkpoint (or trains it
+/// from the start when it has none, as a launcher's worker does).
+pub fn resume(run: &Path, options: RunOptions, json: bool) -> Result<(), LabError> {
+    let _lock = crate::lock::lock(run)?;
+    let config = config::MetaConfig::from_file(&crate::run_dir::RunDir::new(run).config())?;
+    let s = train::train(&config, run, options)?;
+    print_summary(run, &s, options, json);
+    Ok(())
+}
+
+fn print_summary(folder: &Path, s: &train::MetaSummary, options: RunOptions, json: bool) {
     if json {
         println!(
             "{}",
@@ -77,5 +104,4 @@ pub fn cli_train(
             s.test.episodes,
         );
     }
-    Ok(())
 }

@@ -16,16 +16,17 @@ use std::time::Instant;
 use rgd::RuleConfig;
 
 use super::config::{LearnerConfig, MamlConfig, MetaConfig};
-use super::train::{MetaSummary, run_or_reuse};
+use super::train::MetaSummary;
 use crate::LabError;
+use crate::launch::{Launcher, Point, run_points};
 use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
+use crate::run_dir::RunOptions;
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{paired_difference, summarize};
 use crate::suite::TAUS;
 use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
 use crate::suite::records::{RecordsOf, finished_runs, summaries};
 use crate::sweep::{Method, Ties, best};
-use crate::train::RunOptions;
 
 /// Methods of the suite, in table order; ERM first (the baseline).
 pub const METHODS: [&str; 5] = ["erm", "rgd-example", "rgd-task", "term-task", "cvar-task"];
@@ -220,37 +221,59 @@ fn folder(out: &Path, setting: &str, method: &str, label: &str, seed: u64) -> Pa
 
 /// Runs (or resumes) the suite into `out`, then writes `meta.json`, `results.md` and
 /// `results.csv`. Returns the rendered markdown.
-pub fn run(quick: bool, out: &Path, options: RunOptions) -> Result<String, LabError> {
+pub fn run(
+    quick: bool,
+    out: &Path,
+    launcher: &Launcher,
+    options: RunOptions,
+) -> Result<String, LabError> {
     let suite = suite(quick);
     let started = Instant::now();
     let finished_before = finished_runs::<MetaSummary>(out);
-    let total = suite.settings.len();
-    for (i, setting) in suite.settings.iter().enumerate() {
-        for method in METHODS {
-            if options.verbosity == crate::progress::Verbosity::Normal {
-                eprintln!("[{}/{total}] meta: {} {method}", i + 1, setting.label);
-            }
-            let mut scores = Vec::new();
-            for (label, config) in grid(method, setting) {
-                let s = run_or_reuse(
-                    &config,
-                    &folder(out, &setting.label, method, &label, 0),
-                    options,
-                )?;
-                scores.push((s.selected.valid_accuracy, (label, config)));
-            }
-            let (label, config) = best(scores, Ties::First).expect("every method has a setting");
-            for seed in 1..suite.seeds {
-                let mut c = config.clone();
-                c.seed = seed;
-                run_or_reuse(
-                    &c,
-                    &folder(out, &setting.label, method, &label, seed),
-                    options,
-                )?;
-            }
+    // Stage 1: every grid setting of every method, seed 0.
+    let cells: Vec<(&Setting, &str)> = (suite.settings.iter())
+        .flat_map(|setting| METHODS.iter().map(move |&m| (setting, m)))
+        .collect();
+    let grids: Vec<Vec<(String, MetaConfig)>> =
+        cells.iter().map(|&(setting, m)| grid(m, setting)).collect();
+    let points: Vec<Point<MetaConfig>> = (cells.iter().zip(&grids))
+        .flat_map(|(&(setting, method), grid)| {
+            (grid.iter()).map(move |(label, config)| Point {
+                config: config.clone(),
+                folder: folder(out, &setting.label, method, label, 0),
+            })
+        })
+        .collect();
+    say(
+        options,
+        &format!("meta: tuning stage, {} runs", points.len()),
+    );
+    let mut tuned = run_points(launcher, &points, out, options)?.into_iter();
+    // Stage 2: seeds 1.. at each method's setting selected on meta-validation accuracy (seed 0,
+    // ties to the first setting).
+    let mut points = Vec::new();
+    for (&(setting, method), grid) in cells.iter().zip(grids) {
+        let scores = (grid.into_iter())
+            .map(|choice| {
+                let s = tuned.next().expect("one summary per point");
+                (s.selected.valid_accuracy, choice)
+            })
+            .collect::<Vec<_>>();
+        let (label, config) = best(scores, Ties::First).expect("every method has a setting");
+        for seed in 1..suite.seeds {
+            let mut c = config.clone();
+            c.seed = seed;
+            points.push(Point {
+                config: c,
+                folder: folder(out, &setting.label, method, &label, seed),
+            });
         }
     }
+    say(
+        options,
+        &format!("meta: seeds stage, {} runs", points.len()),
+    );
+    run_points(launcher, &points, out, options)?;
     let records = load_records(out)?;
     let meta = Provenance {
         suite: "meta".into(),
@@ -269,6 +292,12 @@ pub fn run(quick: bool, out: &Path, options: RunOptions) -> Result<String, LabEr
         table(&records, &suite).to_csv().as_bytes(),
     )?;
     Ok(markdown)
+}
+
+fn say(options: RunOptions, line: &str) {
+    if options.verbosity == crate::progress::Verbosity::Normal {
+        eprintln!("{line}");
+    }
 }
 
 /// setting -> method -> grid label -> seed -> summary.

@@ -30,8 +30,8 @@ use crate::engine::{Cadence, Engine, Fingerprint, Task};
 use crate::metrics_log::MetaMetricsRow;
 use crate::model::Model;
 use crate::optim::build_optimizer;
+use crate::run_dir::RunOptions;
 use crate::run_dir::{RunDir, write_json};
-use crate::train::RunOptions;
 
 /// What one meta-step computed.
 #[derive(Debug, Clone)]
@@ -389,12 +389,10 @@ fn rule_name(rule: &RuleConfig) -> String {
         .map_or_else(|_| "?".into(), |r| r.name().to_string())
 }
 
-/// Reuses a finished run with the same config and numerics, else trains (resuming if it was
-/// interrupted).
-pub fn run_or_reuse(
-    config: &MetaConfig,
-    folder: &Path,
-    options: RunOptions,
-) -> Result<MetaSummary, LabError> {
-    crate::run_dir::run_or_reuse(config, folder, || train(config, folder, options))
+impl crate::run_dir::Trainable for MetaConfig {
+    type Summary = MetaSummary;
+
+    fn train_in(&self, folder: &Path, options: RunOptions) -> Result<MetaSummary, LabError> {
+        train(self, folder, options)
+    }
 }
