@@ -42,3 +42,42 @@ fn splice_replaces_only_its_own_block() {
     assert_eq!(block(&doc, "images"), Some("table 2"));
     assert!(doc.starts_with("# Results\n\nprose\n"));
 }
+
+/// Every committed `results*.csv` is tidy: besides the label columns (data set, method,
+/// metric, setting), every non-empty cell is a number.
+#[test]
+fn every_committed_results_csv_holds_numbers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results");
+    let labels = ["data_set", "method", "metric", "setting"];
+    let mut files = 0;
+    for suite in rgd_lab::suite::catalog::SUITES {
+        for entry in std::fs::read_dir(root.join(suite)).expect("the suite's folder") {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !(name.starts_with("results") && name.ends_with(".csv")) {
+                continue;
+            }
+            let mut reader = csv::Reader::from_path(&path).unwrap();
+            let header = reader.headers().unwrap().clone();
+            assert!(header.iter().any(|h| h == "data_set"), "{name}: {header:?}");
+            let mut rows = 0;
+            for record in reader.records() {
+                let record = record.unwrap();
+                for (column, cell) in header.iter().zip(record.iter()) {
+                    if labels.contains(&column) || cell.is_empty() {
+                        continue;
+                    }
+                    assert!(
+                        cell.parse::<f64>().is_ok(),
+                        "{}: column {column} holds {cell:?}, not a number",
+                        path.display()
+                    );
+                }
+                rows += 1;
+            }
+            assert!(rows > 0, "{name} has no rows");
+            files += 1;
+        }
+    }
+    assert!(files >= 7, "a results.csv for every suite: {files}");
+}

@@ -19,7 +19,7 @@ use super::config::{LearnerConfig, MamlConfig, MetaConfig};
 use super::train::MetaSummary;
 use crate::LabError;
 use crate::launch::{Launcher, Point, run_points};
-use crate::report::{Table, fmt_diff_ci, fmt_mean_std, fmt_wtl};
+use crate::report::{Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells};
 use crate::run_dir::RunOptions;
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{paired_difference, summarize};
@@ -289,7 +289,7 @@ pub fn run(
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
     write_atomic(
         &out.join("results.csv"),
-        table(&records, &suite).to_csv().as_bytes(),
+        tidy(&records, &suite).to_csv().as_bytes(),
     )?;
     Ok(markdown)
 }
@@ -326,6 +326,96 @@ fn selected<'a>(
 /// One row per (setting, method): the selected setting, meta-validation accuracy (seed 0),
 /// meta-test accuracy and its per-episode 95% CI, worst-tenth accuracy, and paired
 /// differences to ERM over seeds.
+/// Each method's selected grid label and its runs in seed order (`None` while unfinished).
+fn chosen<'a>(
+    by_method: &'a BTreeMap<String, BTreeMap<String, BTreeMap<u64, MetaSummary>>>,
+    setting: &Setting,
+    seeds: u64,
+) -> Vec<Option<(&'a str, Vec<&'a MetaSummary>)>> {
+    (METHODS.iter())
+        .map(|m| {
+            let labels: Vec<String> = grid(m, setting).into_iter().map(|(l, _)| l).collect();
+            (by_method.get(*m)).and_then(|b| selected(b, &labels, seeds))
+        })
+        .collect()
+}
+
+/// `results.csv`: tidy, numbers as numbers. One row per (episode setting, method) at the
+/// method's selected grid setting (its label, learning rate and tau as their own columns): the
+/// seeds, the meta-validation accuracy of seed 0 (what selected it), the meta-test accuracy's
+/// and worst tenth's mean and sd over seeds (fractions), and the paired per-seed differences to
+/// ERM of both with their 95% intervals and W/T/L (empty for ERM). Unfinished methods have no
+/// row.
+fn tidy(records: &Records, suite: &Suite) -> Table {
+    let mut t = Table::new([
+        "data_set",
+        "method",
+        "setting",
+        "optim.lr",
+        "method.rule.tau",
+        "seeds",
+        "valid_seed0",
+        "test_mean",
+        "test_sd",
+        "diff_vs_erm",
+        "diff_ci_low",
+        "diff_ci_high",
+        "wins",
+        "ties",
+        "losses",
+        "worst_tenth_mean",
+        "worst_tenth_sd",
+        "worst_tenth_diff_vs_erm",
+        "worst_tenth_diff_ci_low",
+        "worst_tenth_diff_ci_high",
+    ]);
+    for setting in &suite.settings {
+        let Some(by_method) = records.get(&setting.label) else {
+            continue;
+        };
+        let chosen = chosen(by_method, setting, suite.seeds);
+        let acc = |runs: &[&MetaSummary]| runs.iter().map(|r| r.test.mean).collect::<Vec<_>>();
+        let worst =
+            |runs: &[&MetaSummary]| runs.iter().map(|r| r.test.worst_tenth).collect::<Vec<_>>();
+        let erm = chosen[0].as_ref().map(|(_, r)| (acc(r), worst(r)));
+        for (method, c) in METHODS.iter().zip(&chosen) {
+            let Some((label, runs)) = c else { continue };
+            let config = (grid(method, setting).into_iter())
+                .find(|(l, _)| l == label)
+                .map(|(_, c)| c)
+                .expect("a selected label is one of the method's grid");
+            let tau = match config.method.rule {
+                RuleConfig::Rgd(r) if method.starts_with("rgd") => r.tau.to_string(),
+                _ => String::new(),
+            };
+            let (a, w) = (acc(runs), worst(runs));
+            let diff = |x: &[f64], base: &[f64]| match (&erm, *method == "erm") {
+                (Some(_), false) => paired_difference(x, base, 1e-9, 0.95),
+                _ => None,
+            };
+            let (d_acc, d_worst) = match &erm {
+                Some((ea, ew)) => (diff(&a, ea), diff(&w, ew)),
+                None => (None, None),
+            };
+            let mut row = vec![
+                setting.label.clone(),
+                method.to_string(),
+                label.to_string(),
+                config.optim.lr.to_string(),
+                tau,
+                runs.len().to_string(),
+                runs[0].selected.valid_accuracy.to_string(),
+            ];
+            row.extend(mean_sd_cells(summarize(&a).as_ref()));
+            row.extend(difference_cells(d_acc.as_ref()));
+            row.extend(mean_sd_cells(summarize(&w).as_ref()));
+            row.extend(difference_cells(d_worst.as_ref()).into_iter().take(3));
+            t.push_row(row);
+        }
+    }
+    t
+}
+
 fn table(records: &Records, suite: &Suite) -> Table {
     let mut t = Table::new([
         "episodes",
@@ -343,15 +433,7 @@ fn table(records: &Records, suite: &Suite) -> Table {
         let Some(by_method) = records.get(&setting.label) else {
             continue;
         };
-        let chosen: Vec<Option<(&str, Vec<&MetaSummary>)>> = METHODS
-            .iter()
-            .map(|m| {
-                let labels: Vec<String> = grid(m, setting).into_iter().map(|(l, _)| l).collect();
-                by_method
-                    .get(*m)
-                    .and_then(|b| selected(b, &labels, suite.seeds))
-            })
-            .collect();
+        let chosen = chosen(by_method, setting, suite.seeds);
         let acc = |runs: &[&MetaSummary]| runs.iter().map(|r| r.test.mean).collect::<Vec<_>>();
         let worst =
             |runs: &[&MetaSummary]| runs.iter().map(|r| r.test.worst_tenth).collect::<Vec<_>>();
