@@ -111,6 +111,77 @@ impl Reweighter {
         self.apply_inner(losses, Some(groups))
     }
 
+    /// Reweights one batch split into shards, for data-parallel training: each shard's
+    /// per-example losses live on its own device (a model replica's). The rule sees the whole
+    /// batch's `B` losses, gathered to the host in shard order, so rules that normalise over the
+    /// batch (TERM, CVaR, chi-square DRO, Group DRO) or keep a running normaliser (ABSGD) give the
+    /// weights of the unsharded batch. Returns each shard's `(1/B) Σ_{i ∈ shard} w_i l_i`, whose
+    /// gradients sum to the whole batch's, and the whole batch's [`WeightedLoss`] (its `loss` is
+    /// the sum of the shards' on the first shard's device). `groups` are the whole batch's, in
+    /// shard order.
+    ///
+    /// ```
+    /// use burn::prelude::*;
+    /// use rgd::{RuleConfig, TermConfig};
+    /// use rgd_burn::{PerExampleLoss, Reweighter};
+    ///
+    /// let device = Device::flex().autodiff();
+    /// let shard = |v: &[f32]| PerExampleLoss::new(Tensor::<1>::from_floats(v, &device), v.len()).unwrap();
+    /// let term = RuleConfig::Term(TermConfig::new(1.0));
+    /// let (whole, mut sharded) = (Reweighter::new(&term).unwrap(), Reweighter::new(&term).unwrap());
+    /// let (shards, out) = sharded.apply_sharded(vec![shard(&[0.5, 2.0]), shard(&[1.0])], None).unwrap();
+    /// let reference = { let mut w = whole; w.apply(shard(&[0.5, 2.0, 1.0])).unwrap() };
+    /// assert_eq!(shards.len(), 2);
+    /// assert_eq!(out.weights, reference.weights); // TERM normalises over all three
+    /// ```
+    pub fn apply_sharded(
+        &mut self,
+        shards: Vec<PerExampleLoss>,
+        groups: Option<&[usize]>,
+    ) -> Result<(Vec<Tensor<1>>, WeightedLoss), RgdBurnError> {
+        let tensors: Vec<Tensor<1>> = shards
+            .into_iter()
+            .map(PerExampleLoss::into_tensor)
+            .collect();
+        let batch: usize = tensors.iter().map(|t| t.dims()[0]).sum();
+        if tensors.is_empty() {
+            return Err(RgdBurnError::InvalidParameter {
+                field: "shards",
+                value: 0.0,
+                allowed: "at least one shard",
+            });
+        }
+        let mut host = Vec::with_capacity(batch);
+        for t in &tensors {
+            host.extend(read_back(t)?);
+        }
+        let reweighted = reweight_dyn(self.rule.as_mut(), &host, groups)?;
+        let mut start = 0;
+        let shard_losses: Vec<Tensor<1>> = (tensors.into_iter())
+            .map(|t| {
+                let n = t.dims()[0];
+                let w = &reweighted.weights[start..start + n];
+                start += n;
+                // Constants from host data: no gradient flows into the weights.
+                let weights = Tensor::<1>::from_data(TensorData::new(w.to_vec(), [n]), &t.device());
+                (t * weights).sum().div_scalar(batch as f64)
+            })
+            .collect();
+        let first = shard_losses[0].device();
+        let total = (shard_losses[1..].iter()).fold(shard_losses[0].clone(), |acc, l| {
+            acc + l.clone().to_device(&first)
+        });
+        Ok((
+            shard_losses,
+            WeightedLoss {
+                loss: total,
+                weights: reweighted.weights,
+                losses: host,
+                stats: reweighted.stats,
+            },
+        ))
+    }
+
     fn apply_inner(
         &mut self,
         losses: PerExampleLoss,
@@ -118,12 +189,7 @@ impl Reweighter {
     ) -> Result<WeightedLoss, RgdBurnError> {
         let losses = losses.into_tensor();
         let batch = losses.dims()[0];
-        let host: Vec<f32> = losses
-            .clone()
-            .detach()
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .map_err(|e| RgdBurnError::Readback(format!("{e:?}")))?;
+        let host = read_back(&losses)?;
         let reweighted = reweight_dyn(self.rule.as_mut(), &host, groups)?;
         let device = losses.device();
         // A tensor created from host data is a constant: no gradient flows into the weights.
@@ -138,4 +204,11 @@ impl Reweighter {
             stats: reweighted.stats,
         })
     }
+}
+
+/// A `[B]` tensor's values on the host.
+fn read_back(losses: &Tensor<1>) -> Result<Vec<f32>, RgdBurnError> {
+    (losses.clone().detach().into_data())
+        .try_into_vec_as::<f32>()
+        .map_err(|e| RgdBurnError::Readback(format!("{e:?}")))
 }

@@ -56,4 +56,15 @@ impl DeviceChoice {
     pub fn training(self) -> Result<Device, LabError> {
         Ok(self.inference()?.autodiff())
     }
+
+    /// The training devices of `n` data-parallel replicas: CUDA devices 0..n; on flex and wgpu,
+    /// `n` replicas of the one device (the same arithmetic as `n` devices, for tests and for a
+    /// single GPU).
+    pub fn training_devices(self, n: usize) -> Result<Vec<Device>, LabError> {
+        match self {
+            #[cfg(feature = "cuda")]
+            DeviceChoice::Cuda => Ok((0..n).map(|k| Device::cuda(k).autodiff()).collect()),
+            _ => Ok(vec![self.training()?; n]),
+        }
+    }
 }

@@ -3,7 +3,9 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::{
+    AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, MultiGradientsParams, SgdConfig,
+};
 use burn::prelude::*;
 
 use crate::config::{OptimConfig, Optimizer, Schedule};
@@ -91,6 +93,38 @@ impl ModuleVisitor for Scale<'_> {
             self.grads.register(param.id, g.mul_scalar(self.factor));
         }
     }
+}
+
+/// Visits the trainable parameters to move their summed gradients into one set.
+struct Sum<'a> {
+    multi: &'a mut MultiGradientsParams,
+    out: GradientsParams,
+    device: &'a Device,
+}
+
+impl ModuleVisitor for Sum<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some((g, _)) = self.multi.remove::<D>(param.id) {
+            self.out.register(param.id, g.to_device(self.device));
+        }
+    }
+}
+
+/// The gradients of the model replicas of data-parallel training summed per parameter (burn's
+/// [`MultiGradientsParams`] adds each parameter's gradients from every replica on one of their
+/// devices), moved to `device`, the model's: one set to clip and step with.
+pub fn sum_gradients<M: Module>(
+    module: &M,
+    mut multi: MultiGradientsParams,
+    device: &Device,
+) -> GradientsParams {
+    let mut visitor = Sum {
+        multi: &mut multi,
+        out: GradientsParams::new(),
+        device,
+    };
+    module.visit(&mut visitor);
+    visitor.out
 }
 
 /// Global L2 norm of all gradients.

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use burn::module::Module;
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, MultiGradientsParams};
 use burn::prelude::*;
 use rgd::RuleState;
 use rgd_burn::{Reweighter, WeightedLoss, loss};
@@ -92,6 +92,8 @@ pub struct Supervised<'a> {
     data: PreparedData,
     reweighter: Reweighter,
     device: Device,
+    /// The devices of the model replicas under data parallel (`train.devices`; empty for one).
+    replicas: Vec<Device>,
     eval_device: Device,
     steps_per_epoch: u64,
     order: (u64, Vec<usize>),
@@ -160,6 +162,10 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
         data,
         reweighter: Reweighter::new(&rule)?,
         device: device.clone(),
+        replicas: match config.train.devices {
+            1 => Vec::new(),
+            n => options.device.training_devices(n)?,
+        },
         eval_device: options.device.inference()?,
         steps_per_epoch,
         order: (u64::MAX, Vec::new()),
@@ -209,24 +215,25 @@ impl Task for Supervised<'_> {
         let order = &self.order.1;
         let rows = order[start..(start + batch).min(order.len())].to_vec();
         let train = &self.data.train;
-        let (x, y) = batch_tensors(train, &rows, &self.device);
-        let logits = model.forward(x, &train.example_shape);
-        let mut per_example = match config.method.loss {
-            LossConfig::Focal(f) => loss::focal(logits, y, f.gamma)?,
-            LossConfig::CrossEntropy(c) => loss::cross_entropy(logits, y, c.label_smoothing)?,
-        };
-        if inject_nan {
-            let t = per_example.into_tensor();
-            per_example = rgd_burn::PerExampleLoss::new(t.mul_scalar(f32::NAN), rows.len())?;
+        let groups: Option<Vec<usize>> =
+            config
+                .method
+                .rule
+                .needs_groups()
+                .then(|| match &train.domains {
+                    Some(d) => rows.iter().map(|&r| d[r] as usize).collect(),
+                    None => rows.iter().map(|&r| train.labels[r] as usize).collect(),
+                });
+        if !self.replicas.is_empty() {
+            let (grads, loss) = self.sharded(model, &rows, groups.as_deref(), inject_nan)?;
+            return Ok((grads, StepOut { loss, rows }));
         }
-        let out = if config.method.rule.needs_groups() {
-            let groups: Vec<usize> = match &train.domains {
-                Some(d) => rows.iter().map(|&r| d[r] as usize).collect(),
-                None => rows.iter().map(|&r| train.labels[r] as usize).collect(),
-            };
-            self.reweighter.apply_grouped(per_example, &groups)?
-        } else {
-            self.reweighter.apply(per_example)?
+        let (x, y) = batch_tensors(train, &rows, &self.device);
+        let per_example =
+            self.per_example(model.forward(x, &train.example_shape), y, inject_nan)?;
+        let out = match &groups {
+            Some(g) => self.reweighter.apply_grouped(per_example, g)?,
+            None => self.reweighter.apply(per_example)?,
         };
         let grads = GradientsParams::from_grads(out.loss.backward(), model);
         Ok((grads, StepOut { loss: out, rows }))
@@ -296,6 +303,60 @@ impl Task for Supervised<'_> {
 }
 
 impl Supervised<'_> {
+    /// The per-example losses of a batch's logits under the config's loss (NaN from the test
+    /// hook when `inject_nan`).
+    fn per_example(
+        &self,
+        logits: Tensor<2>,
+        y: Tensor<1, Int>,
+        inject_nan: bool,
+    ) -> Result<rgd_burn::PerExampleLoss, LabError> {
+        let batch = logits.dims()[0];
+        let per_example = match self.config.method.loss {
+            LossConfig::Focal(f) => loss::focal(logits, y, f.gamma)?,
+            LossConfig::CrossEntropy(c) => loss::cross_entropy(logits, y, c.label_smoothing)?,
+        };
+        if !inject_nan {
+            return Ok(per_example);
+        }
+        let t = per_example.into_tensor();
+        Ok(rgd_burn::PerExampleLoss::new(
+            t.mul_scalar(f32::NAN),
+            batch,
+        )?)
+    }
+
+    /// One data-parallel step: the batch in contiguous shards, one per replica (the model forked
+    /// to the replica's device, so every replica starts the step from the updated parameters),
+    /// the rule on all shards' losses at once, each shard's `(1/B) Σ w_i l_i` back-propagated on
+    /// its replica, and the replicas' gradients summed on the model's device.
+    fn sharded(
+        &mut self,
+        model: &Model,
+        rows: &[usize],
+        groups: Option<&[usize]>,
+        inject_nan: bool,
+    ) -> Result<(GradientsParams, WeightedLoss), LabError> {
+        let train = &self.data.train;
+        let size = rows.len().div_ceil(self.replicas.len());
+        let mut replicas = Vec::new();
+        let mut shards = Vec::new();
+        for (chunk, device) in rows.chunks(size).zip(&self.replicas) {
+            let replica = model.clone().fork(device);
+            let (x, y) = batch_tensors(train, chunk, device);
+            let logits = replica.forward(x, &train.example_shape);
+            shards.push(self.per_example(logits, y, inject_nan)?);
+            replicas.push((replica, device.clone()));
+        }
+        let (losses, out) = self.reweighter.apply_sharded(shards, groups)?;
+        let mut multi = MultiGradientsParams::default();
+        for (loss, (replica, device)) in losses.into_iter().zip(replicas) {
+            let grads = GradientsParams::from_grads(loss.backward(), &replica);
+            multi.grads.push((grads, device));
+        }
+        Ok((crate::optim::sum_gradients(model, multi, &self.device), out))
+    }
+
     /// Writes `summary.json` (and the plots) of the finished run.
     fn finish(
         self,

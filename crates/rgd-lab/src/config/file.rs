@@ -26,6 +26,9 @@ pub trait ConfigFile: Serialize + DeserializeOwned + Default + Clone {
     const TAGGED: &'static [(&'static str, &'static str)];
     /// Keys of the flat layout and where they live now (also accepted by `--set`).
     const MOVED: &'static [(&'static str, &'static str)];
+    /// Keys written out only when they differ from their default (a TOML value), so that the
+    /// config files of runs made before the key existed read, and resume, unchanged.
+    const SPARSE: &'static [(&'static str, &'static str)] = &[];
     /// Checks every value once; the message names the key, the value and what is allowed.
     fn validate(&self) -> Result<(), LabError>;
 }
@@ -139,6 +142,11 @@ fn names_alone<T: ConfigFile>(table: &mut Table) {
 /// table. A tagged table without its tag gets the default's.
 fn skeleton<T: ConfigFile>(table: &mut Table) -> Result<Table, LabError> {
     let mut skeleton = to_table(&T::default());
+    for (path, default) in T::SPARSE {
+        if get(&skeleton, path).is_none() {
+            set(&mut skeleton, path, parse_value(default))?;
+        }
+    }
     for (path, tag) in T::TAGGED {
         let Some(Value::Table(variant)) = get(table, path) else {
             continue;

@@ -166,6 +166,17 @@ pub struct TrainConfig {
     pub checkpoint_every: u64,
     /// Which evaluation the summary reports.
     pub selection: Selection,
+    /// Data parallel: split each batch into this many shards, each on its own model replica
+    /// (on the CPU, replicas of one device; on CUDA, devices 0..N), and sum their gradients
+    /// (burn's `MultiGradientsParams`) before clipping and the optimizer step. The rule weighs
+    /// the whole batch's losses, so the step equals the unsharded one up to float rounding.
+    /// Written out only when it is not 1.
+    #[serde(skip_serializing_if = "is_one")]
+    pub devices: usize,
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 /// Which evaluation a run's summary reports.
@@ -239,6 +250,7 @@ impl Default for TrainConfig {
             log_every: 10,
             checkpoint_every: 0,
             selection: Selection::BestValid,
+            devices: 1,
         }
     }
 }
@@ -268,6 +280,7 @@ impl file::ConfigFile for RunConfig {
         ("optim.step_every", "optim.schedule.every"),
         ("optim.step_gamma", "optim.schedule.gamma"),
     ];
+    const SPARSE: &'static [(&'static str, &'static str)] = &[("train.devices", "1")];
 
     fn validate(&self) -> Result<(), LabError> {
         RunConfig::validate(self)
@@ -395,6 +408,23 @@ impl RunConfig {
             "train.epochs or train.steps must be > 0".into()
         })?;
         check(t.log_every > 0, || "train.log_every must be > 0".into())?;
+        check(t.devices >= 1 && t.devices <= t.batch_size, || {
+            format!(
+                "train.devices = {} must be between 1 and train.batch_size = {}",
+                t.devices, t.batch_size
+            )
+        })?;
+        let batch_norm = match &self.model {
+            ModelConfig::Mlp(m) => m.norm == Norm::Batch,
+            ModelConfig::Cnn(c) => c.head.norm == Norm::Batch,
+            _ => false,
+        };
+        check(t.devices == 1 || !batch_norm, || {
+            "train.devices > 1 with model.norm = \"batch\": batch norm couples the examples of \
+             a batch (each shard would normalise with its own statistics and keep its own running \
+             statistics); use model.norm = \"layer\" or \"none\", or train.devices = 1"
+                .into()
+        })?;
         Ok(())
     }
 }
