@@ -141,6 +141,45 @@ async fn assert_clean_log(client: &Client, page: &str) {
     );
 }
 
+/// Every cell of the rows of the markdown file `results` that start with one of `rows` is in
+/// the page's `text` (the page renders those tables from the same records).
+fn assert_cells_shown(text: &str, results: &Path, rows: &[&str]) {
+    let markdown = std::fs::read_to_string(results).expect("a results.md");
+    let mut cells = 0;
+    for line in markdown
+        .lines()
+        .filter(|l| rows.iter().any(|r| l.starts_with(r)))
+    {
+        for cell in line
+            .split('|')
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && *c != "-")
+        {
+            assert!(
+                text.contains(cell),
+                "the page lacks {cell:?} of {}",
+                results.display()
+            );
+            cells += 1;
+        }
+    }
+    assert!(cells > 0, "no row of {} was checked", results.display());
+}
+
+/// The text of the page's `<main>`.
+async fn main_text(client: &Client) -> String {
+    let main = client.find(Locator::Css("main")).await.expect("a <main>");
+    main.text().await.expect("its text")
+}
+
+/// The page loaded cleanly (no console error or missing resource, at least `images` images,
+/// all loaded); its main text.
+async fn checked_page(client: &Client, page: &str, images: u64) -> String {
+    assert_clean_log(client, page).await;
+    assert_images_loaded(client, page, images).await;
+    main_text(client).await
+}
+
 /// Every image of the page has loaded (a missing SVG has no natural width).
 async fn assert_images_loaded(client: &Client, page: &str, at_least: u64) {
     let images = client
@@ -315,15 +354,7 @@ async fn the_report_works_in_a_real_browser() {
         .goto(&url("runs/cmp--rgd-tau3--seed1.html"))
         .await
         .expect("a run page loads");
-    assert_clean_log(&client, "run page").await;
-    assert_images_loaded(&client, "run page", 5).await;
-    let text = client
-        .find(Locator::Css("main"))
-        .await
-        .expect("main")
-        .text()
-        .await
-        .expect("text");
+    let text = checked_page(&client, "run page", 5).await;
     for expected in [
         "Metrics",
         "Training",
@@ -359,20 +390,12 @@ async fn the_report_works_in_a_real_browser() {
         heading.contains("symmetric-20%") || heading.contains("symmetric-40%"),
         "{heading}"
     );
-    assert_clean_log(&client, "record page").await;
-    assert_images_loaded(&client, "record page", 2).await;
+    let text = checked_page(&client, "record page", 2).await;
     let flipped = client
         .find_all(Locator::Css("img[src$='flipped.svg']"))
         .await
         .expect("images");
     assert_eq!(flipped.len(), 1, "the weight on flipped labels is drawn");
-    let text = client
-        .find(Locator::Css("main"))
-        .await
-        .expect("main")
-        .text()
-        .await
-        .expect("text");
     assert!(text.contains("The curves were not kept"), "{text}");
     screenshot(&client, "record").await;
 
@@ -381,19 +404,8 @@ async fn the_report_works_in_a_real_browser() {
         .goto(&url("groups/compare-cmp.html"))
         .await
         .expect("the comparison's page");
-    assert_clean_log(&client, "comparison page").await;
-    assert_images_loaded(&client, "comparison page", 1).await;
-    let text = client
-        .find(Locator::Css("main"))
-        .await
-        .expect("main")
-        .text()
-        .await
-        .expect("text");
-    assert!(
-        text.contains("Δ vs ERM") || text.contains("vs ERM"),
-        "the comparison's table"
-    );
+    let text = checked_page(&client, "comparison page", 1).await;
+    assert_cells_shown(&text, &cmp.join("results.md"), &["| erm", "| rgd"]);
     assert_eq!(column(&client, 0).await.len(), 6, "the comparison's runs");
     screenshot(&client, "comparison").await;
 
@@ -401,8 +413,12 @@ async fn the_report_works_in_a_real_browser() {
         .goto(&url("groups/suite-noise.html"))
         .await
         .expect("the suite's page");
-    assert_clean_log(&client, "suite page").await;
-    assert_images_loaded(&client, "suite page", 1).await;
+    let text = checked_page(&client, "suite page", 1).await;
+    assert_cells_shown(
+        &text,
+        &noise.join("results.md"),
+        &["| symmetric-20%", "| asymmetric-20%", "| symmetric-40%"],
+    );
     let tables = client
         .find_all(Locator::Css("main table"))
         .await

@@ -326,6 +326,16 @@ fn selected<'a>(
 /// One row per (setting, method): the selected setting, meta-validation accuracy (seed 0),
 /// meta-test accuracy and its per-episode 95% CI, worst-tenth accuracy, and paired
 /// differences to ERM over seeds.
+/// The meta-test accuracies of `runs`.
+fn test_accuracies(runs: &[&MetaSummary]) -> Vec<f64> {
+    runs.iter().map(|r| r.test.mean).collect()
+}
+
+/// The meta-test worst-tenth accuracies of `runs`.
+fn worst_tenths(runs: &[&MetaSummary]) -> Vec<f64> {
+    runs.iter().map(|r| r.test.worst_tenth).collect()
+}
+
 /// Each method's selected grid label and its runs in seed order (`None` while unfinished).
 fn chosen<'a>(
     by_method: &'a BTreeMap<String, BTreeMap<String, BTreeMap<u64, MetaSummary>>>,
@@ -374,9 +384,7 @@ fn tidy(records: &Records, suite: &Suite) -> Table {
             continue;
         };
         let chosen = chosen(by_method, setting, suite.seeds);
-        let acc = |runs: &[&MetaSummary]| runs.iter().map(|r| r.test.mean).collect::<Vec<_>>();
-        let worst =
-            |runs: &[&MetaSummary]| runs.iter().map(|r| r.test.worst_tenth).collect::<Vec<_>>();
+        let (acc, worst) = (test_accuracies, worst_tenths);
         let erm = chosen[0].as_ref().map(|(_, r)| (acc(r), worst(r)));
         for (method, c) in METHODS.iter().zip(&chosen) {
             let Some((label, runs)) = c else { continue };
@@ -434,9 +442,7 @@ fn table(records: &Records, suite: &Suite) -> Table {
             continue;
         };
         let chosen = chosen(by_method, setting, suite.seeds);
-        let acc = |runs: &[&MetaSummary]| runs.iter().map(|r| r.test.mean).collect::<Vec<_>>();
-        let worst =
-            |runs: &[&MetaSummary]| runs.iter().map(|r| r.test.worst_tenth).collect::<Vec<_>>();
+        let (acc, worst) = (test_accuracies, worst_tenths);
         let erm = chosen[0].as_ref().map(|(_, r)| (acc(r), worst(r)));
         for (method, c) in METHODS.iter().zip(&chosen) {
             let Some((label, runs)) = c else {
