@@ -248,10 +248,11 @@ impl Cli {
                 self.json,
             ),
             Command::Resume { run } => {
+                // Locked before anything is read: a folder in use is busy (75), whatever it holds.
+                let _lock = crate::lock::lock(run)?;
                 if crate::meta::is_meta_run(run)? {
                     return crate::meta::resume(run, self.options(), self.json);
                 }
-                let _lock = crate::lock::lock(run)?;
                 let config = RunConfig::from_file(&RunDir::new(run).config())?;
                 let summary = crate::train::train(&config, run, self.options())?;
                 self.print_summary(run, &summary);

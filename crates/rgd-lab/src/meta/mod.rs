@@ -68,10 +68,9 @@ pub fn is_meta_run(run: &Path) -> Result<bool, LabError> {
     Ok(table.contains_key("learner") || table.contains_key("episode"))
 }
 
-/// `rgd resume` of a meta-learning run folder: continues it from its checkpoint (or trains it
-/// from the start when it has none, as a launcher's worker does).
+/// `rgd resume` of a meta-learning run folder, whose lock the caller holds: continues it from
+/// its checkpoint (or trains it from the start when it has none, as a launcher's worker does).
 pub fn resume(run: &Path, options: RunOptions, json: bool) -> Result<(), LabError> {
-    let _lock = crate::lock::lock(run)?;
     let config = config::MetaConfig::from_file(&crate::run_dir::RunDir::new(run).config())?;
     let s = train::train(&config, run, options)?;
     print_summary(run, &s, options, json);
