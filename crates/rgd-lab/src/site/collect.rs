@@ -118,7 +118,8 @@ const SKIPPED: [&str; 4] = ["checkpoint", "best", "plots", "slurm"];
 
 /// Collects the runs and groups under each of `paths` (each a run folder, a `compare` folder,
 /// a suite folder, or any folder above them). A folder is searched once even if two paths
-/// reach it; an unfinished run (no `summary.json`) is left out.
+/// reach it, symbolic links below the paths are not followed, and an unfinished run (no
+/// `summary.json`) is left out.
 ///
 /// # Errors
 ///
@@ -181,10 +182,12 @@ fn walk(
         }
         None => group,
     };
+    // Real folders only: a symbolic link is not followed (a link to a parent would loop).
     let mut children: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| LabError::io(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
         .filter(|p| !SKIPPED.contains(&name_of(p).as_str()))
         .collect();
     children.sort();
