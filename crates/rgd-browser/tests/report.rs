@@ -180,8 +180,25 @@ async fn checked_page(client: &Client, page: &str, images: u64) -> String {
     main_text(client).await
 }
 
-/// Every image of the page has loaded (a missing SVG has no natural width).
+/// Every image of the page has loaded (a missing SVG has no natural width). The page's load
+/// event waits for its images; the check still gives them up to 10 s to finish.
 async fn assert_images_loaded(client: &Client, page: &str, at_least: u64) {
+    let started = Instant::now();
+    while client
+        .execute(
+            "return Array.from(document.images).every(i => i.complete);",
+            vec![],
+        )
+        .await
+        .expect("the images' state")
+        != Value::Bool(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{page}: images still loading after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let images = client
         .execute(
             "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0]);",

@@ -67,7 +67,7 @@ pub fn write(site: &Path, collection: &Collection, run: &Run) -> Result<(), LabE
 fn figure(id: &str, f: &Figure) -> Markup {
     html! {
         figure {
-            img src={ (id) "/" (f.file) } alt=(f.caption) loading="lazy";
+            img src={ (id) "/" (f.file) } alt=(f.caption);
             figcaption { (f.caption) }
         }
     }
