@@ -10,7 +10,9 @@ use crate::LabError;
 use crate::config::RunConfig;
 use crate::launch::{Launcher, Point, run_points};
 use crate::plot::Interval;
-use crate::report::{Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells};
+use crate::report::{
+    DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells,
+};
 use crate::run_dir::{write_atomic, write_json};
 use crate::stats::{METRIC_TIE, paired_difference, summarize};
 use crate::sweep::{Method, Ties, best};
@@ -175,7 +177,7 @@ impl Comparison {
     /// (fractions), the paired difference to ERM with its 95% interval and W/T/L (empty for
     /// ERM).
     pub fn tidy(&self) -> Table {
-        let mut table = Table::new([
+        let columns = [
             "method",
             "tau",
             "lr",
@@ -184,13 +186,8 @@ impl Comparison {
             "valid_sd",
             "test_mean",
             "test_sd",
-            "diff_vs_erm",
-            "diff_ci_low",
-            "diff_ci_high",
-            "wins",
-            "ties",
-            "losses",
-        ]);
+        ];
+        let mut table = Table::new(columns.into_iter().chain(DIFFERENCE_COLUMNS));
         let baseline = self.baseline().map(Cell::test_accuracies);
         for &i in &self.selected {
             let cell = &self.cells[i];

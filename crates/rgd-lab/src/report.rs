@@ -254,6 +254,16 @@ pub fn mean_sd_cells(s: Option<&Summary>) -> [String; 2] {
     })
 }
 
+/// The tidy-CSV columns of [`difference_cells`].
+pub const DIFFERENCE_COLUMNS: [&str; 6] = [
+    "diff_vs_erm",
+    "diff_ci_low",
+    "diff_ci_high",
+    "wins",
+    "ties",
+    "losses",
+];
+
 /// The tidy-CSV cells of a paired difference: mean, 95% interval bounds, wins, ties, losses
 /// (empty without one, e.g. for the baseline itself).
 pub fn difference_cells(d: Option<&PairedDifference>) -> [String; 6] {

@@ -19,7 +19,9 @@ use super::config::{LearnerConfig, MamlConfig, MetaConfig};
 use super::train::MetaSummary;
 use crate::LabError;
 use crate::launch::{Launcher, Point, run_points};
-use crate::report::{Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells};
+use crate::report::{
+    DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells,
+};
 use crate::run_dir::RunOptions;
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{paired_difference, summarize};
@@ -357,7 +359,7 @@ fn chosen<'a>(
 /// ERM of both with their 95% intervals and W/T/L (empty for ERM). Unfinished methods have no
 /// row.
 fn tidy(records: &Records, suite: &Suite) -> Table {
-    let mut t = Table::new([
+    let head = [
         "data_set",
         "method",
         "setting",
@@ -367,18 +369,15 @@ fn tidy(records: &Records, suite: &Suite) -> Table {
         "valid_seed0",
         "test_mean",
         "test_sd",
-        "diff_vs_erm",
-        "diff_ci_low",
-        "diff_ci_high",
-        "wins",
-        "ties",
-        "losses",
+    ];
+    let tail = [
         "worst_tenth_mean",
         "worst_tenth_sd",
         "worst_tenth_diff_vs_erm",
         "worst_tenth_diff_ci_low",
         "worst_tenth_diff_ci_high",
-    ]);
+    ];
+    let mut t = Table::new(head.into_iter().chain(DIFFERENCE_COLUMNS).chain(tail));
     for setting in &suite.settings {
         let Some(by_method) = records.get(&setting.label) else {
             continue;

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::LabError;
 use crate::plot::Interval;
-use crate::report::{Table, difference_cells, mean_sd_cells};
+use crate::report::{DIFFERENCE_COLUMNS, Table, difference_cells, mean_sd_cells};
 use crate::run_dir::read_json;
 use crate::run_plots::Figure;
 use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
@@ -99,19 +99,9 @@ pub(crate) fn tidy(records: &Records, part: &Part, metric: Metric) -> Table {
         .to_vec();
     headers.extend(keys);
     headers.extend(
-        [
-            "test_n",
-            "seeds",
-            "test_mean",
-            "test_sd",
-            "diff_vs_erm",
-            "diff_ci_low",
-            "diff_ci_high",
-            "wins",
-            "ties",
-            "losses",
-        ]
-        .map(String::from),
+        (["test_n", "seeds", "test_mean", "test_sd"].into_iter())
+            .chain(DIFFERENCE_COLUMNS)
+            .map(String::from),
     );
     let mut table = Table::new(headers);
     for row in rows {
