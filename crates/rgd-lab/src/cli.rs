@@ -108,11 +108,16 @@ pub enum Command {
     },
     /// Reproduce the paper's experiments at CPU scale on real data (resumable; reuses runs).
     Reproduce {
-        /// The suite: tabular, images, domains, imbalance, noise, text, meta, or all.
+        /// The suite: tabular, images, domains, imbalance, noise, text, meta, or all (those seven);
+        /// or regimes, the map of where RGD helps over training length, tau and data regime.
         suite: String,
         /// A few-minute version on the embedded data (what CI runs).
         #[arg(long)]
         quick: bool,
+        /// Write the tables, CSVs and plots again from the finished records, training nothing
+        /// (e.g. after an interrupted run, or records copied from a cluster).
+        #[arg(long)]
+        render_only: bool,
         /// Output folder (default: results/<suite>, or results/<suite>-quick).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -278,6 +283,7 @@ impl Cli {
             Command::Reproduce {
                 suite,
                 quick,
+                render_only,
                 out,
                 doc,
                 launch,
@@ -296,8 +302,12 @@ impl Cli {
                             name.to_string()
                         })
                     });
-                    let markdown =
-                        crate::reproduce::run(name, *quick, &folder, &launcher, self.options())?;
+                    let markdown = match render_only {
+                        true => crate::reproduce::render_only(name, &folder)?,
+                        false => {
+                            crate::reproduce::run(name, *quick, &folder, &launcher, self.options())?
+                        }
+                    };
                     if !*quick {
                         let old = std::fs::read_to_string(doc).unwrap_or_default();
                         let new = crate::suite::doc::splice(&old, name, &markdown);

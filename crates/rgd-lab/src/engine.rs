@@ -35,17 +35,47 @@ const INJECT_NAN_ENV: &str = "RGD_INJECT_NAN_AT_STEP";
 const STOP_ENV: &str = "RGD_STOP_AFTER_STEP";
 
 /// How often the loop logs, evaluates and checkpoints (counts > 0, but `checkpoint_every`,
-/// where [`Engine::new`] reads 0 as "at every evaluation").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// where 0 means "at every evaluation").
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cadence {
     /// Optimizer steps in all.
     pub total: u64,
     /// Write a training row every this many steps.
     pub log_every: u64,
-    /// Evaluate every this many steps (and after the last).
+    /// Evaluate every this many steps (and after the last), unless `eval_at` lists the steps.
     pub eval_every: u64,
+    /// Evaluate after exactly these step counts, increasing (and after the last), when not
+    /// empty.
+    pub eval_at: Vec<u64>,
     /// Checkpoint every this many steps (and after the last; 0: at every evaluation).
     pub checkpoint_every: u64,
+}
+
+impl Cadence {
+    /// Whether the loop evaluates once `done` steps are done.
+    ///
+    /// ```
+    /// use rgd_lab::engine::Cadence;
+    /// let c = Cadence { total: 10, log_every: 1, eval_every: 4, eval_at: vec![], checkpoint_every: 0 };
+    /// assert_eq!((1..=10).filter(|&d| c.evaluates(d)).collect::<Vec<_>>(), [4, 8, 10]);
+    /// let c = Cadence { eval_at: vec![1, 3], ..c };
+    /// assert_eq!((1..=10).filter(|&d| c.evaluates(d)).collect::<Vec<_>>(), [1, 3, 10]);
+    /// ```
+    pub fn evaluates(&self, done: u64) -> bool {
+        done == self.total
+            || match self.eval_at.is_empty() {
+                true => done.is_multiple_of(self.eval_every),
+                false => self.eval_at.binary_search(&done).is_ok(),
+            }
+    }
+
+    /// Whether the loop checkpoints once `done` steps are done.
+    pub fn checkpoints(&self, done: u64) -> bool {
+        match self.checkpoint_every {
+            0 => self.evaluates(done),
+            n => done.is_multiple_of(n) || done == self.total,
+        }
+    }
 }
 
 /// What the loop trains: one step's gradients, evaluations, and what is logged and saved.
@@ -200,19 +230,12 @@ impl<'a> Engine<'a> {
         verbosity: Verbosity,
         fingerprint: Fingerprint,
     ) -> Self {
-        let checkpoint_every = match cadence.checkpoint_every {
-            0 => cadence.eval_every,
-            n => n,
-        };
         Engine {
             run,
             seed,
             device,
             optim,
-            cadence: Cadence {
-                checkpoint_every,
-                ..cadence
-            },
+            cadence,
             verbosity,
             fingerprint,
         }
@@ -227,7 +250,7 @@ impl<'a> Engine<'a> {
         optimizer: ModuleOptimizer,
     ) -> Result<(Model, StateOf<T>), LabError> {
         let run = self.run;
-        let cadence = self.cadence;
+        let cadence = &self.cadence;
         let logs = task.other_logs(run);
         let (mut model, mut optimizer, mut state) = match checkpoint::load::<StateOf<T>>(
             &run.checkpoint(),
@@ -319,7 +342,7 @@ impl<'a> Engine<'a> {
             if done.is_multiple_of(cadence.log_every) {
                 log.write(&task.train_row(step, lr, &out))?;
             }
-            if done.is_multiple_of(cadence.eval_every) || done == cadence.total {
+            if cadence.evaluates(done) {
                 let evaluation = task.evaluate(&model, done)?;
                 log.write(&task.eval_row(step, &evaluation))?;
                 task.after_eval(step, &out)?;
@@ -332,7 +355,7 @@ impl<'a> Engine<'a> {
                     checkpoint::save_model(&model, &run.best().join("model.bpk"))?;
                 }
             }
-            if done.is_multiple_of(cadence.checkpoint_every) || done == cadence.total {
+            if cadence.checkpoints(done) {
                 self.save(task, &model, &optimizer, &mut state, &mut log, clock)?;
                 saved_at = done;
                 if stop_after.is_some_and(|s| done >= s) && done < cadence.total {

@@ -97,6 +97,10 @@ pub struct Evaluation {
     pub valid: Metrics,
     /// Test metrics.
     pub test: Metrics,
+    /// Training-split metrics, against the training labels (noisy ones under label noise),
+    /// when `train.eval_train` asks for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train: Option<Metrics>,
 }
 
 #[cfg(test)]

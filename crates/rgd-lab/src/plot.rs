@@ -19,7 +19,7 @@ use crate::LabError;
 const SIZE: (u32, u32) = (800, 500);
 
 /// Line colours in order (matplotlib's "tab10", which stays apart on white and in print).
-const COLOURS: [RGBColor; 10] = [
+pub(crate) const COLOURS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -320,7 +320,7 @@ pub fn forest_plot(
 
 /// The range of the finite `values` padded by 5% of its width on each side, or by 5% of
 /// `max(|v|, 1)` around a single value; `None` when no value is finite.
-fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>> {
+pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>> {
     let (lo, hi) =
         values
             .into_iter()
@@ -365,7 +365,7 @@ fn render(
 }
 
 /// [`render`] at `size` pixels.
-fn render_sized(
+pub(crate) fn render_sized(
     path: &Path,
     size: (u32, u32),
     draw: impl for<'a> FnOnce(

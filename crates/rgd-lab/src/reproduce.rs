@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use crate::LabError;
 use crate::launch::{Launcher, Point, run_points};
-use crate::run_dir::{write_atomic, write_json};
+use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::suite::catalog::{DataSpec, Part, config_for, folder, settings, suite};
 use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
 use crate::suite::records::{finished_runs, load_records, summaries};
@@ -31,8 +31,10 @@ pub fn run(
 ) -> Result<String, LabError> {
     // The suite's folder (records, tables, plots) is this process's; each run locks its own.
     let _lock = crate::lock::lock(out)?;
-    if name == "meta" {
-        return crate::meta::suite::run(quick, out, launcher, options);
+    match name {
+        "meta" => return crate::meta::suite::run(quick, out, launcher, options),
+        "regimes" => return crate::regimes::run(quick, out, launcher, options),
+        _ => {}
     }
     let parts = suite(name, quick)?;
     let started = Instant::now();
@@ -101,6 +103,16 @@ pub fn run(
             .join("\n\n"),
     };
     write_json(&out.join("meta.json"), &meta)?;
+    write_outputs(out)
+}
+
+/// Writes the outputs of the suite at `out` from its records and `meta.json` alone, training
+/// nothing: `results.md`, and per part `results[-<slug>].csv` and `summary[-<slug>].svg`.
+/// Returns the rendered markdown.
+fn write_outputs(out: &Path) -> Result<String, LabError> {
+    let meta: Provenance = read_json(&out.join("meta.json"))?;
+    let parts = suite(&meta.suite, meta.quick)?;
+    let records: Records = load_records(out)?;
     let markdown = render(out)?;
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
     for part in &parts {
@@ -120,7 +132,35 @@ pub fn run(
     Ok(markdown)
 }
 
-fn say(options: RunOptions, line: &str) {
+/// `rgd reproduce SUITE --render-only`: the suite's tables, CSVs and plots written again from
+/// the records in `out` (those finished so far, after an interrupted run), training nothing.
+/// The folder must hold a suite's `meta.json`, which a first `rgd reproduce` writes.
+pub fn render_only(name: &str, out: &Path) -> Result<String, LabError> {
+    let path = out.join("meta.json");
+    if !path.is_file() {
+        return Err(LabError::Config(format!(
+            "{} has no meta.json, so no suite to render: run `rgd reproduce {name}` first",
+            out.display()
+        )));
+    }
+    let _lock = crate::lock::lock(out)?;
+    let meta: Provenance = read_json(&path)?;
+    if meta.suite != name {
+        return Err(LabError::Config(format!(
+            "{} holds the `{}` suite, not `{name}`",
+            path.display(),
+            meta.suite
+        )));
+    }
+    match name {
+        "meta" => crate::meta::suite::write_outputs(out),
+        "regimes" => crate::regimes::write_outputs(out),
+        _ => write_outputs(out),
+    }
+}
+
+/// Prints a stage line unless quiet.
+pub(crate) fn say(options: RunOptions, line: &str) {
     if options.verbosity == crate::progress::Verbosity::Normal {
         eprintln!("{line}");
     }

@@ -146,6 +146,9 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
         total,
         log_every: t.log_every,
         eval_every,
+        eval_at: (t.eval_epochs.iter().map(|e| e * steps_per_epoch))
+            .filter(|&s| s < total)
+            .collect(),
         checkpoint_every: t.checkpoint_every,
     };
     let mut rule = config.method.rule;
@@ -254,6 +257,10 @@ impl Task for Supervised<'_> {
             step: done,
             valid: evaluate(&model, &self.data.valid, &self.eval_device)?,
             test: evaluate(&model, &self.data.test, &self.eval_device)?,
+            train: match self.config.train.eval_train {
+                true => Some(evaluate(&model, &self.data.train, &self.eval_device)?),
+                false => None,
+            },
         })
     }
 

@@ -21,6 +21,13 @@ fn defaults_are_pytorch_s_and_round_trip_through_toml() {
     assert_eq!(config.optim.weight_decay, 0.01);
     assert_eq!(config.train.selection, Selection::BestValid);
     assert_eq!(RunConfig::from_toml(&config.to_toml()).unwrap(), config);
+    // Keys added later are written only when set, so older run folders' configs stay equal.
+    for key in ["eval_epochs", "eval_train", "devices"] {
+        assert!(!config.to_toml().contains(key), "{key}");
+    }
+    let set = with(&["train.eval_epochs=[1, 3, 10]", "train.eval_train=true"]).unwrap();
+    assert_eq!(set.train.eval_epochs, [1, 3, 10]);
+    assert_eq!(RunConfig::from_toml(&set.to_toml()).unwrap(), set);
 }
 
 #[test]
@@ -182,6 +189,18 @@ fn invalid_configs_are_rejected_with_their_message() {
             "train.selection: unknown variant `first`",
         ),
         (&["train.batch_size=-1"], "train.batch_size: "),
+        (
+            &["train.eval_epochs=[3, 1]"],
+            "train.eval_epochs = [3, 1] must be increasing epoch counts > 0",
+        ),
+        (
+            &["train.eval_epochs=[0, 1]"],
+            "train.eval_epochs = [0, 1] must be increasing epoch counts > 0",
+        ),
+        (
+            &["train.eval_epochs=[1, 3]", "train.eval_every=5"],
+            "train.eval_epochs and train.eval_every both set the evaluations: set one of them",
+        ),
         (
             &["model.dropout=1.5"],
             "model.dropout = 1.5 must lie in [0, 1)",

@@ -160,6 +160,15 @@ pub struct TrainConfig {
     pub max_steps: u64,
     /// Evaluate on validation and test every this many steps (0: once per epoch).
     pub eval_every: u64,
+    /// Evaluate after exactly these epochs (and after the last step) instead of every
+    /// `eval_every` steps, e.g. the log grid `[1, 3, 10, 30, 100]` of a learning curve.
+    /// Written out only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub eval_epochs: Vec<u64>,
+    /// Evaluate on the training split too (its accuracy shows when a model has fit, or under
+    /// label noise memorised, its training labels). Written out only when true.
+    #[serde(skip_serializing_if = "is_false")]
+    pub eval_train: bool,
     /// Write a metrics row every this many steps.
     pub log_every: u64,
     /// Save a checkpoint every this many steps (0: at every evaluation).
@@ -177,6 +186,10 @@ pub struct TrainConfig {
 
 fn is_one(n: &usize) -> bool {
     *n == 1
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Which evaluation a run's summary reports.
@@ -247,6 +260,8 @@ impl Default for TrainConfig {
             steps: 0,
             max_steps: 0,
             eval_every: 0,
+            eval_epochs: Vec::new(),
+            eval_train: false,
             log_every: 10,
             checkpoint_every: 0,
             selection: Selection::BestValid,
@@ -280,7 +295,11 @@ impl file::ConfigFile for RunConfig {
         ("optim.step_every", "optim.schedule.every"),
         ("optim.step_gamma", "optim.schedule.gamma"),
     ];
-    const SPARSE: &'static [(&'static str, &'static str)] = &[("train.devices", "1")];
+    const SPARSE: &'static [(&'static str, &'static str)] = &[
+        ("train.devices", "1"),
+        ("train.eval_epochs", "[]"),
+        ("train.eval_train", "false"),
+    ];
 
     fn validate(&self) -> Result<(), LabError> {
         RunConfig::validate(self)
@@ -408,6 +427,20 @@ impl RunConfig {
             "train.epochs or train.steps must be > 0".into()
         })?;
         check(t.log_every > 0, || "train.log_every must be > 0".into())?;
+        check(
+            t.eval_epochs.first().is_none_or(|&e| e > 0)
+                && t.eval_epochs.is_sorted_by(|a, b| a < b),
+            || {
+                format!(
+                    "train.eval_epochs = {:?} must be increasing epoch counts > 0, e.g. [1, 3, 10]",
+                    t.eval_epochs
+                )
+            },
+        )?;
+        check(t.eval_epochs.is_empty() || t.eval_every == 0, || {
+            "train.eval_epochs and train.eval_every both set the evaluations: set one of them"
+                .into()
+        })?;
         check(t.devices >= 1 && t.devices <= t.batch_size, || {
             format!(
                 "train.devices = {} must be between 1 and train.batch_size = {}",

@@ -22,6 +22,7 @@ use crate::launch::{Launcher, Point, run_points};
 use crate::report::{
     DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells,
 };
+use crate::reproduce::say;
 use crate::run_dir::RunOptions;
 use crate::run_dir::{read_json, write_atomic, write_json};
 use crate::stats::{paired_difference, summarize};
@@ -287,19 +288,22 @@ pub fn run(
         notes: suite.notes.clone(),
     };
     write_json(&out.join("meta.json"), &meta)?;
+    write_outputs(out)
+}
+
+/// Writes `results.md` and `results.csv` of the suite at `out` from its records and
+/// `meta.json` alone, training nothing; returns the markdown.
+pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
+    let meta: Provenance = read_json(&out.join("meta.json"))?;
     let markdown = render(out)?;
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
     write_atomic(
         &out.join("results.csv"),
-        tidy(&records, &suite).to_csv().as_bytes(),
+        tidy(&load_records(out)?, &suite(meta.quick))
+            .to_csv()
+            .as_bytes(),
     )?;
     Ok(markdown)
-}
-
-fn say(options: RunOptions, line: &str) {
-    if options.verbosity == crate::progress::Verbosity::Normal {
-        eprintln!("{line}");
-    }
 }
 
 /// setting -> method -> grid label -> seed -> summary.

@@ -197,6 +197,7 @@ pub fn train(
         total: t.meta_steps,
         log_every: t.log_every,
         eval_every: t.eval_every,
+        eval_at: Vec::new(),
         checkpoint_every: t.checkpoint_every,
     };
     let mut task = MetaTask {

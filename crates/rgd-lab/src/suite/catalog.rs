@@ -174,7 +174,7 @@ pub(crate) fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
             text_finetuned_lodo(),
         ]),
         other => Err(LabError::Config(format!(
-            "unknown suite `{other}`; choose from {} or all",
+            "unknown suite `{other}`; choose from {}, regimes or all",
             SUITES.join(", ")
         ))),
     }

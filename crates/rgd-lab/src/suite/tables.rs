@@ -191,8 +191,10 @@ pub(crate) fn seed_count(records: &Records) -> usize {
 /// Renders a suite's results (tables and provenance) from its records alone.
 pub fn render(out: &Path) -> Result<String, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
-    if meta.suite == "meta" {
-        return crate::meta::suite::render(out);
+    match meta.suite.as_str() {
+        "meta" => return crate::meta::suite::render(out),
+        "regimes" => return crate::regimes::render(out),
+        _ => {}
     }
     let parts = suite(&meta.suite, meta.quick)?;
     let records: Records = load_records(out)?;

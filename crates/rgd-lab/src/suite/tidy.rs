@@ -122,11 +122,13 @@ pub(crate) fn tidy(records: &Records, part: &Part, metric: Metric) -> Table {
 }
 
 /// Draws `summary[-<slug>].svg` of every part of the suite at `out` (from its records) into
-/// `dest`; the meta suite has none.
+/// `dest`; the meta suite has none, the regime map its own ([`crate::regimes::plots`]).
 pub fn forest_plots(out: &Path, dest: &Path) -> Result<Vec<Figure>, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
-    if meta.suite == "meta" {
-        return Ok(Vec::new());
+    match meta.suite.as_str() {
+        "meta" => return Ok(Vec::new()),
+        "regimes" => return crate::regimes::plots::figures(out, dest),
+        _ => {}
     }
     let records: Records = load_records(out)?;
     let mut figures = Vec::new();

@@ -1,0 +1,286 @@
+//! The map itself, from the records alone: which settings were chosen on seed 0, and for
+//! every data regime, comparison and training length the paired difference to ERM with its
+//! power and its reading.
+//!
+//! The reading rule, one for every cell: with at least [`CONFIRMATORY_SEEDS`] seeds, RGD
+//! *helps* or *hurts* where the interval survives the Benjamini-Hochberg correction over every
+//! such cell of the map (false-discovery rate 5%, with the Benjamini-Yekutieli adjusted
+//! interval), the data *cannot tell* where the minimum detectable effect at 80% power exceeds
+//! [`DECISIVE_POINTS`], and otherwise there is *no effect* larger than that minimum. Cells with
+//! fewer seeds are *exploratory*.
+
+use std::collections::BTreeMap;
+
+use crate::metrics::Evaluation;
+use crate::power::{benjamini_hochberg, fcr_level, minimum_detectable_effect, paired_t_p_value};
+use crate::stats::{PairedDifference, paired_difference, t_interval};
+use crate::suite::catalog::{Metric, Part, folder_name, settings};
+use crate::suite::records::RecordsOf;
+use crate::sweep::{Ties, best};
+use crate::train::Summary;
+
+use super::design::{Design, FIXED};
+
+/// Seeds a cell needs to be read with the rule rather than marked exploratory.
+pub(crate) const CONFIRMATORY_SEEDS: usize = 5;
+/// A minimum detectable effect above this many points reads as "cannot tell".
+pub(crate) const DECISIVE_POINTS: f64 = 0.5;
+/// The false-discovery rate of the correction over cells.
+pub(crate) const FDR: f64 = 0.05;
+
+/// method -> setting -> seed -> summary, of one data regime.
+pub(crate) type DataRecords = BTreeMap<String, BTreeMap<String, BTreeMap<u64, Summary>>>;
+
+/// The settings chosen on seed 0 for one data regime (folder labels).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Choice {
+    pub(crate) erm: String,
+    pub(crate) rgd: String,
+    pub(crate) fixed: String,
+    /// The best peer and its setting.
+    pub(crate) peer: Option<(String, String)>,
+}
+
+impl Choice {
+    /// The (table name, method folder, setting) of each comparison to ERM; the fixed tau only
+    /// where validation chose another one.
+    pub(crate) fn comparisons(&self) -> Vec<(String, String, String)> {
+        let mut out = vec![("rgd".to_string(), "rgd".to_string(), self.rgd.clone())];
+        if self.fixed != self.rgd {
+            out.push((FIXED.into(), "rgd".into(), self.fixed.clone()));
+        }
+        if let Some((method, setting)) = &self.peer {
+            out.push((method.clone(), method.clone(), setting.clone()));
+        }
+        out
+    }
+}
+
+/// A run's score for selection: the part's validation metric at the selected evaluation, ties
+/// broken by the lower validation loss.
+fn score(part: &Part, s: &Summary) -> (f64, f64) {
+    (part.select.of(&s.selected.valid), -s.selected.valid.loss)
+}
+
+/// The best of `methods`' settings on seed 0 (grid order breaks exact ties).
+fn best_of(part: &Part, records: &DataRecords, methods: &[&str]) -> Option<(String, String)> {
+    let candidates = (methods.iter()).flat_map(|&m| {
+        (settings(m, part).into_iter()).filter_map(move |(label, _)| {
+            let s = records.get(m)?.get(&label)?.get(&0)?;
+            Some((score(part, s), (m.to_string(), label)))
+        })
+    });
+    best(candidates, Ties::First)
+}
+
+/// The choices of one data regime once its seed-0 runs have finished (`None` before).
+pub(crate) fn choose(design: &Design, part: &Part, records: &DataRecords) -> Option<Choice> {
+    let erm = settings("erm", part).into_iter().next()?.0;
+    records.get("erm")?.get(&erm)?.get(&0)?;
+    let (_, rgd) = best_of(part, records, &["rgd"])?;
+    let fixed = (settings("rgd", part).into_iter())
+        .map(|(label, _)| label)
+        .find(|l| l.starts_with(&format!("tau{}-", design.fixed_tau)))?;
+    Some(Choice {
+        erm,
+        rgd,
+        fixed,
+        peer: best_of(part, records, &design.peers),
+    })
+}
+
+/// The evaluation of `s` after `epochs` epochs of `part`'s batches.
+pub(crate) fn at_length<'a>(part: &Part, s: &'a Summary, epochs: u64) -> Option<&'a Evaluation> {
+    let (rows, batch) = (s.sizes[0] as u64, part.base.train.batch_size as u64);
+    let per_epoch = match part.base.train.drop_last {
+        true => (rows / batch).max(1),
+        false => rows.div_ceil(batch),
+    };
+    s.evaluations.iter().find(|e| e.step == epochs * per_epoch)
+}
+
+/// How a cell reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Verdict {
+    /// The corrected interval lies above zero.
+    Helps,
+    /// The corrected interval lies below zero.
+    Hurts,
+    /// No effect larger than the minimum detectable one (points).
+    NoEffect(f64),
+    /// The minimum detectable effect (points) exceeds [`DECISIVE_POINTS`].
+    CannotTell(f64),
+    /// Fewer than [`CONFIRMATORY_SEEDS`] seeds.
+    Exploratory,
+}
+
+impl Verdict {
+    /// The reading in words.
+    pub(crate) fn words(self) -> String {
+        match self {
+            Verdict::Helps => "helps".into(),
+            Verdict::Hurts => "hurts".into(),
+            Verdict::NoEffect(mde) => format!("no effect > {mde:.2}"),
+            Verdict::CannotTell(mde) => format!("cannot tell (MDE {mde:.2})"),
+            Verdict::Exploratory => "exploratory".into(),
+        }
+    }
+}
+
+/// One cell of the map: a comparison to ERM on one data regime after one training length.
+#[derive(Debug, Clone)]
+pub(crate) struct Cell {
+    pub(crate) part: usize,
+    pub(crate) data: String,
+    /// Table name of the comparison (`rgd`, [`FIXED`], or the peer's name).
+    pub(crate) comparison: String,
+    pub(crate) setting: String,
+    pub(crate) epochs: u64,
+    pub(crate) metric: Metric,
+    /// Paired per-seed test differences in points, 95% interval.
+    pub(crate) diff: PairedDifference,
+    pub(crate) p: Option<f64>,
+    pub(crate) mde: Option<f64>,
+    /// The interval at the corrected level (confirmatory cells).
+    pub(crate) corrected: Option<(f64, f64)>,
+    pub(crate) verdict: Verdict,
+}
+
+/// The map of every finished cell, read with one rule.
+#[derive(Debug, Clone)]
+pub(crate) struct Map {
+    pub(crate) cells: Vec<Cell>,
+    /// Confirmatory cells (the family of the correction) and how many it rejects.
+    pub(crate) family: usize,
+    pub(crate) rejected: usize,
+}
+
+/// Per-seed test values (points) of `metric` after `epochs`, of one setting.
+fn values(
+    part: &Part,
+    runs: &BTreeMap<u64, Summary>,
+    metric: Metric,
+    epochs: u64,
+) -> Vec<(u64, f64)> {
+    (runs.iter())
+        .filter_map(|(&seed, s)| Some((seed, 100.0 * metric.of(&at_length(part, s, epochs)?.test))))
+        .collect()
+}
+
+/// The paired differences (points) of `treatment` to `baseline` over their common seeds.
+pub(crate) fn pair(t: &[(u64, f64)], b: &[(u64, f64)]) -> Option<(PairedDifference, Vec<f64>)> {
+    let common: Vec<(f64, f64)> = (t.iter())
+        .filter_map(|&(seed, v)| b.iter().find(|x| x.0 == seed).map(|x| (v, x.1)))
+        .collect();
+    let (tv, bv): (Vec<f64>, Vec<f64>) = common.into_iter().unzip();
+    let diff = paired_difference(&tv, &bv, 1e-9, 0.95)?;
+    let d = tv.iter().zip(&bv).map(|(a, b)| a - b).collect();
+    Some((diff, d))
+}
+
+/// The cells of one data regime (before the reading).
+fn regime_cells(
+    design: &Design,
+    index: usize,
+    label: &str,
+    records: &DataRecords,
+) -> Vec<(Cell, Vec<f64>)> {
+    let part = &design.parts[index];
+    let Some(choice) = choose(design, part, records) else {
+        return Vec::new();
+    };
+    let erm = &records["erm"][&choice.erm];
+    let mut out = Vec::new();
+    for (name, method, setting) in choice.comparisons() {
+        let Some(runs) = records.get(&method).and_then(|m| m.get(&setting)) else {
+            continue;
+        };
+        for &epochs in &design.lengths {
+            let metric = part.report[0];
+            let Some((diff, d)) = pair(
+                &values(part, runs, metric, epochs),
+                &values(part, erm, metric, epochs),
+            ) else {
+                continue;
+            };
+            let cell = Cell {
+                part: index,
+                data: label.to_string(),
+                comparison: name.clone(),
+                setting: setting.clone(),
+                epochs,
+                metric,
+                diff,
+                p: paired_t_p_value(&d),
+                mde: minimum_detectable_effect(diff.std, diff.n, 0.05, 0.8),
+                corrected: None,
+                verdict: Verdict::Exploratory,
+            };
+            out.push((cell, d));
+        }
+    }
+    out
+}
+
+/// The map of the records of a regimes suite (keyed by data folder, as on disk).
+pub(crate) fn map(design: &Design, records: &RecordsOf<Summary>) -> Map {
+    let mut cells: Vec<(Cell, Vec<f64>)> = Vec::new();
+    for (index, part) in design.parts.iter().enumerate() {
+        for data in &part.data {
+            if let Some(r) = records.get(&folder_name(&data.label)) {
+                cells.extend(regime_cells(design, index, &data.label, r));
+            }
+        }
+    }
+    let family: Vec<usize> = (0..cells.len())
+        .filter(|&i| cells[i].0.diff.n >= CONFIRMATORY_SEEDS && cells[i].0.p.is_some())
+        .collect();
+    let p: Vec<f64> = family
+        .iter()
+        .map(|&i| cells[i].0.p.unwrap_or(1.0))
+        .collect();
+    let (rejected, r) = benjamini_hochberg(&p, FDR);
+    let level = fcr_level(r, family.len(), FDR);
+    for (&i, &reject) in family.iter().zip(&rejected) {
+        let (cell, d) = &mut cells[i];
+        cell.corrected = t_interval(d, level);
+        let mde = cell.mde.unwrap_or(f64::INFINITY);
+        cell.verdict = match (reject, cell.diff.mean > 0.0) {
+            (true, true) => Verdict::Helps,
+            (true, false) => Verdict::Hurts,
+            _ if mde > DECISIVE_POINTS => Verdict::CannotTell(mde),
+            _ => Verdict::NoEffect(mde),
+        };
+    }
+    Map {
+        cells: cells.into_iter().map(|(c, _)| c).collect(),
+        family: family.len(),
+        rejected: r,
+    }
+}
+
+/// Seed 0's difference to ERM (points) of every tau of the grid after every length, of one
+/// data regime: rows in grid order `(label, [difference per length])`.
+pub(crate) fn tau_exploration(
+    design: &Design,
+    part: &Part,
+    records: &DataRecords,
+) -> Vec<(String, Vec<Option<f64>>)> {
+    let metric = part.report[0];
+    let erm = settings("erm", part).into_iter().next().map(|s| s.0);
+    let Some(erm) = erm.and_then(|l| records.get("erm")?.get(&l)?.get(&0)) else {
+        return Vec::new();
+    };
+    (settings("rgd", part).into_iter())
+        .filter_map(|(label, _)| {
+            let s = records.get("rgd")?.get(&label)?.get(&0)?;
+            let row = (design.lengths.iter())
+                .map(|&e| {
+                    let (a, b) = (at_length(part, s, e)?, at_length(part, erm, e)?);
+                    Some(100.0 * (metric.of(&a.test) - metric.of(&b.test)))
+                })
+                .collect();
+            Some((label, row))
+        })
+        .collect()
+}

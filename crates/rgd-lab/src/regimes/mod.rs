@@ -1,0 +1,144 @@
+//! `rgd reproduce regimes`: where RGD helps, as a map over training length, tau and the data
+//! regime (clean, long-tailed, noisy labels), trained to convergence.
+//!
+//! Every run trains once to the longest length at a constant learning rate and is evaluated
+//! after each length (`train.eval_epochs`), so one run per seed gives the whole curve. Two
+//! stages, like every suite: seed 0 at every tau of the grid and at every peer; then the other
+//! seeds for ERM, RGD at the tau selected on validation (ties broken by the lower validation
+//! loss), RGD at the fixed tau, and the best peer. The map ([`map`]) pairs each with ERM per
+//! seed after every length and reads it with one stated rule; [`render`] and [`plots`] draw it
+//! from the records alone.
+
+mod design;
+mod map;
+pub mod plots;
+pub mod render;
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::LabError;
+use crate::launch::{Launcher, Point, run_points};
+use crate::reproduce::say;
+use crate::run_dir::{RunOptions, read_json, write_atomic, write_json};
+use crate::suite::catalog::{config_for, folder, folder_name, settings};
+use crate::suite::provenance::{Provenance, machine};
+use crate::suite::records::{RecordsOf, finished_runs, load_records, summaries};
+use crate::train::Summary;
+
+pub use render::render;
+
+/// The seed-0 runs of every setting of every method of every data regime.
+fn tuning_points(design: &design::Design, out: &Path) -> Result<Vec<Point>, LabError> {
+    let mut points = Vec::new();
+    for part in &design.parts {
+        for data in &part.data {
+            for &method in &part.methods {
+                for (label, overrides) in settings(method, part) {
+                    points.push(Point {
+                        config: config_for(part, data, method, &overrides, 0)?,
+                        folder: folder(out, &data.label, method, &label, 0),
+                    });
+                }
+            }
+        }
+    }
+    Ok(points)
+}
+
+/// The other seeds of the chosen settings, once seed 0 has finished.
+fn seed_points(
+    design: &design::Design,
+    out: &Path,
+    records: &RecordsOf<Summary>,
+) -> Result<Vec<Point>, LabError> {
+    let mut points = Vec::new();
+    for part in &design.parts {
+        for data in &part.data {
+            let Some(choice) =
+                (records.get(&folder_name(&data.label))).and_then(|r| map::choose(design, part, r))
+            else {
+                continue;
+            };
+            let chosen = std::iter::once(("erm".to_string(), choice.erm.clone()))
+                .chain(choice.comparisons().into_iter().map(|(_, m, s)| (m, s)));
+            for (method, label) in chosen {
+                let overrides = (settings(&method, part).into_iter())
+                    .find(|(l, _)| *l == label)
+                    .map(|(_, o)| o)
+                    .expect("a chosen setting is on the grid");
+                for seed in 1..part.seeds {
+                    points.push(Point {
+                        config: config_for(part, data, &method, &overrides, seed)?,
+                        folder: folder(out, &data.label, &method, &label, seed),
+                    });
+                }
+            }
+        }
+    }
+    Ok(points)
+}
+
+/// Runs (or resumes) the regime map into `out`; writes `meta.json` and the outputs of
+/// [`write_outputs`] after each stage, so that an interrupted seed stage leaves the tuning
+/// stage's map. Returns the rendered markdown.
+pub fn run(
+    quick: bool,
+    out: &Path,
+    launcher: &Launcher,
+    options: RunOptions,
+) -> Result<String, LabError> {
+    let design = design::design(quick);
+    let started = Instant::now();
+    let earlier = read_json::<Provenance>(&out.join("meta.json")).ok();
+    let finished_before = finished_runs::<Summary>(out);
+    let provenance = |records: &RecordsOf<Summary>| {
+        let finished = summaries(records).count() != finished_before;
+        let before = earlier.as_ref().map(|m| m.wall_secs);
+        Provenance {
+            suite: "regimes".into(),
+            quick,
+            command: format!(
+                "rgd reproduce regimes{}",
+                if quick { " --quick" } else { "" }
+            ),
+            machine: machine(),
+            wall_secs: match (before, finished) {
+                (Some(b), false) => b,
+                (b, _) => b.unwrap_or(0.0) + started.elapsed().as_secs_f64(),
+            },
+            training_secs: summaries(records).map(|r| r.wall_secs).sum(),
+            notes: (design.parts.iter().map(|p| p.notes.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        }
+    };
+    let points = tuning_points(&design, out)?;
+    crate::data::fetch_missing(points.iter().map(|p| &p.config.data))?;
+    say(
+        options,
+        &format!("regimes: tuning stage, {} runs", points.len()),
+    );
+    run_points(launcher, &points, out, options)?;
+    let records = load_records(out)?;
+    write_json(&out.join("meta.json"), &provenance(&records))?;
+    write_outputs(out)?;
+    let points = seed_points(&design, out, &records)?;
+    say(
+        options,
+        &format!("regimes: seeds stage, {} runs", points.len()),
+    );
+    run_points(launcher, &points, out, options)?;
+    write_json(&out.join("meta.json"), &provenance(&load_records(out)?))?;
+    write_outputs(out)
+}
+
+/// Writes `results.md`, `map.csv`, `curves.svg` and `tau-map.svg` of the suite at `out` from
+/// its records and `meta.json` alone, training nothing; returns the markdown.
+pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
+    let markdown = render(out)?;
+    write_atomic(&out.join("results.md"), markdown.as_bytes())?;
+    write_atomic(&out.join("map.csv"), render::tidy(out)?.as_bytes())?;
+    plots::figures(out, out)?;
+    Ok(markdown)
+}

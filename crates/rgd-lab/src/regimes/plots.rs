@@ -1,0 +1,287 @@
+//! The map's pictures, from its cells: `curves.svg` (method − ERM against training length,
+//! with 95% interval bands, one panel per data regime) and `tau-map.svg` (seed 0's RGD − ERM
+//! over training length and tau, a heat map per data regime).
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::LabError;
+use crate::plot::{COLOURS, padded_range, render_sized};
+use crate::run_plots::Figure;
+use crate::suite::catalog::folder_name;
+use crate::suite::records::RecordsOf;
+use crate::train::Summary;
+
+use super::design::{Design, FIXED};
+use super::map::{Cell, Map, tau_exploration};
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type DrawResult = Result<(), DrawingAreaErrorKind<std::io::Error>>;
+
+const PANEL: (u32, u32) = (560, 340);
+const COLUMNS: usize = 2;
+const HEADER: u32 = 40;
+
+/// The colour and legend entry of a comparison.
+fn style(comparison: &str) -> (RGBColor, &'static str) {
+    match comparison {
+        "rgd" => (COLOURS[3], "RGD at the selected tau"),
+        FIXED => (COLOURS[1], "RGD at the fixed tau"),
+        _ => (COLOURS[0], "best peer (named in the panel)"),
+    }
+}
+
+/// The panels of a figure with `n` of them, below a header strip for the legend or the scale.
+fn panels<'a>(root: &Area<'a>, n: usize) -> (Area<'a>, Vec<Area<'a>>) {
+    let (header, body) = root.split_vertically(HEADER);
+    let rows = n.div_ceil(COLUMNS);
+    let areas = body.split_evenly((rows, COLUMNS));
+    (header, areas.into_iter().take(n).collect())
+}
+
+fn size(n: usize) -> (u32, u32) {
+    let rows = n.div_ceil(COLUMNS) as u32;
+    (PANEL.0 * COLUMNS as u32, HEADER + PANEL.1 * rows)
+}
+
+fn curve_panel(area: &Area, design: &Design, data: &str, cells: &[&Cell]) -> DrawResult {
+    let x_range =
+        (design.lengths[0] as f64 / 1.5)..(*design.lengths.last().unwrap_or(&1) as f64 * 1.5);
+    let ys = (cells.iter())
+        .flat_map(|c| [c.diff.ci_low, c.diff.ci_high])
+        .chain([0.0]);
+    let y_range = padded_range(ys).unwrap_or(-1.0..1.0);
+    let peer = (cells.iter())
+        .find(|c| c.comparison != "rgd" && c.comparison != FIXED)
+        .map_or(String::new(), |c| format!(" (peer: {})", c.comparison));
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("{data}{peer}"), ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(32)
+        .y_label_area_size(48)
+        .build_cartesian_2d(x_range.clone().log_scale(), y_range)?;
+    let lengths = &design.lengths;
+    let on_grid =
+        |x: &f64| (lengths.iter()).any(|&e| (e as f64 - x).abs() < 1e-6 * x.abs().max(1.0));
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .max_light_lines(1)
+        .x_labels(30)
+        .x_label_formatter(&|x| {
+            if on_grid(x) {
+                format!("{x:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .x_desc("epochs (log scale)")
+        .y_desc(format!(
+            "method − ERM, test {} (pts)",
+            cells[0].metric.name()
+        ))
+        .draw()?;
+    chart.draw_series(LineSeries::new(
+        [(x_range.start, 0.0), (x_range.end, 0.0)],
+        BLACK.mix(0.5),
+    ))?;
+    let mut names: Vec<&str> = cells.iter().map(|c| c.comparison.as_str()).collect();
+    names.dedup();
+    for name in names {
+        let (colour, _) = style(name);
+        let mut points: Vec<&Cell> = cells
+            .iter()
+            .copied()
+            .filter(|c| c.comparison == name)
+            .collect();
+        points.sort_by_key(|c| c.epochs);
+        let x = |c: &Cell| c.epochs as f64;
+        let band: Vec<(f64, f64)> = (points.iter().map(|c| (x(c), c.diff.ci_high)))
+            .chain(points.iter().rev().map(|c| (x(c), c.diff.ci_low)))
+            .collect();
+        if points.len() > 1 {
+            chart.draw_series(std::iter::once(Polygon::new(
+                band,
+                colour.mix(0.18).filled(),
+            )))?;
+        }
+        let line: Vec<(f64, f64)> = points.iter().map(|c| (x(c), c.diff.mean)).collect();
+        chart.draw_series(LineSeries::new(line, colour.stroke_width(2)).point_size(3))?;
+    }
+    Ok(())
+}
+
+fn legend(header: &Area, entries: &[(RGBColor, &str)]) -> DrawResult {
+    let mut x = 12;
+    for (colour, name) in entries {
+        header.draw(&PathElement::new(
+            vec![(x, 20), (x + 24, 20)],
+            colour.stroke_width(3),
+        ))?;
+        header.draw(&Text::new(
+            name.to_string(),
+            (x + 30, 12),
+            ("sans-serif", 14),
+        ))?;
+        x += 40 + 8 * name.len() as i32;
+    }
+    Ok(())
+}
+
+/// `curves.svg`: every data regime's cells against training length; whether there was a cell.
+pub(crate) fn curves(design: &Design, map: &Map, path: &Path) -> Result<bool, LabError> {
+    let mut regimes: Vec<(String, Vec<&Cell>)> = Vec::new();
+    for cell in &map.cells {
+        match regimes.iter_mut().find(|r| r.0 == cell.data) {
+            Some(r) => r.1.push(cell),
+            None => regimes.push((cell.data.clone(), vec![cell])),
+        }
+    }
+    if regimes.is_empty() {
+        return Ok(false);
+    }
+    let entries = ["rgd", FIXED, "peer"].map(style);
+    render_sized(path, size(regimes.len()), |root| {
+        let (header, areas) = panels(root, regimes.len());
+        legend(&header, &entries)?;
+        for (area, (data, cells)) in areas.iter().zip(&regimes) {
+            curve_panel(area, design, data, cells)?;
+        }
+        Ok(())
+    })?;
+    Ok(true)
+}
+
+/// Blue below zero, white at zero, red above, saturating at `scale`.
+fn diverging(value: f64, scale: f64) -> RGBColor {
+    let t = (value / scale).clamp(-1.0, 1.0);
+    let mix = |a: u8, b: u8, t: f64| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
+    let (r, g, b) = if t >= 0.0 {
+        (214, 39, 40)
+    } else {
+        (31, 119, 180)
+    };
+    let t = t.abs();
+    RGBColor(mix(255, r, t), mix(255, g, t), mix(255, b, t))
+}
+
+type TauRows = Vec<(String, Vec<Option<f64>>)>;
+
+fn heat_panel(area: &Area, design: &Design, data: &str, rows: &TauRows, scale: f64) -> DrawResult {
+    let (cols, n) = (design.lengths.len(), rows.len());
+    let mut chart = ChartBuilder::on(area)
+        .caption(data, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(32)
+        .y_label_area_size(96)
+        .build_cartesian_2d(0.0..cols as f64, 0.0..n as f64)?;
+    let lengths = design.lengths.clone();
+    let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(cols * 2 + 1)
+        .y_labels(n * 2 + 1)
+        .x_label_formatter(&|x| label_at(*x, |i| lengths.get(i).map(|e| format!("{e} ep"))))
+        .y_label_formatter(&|y| label_at(*y, |i| labels.get(i).cloned()))
+        .draw()?;
+    for (r, (_, values)) in rows.iter().enumerate() {
+        for (c, value) in values.iter().enumerate() {
+            let (x, y) = (c as f64, r as f64);
+            let fill = value.map_or(RGBColor(235, 235, 235), |v| diverging(v, scale));
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x, y), (x + 1.0, y + 1.0)],
+                fill.filled(),
+            )))?;
+            let text = value.map_or("-".to_string(), |v| format!("{v:+.2}"));
+            let style = ("sans-serif", 13).into_font().into_text_style(area).pos(
+                plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ),
+            );
+            chart.draw_series(std::iter::once(Text::new(text, (x + 0.5, y + 0.5), style)))?;
+        }
+    }
+    Ok(())
+}
+
+/// The label of the category whose centre is at `v` (`i + 0.5`), empty elsewhere.
+fn label_at(v: f64, name: impl Fn(usize) -> Option<String>) -> String {
+    let centre = (v - 0.5).round();
+    match (v - 0.5 - centre).abs() < 1e-6 && centre >= 0.0 {
+        true => name(centre as usize).unwrap_or_default(),
+        false => String::new(),
+    }
+}
+
+/// `tau-map.svg`: seed 0's RGD − ERM over (length, tau) per data regime; whether there was a
+/// value to draw.
+pub(crate) fn tau_map(
+    design: &Design,
+    records: &RecordsOf<Summary>,
+    path: &Path,
+) -> Result<bool, LabError> {
+    let mut regimes: Vec<(String, TauRows)> = Vec::new();
+    for part in &design.parts {
+        for data in &part.data {
+            if let Some(r) = records.get(&folder_name(&data.label)) {
+                let rows = tau_exploration(design, part, r);
+                if !rows.is_empty() {
+                    regimes.push((data.label.clone(), rows));
+                }
+            }
+        }
+    }
+    let values = || {
+        regimes
+            .iter()
+            .flat_map(|r| r.1.iter().flat_map(|row| row.1.iter().flatten()))
+    };
+    let Some(scale) = values().map(|v| v.abs()).reduce(f64::max) else {
+        return Ok(false);
+    };
+    let scale = scale.max(0.1);
+    render_sized(path, size(regimes.len()), |root| {
+        let (header, areas) = panels(root, regimes.len());
+        header.draw(&Text::new(
+            format!("seed 0, RGD − ERM in test points; colour saturates at ±{scale:.2} (red: RGD better)"),
+            (12, 12),
+            ("sans-serif", 14),
+        ))?;
+        for (area, (data, rows)) in areas.iter().zip(&regimes) {
+            heat_panel(area, design, data, rows, scale)?;
+        }
+        Ok(())
+    })?;
+    Ok(true)
+}
+
+/// Draws both figures of the suite at `out` (from its records) into `dest`.
+pub fn figures(out: &Path, dest: &Path) -> Result<Vec<Figure>, LabError> {
+    let meta: crate::suite::provenance::Provenance =
+        crate::run_dir::read_json(&out.join("meta.json"))?;
+    let design = super::design::design(meta.quick);
+    let records = crate::suite::records::load_records(out)?;
+    let map = super::map::map(&design, &records);
+    let mut figures = Vec::new();
+    if curves(&design, &map, &dest.join("curves.svg"))? {
+        figures.push(Figure {
+            file: "curves.svg".into(),
+            caption: "Method − ERM in test points against training length (log scale), with the \
+                      95% interval over seeds as a band, per data regime."
+                .into(),
+        });
+    }
+    if tau_map(&design, &records, &dest.join("tau-map.svg"))? {
+        figures.push(Figure {
+            file: "tau-map.svg".into(),
+            caption: "Seed 0 (exploratory): RGD − ERM in test points at every tau of the grid \
+                      after every training length."
+                .into(),
+        });
+    }
+    Ok(figures)
+}

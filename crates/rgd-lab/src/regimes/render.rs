@@ -1,0 +1,265 @@
+//! The map in words and numbers: `results.md` (the reading rule, the paired differences per
+//! training length, their readings, ERM's own curve and seed 0's tau exploration) and the
+//! tidy `map.csv`, both from the records alone.
+
+use std::path::Path;
+
+use crate::LabError;
+use crate::metrics::Evaluation;
+use crate::report::Table;
+use crate::suite::catalog::{Part, folder_name};
+use crate::suite::provenance::Provenance;
+use crate::suite::records::{RecordsOf, load_records, summaries};
+use crate::train::Summary;
+
+use super::design::{Design, FIXED, design};
+use super::map::{
+    CONFIRMATORY_SEEDS, Cell, DECISIVE_POINTS, DataRecords, FDR, Map, Verdict, at_length, choose,
+    map, tau_exploration,
+};
+
+fn length_headers(first: &[&str], design: &Design) -> Vec<String> {
+    (first.iter().map(|s| s.to_string()))
+        .chain(design.lengths.iter().map(|e| format!("{e} ep")))
+        .collect()
+}
+
+fn signed(v: f64) -> String {
+    format!("{v:+.2}")
+}
+
+/// The rows of `part`'s cells: one per (data regime, comparison), one column per length.
+fn cell_rows<'a>(
+    design: &Design,
+    map: &'a Map,
+    index: usize,
+) -> Vec<(String, String, Vec<Option<&'a Cell>>)> {
+    let mut rows: Vec<(String, String, Vec<Option<&Cell>>)> = Vec::new();
+    for cell in map.cells.iter().filter(|c| c.part == index) {
+        let key = (cell.data.clone(), cell.comparison.clone());
+        if !rows.iter().any(|r| (r.0.clone(), r.1.clone()) == key) {
+            rows.push((key.0, key.1, vec![None; design.lengths.len()]));
+        }
+        let row = rows
+            .iter_mut()
+            .find(|r| r.0 == cell.data && r.1 == cell.comparison);
+        let column = design.lengths.iter().position(|&e| e == cell.epochs);
+        if let (Some(row), Some(c)) = (row, column) {
+            row.2[c] = Some(cell);
+        }
+    }
+    rows
+}
+
+fn name_of(cell: &Cell) -> String {
+    match cell.comparison.as_str() {
+        "rgd" => format!("rgd ({})", cell.setting),
+        FIXED => format!("rgd fixed ({})", cell.setting),
+        peer => format!("best peer: {peer}"),
+    }
+}
+
+/// The differences and the readings of one part.
+fn differences(design: &Design, map: &Map, index: usize) -> (Table, Table) {
+    let headers = length_headers(&["data", "method − ERM", "seeds"], design);
+    let (mut diffs, mut readings) = (Table::new(headers.clone()), Table::new(headers));
+    for (data, _, cells) in cell_rows(design, map, index) {
+        let Some(first) = cells.iter().flatten().next() else {
+            continue;
+        };
+        let seeds = cells.iter().flatten().map(|c| c.diff.n).max().unwrap_or(0);
+        let head = [data.clone(), name_of(first), seeds.to_string()];
+        let fmt = |f: &dyn Fn(&Cell) -> String| {
+            (head.iter().cloned())
+                .chain(cells.iter().map(|c| c.map_or("-".into(), f)))
+                .collect::<Vec<_>>()
+        };
+        diffs.push_row(fmt(&|c| {
+            let d = c.diff;
+            format!(
+                "{} [{}, {}]",
+                signed(d.mean),
+                signed(d.ci_low),
+                signed(d.ci_high)
+            )
+        }));
+        readings.push_row(fmt(&|c| match (c.verdict, c.corrected) {
+            (Verdict::Helps | Verdict::Hurts, Some((lo, hi))) => {
+                format!("{} [{}, {}]", c.verdict.words(), signed(lo), signed(hi))
+            }
+            (v, _) => v.words(),
+        }));
+    }
+    (diffs, readings)
+}
+
+/// A value read from an evaluation.
+type ValueOf<'a> = &'a dyn Fn(&Evaluation) -> Option<f64>;
+
+/// ERM's own curve: training accuracy and the test metric, mean over seeds, per length.
+fn erm_curve(design: &Design, part: &Part, records: &RecordsOf<Summary>) -> Table {
+    let mut table = Table::new(length_headers(&["data", "ERM"], design));
+    let metric = part.report[0];
+    for data in &part.data {
+        let Some(runs) = records.get(&folder_name(&data.label)) else {
+            continue;
+        };
+        let Some(erm) = choose(design, part, runs).and_then(|c| runs.get("erm")?.get(&c.erm))
+        else {
+            continue;
+        };
+        let mean = |f: ValueOf, e: u64| {
+            let v: Vec<f64> = (erm.values())
+                .filter_map(|s| f(at_length(part, s, e)?))
+                .collect();
+            match v.is_empty() {
+                true => "-".to_string(),
+                false => format!("{:.2}", 100.0 * v.iter().sum::<f64>() / v.len() as f64),
+            }
+        };
+        let test_name = format!("test {} (%)", metric.name());
+        let train = |e: &Evaluation| e.train.map(|t| t.accuracy);
+        let test = |e: &Evaluation| Some(metric.of(&e.test));
+        let rows: [(&str, ValueOf); 2] = [
+            ("training accuracy on its labels (%)", &train),
+            (&test_name, &test),
+        ];
+        for (name, f) in rows {
+            let cells = design.lengths.iter().map(|&e| mean(f, e));
+            table.push_row(
+                [data.label.clone(), name.to_string()]
+                    .into_iter()
+                    .chain(cells),
+            );
+        }
+    }
+    table
+}
+
+/// Seed 0's RGD − ERM at every tau of the grid.
+fn taus(design: &Design, part: &Part, records: &RecordsOf<Summary>) -> Table {
+    let mut table = Table::new(length_headers(&["data", "RGD setting"], design));
+    for data in &part.data {
+        let Some(runs): Option<&DataRecords> = records.get(&folder_name(&data.label)) else {
+            continue;
+        };
+        for (label, row) in tau_exploration(design, part, runs) {
+            let cells = row.into_iter().map(|v| v.map_or("-".into(), signed));
+            table.push_row([data.label.clone(), label].into_iter().chain(cells));
+        }
+    }
+    table
+}
+
+fn rule(map: &Map) -> String {
+    format!(
+        "How to read it: every cell is the paired per-seed difference in test points of a \
+         method to ERM after that many epochs, with its 95% t-interval over seeds. With at least \
+         {CONFIRMATORY_SEEDS} seeds a cell *helps* or *hurts* where the difference survives the \
+         Benjamini-Hochberg correction over all {} such cells of the map (false-discovery rate \
+         {:.0}%; the bracket then is the Benjamini-Yekutieli adjusted interval); it *cannot tell* \
+         where the minimum detectable effect (paired t-test, 5% two-sided, 80% power, from the \
+         measured seed spread) exceeds {DECISIVE_POINTS} point; otherwise there is *no effect* \
+         larger than that minimum. Cells with fewer seeds (seed 0's tau exploration) are \
+         exploratory. {} of {} cells survive the correction.",
+        map.family,
+        100.0 * FDR,
+        map.rejected,
+        map.family,
+    )
+}
+
+/// Renders the suite at `out` from its records: the markdown of `results.md`.
+pub fn render(out: &Path) -> Result<String, LabError> {
+    let meta: Provenance = crate::run_dir::read_json(&out.join("meta.json"))?;
+    let design = design(meta.quick);
+    let records: RecordsOf<Summary> = load_records(out)?;
+    crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
+    let map = map(&design, &records);
+    let mut sections = vec![
+        format!(
+            "Command: `{}`. Machine: {}. Wall time: {:.0} s; training time summed over all {} \
+             runs: {:.0} s.",
+            meta.command,
+            meta.machine,
+            meta.wall_secs,
+            summaries(&records).count(),
+            meta.training_secs
+        ),
+        rule(&map),
+    ];
+    for (index, part) in design.parts.iter().enumerate() {
+        if !part.title.is_empty() {
+            sections.push(format!("### {}", part.title));
+        }
+        sections.push(format!("Setup: {}.", part.notes));
+        let (diffs, readings) = differences(&design, &map, index);
+        let metric = part.report[0].name();
+        for (what, table) in [("difference", diffs), ("reading", readings)] {
+            if !table.rows.is_empty() {
+                sections.push(format!(
+                    "Method − ERM in test {metric}, {what} (pts) after each training length:\n\n{}",
+                    table.to_markdown().trim_end()
+                ));
+            }
+        }
+        for (what, table) in [
+            (
+                "ERM's own curve, mean over seeds",
+                erm_curve(&design, part, &records),
+            ),
+            (
+                "Seed 0 (exploratory): RGD − ERM (pts) at every tau",
+                taus(&design, part, &records),
+            ),
+        ] {
+            if !table.rows.is_empty() {
+                sections.push(format!("{what}:\n\n{}", table.to_markdown().trim_end()));
+            }
+        }
+    }
+    Ok(sections.join("\n\n") + "\n")
+}
+
+/// The map as a tidy CSV: one row per cell.
+pub fn tidy(out: &Path) -> Result<String, LabError> {
+    let meta: Provenance = crate::run_dir::read_json(&out.join("meta.json"))?;
+    let design = design(meta.quick);
+    let map = map(&design, &load_records(out)?);
+    let mut table = Table::new([
+        "data",
+        "comparison",
+        "setting",
+        "epochs",
+        "metric",
+        "seeds",
+        "diff_mean",
+        "diff_ci_low",
+        "diff_ci_high",
+        "p_value",
+        "mde",
+        "corrected_low",
+        "corrected_high",
+        "reading",
+    ]);
+    let number = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
+    for c in &map.cells {
+        table.push_row([
+            c.data.clone(),
+            c.comparison.clone(),
+            c.setting.clone(),
+            c.epochs.to_string(),
+            c.metric.name().to_string(),
+            c.diff.n.to_string(),
+            number(Some(c.diff.mean)),
+            number(Some(c.diff.ci_low)),
+            number(Some(c.diff.ci_high)),
+            number(c.p),
+            number(c.mde),
+            number(c.corrected.map(|c| c.0)),
+            number(c.corrected.map(|c| c.1)),
+            c.verdict.words(),
+        ]);
+    }
+    Ok(table.to_csv())
+}
