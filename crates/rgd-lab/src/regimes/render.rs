@@ -28,24 +28,24 @@ fn signed(v: f64) -> String {
     format!("{v:+.2}")
 }
 
-/// The rows of `part`'s cells: one per (data regime, comparison), one column per length.
-fn cell_rows<'a>(
-    design: &Design,
-    map: &'a Map,
-    index: usize,
-) -> Vec<(String, String, Vec<Option<&'a Cell>>)> {
-    let mut rows: Vec<(String, String, Vec<Option<&Cell>>)> = Vec::new();
+/// The rows of `part`'s cells: one per (data regime, comparison) in map order, one column per
+/// length.
+fn cell_rows<'a>(design: &Design, map: &'a Map, index: usize) -> Vec<Vec<Option<&'a Cell>>> {
+    let mut rows: Vec<Vec<Option<&Cell>>> = Vec::new();
+    let same = |a: &Cell, b: &Cell| a.data == b.data && a.comparison == b.comparison;
     for cell in map.cells.iter().filter(|c| c.part == index) {
-        let key = (cell.data.clone(), cell.comparison.clone());
-        if !rows.iter().any(|r| (r.0.clone(), r.1.clone()) == key) {
-            rows.push((key.0, key.1, vec![None; design.lengths.len()]));
-        }
-        let row = rows
-            .iter_mut()
-            .find(|r| r.0 == cell.data && r.1 == cell.comparison);
-        let column = design.lengths.iter().position(|&e| e == cell.epochs);
-        if let (Some(row), Some(c)) = (row, column) {
-            row.2[c] = Some(cell);
+        let position = rows
+            .iter()
+            .position(|r| r.iter().flatten().any(|c| same(c, cell)));
+        let row = match position {
+            Some(i) => &mut rows[i],
+            None => {
+                rows.push(vec![None; design.lengths.len()]);
+                rows.last_mut().expect("just pushed")
+            }
+        };
+        if let Some(c) = design.lengths.iter().position(|&e| e == cell.epochs) {
+            row[c] = Some(cell);
         }
     }
     rows
@@ -63,12 +63,12 @@ fn name_of(cell: &Cell) -> String {
 fn differences(design: &Design, map: &Map, index: usize) -> (Table, Table) {
     let headers = length_headers(&["data", "method − ERM", "seeds"], design);
     let (mut diffs, mut readings) = (Table::new(headers.clone()), Table::new(headers));
-    for (data, _, cells) in cell_rows(design, map, index) {
+    for cells in cell_rows(design, map, index) {
         let Some(first) = cells.iter().flatten().next() else {
             continue;
         };
         let seeds = cells.iter().flatten().map(|c| c.diff.n).max().unwrap_or(0);
-        let head = [data.clone(), name_of(first), seeds.to_string()];
+        let head = [first.data.clone(), name_of(first), seeds.to_string()];
         let fmt = |f: &dyn Fn(&Cell) -> String| {
             (head.iter().cloned())
                 .chain(cells.iter().map(|c| c.map_or("-".into(), f)))
