@@ -10,7 +10,10 @@ fn every_generated_block_matches_the_committed_records() {
         std::fs::read_to_string(root.join("docs/results.md")).expect("docs/results.md exists");
     let mut checked = 0;
     let mut differing = Vec::new();
-    for suite in rgd_lab::suite::catalog::SUITES {
+    for suite in rgd_lab::suite::catalog::SUITES
+        .into_iter()
+        .chain(["regimes"])
+    {
         let Some(block) = rgd_lab::suite::doc::block(&doc, suite) else {
             continue;
         };
