@@ -74,14 +74,14 @@ fn differences(design: &Design, map: &Map, index: usize) -> (Table, Table) {
                 .chain(cells.iter().map(|c| c.map_or("-".into(), f)))
                 .collect::<Vec<_>>()
         };
-        diffs.push_row(fmt(&|c| {
-            let d = c.diff;
-            format!(
+        diffs.push_row(fmt(&|c| match c.diff {
+            d if d.n < 2 => signed(d.mean),
+            d => format!(
                 "{} [{}, {}]",
                 signed(d.mean),
                 signed(d.ci_low),
                 signed(d.ci_high)
-            )
+            ),
         }));
         readings.push_row(fmt(&|c| match (c.verdict, c.corrected) {
             (Verdict::Helps | Verdict::Hurts, Some((lo, hi))) => {
