@@ -178,13 +178,13 @@ pub fn render(out: &Path) -> Result<String, LabError> {
     let map = map(&design, &records);
     let mut sections = vec![
         format!(
-            "Command: `{}`. Machine: {}. Wall time: {:.0} s; training time summed over all {} \
-             runs: {:.0} s.",
+            "Command: `{}`. Machine: {}. Wall time: {:.0} s (of the invocations that finished a \
+             stage); training time summed over all {} runs: {:.0} s.",
             meta.command,
             meta.machine,
             meta.wall_secs,
             summaries(&records).count(),
-            meta.training_secs
+            summaries(&records).map(|r| r.wall_secs).sum::<f64>()
         ),
         rule(&map),
     ];
