@@ -70,7 +70,7 @@ pub fn run(
         let scores = (settings.into_iter())
             .map(|setting| {
                 let s = tuned.next().expect("one summary per point");
-                (part.select.of(&s.selected.valid), setting)
+                (part.select.score(&s.selected.valid), setting)
             })
             .collect::<Vec<_>>();
         let (label, overrides) = best(scores, Ties::First).expect("every method has a setting");

@@ -56,18 +56,12 @@ impl Choice {
     }
 }
 
-/// A run's score for selection: the part's validation metric at the selected evaluation, ties
-/// broken by the lower validation loss.
-fn score(part: &Part, s: &Summary) -> (f64, f64) {
-    (part.select.of(&s.selected.valid), -s.selected.valid.loss)
-}
-
 /// The best of `methods`' settings on seed 0 (grid order breaks exact ties).
 fn best_of(part: &Part, records: &DataRecords, methods: &[&str]) -> Option<(String, String)> {
     let candidates = (methods.iter()).flat_map(|&m| {
         (settings(m, part).into_iter()).filter_map(move |(label, _)| {
             let s = records.get(m)?.get(&label)?.get(&0)?;
-            Some((score(part, s), (m.to_string(), label)))
+            Some((part.select.score(&s.selected.valid), (m.to_string(), label)))
         })
     });
     best(candidates, Ties::First)

@@ -65,6 +65,24 @@ impl Metric {
         }
     }
 
+    /// The selection score of a split's metrics: this metric, its ties broken by the lower
+    /// loss (`(metric, -loss)`, compared lexicographically). Small validation sets tie often
+    /// (every tau of a 200-row set can classify the same rows right), and a tie would otherwise
+    /// go to the first setting of the grid.
+    ///
+    /// ```
+    /// use rgd_lab::metrics::Metrics;
+    /// use rgd_lab::suite::catalog::Metric;
+    /// let right = Metrics::compute(&[0, 1, 1, 1], &[0, 1, 0, 1], 2, None); // 3 of 4 right
+    /// let m = |accuracy, loss| Metrics { accuracy, loss, ..right };
+    /// let score = |accuracy, loss| Metric::Accuracy.score(&m(accuracy, loss));
+    /// assert!(score(0.75, 0.5) > score(0.75, 0.6)); // a tie: the lower loss wins
+    /// assert!(score(0.9, 0.9) > score(0.75, 0.1)); // otherwise the metric decides
+    /// ```
+    pub fn score(self, m: &crate::metrics::Metrics) -> (f64, f64) {
+        (self.of(m), -m.loss)
+    }
+
     /// Its value in `m`.
     pub fn of(self, m: &crate::metrics::Metrics) -> f64 {
         match self {

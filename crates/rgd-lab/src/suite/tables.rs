@@ -31,7 +31,8 @@ pub(crate) fn records_of(records: &Records, part: &Part) -> Records {
 }
 
 /// The selected setting of one method on one data set: the best seed-0 validation `select`,
-/// ties going to the earlier setting in grid order (as at run time), with its per-seed test
+/// ties broken by the lower validation loss, then by the earlier setting in grid order (as at
+/// run time, [`Metric::score`]), with its per-seed test
 /// `metric` in seed order.
 pub(crate) fn selected<'a>(
     settings: &'a BTreeMap<String, BTreeMap<u64, Summary>>,
@@ -41,7 +42,7 @@ pub(crate) fn selected<'a>(
 ) -> Option<(&'a str, Vec<f64>)> {
     let scores = grid.iter().filter_map(|label| {
         let (label, seeds) = settings.get_key_value(label)?;
-        Some((select.of(&seeds.get(&0)?.selected.valid), label.as_str()))
+        Some((select.score(&seeds.get(&0)?.selected.valid), label.as_str()))
     });
     let label = best(scores, Ties::First)?;
     let tests = settings[label]
