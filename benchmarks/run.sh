@@ -18,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 THREADS="${THREADS:-2}"
 ROUNDS="${ROUNDS:-3}"
-MODELS="${MODELS:-mlp cnn cnn-im2col vit}"
+MODELS="${MODELS:-mlp cnn cnn-burn vit}"
 # GNU OpenMP's default spin-waiting collapses PyTorch's 2-thread speed by 10-20x as soon as
 # anything else runs on a 2-core machine (measured: 7 instead of 160 MLP steps/s); PASSIVE
 # makes its threads sleep, as rayon's do after a short spin. Set it to ACTIVE, or to the empty
@@ -61,9 +61,9 @@ for round in $(seq 1 "$ROUNDS"); do
     for model in $MODELS; do
         echo "round $round: $model"
         "$rgd" --models "$model" "${common[@]}" --json > "$OUT/rgd-$model-$round.json"
-        # cnn-im2col is rgd's experimental convolution path for the same CNN: compared with
-        # PyTorch's cnn run of the round.
-        [[ "$model" == *-im2col ]] && continue
+        # cnn-burn is the same CNN on burn's own convolution path (for the before/after
+        # ratio): compared with PyTorch's cnn run of the round.
+        [[ "$model" == *-burn ]] && continue
         if [[ -n "$TORCH_OMP_WAIT_POLICY" ]]; then
             OMP_WAIT_POLICY="$TORCH_OMP_WAIT_POLICY" "$py" "$here/pytorch/speed.py" \
                 --models "$model" "${common[@]}" > "$OUT/torch-$model-$round.json"

@@ -33,8 +33,8 @@ def main():
     print("|---|---|---:|---:|---:|---:|---:|")
     extra = []
     for model in models:
-        # rgd's experimental cnn-im2col path is compared with PyTorch's cnn.
-        ours, torch = load(out, "rgd", model), load(out, "torch", model.removesuffix("-im2col"))
+        # rgd's cnn-burn (burn's own convolution path) is compared with PyTorch's cnn.
+        ours, torch = load(out, "rgd", model), load(out, "torch", model.removesuffix("-burn"))
         if not ours or not torch:
             continue
         for rule in ("erm", "rgd"):

@@ -8,6 +8,8 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use burn::tensor::activation::relu;
+use burn::tensor::ops::ConvOptions;
+use rgd_kernels::conv::ConvPath;
 
 use crate::LabError;
 use crate::config::{CnnConfig, MlpConfig, ModelConfig, Norm};
@@ -71,11 +73,14 @@ impl Mlp {
 }
 
 /// A small CNN: `[Conv 3x3 (same) -> ReLU -> MaxPool 2x2] x channels`, flatten, the MLP head.
+/// The convolutions compute on the path the config names ([`ConvPath`]).
 #[derive(Module, Debug)]
 pub struct Cnn {
     convs: Vec<Conv2d>,
     pool: MaxPool2d,
     head: Mlp,
+    #[module(skip)]
+    conv: ConvPath,
 }
 
 impl Cnn {
@@ -94,16 +99,60 @@ impl Cnn {
             convs,
             pool: MaxPool2dConfig::new([2, 2]).init(),
             head: Mlp::new(channels * height * width, classes, &config.head, device),
+            conv: config.conv,
         }
+    }
+
+    /// `conv.forward(x)` on the configured path: burn's own forward, or the gemm kernel with
+    /// the same padding and options.
+    fn convolve(&self, conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+        if self.conv == ConvPath::Burn {
+            return conv.forward(x);
+        }
+        let [_, _, height, width] = x.dims();
+        let padding = padding_pairs(
+            &conv.padding,
+            [height, width],
+            conv.kernel_size,
+            conv.stride,
+        );
+        let options =
+            ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, conv.groups);
+        let bias = conv.bias.as_ref().map(|b| b.val());
+        rgd_kernels::conv::conv2d(x, conv.weight.val(), bias, options, self.conv)
     }
 
     /// Logits `[B, classes]` of images `[B, C, H, W]`.
     pub fn forward(&self, mut x: Tensor<4>) -> Tensor<2> {
         for conv in &self.convs {
-            x = self.pool.forward(relu(conv.forward(x)));
+            x = self.pool.forward(relu(self.convolve(conv, x)));
         }
         let [batch, c, h, w] = x.dims();
         self.head.forward(x.reshape([batch, c * h * w]))
+    }
+}
+
+/// The `(before, after)` padding of each spatial dimension, as burn's `Conv2d::forward`
+/// computes it (its own function is private): `Same` pads `(out − 1)·stride + kernel − size` in
+/// all, the smaller half first, with `out = ceil(size / stride)`.
+fn padding_pairs(
+    config: &PaddingConfig2d,
+    size: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+) -> [(usize, usize); 2] {
+    let same = |d: usize| {
+        let out = size[d].div_ceil(stride[d]);
+        let total = match out {
+            0 => 0,
+            out => ((out - 1) * stride[d] + kernel[d]).saturating_sub(size[d]),
+        };
+        (total / 2, total - total / 2)
+    };
+    match config {
+        PaddingConfig2d::Valid => [(0, 0), (0, 0)],
+        PaddingConfig2d::Same => [same(0), same(1)],
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [(*top, *bottom), (*left, *right)],
     }
 }
 

@@ -7,16 +7,12 @@
 //! (as CI sets), which makes them fail instead.
 #![cfg(feature = "wgpu")]
 
-use burn::module::Module;
-use burn::optim::GradientsParams;
 use burn::prelude::*;
-use rgd::{RgdConfig, RuleConfig};
-use rgd_burn::{Reweighter, loss};
-use rgd_lab::config::{CnnConfig, MlpConfig, ModelConfig, OptimConfig};
+use rgd_lab::config::{CnnConfig, MlpConfig, ModelConfig};
 use rgd_lab::model::Model;
-use rgd_lab::optim::build_optimizer;
 
 mod common;
+use common::steps::{assert_close, train};
 use common::{ok, tiny_config};
 
 /// Whether a Vulkan device is there (`vulkaninfo` lists one), else the reason to skip.
@@ -45,63 +41,6 @@ fn require_vulkan() -> bool {
             eprintln!("skipped: {why}");
             false
         }
-    }
-}
-
-/// Every step's per-example losses and RGD weights, and the final flat parameters, of `steps`
-/// RGD steps with AdamW of `model` on `device`, on fixed batches.
-fn train(
-    model: Model,
-    shape: &[usize],
-    steps: usize,
-    device: &Device,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let features: usize = shape.iter().product();
-    let (batch, classes) = (16, 4);
-    let mut model = model.fork(device);
-    let mut optimizer = build_optimizer(&OptimConfig::default());
-    let mut reweighter = Reweighter::new(&RuleConfig::Rgd(RgdConfig::new().with_tau(1.0))).unwrap();
-    let (mut losses, mut weights) = (Vec::new(), Vec::new());
-    for step in 0..steps {
-        // Deterministic inputs, the same on both devices.
-        let x: Vec<f32> = (0..batch * features)
-            .map(|i| (((i * 37 + step * 11) % 97) as f32 / 97.0) - 0.5)
-            .collect();
-        let y: Vec<i64> = (0..batch).map(|i| ((i + step) % classes) as i64).collect();
-        let x = Tensor::<2>::from_data(TensorData::new(x, [batch, features]), device);
-        let y = Tensor::<1, Int>::from_data(TensorData::new(y, [batch]), device);
-        let out = reweighter
-            .apply(loss::cross_entropy(model.forward(x, shape), y, 0.0).unwrap())
-            .unwrap();
-        losses.extend(&out.losses);
-        weights.extend(&out.weights);
-        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-        model = optimizer.step(1e-3, model, grads);
-    }
-    (losses, weights, parameters(&model))
-}
-
-/// Every float parameter of `model`, flattened, in module order.
-fn parameters(model: &Model) -> Vec<f32> {
-    struct Collect(Vec<f32>);
-    impl burn::module::ModuleVisitor for Collect {
-        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
-            self.0
-                .extend(param.val().into_data().try_to_vec::<f32>().unwrap());
-        }
-    }
-    let mut c = Collect(Vec::new());
-    model.visit(&mut c);
-    c.0
-}
-
-fn assert_close(a: &[f32], b: &[f32], tolerance: f32, what: &str) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!(
-            (x - y).abs() <= tolerance * y.abs().max(1.0),
-            "{what}[{i}]: wgpu {x} vs flex {y}"
-        );
     }
 }
 
@@ -137,6 +76,7 @@ fn an_mlp_and_a_cnn_train_the_same_steps_on_wgpu_as_on_flex() {
             hidden: vec![16],
             ..MlpConfig::default()
         },
+        ..CnnConfig::default()
     });
     flex_vs_wgpu(&cnn, &[1, 12, 12]);
 }

@@ -40,16 +40,14 @@ use crate::device::DeviceChoice;
 use crate::model::Model;
 use crate::optim::build_optimizer;
 use crate::train::batch_tensors;
-use im2col::Im2colCnn;
-
-mod im2col;
+use rgd_kernels::conv::ConvPath;
 
 /// Options of `rgd bench speed`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SpeedArgs {
     /// Models to time: mlp (784-256-256-10, batch 128), cnn (conv32-conv64-128-10, batch 64),
-    /// cnn-im2col (an experiment: the same CNN with each convolution written as an explicit
-    /// im2col and matrix product in NHWC layout, not through burn's conv2d), vit (patch 7,
+    /// cnn-burn (the same CNN on burn's own convolution and its default backward, not the gemm
+    /// kernel of `rgd_kernels::conv`), vit (patch 7,
     /// width 128, 4 pre-norm layers of 4 heads, feed-forward 256, batch 64).
     #[arg(long, value_delimiter = ',', default_value = "mlp,cnn")]
     pub models: Vec<String>,
@@ -136,9 +134,14 @@ pub struct SpeedReport {
 fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError> {
     match name {
         "mlp" => Ok((ModelConfig::Mlp(MlpConfig::default()), vec![784], 128)),
-        "cnn" | "cnn-im2col" => Ok((
+        "cnn" | "cnn-burn" => Ok((
             ModelConfig::Cnn(CnnConfig {
                 channels: vec![32, 64],
+                conv: if name == "cnn" {
+                    ConvPath::Gemm
+                } else {
+                    ConvPath::Burn
+                },
                 head: MlpConfig {
                     hidden: vec![128],
                     ..MlpConfig::default()
@@ -149,7 +152,7 @@ fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError>
         )),
         "vit" => Ok((ModelConfig::Vit(VitConfig::default()), vec![1, 28, 28], 64)),
         other => Err(LabError::Config(format!(
-            "unknown benchmark model \"{other}\" (mlp, cnn, cnn-im2col, vit)"
+            "unknown benchmark model \"{other}\" (mlp, cnn, cnn-burn, vit)"
         ))),
     }
 }
@@ -263,27 +266,9 @@ fn synthetic(shape: &[usize], examples: usize, seed: u64) -> Dataset {
     data
 }
 
-/// What a runner trains: a model of the lab, or the im2col experiment.
-// Two values live per benchmark: their size does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Module, Debug)]
-enum BenchModel {
-    Lab(Model),
-    Im2col(Im2colCnn),
-}
-
-impl BenchModel {
-    fn forward(&self, rows: Tensor<2>, shape: &[usize]) -> Tensor<2> {
-        match self {
-            BenchModel::Lab(m) => m.forward(rows, shape),
-            BenchModel::Im2col(m) => m.forward(rows, shape),
-        }
-    }
-}
-
 /// One rule's model, optimizer and reweighter.
 struct Runner {
-    model: BenchModel,
+    model: Model,
     optimizer: burn::optim::ModuleOptimizer,
     reweighter: Reweighter,
     step: usize,
@@ -291,7 +276,6 @@ struct Runner {
 
 impl Runner {
     fn new(
-        name: &str,
         config: &ModelConfig,
         shape: &[usize],
         rule: &RuleConfig,
@@ -305,12 +289,7 @@ impl Runner {
             ..OptimConfig::default()
         };
         Ok(Runner {
-            model: match (name, config) {
-                ("cnn-im2col", ModelConfig::Cnn(cnn)) => {
-                    BenchModel::Im2col(Im2colCnn::new(cnn, shape, 10, device))
-                }
-                _ => BenchModel::Lab(Model::new(config, shape, 10, device)?),
-            },
+            model: Model::new(config, shape, 10, device)?,
             optimizer: build_optimizer(&optim),
             reweighter: Reweighter::new(rule)?,
             step: 0,
@@ -380,8 +359,8 @@ fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed
     }
     let data = synthetic(&shape, (batch * 16).max(2048), args.seed);
     let rgd = RuleConfig::Rgd(RgdConfig::new().with_tau(args.tau));
-    let mut erm = Runner::new(name, &config, &shape, &RuleConfig::Erm, args.seed, device)?;
-    let mut rgd = Runner::new(name, &config, &shape, &rgd, args.seed, device)?;
+    let mut erm = Runner::new(&config, &shape, &RuleConfig::Erm, args.seed, device)?;
+    let mut rgd = Runner::new(&config, &shape, &rgd, args.seed, device)?;
     let parameters = erm.model.num_params();
     erm.time(&data, batch, args.warmup, device)?;
     rgd.time(&data, batch, args.warmup, device)?;
@@ -523,17 +502,28 @@ mod tests {
     }
 
     #[test]
-    fn the_im2col_cnn_has_the_lab_cnn_shapes() {
+    fn the_two_cnn_paths_train_the_same_model() {
         let device = Device::flex();
-        let (config, shape, _) = bench_model("cnn-im2col").unwrap();
-        let lab = Model::new(&config, &shape, 10, &device).unwrap();
-        let ModelConfig::Cnn(cnn) = &config else {
-            panic!("the im2col model is a CNN")
+        let (gemm, shape, _) = bench_model("cnn").unwrap();
+        let (burn, _, _) = bench_model("cnn-burn").unwrap();
+        let [ModelConfig::Cnn(a), ModelConfig::Cnn(b)] = [&gemm, &burn] else {
+            panic!("both are CNNs")
         };
-        let im2col = Im2colCnn::new(cnn, &shape, 10, &device);
-        assert_eq!(lab.num_params(), im2col.num_params());
-        let out = im2col.forward(Tensor::zeros([3, 784], &device), &shape);
-        assert_eq!(out.dims(), [3, 10]);
+        assert_eq!((a.conv, b.conv), (ConvPath::Gemm, ConvPath::Burn));
+        assert_eq!(
+            CnnConfig {
+                conv: ConvPath::Burn,
+                ..a.clone()
+            },
+            b.clone()
+        );
+        let model = Model::new(&gemm, &shape, 10, &device).unwrap();
+        assert_eq!(
+            model
+                .forward(Tensor::zeros([3, 784], &device), &shape)
+                .dims(),
+            [3, 10]
+        );
     }
 
     #[test]

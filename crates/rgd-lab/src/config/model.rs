@@ -1,5 +1,6 @@
 //! The model section of a config: one variant per model family, each with only its own keys.
 
+use rgd_kernels::conv::ConvPath;
 use serde::{Deserialize, Serialize};
 
 use super::check;
@@ -62,6 +63,11 @@ pub enum Norm {
 pub struct CnnConfig {
     /// Output channels of the 3x3 convolution blocks (each followed by 2x2 max pooling).
     pub channels: Vec<usize>,
+    /// Which implementation computes the convolutions: `"gemm"` (default: im2col matrix
+    /// products forward and backward on the CPU, `rgd_kernels::conv`; burn's path on other
+    /// devices) or `"burn"` (burn's own conv2d and its default backward, for comparison; the
+    /// records made before the gemm kernel name it).
+    pub conv: ConvPath,
     /// The dense head on the flattened feature maps.
     #[serde(flatten)]
     pub head: MlpConfig,
@@ -122,6 +128,7 @@ impl Default for CnnConfig {
     fn default() -> Self {
         CnnConfig {
             channels: vec![32, 64],
+            conv: ConvPath::default(),
             head: MlpConfig::default(),
         }
     }

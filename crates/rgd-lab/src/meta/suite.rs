@@ -95,6 +95,8 @@ kind = "protonet"
 embedding = 64
 [model]
 kind = "cnn"
+# Its records ran on burn's convolution path, before the gemm kernel.
+conv = "burn"
 channels = [8, 16]
 hidden = []
 [optim]

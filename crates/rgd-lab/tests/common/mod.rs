@@ -1,6 +1,8 @@
 //! Helpers shared by the binary's end-to-end tests.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod steps;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -16,6 +16,8 @@ test_source = "fashion-mnist-test"
 valid_fraction = 0.05
 [model]
 kind = "cnn"
+# Its records ran on burn's convolution path, before the gemm kernel.
+conv = "burn"
 channels = [16, 32]
 hidden = [128]
 [optim]

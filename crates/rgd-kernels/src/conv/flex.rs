@@ -1,0 +1,233 @@
+//! The convolution and its two gradients on Flex tensors, as matrix products over the im2col
+//! layout ([`super::im2col`]), threaded over the batch on rayon's pool.
+//!
+//! With `cols_b = im2col(x_b)` (`K = C·KH·KW` rows, `P = OH·OW` columns) and the weight as a
+//! `C_out x K` matrix `W`, for every image `b` of the batch:
+//!
+//! ```text
+//! y_b  = W · cols_b                          forward, C_out x P
+//! ∂W   = Σ_b ∂y_b · cols_bᵀ                  weight gradient, C_out x K
+//! ∂x_b = col2im(Wᵀ · ∂y_b)                   input gradient, C x H x W
+//! ```
+
+use burn::backend::Flex;
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::tensor::TensorData;
+use burn::tensor::ops::ConvOptions;
+use rayon::prelude::*;
+
+use super::im2col::{Geometry, col2im, im2col};
+use crate::matmul::{Threads, View, matmul};
+
+/// The shapes of one convolution: batch, output channels and the per-image geometry.
+#[derive(Debug, Clone, Copy)]
+struct Shapes {
+    batch: usize,
+    out_channels: usize,
+    geometry: Geometry,
+}
+
+impl Shapes {
+    /// The shapes of `x` (`[B, C, H, W]`) convolved with `weight` (`[C_out, C, KH, KW]`); `None`
+    /// where the kernel does not apply (grouped, mismatched channels, no output).
+    fn of(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> Option<Shapes> {
+        let (&[batch, channels, h, w], &[out_channels, weight_channels, kh, kw]) = (x, weight)
+        else {
+            return None;
+        };
+        let geometry = Geometry {
+            channels,
+            size: [h, w],
+            kernel: [kh, kw],
+            stride: options.stride,
+            padding: options.padding,
+            dilation: options.dilation,
+        };
+        let fits =
+            options.groups == 1 && weight_channels == channels && geometry.output().is_some();
+        fits.then_some(Shapes {
+            batch,
+            out_channels,
+            geometry,
+        })
+    }
+
+    fn patch(&self) -> usize {
+        self.geometry.patch()
+    }
+
+    fn positions(&self) -> usize {
+        self.geometry.positions()
+    }
+
+    fn output_shape(&self) -> [usize; 4] {
+        let [oh, ow] = self.geometry.output().expect("checked in Shapes::of");
+        [self.batch, self.out_channels, oh, ow]
+    }
+}
+
+/// Whether [`forward`] and its gradients handle this convolution: `x` `[B, C, H, W]`, `weight`
+/// `[C_out, C, KH, KW]` (no groups), a kernel that fits the padded input; any stride, padding
+/// and dilation.
+pub(crate) fn supports(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> bool {
+    Shapes::of(x, weight, options).is_some()
+}
+
+/// The f32 elements of a Flex tensor in row-major order (copied only if it is a strided view).
+fn contiguous(t: &FloatTensor<Flex>) -> FloatTensor<Flex> {
+    t.to_contiguous()
+}
+
+fn elements(t: &FloatTensor<Flex>) -> &[f32] {
+    t.as_slice::<f32>()
+        .expect("a contiguous f32 tensor (the router sends other dtypes to burn's path)")
+}
+
+fn shapes(x: &FloatTensor<Flex>, weight: &FloatTensor<Flex>, options: &ConvOptions<2>) -> Shapes {
+    Shapes::of(x.layout().shape(), weight.layout().shape(), options)
+        .expect("a convolution the kernel supports (the router checks `supports`)")
+}
+
+fn tensor(values: Vec<f32>, shape: [usize; 4]) -> FloatTensor<Flex> {
+    // Flex has one device (a unit struct).
+    Flex::float_from_data(TensorData::new(values, shape), &Default::default())
+}
+
+/// Splits `0..batch` into one contiguous range of images per rayon thread (at most `batch`).
+fn per_thread(batch: usize) -> usize {
+    batch.div_ceil(rayon::current_num_threads().max(1)).max(1)
+}
+
+/// The convolution `y = conv2d(x, weight)` without bias: `[B, C_out, OH, OW]`.
+pub(crate) fn forward(
+    x: &FloatTensor<Flex>,
+    weight: &FloatTensor<Flex>,
+    options: &ConvOptions<2>,
+) -> FloatTensor<Flex> {
+    let s = shapes(x, weight, options);
+    let (x_data, w_data) = (contiguous(x), contiguous(weight));
+    let (xs, ws) = (elements(&x_data), elements(&w_data));
+    let (k, p, co) = (s.patch(), s.positions(), s.out_channels);
+    let mut out = vec![0.0; s.batch * co * p];
+    let image = |cols: &mut Vec<f32>, y: &mut [f32], x: &[f32], threads| {
+        im2col(&s.geometry, x, cols);
+        matmul(
+            y,
+            View::rows(ws, co, k),
+            View::rows(cols, k, p),
+            false,
+            threads,
+        );
+    };
+    each_image(&mut out, co * p, xs, s.geometry.image(), k * p, image);
+    tensor(out, s.output_shape())
+}
+
+/// The gradient of `Σ grad · conv2d(x, weight)` with respect to `x`: `[B, C, H, W]`.
+pub(crate) fn input_grad(
+    x: &FloatTensor<Flex>,
+    weight: &FloatTensor<Flex>,
+    grad: &FloatTensor<Flex>,
+    options: &ConvOptions<2>,
+) -> FloatTensor<Flex> {
+    let s = shapes(x, weight, options);
+    let (w_data, g_data) = (contiguous(weight), contiguous(grad));
+    let (ws, gs) = (elements(&w_data), elements(&g_data));
+    let (k, p, co) = (s.patch(), s.positions(), s.out_channels);
+    let mut dx = vec![0.0; s.batch * s.geometry.image()];
+    let image = |dcols: &mut Vec<f32>, dx: &mut [f32], g: &[f32], threads| {
+        // ∂cols = Wᵀ · ∂y_b (K x P), folded back onto the image.
+        matmul(
+            dcols,
+            View::transposed(ws, k, co),
+            View::rows(g, co, p),
+            false,
+            threads,
+        );
+        col2im(&s.geometry, dcols, dx);
+    };
+    each_image(&mut dx, s.geometry.image(), gs, co * p, k * p, image);
+    let [b, c, h, w] = [
+        s.batch,
+        s.geometry.channels,
+        s.geometry.size[0],
+        s.geometry.size[1],
+    ];
+    tensor(dx, [b, c, h, w])
+}
+
+/// The gradient of `Σ grad · conv2d(x, weight)` with respect to `weight`: `[C_out, C, KH, KW]`.
+pub(crate) fn weight_grad(
+    x: &FloatTensor<Flex>,
+    weight: &FloatTensor<Flex>,
+    grad: &FloatTensor<Flex>,
+    options: &ConvOptions<2>,
+) -> FloatTensor<Flex> {
+    let s = shapes(x, weight, options);
+    let (x_data, g_data) = (contiguous(x), contiguous(grad));
+    let (xs, gs) = (elements(&x_data), elements(&g_data));
+    let (k, p, co) = (s.patch(), s.positions(), s.out_channels);
+    let (image, out) = (s.geometry.image(), co * p);
+    // One partial sum per thread over its own images, then their sum: no shared accumulator.
+    let chunk = per_thread(s.batch);
+    let partial = |(xs, gs): (&[f32], &[f32])| {
+        let mut cols = vec![0.0; k * p];
+        let mut dw = vec![0.0; co * k];
+        for (b, (x, g)) in xs.chunks_exact(image).zip(gs.chunks_exact(out)).enumerate() {
+            im2col(&s.geometry, x, &mut cols);
+            let cols_t = View::transposed(&cols, p, k);
+            matmul(&mut dw, View::rows(g, co, p), cols_t, b > 0, Threads::One);
+        }
+        dw
+    };
+    let dw = if s.batch == 0 {
+        vec![0.0; co * k]
+    } else {
+        (xs.par_chunks(chunk * image).zip(gs.par_chunks(chunk * out)))
+            .map(partial)
+            .reduce_with(|mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                a
+            })
+            .expect("at least one image")
+    };
+    let [kh, kw] = s.geometry.kernel;
+    tensor(dw, [co, s.geometry.channels, kh, kw])
+}
+
+/// Runs `image(scratch, out_b, in_b, threads)` for every image `b`: `out` and `input` split
+/// into `out_len`- and `in_len`-element images, one `scratch_len` buffer per task. With at least
+/// as many images as threads the images run in parallel, each product on its own thread;
+/// otherwise they run in turn, each product on the whole pool.
+fn each_image<F>(
+    out: &mut [f32],
+    out_len: usize,
+    input: &[f32],
+    in_len: usize,
+    scratch_len: usize,
+    image: F,
+) where
+    F: Fn(&mut Vec<f32>, &mut [f32], &[f32], Threads) + Sync,
+{
+    if out_len == 0 || in_len == 0 {
+        return;
+    }
+    let images = out.chunks_exact_mut(out_len).len();
+    if images >= rayon::current_num_threads() {
+        (out.par_chunks_exact_mut(out_len)
+            .zip(input.par_chunks_exact(in_len)))
+        .for_each_init(
+            || vec![0.0; scratch_len],
+            |scratch, (y, x)| image(scratch, y, x, Threads::One),
+        );
+    } else {
+        let mut scratch = vec![0.0; scratch_len];
+        for (y, x) in out
+            .chunks_exact_mut(out_len)
+            .zip(input.chunks_exact(in_len))
+        {
+            image(&mut scratch, y, x, Threads::All);
+        }
+    }
+}
