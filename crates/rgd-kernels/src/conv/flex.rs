@@ -61,6 +61,16 @@ impl Shapes {
         self.geometry.positions()
     }
 
+    fn input_shape(&self) -> [usize; 4] {
+        let [h, w] = self.geometry.size;
+        [self.batch, self.geometry.channels, h, w]
+    }
+
+    fn weight_shape(&self) -> [usize; 4] {
+        let [kh, kw] = self.geometry.kernel;
+        [self.out_channels, self.geometry.channels, kh, kw]
+    }
+
     fn output_shape(&self) -> [usize; 4] {
         let [oh, ow] = self.geometry.output().expect("checked in Shapes::of");
         [self.batch, self.out_channels, oh, ow]
@@ -74,11 +84,8 @@ pub(crate) fn supports(x: &[usize], weight: &[usize], options: &ConvOptions<2>) 
     Shapes::of(x, weight, options).is_some()
 }
 
-/// The f32 elements of a Flex tensor in row-major order (copied only if it is a strided view).
-fn contiguous(t: &FloatTensor<Flex>) -> FloatTensor<Flex> {
-    t.to_contiguous()
-}
-
+/// The f32 elements of a contiguous Flex tensor in row-major order (`to_contiguous` first copies
+/// a strided view, and only then).
 fn elements(t: &FloatTensor<Flex>) -> &[f32] {
     t.as_slice::<f32>()
         .expect("a contiguous f32 tensor (the router sends other dtypes to burn's path)")
@@ -106,7 +113,7 @@ pub(crate) fn forward(
     options: &ConvOptions<2>,
 ) -> FloatTensor<Flex> {
     let s = shapes(x, weight, options);
-    let (x_data, w_data) = (contiguous(x), contiguous(weight));
+    let (x_data, w_data) = (x.to_contiguous(), weight.to_contiguous());
     let (xs, ws) = (elements(&x_data), elements(&w_data));
     let (k, p, co) = (s.patch(), s.positions(), s.out_channels);
     let mut out = vec![0.0; s.batch * co * p];
@@ -132,7 +139,7 @@ pub(crate) fn input_grad(
     options: &ConvOptions<2>,
 ) -> FloatTensor<Flex> {
     let s = shapes(x, weight, options);
-    let (w_data, g_data) = (contiguous(weight), contiguous(grad));
+    let (w_data, g_data) = (weight.to_contiguous(), grad.to_contiguous());
     let (ws, gs) = (elements(&w_data), elements(&g_data));
     let (k, p, co) = (s.patch(), s.positions(), s.out_channels);
     let mut dx = vec![0.0; s.batch * s.geometry.image()];
@@ -148,13 +155,7 @@ pub(crate) fn input_grad(
         col2im(&s.geometry, dcols, dx);
     };
     each_image(&mut dx, s.geometry.image(), gs, co * p, k * p, image);
-    let [b, c, h, w] = [
-        s.batch,
-        s.geometry.channels,
-        s.geometry.size[0],
-        s.geometry.size[1],
-    ];
-    tensor(dx, [b, c, h, w])
+    tensor(dx, s.input_shape())
 }
 
 /// The gradient of `Σ grad · conv2d(x, weight)` with respect to `weight`: `[C_out, C, KH, KW]`.
@@ -165,7 +166,7 @@ pub(crate) fn weight_grad(
     options: &ConvOptions<2>,
 ) -> FloatTensor<Flex> {
     let s = shapes(x, weight, options);
-    let (x_data, g_data) = (contiguous(x), contiguous(grad));
+    let (x_data, g_data) = (x.to_contiguous(), grad.to_contiguous());
     let (xs, gs) = (elements(&x_data), elements(&g_data));
     let (k, p, co) = (s.patch(), s.positions(), s.out_channels);
     let (image, out) = (s.geometry.image(), co * p);
@@ -192,8 +193,7 @@ pub(crate) fn weight_grad(
             })
             .expect("at least one image")
     };
-    let [kh, kw] = s.geometry.kernel;
-    tensor(dw, [co, s.geometry.channels, kh, kw])
+    tensor(dw, s.weight_shape())
 }
 
 /// Runs `image(scratch, out_b, in_b, threads)` for every image `b`: `out` and `input` split
