@@ -78,6 +78,29 @@ impl Cadence {
     }
 }
 
+/// One training step of `task` at `step` (0-based): its gradients at `model`, clipped to the
+/// global norm `clip` (0: no clipping), the optimizer step at learning rate `lr`, then the
+/// task's `after_step`. The engine's loop runs exactly this between its seeding and its
+/// logging; `rgd bench speed` times it.
+#[allow(clippy::too_many_arguments)]
+pub fn train_step<T: Task>(
+    task: &mut T,
+    model: Model,
+    optimizer: &mut ModuleOptimizer,
+    step: u64,
+    lr: f64,
+    clip: f64,
+    inject_nan: bool,
+) -> Result<(Model, T::Out), LabError> {
+    let (mut grads, out) = task.gradients(&model, step, inject_nan)?;
+    if clip > 0.0 {
+        clip_grad_norm(&model, &mut grads, clip);
+    }
+    let model = optimizer.step(lr, model, grads);
+    task.after_step(step, &out);
+    Ok((model, out))
+}
+
 /// What the loop trains: one step's gradients, evaluations, and what is logged and saved.
 pub trait Task {
     /// One evaluation.
@@ -311,7 +334,16 @@ impl<'a> Engine<'a> {
             self.device
                 .seed(self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ step);
             let lr = learning_rate(self.optim, step, cadence.total);
-            let (mut grads, out) = match task.gradients(&model, step, inject_nan == Some(step)) {
+            let stepped = train_step(
+                task,
+                model,
+                &mut optimizer,
+                step,
+                lr,
+                self.optim.clip_grad_norm,
+                inject_nan == Some(step),
+            );
+            let (stepped, out) = match stepped {
                 Err(LabError::Loss(RgdBurnError::Rule(rgd::RgdError::NonFiniteLoss {
                     value,
                     ..
@@ -332,11 +364,7 @@ impl<'a> Engine<'a> {
                 }
                 other => other?,
             };
-            if self.optim.clip_grad_norm > 0.0 {
-                clip_grad_norm(&model, &mut grads, self.optim.clip_grad_norm);
-            }
-            model = optimizer.step(lr, model, grads);
-            task.after_step(step, &out);
+            model = stepped;
             state.step += 1;
             let done = state.step;
             if done.is_multiple_of(cadence.log_every) {

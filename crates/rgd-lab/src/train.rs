@@ -102,6 +102,49 @@ pub struct Supervised<'a> {
     weights_log: std::path::PathBuf,
 }
 
+impl<'a> Supervised<'a> {
+    /// The supervised task of `config` on `data`: training on `device` (and on `replicas` under
+    /// data parallel), evaluating on `eval_device`, appending the weight log to `weights_log`.
+    pub fn new(
+        config: &'a RunConfig,
+        data: PreparedData,
+        device: Device,
+        replicas: Vec<Device>,
+        eval_device: Device,
+        weights_log: std::path::PathBuf,
+    ) -> Result<Self, LabError> {
+        let batch = config.train.batch_size as u64;
+        let rows = data.train.len() as u64;
+        let steps_per_epoch = if config.train.drop_last {
+            (rows / batch).max(1)
+        } else {
+            rows.div_ceil(batch)
+        };
+        let mut rule = config.method.rule;
+        if let rgd::RuleConfig::GroupDro(c) = &mut rule {
+            // The groups are the domains (ids up to the source's count), else the classes.
+            let train = &data.train;
+            c.n_groups = c.n_groups.max(match &train.domains {
+                Some(_) => train.domain_names.len(),
+                None => train.n_classes(),
+            });
+        }
+        Ok(Supervised {
+            config,
+            data,
+            reweighter: Reweighter::new(&rule)?,
+            device,
+            replicas,
+            eval_device,
+            steps_per_epoch,
+            order: (u64::MAX, Vec::new()),
+            window: WeightWindow::default(),
+            trace: Vec::new(),
+            weights_log,
+        })
+    }
+}
+
 impl crate::run_dir::Trainable for RunConfig {
     type Summary = Summary;
 
@@ -125,13 +168,20 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
     let device = options.device.training()?;
     device.seed(config.seed);
     let model = Model::for_data(&config.model, &data.train, &device)?;
-    let batch = config.train.batch_size as u64;
-    let rows = data.train.len() as u64;
-    let steps_per_epoch = if config.train.drop_last {
-        (rows / batch).max(1)
-    } else {
-        rows.div_ceil(batch)
+    let replicas = match config.train.devices {
+        1 => Vec::new(),
+        n => options.device.training_devices(n)?,
     };
+    let eval_device = options.device.inference()?;
+    let mut task = Supervised::new(
+        config,
+        data,
+        device.clone(),
+        replicas,
+        eval_device,
+        run.weights(),
+    )?;
+    let steps_per_epoch = task.steps_per_epoch;
     let t = &config.train;
     let total = match (t.steps, t.max_steps) {
         (0, 0) => t.epochs * steps_per_epoch,
@@ -150,31 +200,6 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
             .filter(|&s| s < total)
             .collect(),
         checkpoint_every: t.checkpoint_every,
-    };
-    let mut rule = config.method.rule;
-    if let rgd::RuleConfig::GroupDro(c) = &mut rule {
-        // The groups are the domains (ids up to the source's count), else the classes.
-        let train = &data.train;
-        c.n_groups = c.n_groups.max(match &train.domains {
-            Some(_) => train.domain_names.len(),
-            None => train.n_classes(),
-        });
-    }
-    let mut task = Supervised {
-        config,
-        data,
-        reweighter: Reweighter::new(&rule)?,
-        device: device.clone(),
-        replicas: match config.train.devices {
-            1 => Vec::new(),
-            n => options.device.training_devices(n)?,
-        },
-        eval_device: options.device.inference()?,
-        steps_per_epoch,
-        order: (u64::MAX, Vec::new()),
-        window: WeightWindow::default(),
-        trace: Vec::new(),
-        weights_log: run.weights(),
     };
     let engine = Engine::new(
         &run,

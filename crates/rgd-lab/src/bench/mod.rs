@@ -1,10 +1,12 @@
 //! `rgd bench speed`: how fast one training step of the lab's models runs, ERM and RGD.
 //!
-//! A step is everything the training loop does per batch: gather the rows into tensors,
-//! forward, per-example cross-entropy, reweighting (the losses are read back to the host, the
-//! rule computes the weights, `mean(w * l)` is formed with the weights detached), backward and
-//! the optimizer step (Adam, PyTorch's epsilon 1e-8). ERM is the same code with the rule whose
-//! weights are all 1, so the RGD/ERM ratio is the cost of the reweighting alone.
+//! A step is the engine's own step ([`crate::engine::train_step`] on the lab's supervised task,
+//! [`crate::train::Supervised`]): the next batch of the epoch's shuffled order gathered into
+//! tensors, forward, per-example cross-entropy, reweighting (the losses are read back to the
+//! host, the rule computes the weights, `mean(w * l)` is formed with the weights detached),
+//! backward, the optimizer step (Adam, PyTorch's epsilon 1e-8) and the task's weight
+//! statistics. ERM is the same code with the rule whose weights are all 1, so the RGD/ERM ratio
+//! is the cost of the reweighting alone.
 //!
 //! Timing: `warmup` steps of each rule first (not timed), then `repetitions` pairs of timed
 //! repetitions of `steps` steps, interleaved ERM, RGD, RGD, ERM, ERM, RGD, ... so that a load
@@ -23,24 +25,25 @@
 
 use std::time::Instant;
 
-use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rgd::{RgdConfig, RuleConfig};
-use rgd_burn::{Reweighter, loss};
 use rgd_data::Dataset;
+use rgd_kernels::conv::ConvPath;
 use serde::Serialize;
 
 use crate::LabError;
 use crate::config::{
-    AdamConfig, CnnConfig, MlpConfig, ModelConfig, OptimConfig, Optimizer, VitConfig,
+    AdamConfig, CnnConfig, MethodConfig, MlpConfig, ModelConfig, OptimConfig, Optimizer, RunConfig,
+    TrainConfig, VitConfig,
 };
+use crate::data::PreparedData;
 use crate::device::DeviceChoice;
+use crate::engine::train_step;
 use crate::model::Model;
 use crate::optim::build_optimizer;
-use crate::train::batch_tensors;
-use rgd_kernels::conv::ConvPath;
+use crate::train::Supervised;
 
 /// Options of `rgd bench speed`.
 #[derive(clap::Args, Debug, Clone)]
@@ -266,66 +269,67 @@ fn synthetic(shape: &[usize], examples: usize, seed: u64) -> Dataset {
     data
 }
 
-/// One rule's model, optimizer and reweighter.
-struct Runner {
+/// One rule's training: the supervised task of the lab on the synthetic pool, its model and
+/// optimizer, stepped by the engine's own [`train_step`].
+struct Runner<'a> {
+    task: Supervised<'a>,
     model: Model,
     optimizer: burn::optim::ModuleOptimizer,
-    reweighter: Reweighter,
-    step: usize,
+    clip: f64,
+    step: u64,
 }
 
-impl Runner {
-    fn new(
-        config: &ModelConfig,
-        shape: &[usize],
-        rule: &RuleConfig,
-        seed: u64,
-        device: &Device,
-    ) -> Result<Self, LabError> {
-        device.seed(seed);
-        let optim = OptimConfig {
-            algorithm: Optimizer::Adam(AdamConfig::default()),
-            weight_decay: 0.0,
-            ..OptimConfig::default()
+impl<'a> Runner<'a> {
+    fn new(config: &'a RunConfig, data: &Dataset, device: &Device) -> Result<Self, LabError> {
+        device.seed(config.seed);
+        // No evaluation runs: the validation and test splits are empty.
+        let prepared = PreparedData {
+            train: data.clone(),
+            valid: data.subset(&[]),
+            test: data.subset(&[]),
+            schema: None,
+            standardizer: None,
+            train_flipped: None,
         };
+        // The task writes its weight log only after an evaluation, which a benchmark never runs.
+        let task = Supervised::new(
+            config,
+            prepared,
+            device.clone(),
+            Vec::new(),
+            device.clone(),
+            std::path::PathBuf::new(),
+        )?;
         Ok(Runner {
-            model: Model::new(config, shape, 10, device)?,
-            optimizer: build_optimizer(&optim),
-            reweighter: Reweighter::new(rule)?,
+            task,
+            model: Model::new(&config.model, &data.example_shape, 10, device)?,
+            optimizer: build_optimizer(&config.optim),
+            clip: config.optim.clip_grad_norm,
             step: 0,
         })
     }
 
-    /// One training step on the next batch of `data`, exactly as the lab's training loop.
-    fn step(&mut self, data: &Dataset, batch: usize, device: &Device) -> Result<(), LabError> {
-        let batches = data.len() / batch;
-        let start = (self.step % batches) * batch;
-        // A strided gather, as the shuffled order of an epoch.
-        let rows: Vec<usize> = (0..batch)
-            .map(|i| (start + i * 7919) % data.len())
-            .collect();
+    /// One training step on the next batch of the task's epoch order: the engine's step.
+    fn step(&mut self) -> Result<(), LabError> {
+        let (model, _) = train_step(
+            &mut self.task,
+            self.model.clone(),
+            &mut self.optimizer,
+            self.step,
+            1e-3,
+            self.clip,
+            false,
+        )?;
+        self.model = model;
         self.step += 1;
-        let (x, y) = batch_tensors(data, &rows, device);
-        let logits = self.model.forward(x, &data.example_shape);
-        let out = self
-            .reweighter
-            .apply(loss::cross_entropy(logits, y, 0.0)?)?;
-        let grads = GradientsParams::from_grads(out.loss.backward(), &self.model);
-        self.model = self.optimizer.step(1e-3, self.model.clone(), grads);
         Ok(())
     }
 
     /// Seconds of `steps` steps, the device synchronised at the end.
-    fn time(
-        &mut self,
-        data: &Dataset,
-        batch: usize,
-        steps: usize,
-        device: &Device,
-    ) -> Result<f64, LabError> {
+    fn time(&mut self, steps: usize, device: &Device) -> Result<f64, LabError> {
         let started = Instant::now();
         for _ in 0..steps {
-            self.step(data, batch, device)?;
+            self.step()?;
         }
         device
             .sync()
@@ -358,23 +362,45 @@ fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed
         ));
     }
     let data = synthetic(&shape, (batch * 16).max(2048), args.seed);
-    let rgd = RuleConfig::Rgd(RgdConfig::new().with_tau(args.tau));
-    let mut erm = Runner::new(&config, &shape, &RuleConfig::Erm, args.seed, device)?;
-    let mut rgd = Runner::new(&config, &shape, &rgd, args.seed, device)?;
+    let run_config = |rule| RunConfig {
+        seed: args.seed,
+        model: config.clone(),
+        optim: OptimConfig {
+            algorithm: Optimizer::Adam(AdamConfig::default()),
+            weight_decay: 0.0,
+            ..OptimConfig::default()
+        },
+        method: MethodConfig {
+            rule,
+            ..MethodConfig::default()
+        },
+        train: TrainConfig {
+            batch_size: batch,
+            drop_last: true,
+            ..TrainConfig::default()
+        },
+        ..RunConfig::default()
+    };
+    let (erm_config, rgd_config) = (
+        run_config(RuleConfig::Erm),
+        run_config(RuleConfig::Rgd(RgdConfig::new().with_tau(args.tau))),
+    );
+    let mut erm = Runner::new(&erm_config, &data, device)?;
+    let mut rgd = Runner::new(&rgd_config, &data, device)?;
     let parameters = erm.model.num_params();
-    erm.time(&data, batch, args.warmup, device)?;
-    rgd.time(&data, batch, args.warmup, device)?;
+    erm.time(args.warmup, device)?;
+    rgd.time(args.warmup, device)?;
     let mut erm_secs = Vec::new();
     let mut rgd_secs = Vec::new();
     // ABBA order (ERM first in even pairs, RGD first in odd ones), so that a drift within a
     // pair, or a penalty for running second, falls on both rules alike.
     for k in 0..args.repetitions {
         if k % 2 == 0 {
-            erm_secs.push(erm.time(&data, batch, args.steps, device)?);
-            rgd_secs.push(rgd.time(&data, batch, args.steps, device)?);
+            erm_secs.push(erm.time(args.steps, device)?);
+            rgd_secs.push(rgd.time(args.steps, device)?);
         } else {
-            rgd_secs.push(rgd.time(&data, batch, args.steps, device)?);
-            erm_secs.push(erm.time(&data, batch, args.steps, device)?);
+            rgd_secs.push(rgd.time(args.steps, device)?);
+            erm_secs.push(erm.time(args.steps, device)?);
         }
     }
     let ratios: Vec<f64> = rgd_secs.iter().zip(&erm_secs).map(|(r, e)| r / e).collect();
