@@ -100,6 +100,9 @@ pub(crate) enum Verdict {
     Helps,
     /// The corrected interval lies below zero.
     Hurts,
+    /// The uncorrected 95% interval excludes zero (its p-value), but the correction does not
+    /// keep the cell: neither a resolved effect nor "no effect".
+    Uncorrected(f64),
     /// No effect larger than the minimum detectable one (points).
     NoEffect(f64),
     /// The minimum detectable effect (points) exceeds [`DECISIVE_POINTS`].
@@ -114,6 +117,7 @@ impl Verdict {
         match self {
             Verdict::Helps => "helps".into(),
             Verdict::Hurts => "hurts".into(),
+            Verdict::Uncorrected(p) => format!("uncorrected only (p = {p:.3})"),
             Verdict::NoEffect(mde) => format!("no effect > {mde:.2}"),
             Verdict::CannotTell(mde) => format!("cannot tell (MDE {mde:.2})"),
             Verdict::Exploratory => "exploratory".into(),
@@ -242,6 +246,7 @@ pub(crate) fn map(design: &Design, records: &RecordsOf<Summary>) -> Map {
         cell.verdict = match (reject, cell.diff.mean > 0.0) {
             (true, true) => Verdict::Helps,
             (true, false) => Verdict::Hurts,
+            _ if cell.p.is_some_and(|p| p < 0.05) => Verdict::Uncorrected(cell.p.unwrap_or(1.0)),
             _ if mde > DECISIVE_POINTS => Verdict::CannotTell(mde),
             _ => Verdict::NoEffect(mde),
         };

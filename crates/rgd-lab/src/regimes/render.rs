@@ -157,8 +157,9 @@ fn rule(map: &Map) -> String {
          method to ERM after that many epochs, with its 95% t-interval over seeds. With at least \
          {CONFIRMATORY_SEEDS} seeds a cell *helps* or *hurts* where the difference survives the \
          Benjamini-Hochberg correction over all {} such cells of the map (false-discovery rate \
-         {:.0}%; the bracket then is the Benjamini-Yekutieli adjusted interval); it *cannot tell* \
-         where the minimum detectable effect (paired t-test, 5% two-sided, 80% power, from the \
+         {:.0}%; the bracket then is the Benjamini-Yekutieli adjusted interval); it reads \
+         *uncorrected only* where the uncorrected interval excludes zero but the correction does \
+         not keep it; it *cannot tell* where the minimum detectable effect (paired t-test, 5% two-sided, 80% power, from the \
          measured seed spread) exceeds {DECISIVE_POINTS} point; otherwise there is *no effect* \
          larger than that minimum. Cells with fewer seeds (seed 0's tau exploration) are \
          exploratory. {} of {} cells survive the correction.",
