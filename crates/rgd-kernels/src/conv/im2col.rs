@@ -1,4 +1,5 @@
-//! The im2col layout of one image, and its adjoint col2im.
+//! The im2col layout of one image, and its adjoint col2im (crate-internal; [`Geometry`] is
+//! public).
 //!
 //! For an image `x[c, y, x]` (`C x H x W`, row-major) and a `KH x KW` kernel, the unfolded image
 //! is the matrix `cols[(c, ky, kx), (oy, ox)]` (`C·KH·KW` rows, `OH·OW` columns, row-major, the
@@ -99,7 +100,7 @@ impl Geometry {
 /// # Panics
 ///
 /// If the geometry is invalid or a slice has the wrong length.
-pub fn im2col(geometry: &Geometry, image: &[f32], cols: &mut [f32]) {
+pub(crate) fn im2col(geometry: &Geometry, image: &[f32], cols: &mut [f32]) {
     let [oh, ow] = geometry.output().expect("a valid convolution geometry");
     assert_eq!(image.len(), geometry.image(), "im2col: image length");
     assert_eq!(
@@ -145,7 +146,7 @@ pub fn im2col(geometry: &Geometry, image: &[f32], cols: &mut [f32]) {
 /// # Panics
 ///
 /// If the geometry is invalid or a slice has the wrong length.
-pub fn col2im(geometry: &Geometry, cols: &[f32], image: &mut [f32]) {
+pub(crate) fn col2im(geometry: &Geometry, cols: &[f32], image: &mut [f32]) {
     let [oh, ow] = geometry.output().expect("a valid convolution geometry");
     assert_eq!(image.len(), geometry.image(), "col2im: image length");
     assert_eq!(

@@ -4,7 +4,7 @@
 //! default computes the weight gradient as a second convolution, with the output gradient as an
 //! `OH x OW` kernel (a product with `K = B·C·H·W` and only `KH·KW` outputs per channel pair), and
 //! the input gradient as a transposed convolution, with layout copies around both. Here all three
-//! are products on `gemm` over the unfolded image ([`im2col`]):
+//! are products on `gemm` over the unfolded image (im2col, and its adjoint col2im):
 //!
 //! ```text
 //! y_b = W · im2col(x_b)      ∂W = Σ_b ∂y_b · im2col(x_b)ᵀ      ∂x_b = col2im(Wᵀ · ∂y_b)
@@ -23,7 +23,7 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
-pub use extension::GemmConv;
+use extension::GemmConv;
 pub use im2col::Geometry;
 
 /// Which implementation computes a convolution.

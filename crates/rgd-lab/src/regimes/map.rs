@@ -243,10 +243,10 @@ pub(crate) fn map(design: &Design, records: &RecordsOf<Summary>) -> Map {
         let (cell, d) = &mut cells[i];
         cell.corrected = t_interval(d, level);
         let mde = cell.mde.unwrap_or(f64::INFINITY);
-        cell.verdict = match (reject, cell.diff.mean > 0.0) {
-            (true, true) => Verdict::Helps,
-            (true, false) => Verdict::Hurts,
-            _ if cell.p.is_some_and(|p| p < 0.05) => Verdict::Uncorrected(cell.p.unwrap_or(1.0)),
+        cell.verdict = match (reject, cell.diff.mean > 0.0, cell.p) {
+            (true, true, _) => Verdict::Helps,
+            (true, false, _) => Verdict::Hurts,
+            (false, _, Some(p)) if p < 0.05 => Verdict::Uncorrected(p),
             _ if mde > DECISIVE_POINTS => Verdict::CannotTell(mde),
             _ => Verdict::NoEffect(mde),
         };
