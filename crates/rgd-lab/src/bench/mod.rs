@@ -40,10 +40,10 @@ use crate::config::{
 };
 use crate::data::PreparedData;
 use crate::device::DeviceChoice;
-use crate::engine::train_step;
+use crate::engine::{Observer, train_step};
 use crate::model::Model;
 use crate::optim::build_optimizer;
-use crate::train::Supervised;
+use crate::train::{Supervised, WeightTrace};
 
 /// Options of `rgd bench speed`.
 #[derive(clap::Args, Debug, Clone)]
@@ -273,6 +273,9 @@ fn synthetic(shape: &[usize], examples: usize, seed: u64) -> Dataset {
 /// optimizer, stepped by the engine's own [`train_step`].
 struct Runner<'a> {
     task: Supervised<'a>,
+    /// The weight statistics every step of a run adds to (the loop's one per-step observer
+    /// besides the progress bar and the metrics log's every-`log_every` row).
+    trace: WeightTrace,
     model: Model,
     optimizer: burn::optim::ModuleOptimizer,
     clip: f64,
@@ -291,17 +294,10 @@ impl<'a> Runner<'a> {
             standardizer: None,
             train_flipped: None,
         };
-        // The task writes its weight log only after an evaluation, which a benchmark never runs.
-        let task = Supervised::new(
-            config,
-            prepared,
-            device.clone(),
-            Vec::new(),
-            device.clone(),
-            std::path::PathBuf::new(),
-        )?;
+        let task = Supervised::new(config, prepared, device.clone(), Vec::new(), device.clone())?;
         Ok(Runner {
             task,
+            trace: WeightTrace::default(),
             model: Model::new(&config.model, &data.example_shape, 10, device)?,
             optimizer: build_optimizer(&config.optim),
             clip: config.optim.clip_grad_norm,
@@ -309,9 +305,10 @@ impl<'a> Runner<'a> {
         })
     }
 
-    /// One training step on the next batch of the task's epoch order: the engine's step.
+    /// One training step on the next batch of the task's epoch order: the engine's step and
+    /// the weight trace's share of it.
     fn step(&mut self) -> Result<(), LabError> {
-        let (model, _) = train_step(
+        let (model, out) = train_step(
             &mut self.task,
             self.model.clone(),
             &mut self.optimizer,
@@ -320,6 +317,8 @@ impl<'a> Runner<'a> {
             self.clip,
             false,
         )?;
+        self.trace
+            .stepped(&self.task, self.step, 1e-3, &out, None)?;
         self.model = model;
         self.step += 1;
         Ok(())

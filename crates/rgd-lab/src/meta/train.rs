@@ -26,7 +26,7 @@ use super::episodes::{
 use super::{maml, protonet};
 use crate::LabError;
 use crate::checkpoint::load_model;
-use crate::engine::{Cadence, Engine, Fingerprint, Task};
+use crate::engine::{Cadence, Engine, Fingerprint, NoObserver, Task};
 use crate::metrics_log::MetaMetricsRow;
 use crate::model::Model;
 use crate::optim::build_optimizer;
@@ -219,7 +219,8 @@ pub fn train(
         options.verbosity,
         Fingerprint::new(toml::to_string_pretty(config).expect("a config always serialises")),
     );
-    let (model, state) = engine.run(&mut task, model, build_optimizer(&config.optim))?;
+    let (model, state) =
+        engine.run(&mut task, NoObserver, model, build_optimizer(&config.optim))?;
     let (Some(best), Some(last)) = (state.best, state.last) else {
         return Err(LabError::Corrupt {
             path: run.checkpoint().join("state.json"),

@@ -2,8 +2,11 @@
 //!
 //! Per step: the batch comes from the permutation of `(seed, epoch)`, the rule reweights the
 //! per-example losses with detached weights, and the engine ([`crate::engine`]) takes the
-//! optimizer step; at each evaluation the validation and test metrics, the batch weights
-//! (`weights.jsonl`) and the weight statistics of the window since the last evaluation.
+//! optimizer step; at each evaluation the validation and test metrics. Two observers of the
+//! engine ([`observers`]) record the batch weights (`weights.jsonl`) and the weight statistics
+//! of the window since the last evaluation.
+
+mod observers;
 
 use std::path::Path;
 
@@ -20,23 +23,18 @@ use crate::config::{LossConfig, RunConfig, Selection};
 use crate::data::{PreparedData, epoch_order, prepare};
 use crate::engine::{Cadence, Engine, Fingerprint, LoopState, Task};
 use crate::metrics::{Evaluation, Metrics};
-use crate::metrics_log::{MetricsRow, append_weights};
+use crate::metrics_log::MetricsRow;
 use crate::model::Model;
 use crate::optim::build_optimizer;
 use crate::run_dir::{RunDir, write_json};
-use crate::weight_trace::{WeightSnapshot, WeightWindow};
+use crate::weight_trace::WeightSnapshot;
+pub use observers::{WeightLog, WeightTrace};
 
 /// The supervised task's own checkpointed state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainState {
     /// The rule's state.
     pub rule: RuleState,
-    /// Weight statistics of the steps since the last evaluation.
-    #[serde(default)]
-    pub window: WeightWindow,
-    /// Weight statistics of each finished evaluation window.
-    #[serde(default)]
-    pub trace: Vec<WeightSnapshot>,
 }
 
 /// The final record of a run (`summary.json`).
@@ -97,21 +95,17 @@ pub struct Supervised<'a> {
     eval_device: Device,
     steps_per_epoch: u64,
     order: (u64, Vec<usize>),
-    window: WeightWindow,
-    trace: Vec<WeightSnapshot>,
-    weights_log: std::path::PathBuf,
 }
 
 impl<'a> Supervised<'a> {
     /// The supervised task of `config` on `data`: training on `device` (and on `replicas` under
-    /// data parallel), evaluating on `eval_device`, appending the weight log to `weights_log`.
+    /// data parallel), evaluating on `eval_device`.
     pub fn new(
         config: &'a RunConfig,
         data: PreparedData,
         device: Device,
         replicas: Vec<Device>,
         eval_device: Device,
-        weights_log: std::path::PathBuf,
     ) -> Result<Self, LabError> {
         let batch = config.train.batch_size as u64;
         let rows = data.train.len() as u64;
@@ -138,9 +132,6 @@ impl<'a> Supervised<'a> {
             eval_device,
             steps_per_epoch,
             order: (u64::MAX, Vec::new()),
-            window: WeightWindow::default(),
-            trace: Vec::new(),
-            weights_log,
         })
     }
 }
@@ -173,14 +164,7 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
         n => options.device.training_devices(n)?,
     };
     let eval_device = options.device.inference()?;
-    let mut task = Supervised::new(
-        config,
-        data,
-        device.clone(),
-        replicas,
-        eval_device,
-        run.weights(),
-    )?;
+    let mut task = Supervised::new(config, data, device.clone(), replicas, eval_device)?;
     let steps_per_epoch = task.steps_per_epoch;
     let t = &config.train;
     let total = match (t.steps, t.max_steps) {
@@ -210,8 +194,10 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
         options.verbosity,
         Fingerprint::new(toml::to_string_pretty(config).expect("a config always serialises")),
     );
-    let (_, state) = engine.run(&mut task, model, build_optimizer(&config.optim))?;
-    task.finish(&run, state)
+    let mut trace = WeightTrace::default();
+    let observers = (WeightLog::new(run.weights()), &mut trace);
+    let (_, state) = engine.run(&mut task, observers, model, build_optimizer(&config.optim))?;
+    task.finish(&run, state, trace.into_snapshots())
 }
 
 impl Task for Supervised<'_> {
@@ -267,15 +253,6 @@ impl Task for Supervised<'_> {
         Ok((grads, StepOut { loss: out, rows }))
     }
 
-    fn after_step(&mut self, _step: u64, out: &StepOut) {
-        let train = &self.data.train;
-        let labels: Vec<u32> = out.rows.iter().map(|&r| train.labels[r]).collect();
-        let flipped: Option<Vec<bool>> =
-            (self.data.train_flipped.as_ref()).map(|f| out.rows.iter().map(|&r| f[r]).collect());
-        self.window
-            .add(&out.loss.weights, &labels, flipped.as_deref());
-    }
-
     fn evaluate(&mut self, model: &Model, done: u64) -> Result<Evaluation, LabError> {
         let model = model.valid();
         Ok(Evaluation {
@@ -287,12 +264,6 @@ impl Task for Supervised<'_> {
                 false => None,
             },
         })
-    }
-
-    fn after_eval(&mut self, step: u64, out: &StepOut) -> Result<(), LabError> {
-        append_weights(&self.weights_log, step + 1, &out.loss.weights)?;
-        self.trace.extend(self.window.take(step + 1));
-        Ok(())
     }
 
     fn score(eval: &Evaluation) -> f64 {
@@ -317,24 +288,24 @@ impl Task for Supervised<'_> {
     fn state(&self) -> TrainState {
         TrainState {
             rule: self.reweighter.state(),
-            window: self.window.clone(),
-            trace: self.trace.clone(),
         }
     }
 
     fn load_state(&mut self, state: &TrainState) -> Result<(), LabError> {
-        self.reweighter.load_state(&state.rule)?;
-        self.window = state.window.clone();
-        self.trace = state.trace.clone();
-        Ok(())
-    }
-
-    fn other_logs(&self, run: &RunDir) -> Vec<std::path::PathBuf> {
-        vec![run.weights()]
+        Ok(self.reweighter.load_state(&state.rule)?)
     }
 }
 
 impl Supervised<'_> {
+    /// The training labels of `rows` and, under label noise, whether each was flipped.
+    pub(crate) fn labels_of(&self, rows: &[usize]) -> (Vec<u32>, Option<Vec<bool>>) {
+        let train = &self.data.train;
+        let labels = rows.iter().map(|&r| train.labels[r]).collect();
+        let flipped =
+            (self.data.train_flipped.as_ref()).map(|f| rows.iter().map(|&r| f[r]).collect());
+        (labels, flipped)
+    }
+
     /// The per-example losses of a batch's logits under the config's loss (NaN from the test
     /// hook when `inject_nan`).
     fn per_example(
@@ -389,11 +360,12 @@ impl Supervised<'_> {
         Ok((crate::optim::sum_gradients(model, multi, &self.device), out))
     }
 
-    /// Writes `summary.json` (and the plots) of the finished run.
+    /// Writes `summary.json` (and the plots) of the finished run, with its weight trace.
     fn finish(
         self,
         run: &RunDir,
         state: LoopState<Evaluation, TrainState>,
+        weight_trace: Vec<WeightSnapshot>,
     ) -> Result<Summary, LabError> {
         let last = state.last.ok_or_else(|| LabError::Corrupt {
             path: run.checkpoint().join("state.json"),
@@ -423,7 +395,7 @@ impl Supervised<'_> {
             samples_per_sec: (state.step as f64 * self.config.train.batch_size as f64)
                 / wall_secs.max(1e-9),
             threads: Some(crate::device::cpu_threads()),
-            weight_trace: state.task.trace,
+            weight_trace,
             evaluations: state.evaluations,
         };
         write_json(&run.summary(), &summary)?;

@@ -1,13 +1,16 @@
 //! The one training loop. It owns the cadence (steps, evaluations, logging, checkpoints), the
-//! per-step reseeding, the optimizer step with global-norm clipping, the best model, divergence,
-//! progress and the run folder's checkpoint and metrics log; a [`Task`] supplies the gradients
-//! of one step, its evaluations and its rows. Supervised training ([`crate::train`]) and
-//! meta-learning ([`crate::meta::train`]) are its two tasks.
+//! per-step reseeding, the optimizer step with global-norm clipping, the best model, divergence
+//! and the run folder's checkpoint; a [`Task`] supplies the gradients of one step, its
+//! evaluations and its rows. Supervised training ([`crate::train`]) and meta-learning
+//! ([`crate::meta::train`]) are its two tasks. What watches a run (the progress bar, the metrics
+//! log, the supervised weight log and trace) is an [`Observer`] of the loop.
 //!
 //! One step `t` (0-based): burn's global RNG (dropout) is reseeded from `(seed, t)`, the
 //! learning rate is the schedule's at `t`, the task computes the gradients at the current model
 //! (its rule's weights detached), they are clipped to the global norm and the optimizer steps.
 //! burn's RNG cannot be saved, so a resumed run replays exactly the steps it would have taken.
+
+mod observe;
 
 use std::time::Instant;
 
@@ -20,11 +23,13 @@ use serde::{Deserialize, Serialize};
 use crate::LabError;
 use crate::checkpoint;
 use crate::config::OptimConfig;
-use crate::metrics_log::{MetricsLog, truncate_log};
 use crate::model::Model;
 use crate::optim::{clip_grad_norm, learning_rate};
-use crate::progress::{Progress, Verbosity};
+use crate::progress::Verbosity;
 use crate::run_dir::RunDir;
+pub(crate) use observe::remove_if_present;
+pub use observe::{Both, NoObserver, NoState, Observer};
+use observe::{MetricsFile, ProgressBar};
 
 /// Test hook: make the loss of this step NaN (`RGD_INJECT_NAN_AT_STEP=<step>`), to exercise the
 /// divergence path end to end (tasks that support it).
@@ -79,9 +84,9 @@ impl Cadence {
 }
 
 /// One training step of `task` at `step` (0-based): its gradients at `model`, clipped to the
-/// global norm `clip` (0: no clipping), the optimizer step at learning rate `lr`, then the
-/// task's `after_step`. The engine's loop runs exactly this between its seeding and its
-/// logging; `rgd bench speed` times it.
+/// global norm `clip` (0: no clipping), then the optimizer step at learning rate `lr`. The
+/// engine's loop runs exactly this between its seeding and its observers; `rgd bench speed`
+/// times it.
 #[allow(clippy::too_many_arguments)]
 pub fn train_step<T: Task>(
     task: &mut T,
@@ -96,9 +101,7 @@ pub fn train_step<T: Task>(
     if clip > 0.0 {
         clip_grad_norm(&model, &mut grads, clip);
     }
-    let model = optimizer.step(lr, model, grads);
-    task.after_step(step, &out);
-    Ok((model, out))
+    Ok((optimizer.step(lr, model, grads), out))
 }
 
 /// What the loop trains: one step's gradients, evaluations, and what is logged and saved.
@@ -121,14 +124,8 @@ pub trait Task {
         step: u64,
         inject_nan: bool,
     ) -> Result<(GradientsParams, Self::Out), LabError>;
-    /// Called after the optimizer step of `step` (0-based).
-    fn after_step(&mut self, _step: u64, _out: &Self::Out) {}
     /// Evaluates `model` after `done` steps.
     fn evaluate(&mut self, model: &Model, done: u64) -> Result<Self::Eval, LabError>;
-    /// Called after the evaluation that follows step `step`, with that step's output.
-    fn after_eval(&mut self, _step: u64, _out: &Self::Out) -> Result<(), LabError> {
-        Ok(())
-    }
     /// The score the best model is kept by (the higher the better; the first of ties).
     fn score(eval: &Self::Eval) -> f64;
     /// The metrics row of training step `step` (0-based) at learning rate `lr`.
@@ -141,11 +138,6 @@ pub trait Task {
     fn state(&self) -> Self::State;
     /// Restores the task's state from a checkpoint.
     fn load_state(&mut self, state: &Self::State) -> Result<(), LabError>;
-    /// The append-only logs besides `metrics.csv` (JSON lines starting with the step), which a
-    /// resume cuts back to the checkpoint.
-    fn other_logs(&self, _run: &RunDir) -> Vec<std::path::PathBuf> {
-        Vec::new()
-    }
 }
 
 /// `checkpoint/state.json`: the loop's state and the task's.
@@ -222,6 +214,20 @@ impl Fingerprint {
 /// The loop state of task `T`.
 pub type StateOf<T> = LoopState<<T as Task>::Eval, <T as Task>::State>;
 
+/// What `checkpoint/state.json` holds: the loop's and the task's state, with the observers'
+/// beside them (one flat object, so checkpoints of builds before observers still load).
+#[derive(Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "L: Serialize, O: Serialize",
+    deserialize = "L: DeserializeOwned, O: DeserializeOwned"
+))]
+struct Saved<L, O> {
+    #[serde(flatten)]
+    run: L,
+    #[serde(flatten)]
+    observed: O,
+}
+
 /// What a loop runs with besides the task.
 #[derive(Debug, Clone)]
 pub struct Engine<'a> {
@@ -265,38 +271,41 @@ impl<'a> Engine<'a> {
     }
 
     /// Trains `task` from the run's checkpoint (or from `model` and `optimizer` if it has
-    /// none) to the last step; returns the final model and state.
-    pub fn run<T: Task>(
+    /// none) to the last step, told to `observers` besides the engine's own progress bar and
+    /// metrics log; returns the final model and state.
+    pub fn run<T: Task, O: Observer<T>>(
         &self,
         task: &mut T,
+        observers: O,
         model: Model,
         optimizer: ModuleOptimizer,
     ) -> Result<(Model, StateOf<T>), LabError> {
         let run = self.run;
         let cadence = &self.cadence;
-        let logs = task.other_logs(run);
-        let (mut model, mut optimizer, mut state) = match checkpoint::load::<StateOf<T>>(
+        let mut observers = (
+            (
+                ProgressBar::new(cadence.total, self.verbosity),
+                MetricsFile::new(run.metrics(), cadence.log_every),
+            ),
+            observers,
+        );
+        let loaded = checkpoint::load::<Saved<StateOf<T>, _>>(
             &run.checkpoint(),
             model.clone(),
             optimizer.clone(),
-        )? {
-            Some((model, optimizer, state)) => {
-                if let Some(saved) = &state.fingerprint {
-                    self.fingerprint.check(saved, run)?;
+        )?;
+        let (model, mut optimizer, mut state) = match loaded {
+            Some((model, optimizer, saved)) => {
+                let state = saved.run;
+                if let Some(fingerprint) = &state.fingerprint {
+                    self.fingerprint.check(fingerprint, run)?;
                 }
                 task.load_state(&state.task)?;
-                truncate_log(&run.metrics(), state.step, true)?;
-                for log in &logs {
-                    truncate_log(log, state.step, false)?;
-                }
+                observers.start(task, Some((state.step, &saved.observed)))?;
                 (model, optimizer, state)
             }
             None => {
-                for path in std::iter::once(run.metrics()).chain(logs) {
-                    if path.exists() {
-                        std::fs::remove_file(&path).map_err(|e| LabError::io(&path, e))?;
-                    }
-                }
+                observers.start(task, None)?;
                 let state = LoopState {
                     step: 0,
                     best: None,
@@ -309,8 +318,21 @@ impl<'a> Engine<'a> {
                 (model, optimizer, state)
             }
         };
-        let mut progress = Progress::new(&task.label(), state.step, cadence.total, self.verbosity);
-        let mut log = MetricsLog::<T::Row>::open(&run.metrics())?;
+        let result = self.steps(task, &mut observers, model, &mut optimizer, &mut state);
+        observers.finish();
+        result.map(|model| (model, state))
+    }
+
+    /// The loop of [`Engine::run`] from `state` to the last step.
+    fn steps<T: Task, O: Observer<T>>(
+        &self,
+        task: &mut T,
+        observers: &mut O,
+        mut model: Model,
+        optimizer: &mut ModuleOptimizer,
+        state: &mut StateOf<T>,
+    ) -> Result<Model, LabError> {
+        let (run, cadence) = (self.run, &self.cadence);
         let hook = |name| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
         let (inject_nan, stop_after) = (hook(INJECT_NAN_ENV), hook(STOP_ENV));
         // Wall time before this process, and when it started.
@@ -321,9 +343,8 @@ impl<'a> Engine<'a> {
             let step = state.step;
             if let Some(signal) = crate::interrupt::requested() {
                 if saved_at != step {
-                    self.save(task, &model, &optimizer, &mut state, &mut log, clock)?;
+                    self.save(task, observers, &model, optimizer, state, clock)?;
                 }
-                progress.finish();
                 return Err(LabError::Interrupted {
                     step,
                     why: crate::interrupt::name(signal).into(),
@@ -337,7 +358,7 @@ impl<'a> Engine<'a> {
             let stepped = train_step(
                 task,
                 model,
-                &mut optimizer,
+                optimizer,
                 step,
                 lr,
                 self.optim.clip_grad_norm,
@@ -367,13 +388,12 @@ impl<'a> Engine<'a> {
             model = stepped;
             state.step += 1;
             let done = state.step;
-            if done.is_multiple_of(cadence.log_every) {
-                log.write(&task.train_row(step, lr, &out))?;
-            }
-            if cadence.evaluates(done) {
-                let evaluation = task.evaluate(&model, done)?;
-                log.write(&task.eval_row(step, &evaluation))?;
-                task.after_eval(step, &out)?;
+            let evaluation = match cadence.evaluates(done) {
+                true => Some(task.evaluate(&model, done)?),
+                false => None,
+            };
+            observers.stepped(task, step, lr, &out, evaluation.as_ref())?;
+            if let Some(evaluation) = evaluation {
                 state.last = Some(evaluation);
                 state.evaluations.push(evaluation);
                 let better =
@@ -384,7 +404,7 @@ impl<'a> Engine<'a> {
                 }
             }
             if cadence.checkpoints(done) {
-                self.save(task, &model, &optimizer, &mut state, &mut log, clock)?;
+                self.save(task, observers, &model, optimizer, state, clock)?;
                 saved_at = done;
                 if stop_after.is_some_and(|s| done >= s) && done < cadence.total {
                     return Err(LabError::Interrupted {
@@ -395,26 +415,27 @@ impl<'a> Engine<'a> {
                     });
                 }
             }
-            progress.update(done, || T::progress(&out, state.last.as_ref()));
         }
-        log.flush()?;
-        progress.finish();
-        Ok((model, state))
+        Ok(model)
     }
 
-    /// Writes the checkpoint of `state` (the log flushed first, so it never lags the state).
-    fn save<T: Task>(
+    /// Writes the checkpoint of `state` (the observers flushed first, so no log lags it).
+    fn save<T: Task, O: Observer<T>>(
         &self,
         task: &T,
+        observers: &mut O,
         model: &Model,
         optimizer: &ModuleOptimizer,
         state: &mut StateOf<T>,
-        log: &mut MetricsLog<T::Row>,
         clock: (f64, Instant),
     ) -> Result<(), LabError> {
-        log.flush()?;
+        let observed = observers.save()?;
         state.elapsed_secs = clock.0 + clock.1.elapsed().as_secs_f64();
         state.task = task.state();
-        checkpoint::save(&self.run.checkpoint(), model, optimizer, state)
+        let saved = Saved {
+            run: &*state,
+            observed,
+        };
+        checkpoint::save(&self.run.checkpoint(), model, optimizer, &saved)
     }
 }

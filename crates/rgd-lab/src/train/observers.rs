@@ -1,0 +1,145 @@
+//! The supervised run's own observers of the engine: the batch weights at each evaluation
+//! (`weights.jsonl`) and the weight trace (where the weight went in each evaluation window).
+
+use serde::{Deserialize, Serialize};
+
+use super::{StepOut, Supervised};
+use crate::LabError;
+use crate::engine::{NoState, Observer, remove_if_present};
+use crate::metrics::Evaluation;
+use crate::metrics_log::{append_weights, truncate_log};
+use crate::weight_trace::{WeightSnapshot, WeightWindow};
+
+/// `weights.jsonl`: the last batch's weights at each evaluation, one JSON line
+/// `{"step": s, "weights": [...]}`; cut back to the checkpoint on resume.
+pub struct WeightLog {
+    path: std::path::PathBuf,
+}
+
+impl WeightLog {
+    /// The log at `path`.
+    pub fn new(path: std::path::PathBuf) -> Self {
+        WeightLog { path }
+    }
+}
+
+impl Observer<Supervised<'_>> for WeightLog {
+    type State = NoState;
+
+    fn start(
+        &mut self,
+        _: &Supervised<'_>,
+        resumed: Option<(u64, &NoState)>,
+    ) -> Result<(), LabError> {
+        match resumed {
+            Some((step, _)) => truncate_log(&self.path, step, false),
+            None => remove_if_present(&self.path),
+        }
+    }
+
+    fn stepped(
+        &mut self,
+        _: &Supervised<'_>,
+        step: u64,
+        _: f64,
+        out: &StepOut,
+        eval: Option<&Evaluation>,
+    ) -> Result<(), LabError> {
+        match eval {
+            Some(_) => append_weights(&self.path, step + 1, &out.loss.weights),
+            None => Ok(()),
+        }
+    }
+
+    fn save(&mut self) -> Result<NoState, LabError> {
+        Ok(NoState {})
+    }
+}
+
+/// The weight statistics of a run: every step's weights go into the window of the next
+/// evaluation, which closes it into a [`WeightSnapshot`]. Checkpointed whole, so a resumed run
+/// reports the same trace.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightTrace {
+    /// The steps since the last evaluation.
+    #[serde(default)]
+    window: WeightWindow,
+    /// Each finished evaluation window.
+    #[serde(default)]
+    trace: Vec<WeightSnapshot>,
+}
+
+impl WeightTrace {
+    /// The finished windows, in step order.
+    pub fn into_snapshots(self) -> Vec<WeightSnapshot> {
+        self.trace
+    }
+}
+
+impl Observer<Supervised<'_>> for WeightTrace {
+    type State = WeightTrace;
+
+    fn start(
+        &mut self,
+        _: &Supervised<'_>,
+        resumed: Option<(u64, &WeightTrace)>,
+    ) -> Result<(), LabError> {
+        *self = resumed.map_or_else(WeightTrace::default, |(_, saved)| saved.clone());
+        Ok(())
+    }
+
+    fn stepped(
+        &mut self,
+        task: &Supervised<'_>,
+        step: u64,
+        _: f64,
+        out: &StepOut,
+        eval: Option<&Evaluation>,
+    ) -> Result<(), LabError> {
+        let (labels, flipped) = task.labels_of(&out.rows);
+        self.window
+            .add(&out.loss.weights, &labels, flipped.as_deref());
+        if eval.is_some() {
+            self.trace.extend(self.window.take(step + 1));
+        }
+        Ok(())
+    }
+
+    fn save(&mut self) -> Result<WeightTrace, LabError> {
+        Ok(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Both;
+
+    /// The observers' state of a supervised run as the engine saves it: the progress bar and
+    /// the metrics log (nothing), then the weight log (nothing) and the trace.
+    type Saved = Both<Both<NoState, NoState>, Both<NoState, WeightTrace>>;
+
+    #[test]
+    fn the_trace_reads_from_a_checkpoint_written_before_observers() {
+        // checkpoint/state.json of a build where the window and the trace were task state.
+        let old = r#"{"step": 20, "best": null, "last": null, "elapsed_secs": 1.5,
+            "rule": {"kind": "stateless"},
+            "window": {"total": 3.0, "count": 2, "flipped_weight": 0.0, "flipped_count": 0,
+                       "has_flipped": false, "class_weight": [1.0, 2.0], "class_count": [1, 1]},
+            "trace": [{"step": 10, "mean_weight": 1.0, "class_mean_weight": [1.0, null],
+                       "flipped_fraction": null, "flipped_weight_share": null}]}"#;
+        let saved: Saved = serde_json::from_str(old).unwrap();
+        let json = serde_json::to_value(&saved).unwrap();
+        assert_eq!(
+            json.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["trace", "window"],
+            "the observers add exactly the two keys the task used to write"
+        );
+        let mut trace = WeightTrace::default();
+        let mut window = WeightWindow::default();
+        window.add(&[1.0, 2.0], &[0, 1], None);
+        trace.window = window;
+        assert_eq!(json["window"], serde_json::to_value(&trace.window).unwrap());
+        assert_eq!(json["trace"][0]["step"], 10);
+    }
+}
