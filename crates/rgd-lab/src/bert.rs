@@ -272,19 +272,37 @@ pub struct BertClassifier {
 }
 
 impl BertClassifier {
-    /// The pretrained encoder in `folder` with a fresh head for `classes`, bottom layers frozen.
-    pub fn from_pretrained(
-        folder: &Path,
-        classes: usize,
-        frozen_layers: usize,
-        device: &Device,
-    ) -> Result<Self, LabError> {
+    /// MiniLM-L6's architecture ([`BertConfig::minilm_l6`]) with fresh weights and a head for
+    /// `classes`, bottom layers frozen: what pretrained weights ([`Self::with_pretrained`]) or a
+    /// checkpoint load into. Reads no file.
+    pub fn minilm(classes: usize, frozen_layers: usize, device: &Device) -> Result<Self, LabError> {
         Self::new(
-            Bert::from_pretrained(folder, device)?,
+            BertConfig::minilm_l6().init(device),
             classes,
             frozen_layers,
             device,
         )
+    }
+
+    /// The encoder's weights from `folder` (`config.json`, which must describe this
+    /// architecture, and `model.safetensors`); the head keeps its weights.
+    pub fn with_pretrained(self, folder: &Path) -> Result<Self, LabError> {
+        let path = folder.join("config.json");
+        let config = BertConfig::from_file(&path)?;
+        if config != BertConfig::minilm_l6() {
+            return Err(LabError::Corrupt {
+                path,
+                reason: format!(
+                    "describes {config:?}, not all-MiniLM-L6-v2 ({:?}), the encoder model.kind = \
+                     \"bert\" builds; fetch it again with scripts/fetch-data.sh minilm",
+                    BertConfig::minilm_l6()
+                ),
+            });
+        }
+        let bert = self
+            .bert
+            .load_safetensors(&folder.join("model.safetensors"), &config)?;
+        Ok(BertClassifier { bert, ..self }.freeze_bottom())
     }
 
     /// A classifier on `bert` with a fresh head for `classes`, bottom layers frozen.
@@ -526,6 +544,26 @@ mod tests {
         let reloaded = fresh.try_load_record(record).unwrap().freeze_bottom();
         assert_eq!(grads_of(&reloaded), (false, false, true, true));
         assert!(BertClassifier::new(tiny().init(&device), 3, 3, &device).is_err());
+    }
+
+    #[test]
+    fn pretrained_weights_of_another_architecture_are_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"vocab_size": 50, "hidden_size": 8, "num_hidden_layers": 2,
+                "num_attention_heads": 2, "intermediate_size": 16,
+                "max_position_embeddings": 16, "type_vocab_size": 2,
+                "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1}"#,
+        )
+        .unwrap();
+        let device = Device::flex();
+        let e = BertClassifier::minilm(2, 6, &device)
+            .unwrap()
+            .with_pretrained(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("config.json") && e.contains("MiniLM"), "{e}");
     }
 
     #[test]

@@ -176,7 +176,8 @@ pub enum Model {
 
 impl Model {
     /// Builds the model for examples of `example_shape` (`[features]` or `[C, H, W]`) and
-    /// `classes` outputs. Initialisation draws from the device's RNG: seed it first.
+    /// `classes` outputs. Initialisation draws from the device's RNG: seed it first. Reads no
+    /// file: a pretrained encoder's weights load with [`Model::with_pretrained`].
     pub fn new(
         config: &ModelConfig,
         example_shape: &[usize],
@@ -202,14 +203,9 @@ impl Model {
             (ModelConfig::Transformer(encoder), &[max_len]) => Ok(Model::Transformer(
                 crate::transformer::TextTransformer::new(max_len, classes, encoder, device)?,
             )),
-            (ModelConfig::Bert(bert), &[_]) => {
-                Ok(Model::Bert(crate::bert::BertClassifier::from_pretrained(
-                    &rgd_data::registry::cache_dir().join("minilm"),
-                    classes,
-                    bert.freeze_layers,
-                    device,
-                )?))
-            }
+            (ModelConfig::Bert(bert), &[_]) => Ok(Model::Bert(
+                crate::bert::BertClassifier::minilm(classes, bert.freeze_layers, device)?,
+            )),
             (ModelConfig::Cnn(_) | ModelConfig::Vit(_), shape) => Err(LabError::Config(format!(
                 "model.kind = \"{}\" needs image data [channels, height, width], but the data set's \
                  examples have shape {shape:?}; use model.kind = \"mlp\"",
@@ -233,6 +229,16 @@ impl Model {
         device: &Device,
     ) -> Result<Self, LabError> {
         Self::new(config, &data.example_shape, data.n_classes(), device)
+    }
+
+    /// This freshly built model with the pretrained weights `config` names
+    /// ([`ModelConfig::pretrained`]: the MiniLM encoder of a `bert` model); other models as
+    /// they are.
+    pub fn with_pretrained(self, config: &ModelConfig) -> Result<Self, LabError> {
+        match (self, config.pretrained()) {
+            (Model::Bert(bert), Some(folder)) => Ok(Model::Bert(bert.with_pretrained(&folder)?)),
+            (model, _) => Ok(model),
+        }
     }
 
     /// Logits `[B, classes]` of a batch of flat rows `[B, prod(example_shape)]`.

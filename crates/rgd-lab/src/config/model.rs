@@ -166,6 +166,15 @@ impl ModelConfig {
         }
     }
 
+    /// The folder of the pretrained weights the model starts from: the registry's MiniLM
+    /// (`<cache>/minilm`, `scripts/fetch-data.sh minilm`) for `bert`, none for the others.
+    pub fn pretrained(&self) -> Option<std::path::PathBuf> {
+        match self {
+            ModelConfig::Bert(_) => Some(rgd_data::registry::cache_dir().join("minilm")),
+            _ => None,
+        }
+    }
+
     /// Whether the model reads token ids (which must not be standardised).
     pub fn reads_token_ids(&self) -> bool {
         matches!(self, ModelConfig::Transformer(_) | ModelConfig::Bert(_))

@@ -158,7 +158,8 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
     }
     let device = options.device.training()?;
     device.seed(config.seed);
-    let model = Model::for_data(&config.model, &data.train, &device)?;
+    let model =
+        Model::for_data(&config.model, &data.train, &device)?.with_pretrained(&config.model)?;
     let replicas = match config.train.devices {
         1 => Vec::new(),
         n => options.device.training_devices(n)?,
