@@ -67,6 +67,7 @@ fn part(title: &'static str, slug: &'static str, base: RunConfig, data: Vec<Data
         seeds: 5,
         families: Vec::new(),
         weight_tables: false,
+        end_table: false,
         select: Metric::Accuracy,
         report: vec![Metric::Accuracy],
         notes: String::new(),

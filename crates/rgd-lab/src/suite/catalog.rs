@@ -165,6 +165,10 @@ pub(crate) struct Part {
     pub(crate) families: Vec<&'static str>,
     /// Report where the weight goes (flipped labels, classes) from the runs' weight traces.
     pub(crate) weight_tables: bool,
+    /// Report the end of training next to the selected evaluation: the test metric at the last
+    /// evaluation and the training-split accuracy against the training labels (the config must
+    /// set `train.eval_train`), to show whether a model memorised noisy labels.
+    pub(crate) end_table: bool,
     /// Validation metric the settings are selected on.
     pub(crate) select: Metric,
     /// Test metrics reported, one table each (the first also gets the paired table).

@@ -7,6 +7,7 @@ pub mod doc;
 mod parts;
 pub mod provenance;
 pub mod records;
+mod setup;
 pub mod tables;
 pub mod tidy;
 

