@@ -3,15 +3,15 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{
-    AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, MultiGradientsParams, SgdConfig,
-};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, MultiGradientsParams, SgdConfig};
 use burn::prelude::*;
+use rgd_kernels::adam::{AdamWParams, FusedAdamW};
 
 use crate::config::{OptimConfig, Optimizer, Schedule};
 
 /// Builds the optimizer of the config, every default set explicitly (PyTorch's, not burn's:
-/// epsilon 1e-8, SGD momentum without dampening).
+/// epsilon 1e-8, SGD momentum without dampening). AdamW is `rgd_kernels`' fused AdamW, which
+/// computes burn's AdamW bit for bit in one pass per parameter.
 pub fn build_optimizer(config: &OptimConfig) -> ModuleOptimizer {
     let decay =
         (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
@@ -31,12 +31,14 @@ pub fn build_optimizer(config: &OptimConfig) -> ModuleOptimizer {
             .with_epsilon(adam.eps as f32)
             .with_weight_decay(decay)
             .init(),
-        Optimizer::Adamw(adam) => AdamWConfig::new()
-            .with_beta_1(adam.beta1 as f32)
-            .with_beta_2(adam.beta2 as f32)
-            .with_epsilon(adam.eps as f32)
-            .with_weight_decay(config.weight_decay as f32)
-            .init(),
+        // burn's AdamW, fused into one pass per parameter on Flex (bit-identical).
+        Optimizer::Adamw(adam) => FusedAdamW::new(AdamWParams {
+            beta_1: adam.beta1 as f32,
+            beta_2: adam.beta2 as f32,
+            epsilon: adam.eps as f32,
+            weight_decay: config.weight_decay as f32,
+        })
+        .into(),
     }
 }
 

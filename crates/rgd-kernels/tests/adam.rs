@@ -1,0 +1,131 @@
+//! The fused AdamW against burn's `AdamW`: the same parameters bit for bit over steps with a
+//! changing learning rate and any weight decay, and checkpoints that move between the two.
+
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer, OptimizerRecord};
+use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use rgd_kernels::adam::{AdamWParams, FusedAdamW};
+
+#[derive(Module, Debug)]
+struct Net {
+    first: Linear,
+    second: Linear,
+}
+
+impl Net {
+    fn new(device: &Device) -> Self {
+        Net {
+            first: LinearConfig::new(7, 5).init(device),
+            second: LinearConfig::new(5, 3).init(device),
+        }
+    }
+
+    fn parameters(&self) -> Vec<u32> {
+        [
+            self.first.weight.val().flatten::<1>(0, 1),
+            self.first.bias.as_ref().unwrap().val(),
+            self.second.weight.val().flatten::<1>(0, 1),
+            self.second.bias.as_ref().unwrap().val(),
+        ]
+        .into_iter()
+        .flat_map(|t| t.into_data().try_to_vec::<f32>().unwrap())
+        .map(f32::to_bits)
+        .collect()
+    }
+}
+
+/// Deterministic values in [-1, 1) (a 64-bit LCG).
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// `steps` steps from step `from` on a loss with large and tiny gradients (a squared output
+/// and a linear one), at a learning rate that changes every step.
+fn train(mut net: Net, optimizer: &mut ModuleOptimizer, from: u64, steps: u64) -> Net {
+    let device = Device::flex().autodiff();
+    for step in from..from + steps {
+        let x = Tensor::<2>::from_data(TensorData::new(values(4 * 7, step), [4, 7]), &device);
+        let r = Tensor::<2>::from_data(TensorData::new(values(4 * 3, step + 99), [4, 3]), &device);
+        let y = net.second.forward(net.first.forward(x).tanh());
+        let loss = (y.clone().powi_scalar(2) * 3.0 + y * r * 1e-4).sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let lr = 1e-2 * (1.0 + step as f64) / 7.0;
+        net = optimizer.step(lr, net, grads);
+    }
+    net
+}
+
+fn params(weight_decay: f32) -> AdamWParams {
+    AdamWParams {
+        beta_1: 0.9,
+        beta_2: 0.999,
+        epsilon: 1e-8,
+        weight_decay,
+    }
+}
+
+#[test]
+fn every_step_equals_burns_adamw_bit_for_bit() {
+    let device = Device::flex().autodiff();
+    for weight_decay in [0.0, 0.01, 0.5] {
+        device.seed(7);
+        let net = Net::new(&device);
+        let burn = train(
+            net.clone(),
+            &mut FusedAdamW::burn(params(weight_decay)),
+            0,
+            12,
+        );
+        let fused = train(
+            net.clone(),
+            &mut FusedAdamW::new(params(weight_decay)).into(),
+            0,
+            12,
+        );
+        assert_ne!(
+            burn.parameters(),
+            net.parameters(),
+            "the steps moved the parameters"
+        );
+        assert_eq!(
+            fused.parameters(),
+            burn.parameters(),
+            "weight decay {weight_decay}"
+        );
+    }
+}
+
+#[test]
+fn a_checkpoint_of_either_optimizer_resumes_in_the_other() {
+    let device = Device::flex().autodiff();
+    device.seed(3);
+    let net = Net::new(&device);
+    let reference = train(net.clone(), &mut FusedAdamW::burn(params(0.01)), 0, 6);
+    let resumed = |first: ModuleOptimizer, second: ModuleOptimizer| {
+        let mut first = first;
+        let half = train(net.clone(), &mut first, 0, 3);
+        let bytes = first.to_record().into_bytes().unwrap();
+        let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).unwrap();
+        let mut second = second.load_record(record);
+        train(half, &mut second, 3, 3)
+    };
+    let fused = || FusedAdamW::new(params(0.01)).into();
+    let burn = || FusedAdamW::burn(params(0.01));
+    assert_eq!(
+        resumed(burn(), fused()).parameters(),
+        reference.parameters()
+    );
+    assert_eq!(
+        resumed(fused(), burn()).parameters(),
+        reference.parameters()
+    );
+}
