@@ -1,11 +1,12 @@
-//! The fused AdamW against burn's `AdamW`: the same parameters bit for bit over steps with a
-//! changing learning rate and any weight decay, and checkpoints that move between the two.
+//! The fused Adam and AdamW against burn's `Adam` and `AdamW`: the same parameters bit for bit
+//! over steps with a changing learning rate and any weight decay, and checkpoints that move
+//! between the two.
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{GradientsParams, ModuleOptimizer, OptimizerRecord};
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
-use rgd_kernels::adam::{AdamWParams, FusedAdamW};
+use rgd_kernels::adam::{AdamParams, FusedAdam, FusedAdamW};
 
 #[derive(Module, Debug)]
 struct Net {
@@ -64,8 +65,8 @@ fn train(mut net: Net, optimizer: &mut ModuleOptimizer, from: u64, steps: u64) -
     net
 }
 
-fn params(weight_decay: f32) -> AdamWParams {
-    AdamWParams {
+fn params(weight_decay: f32) -> AdamParams {
+    AdamParams {
         beta_1: 0.9,
         beta_2: 0.999,
         epsilon: 1e-8,
@@ -73,34 +74,37 @@ fn params(weight_decay: f32) -> AdamWParams {
     }
 }
 
+/// The fused optimizer and burn's, both with `params` (Adam or AdamW).
+type Pair = (
+    fn(AdamParams) -> ModuleOptimizer,
+    fn(AdamParams) -> ModuleOptimizer,
+);
+
+const OPTIMIZERS: [(&str, Pair); 2] = [
+    ("AdamW", (|p| FusedAdamW::new(p).into(), FusedAdamW::burn)),
+    ("Adam", (|p| FusedAdam::new(p).into(), FusedAdam::burn)),
+];
+
 #[test]
-fn every_step_equals_burns_adamw_bit_for_bit() {
+fn every_step_equals_burns_bit_for_bit() {
     let device = Device::flex().autodiff();
-    for weight_decay in [0.0, 0.01, 0.5] {
-        device.seed(7);
-        let net = Net::new(&device);
-        let burn = train(
-            net.clone(),
-            &mut FusedAdamW::burn(params(weight_decay)),
-            0,
-            12,
-        );
-        let fused = train(
-            net.clone(),
-            &mut FusedAdamW::new(params(weight_decay)).into(),
-            0,
-            12,
-        );
-        assert_ne!(
-            burn.parameters(),
-            net.parameters(),
-            "the steps moved the parameters"
-        );
-        assert_eq!(
-            fused.parameters(),
-            burn.parameters(),
-            "weight decay {weight_decay}"
-        );
+    for (name, (fused, burn)) in OPTIMIZERS {
+        for weight_decay in [0.0, 0.01, 0.5] {
+            device.seed(7);
+            let net = Net::new(&device);
+            let theirs = train(net.clone(), &mut burn(params(weight_decay)), 0, 12);
+            let ours = train(net.clone(), &mut fused(params(weight_decay)), 0, 12);
+            assert_ne!(
+                theirs.parameters(),
+                net.parameters(),
+                "the steps moved the parameters"
+            );
+            assert_eq!(
+                ours.parameters(),
+                theirs.parameters(),
+                "{name}, weight decay {weight_decay}"
+            );
+        }
     }
 }
 
@@ -109,23 +113,25 @@ fn a_checkpoint_of_either_optimizer_resumes_in_the_other() {
     let device = Device::flex().autodiff();
     device.seed(3);
     let net = Net::new(&device);
-    let reference = train(net.clone(), &mut FusedAdamW::burn(params(0.01)), 0, 6);
-    let resumed = |first: ModuleOptimizer, second: ModuleOptimizer| {
-        let mut first = first;
-        let half = train(net.clone(), &mut first, 0, 3);
-        let bytes = first.to_record().into_bytes().unwrap();
-        let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).unwrap();
-        let mut second = second.load_record(record);
-        train(half, &mut second, 3, 3)
-    };
-    let fused = || FusedAdamW::new(params(0.01)).into();
-    let burn = || FusedAdamW::burn(params(0.01));
-    assert_eq!(
-        resumed(burn(), fused()).parameters(),
-        reference.parameters()
-    );
-    assert_eq!(
-        resumed(fused(), burn()).parameters(),
-        reference.parameters()
-    );
+    for (name, (fused, burn)) in OPTIMIZERS {
+        let reference = train(net.clone(), &mut burn(params(0.01)), 0, 6);
+        let resumed = |mut first: ModuleOptimizer, second: ModuleOptimizer| {
+            let half = train(net.clone(), &mut first, 0, 3);
+            let bytes = first.to_record().into_bytes().unwrap();
+            let record =
+                OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).unwrap();
+            train(half, &mut second.load_record(record), 3, 3)
+        };
+        let (ours, theirs) = (|| fused(params(0.01)), || burn(params(0.01)));
+        assert_eq!(
+            resumed(theirs(), ours()).parameters(),
+            reference.parameters(),
+            "{name}"
+        );
+        assert_eq!(
+            resumed(ours(), theirs()).parameters(),
+            reference.parameters(),
+            "{name}"
+        );
+    }
 }

@@ -3,15 +3,15 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, MultiGradientsParams, SgdConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams, SgdConfig};
 use burn::prelude::*;
-use rgd_kernels::adam::{AdamWParams, FusedAdamW};
+use rgd_kernels::adam::{AdamParams, FusedAdam, FusedAdamW};
 
 use crate::config::{OptimConfig, Optimizer, Schedule};
 
 /// Builds the optimizer of the config, every default set explicitly (PyTorch's, not burn's:
-/// epsilon 1e-8, SGD momentum without dampening). AdamW is `rgd_kernels`' fused AdamW, which
-/// computes burn's AdamW bit for bit in one pass per parameter.
+/// epsilon 1e-8, SGD momentum without dampening). Adam and AdamW are `rgd_kernels`' fused
+/// steps, which compute burn's bit for bit in one pass per parameter.
 pub fn build_optimizer(config: &OptimConfig) -> ModuleOptimizer {
     let decay =
         (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
@@ -25,20 +25,20 @@ pub fn build_optimizer(config: &OptimConfig) -> ModuleOptimizer {
                     .with_nesterov(sgd.nesterov)
             }))
             .init(),
-        Optimizer::Adam(adam) => AdamConfig::new()
-            .with_beta_1(adam.beta1 as f32)
-            .with_beta_2(adam.beta2 as f32)
-            .with_epsilon(adam.eps as f32)
-            .with_weight_decay(decay)
-            .init(),
-        // burn's AdamW, fused into one pass per parameter on Flex (bit-identical).
-        Optimizer::Adamw(adam) => FusedAdamW::new(AdamWParams {
-            beta_1: adam.beta1 as f32,
-            beta_2: adam.beta2 as f32,
-            epsilon: adam.eps as f32,
-            weight_decay: config.weight_decay as f32,
-        })
-        .into(),
+        // burn's Adam and AdamW, fused into one pass per parameter on Flex (bit-identical).
+        Optimizer::Adam(adam) => FusedAdam::new(adam_params(adam, config.weight_decay)).into(),
+        Optimizer::Adamw(adam) => FusedAdamW::new(adam_params(adam, config.weight_decay)).into(),
+    }
+}
+
+/// Adam's parameters of the config: its betas and epsilon, and the weight decay (AdamW's
+/// decoupled decay, Adam's L2 penalty).
+fn adam_params(adam: crate::config::AdamConfig, weight_decay: f64) -> AdamParams {
+    AdamParams {
+        beta_1: adam.beta1 as f32,
+        beta_2: adam.beta2 as f32,
+        epsilon: adam.eps as f32,
+        weight_decay: weight_decay as f32,
     }
 }
 
