@@ -11,14 +11,17 @@ use rgd_kernels::adam::{AdamParams, FusedAdam, FusedAdamW};
 #[derive(Module, Debug)]
 struct Net {
     first: Linear,
+    /// 40960 weights, so that a parameter spans many SIMD widths and cache lines.
     second: Linear,
+    third: Linear,
 }
 
 impl Net {
     fn new(device: &Device) -> Self {
         Net {
-            first: LinearConfig::new(7, 5).init(device),
-            second: LinearConfig::new(5, 3).init(device),
+            first: LinearConfig::new(7, 256).init(device),
+            second: LinearConfig::new(256, 160).init(device),
+            third: LinearConfig::new(160, 3).init(device),
         }
     }
 
@@ -28,6 +31,8 @@ impl Net {
             self.first.bias.as_ref().unwrap().val(),
             self.second.weight.val().flatten::<1>(0, 1),
             self.second.bias.as_ref().unwrap().val(),
+            self.third.weight.val().flatten::<1>(0, 1),
+            self.third.bias.as_ref().unwrap().val(),
         ]
         .into_iter()
         .flat_map(|t| t.into_data().try_to_vec::<f32>().unwrap())
@@ -56,7 +61,8 @@ fn train(mut net: Net, optimizer: &mut ModuleOptimizer, from: u64, steps: u64) -
     for step in from..from + steps {
         let x = Tensor::<2>::from_data(TensorData::new(values(4 * 7, step), [4, 7]), &device);
         let r = Tensor::<2>::from_data(TensorData::new(values(4 * 3, step + 99), [4, 3]), &device);
-        let y = net.second.forward(net.first.forward(x).tanh());
+        let hidden = net.second.forward(net.first.forward(x).tanh()).tanh();
+        let y = net.third.forward(hidden);
         let loss = (y.clone().powi_scalar(2) * 3.0 + y * r * 1e-4).sum();
         let grads = GradientsParams::from_grads(loss.backward(), &net);
         let lr = 1e-2 * (1.0 + step as f64) / 7.0;
