@@ -107,7 +107,8 @@ pub fn run(
 }
 
 /// Writes the outputs of the suite at `out` from its records and `meta.json` alone, training
-/// nothing: `results.md`, and per part `results[-<slug>].csv` and `summary[-<slug>].svg`.
+/// nothing: `results.md`, and per part with finished runs `results[-<slug>].csv` and
+/// `summary[-<slug>].svg`.
 /// Returns the rendered markdown.
 fn write_outputs(out: &Path) -> Result<String, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
@@ -118,6 +119,9 @@ fn write_outputs(out: &Path) -> Result<String, LabError> {
     for part in &parts {
         let records = records_of(&records, part);
         let table = crate::suite::tidy::tidy(&records, part, part.report[0]);
+        if table.rows.is_empty() {
+            continue; // a part without finished runs has no numbers (nor a plot) yet
+        }
         let suffix = if part.slug.is_empty() {
             String::new()
         } else {

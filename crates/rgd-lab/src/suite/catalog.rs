@@ -10,7 +10,7 @@ use crate::config::RunConfig;
 use crate::sweep::Method;
 
 use super::parts::{
-    domains, images, images_vit, imbalance, noise, tabular, text, text_finetuned,
+    domains, images, images_converged, images_vit, imbalance, noise, tabular, text, text_finetuned,
     text_finetuned_lodo, text_transformer,
 };
 
@@ -180,7 +180,11 @@ pub(crate) struct Part {
 pub(crate) fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
     match name {
         "tabular" => Ok(vec![tabular(quick)]),
-        "images" => Ok(vec![images(quick), images_vit(quick)]),
+        "images" => Ok(vec![
+            images(quick),
+            images_vit(quick),
+            images_converged(quick),
+        ]),
         "domains" => Ok(vec![domains(quick)]),
         "imbalance" => Ok(vec![imbalance(quick)]),
         "noise" => Ok(vec![noise(quick)]),

@@ -97,6 +97,40 @@ pub(crate) fn images_vit(quick: bool) -> Part {
     part
 }
 
+/// The images suite's CNN trained to convergence: 10 epochs of the training images (the first
+/// part's 400 steps are 0.45 epoch) on the gemm convolution kernel; ERM against RGD.
+pub(crate) fn images_converged(quick: bool) -> Part {
+    let mut part = images(quick);
+    part.title = "CNN trained for 10 epochs";
+    part.slug = "epochs";
+    let epochs = if quick { 1 } else { 10 };
+    part.base = (part.base)
+        .with_overrides(&[
+            "model.conv=gemm".into(),
+            "train.steps=0".into(),
+            format!("train.epochs={epochs}"),
+            "train.eval_every=0".into(),
+        ])
+        .expect("the suite's base config is valid");
+    for data in &mut part.data {
+        data.label = match quick {
+            true => "fashion-mnist-1-epoch (2000 rows)".into(),
+            false => "fashion-mnist-10-epochs".into(),
+        };
+    }
+    part.methods = vec!["erm", "rgd"];
+    part.grids = vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS[1..4] })];
+    part.notes = if quick {
+        "quick mode: the CNN part's data, 1 epoch".into()
+    } else {
+        "the CNN part's data and model, on the gemm convolution kernel (the CNN part ran on \
+         burn's), trained for 10 epochs, evaluated after each: does RGD differ once the CNN has \
+         converged? ERM and RGD only: a run takes about 15 minutes here"
+            .into()
+    };
+    part
+}
+
 /// DomainBed's leave-one-domain-out on RotatedMNIST (6 angles) and ColoredMNIST (3
 /// environments), with training-domain validation, an MLP on the pixels.
 pub(crate) fn domains(quick: bool) -> Part {

@@ -4,6 +4,6 @@ mod images;
 mod tabular;
 mod text;
 
-pub(crate) use images::{domains, images, images_vit, noise};
+pub(crate) use images::{domains, images, images_converged, images_vit, noise};
 pub(crate) use tabular::{imbalance, tabular};
 pub(crate) use text::{text, text_finetuned, text_finetuned_lodo, text_transformer};
