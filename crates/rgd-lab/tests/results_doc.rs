@@ -84,3 +84,43 @@ fn every_committed_results_csv_holds_numbers() {
     }
     assert!(files >= 7, "a results.csv for every suite: {files}");
 }
+
+/// The noise suite's end-of-training table against a direct computation from its records:
+/// ERM at 40% symmetric noise, its last test accuracy and its training accuracy on the noisy
+/// labels at the end, mean over the 5 seeds.
+#[test]
+fn the_end_of_training_table_reads_the_records() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/noise");
+    let (mut last, mut train) = (Vec::new(), Vec::new());
+    for seed in 0..5 {
+        let path = root.join(format!(
+            "runs/symmetric-40%/erm/lr0.001/seed{seed}/summary.json"
+        ));
+        let text = std::fs::read_to_string(&path).expect("the committed record exists");
+        let s: serde_json::Value = serde_json::from_str(&text).unwrap();
+        last.push(s["last"]["test"]["accuracy"].as_f64().unwrap());
+        train.push(s["last"]["train"]["accuracy"].as_f64().unwrap());
+    }
+    let average = |v: &[f64]| 100.0 * v.iter().sum::<f64>() / v.len() as f64;
+    let mean = |v: &[f64]| format!("{:.2} ±", average(v));
+    let markdown = std::fs::read_to_string(root.join("results.md")).unwrap();
+    let row: Vec<&str> = markdown
+        .lines()
+        .map(|l| l.split('|').map(str::trim).collect::<Vec<_>>())
+        .find(|cells| cells.len() == 9 && cells[1] == "symmetric-40%" && cells[2] == "erm")
+        .expect("the end-of-training table has ERM's row at 40% noise");
+    assert!(
+        row[5].starts_with(&mean(&last)),
+        "{row:?} against {}",
+        mean(&last)
+    );
+    assert!(
+        row[7].starts_with(&mean(&train)),
+        "{row:?} against {}",
+        mean(&train)
+    );
+    assert!(
+        average(&train) > average(&last) + 10.0,
+        "ERM memorised: it fits the noisy training labels far better than the clean test set"
+    );
+}
