@@ -125,7 +125,7 @@ pub(crate) fn images_converged(quick: bool) -> Part {
     } else {
         "the CNN part's data and model, on the gemm convolution kernel (the CNN part ran on \
          burn's), trained for 10 epochs, evaluated after each: does RGD differ once the CNN has \
-         converged? ERM and RGD only: a run takes about 15 minutes here"
+         converged? ERM and RGD only: a run takes about 6 minutes here (26 steps/s)"
             .into()
     };
     part
