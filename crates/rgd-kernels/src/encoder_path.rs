@@ -1,0 +1,27 @@
+//! The switch between this crate's transformer-block kernels and burn's own ops.
+
+use burn::backend::DispatchDevice;
+use burn::tensor::{DType, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// Which implementation computes a transformer block's attention and GELU.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EncoderPath {
+    /// The fused kernels of [`crate::attention`] and [`crate::gelu`] on Flex for f32 tensors,
+    /// burn's ops elsewhere.
+    #[default]
+    Fused,
+    /// burn's own ops and their autodiff backward, always (for comparison).
+    Burn,
+}
+
+impl EncoderPath {
+    /// Whether this path computes with a fused kernel on `x`: the fused path, on the Flex device
+    /// (with or without autodiff), f32.
+    pub fn fuses<const D: usize>(self, x: &Tensor<D>) -> bool {
+        self == EncoderPath::Fused
+            && matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_))
+            && x.dtype() == DType::F32
+    }
+}
