@@ -33,7 +33,7 @@ def main():
     print("|---|---|---:|---:|---:|---:|---:|")
     extra = []
     for model in models:
-        # rgd's cnn-burn (burn's own convolution path) is compared with PyTorch's cnn.
+        # rgd's cnn-burn and vit-burn (burn's own paths) are compared with PyTorch's cnn and vit.
         ours, torch = load(out, "rgd", model), load(out, "torch", model.removesuffix("-burn"))
         if not ours or not torch:
             continue

@@ -14,6 +14,7 @@ pub mod config;
 pub mod crash;
 pub mod data;
 pub mod device;
+pub mod encoder;
 pub mod engine;
 pub mod error;
 pub mod export;

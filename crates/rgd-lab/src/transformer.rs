@@ -12,13 +12,13 @@
 //! set's longest sentence; each batch is cut to its own longest sentence before the encoder.
 
 use burn::module::Param;
-use burn::nn::transformer::{
-    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
-};
+use burn::nn::transformer::TransformerEncoder;
 use burn::nn::{
     Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
 };
 use burn::prelude::*;
+
+use rgd_kernels::EncoderPath;
 
 use crate::LabError;
 use crate::config::EncoderConfig;
@@ -35,6 +35,8 @@ pub struct TextTransformer {
     encoder: TransformerEncoder,
     norm: LayerNorm,
     head: Linear,
+    #[module(skip)]
+    kernels: EncoderPath,
 }
 
 impl TextTransformer {
@@ -59,9 +61,10 @@ impl TextTransformer {
                 std: 0.02,
             }
             .init([1, max_len, width], device),
-            encoder: encoder(config, device)?,
+            encoder: crate::encoder::encoder(config, device)?,
             norm: LayerNormConfig::new(width).init(device),
             head: LinearConfig::new(width, classes).init(device),
+            kernels: config.kernels,
         })
     }
 
@@ -73,9 +76,8 @@ impl TextTransformer {
         let mask = ids.clone().not_equal_elem(0);
         let width = self.positions.val().dims()[2];
         let x = self.embedding.forward(ids) + self.positions.val().narrow(1, 0, t);
-        let z = self
-            .encoder
-            .forward(TransformerEncoderInput::new(x).mask_pad(mask.clone().bool_not()));
+        let padding = Some(mask.clone().bool_not());
+        let z = crate::encoder::forward(&self.encoder, x, padding, self.kernels);
         let m = mask.float().reshape([b, t, 1]);
         let pooled = (z * m.clone()).sum_dim(1).reshape([b, width])
             / m.sum_dim(1).reshape([b, 1]).clamp_min(1.0);
@@ -86,25 +88,6 @@ impl TextTransformer {
 /// The encoder the ViT and the text transformer share: `config.depth` pre-norm layers of width
 /// `config.width`, `config.heads` heads, feed-forward width `2 * config.width`, dropout
 /// `config.dropout`. Errors if the heads do not divide the width.
-pub(crate) fn encoder(
-    config: &EncoderConfig,
-    device: &Device,
-) -> Result<TransformerEncoder, LabError> {
-    let width = config.width;
-    if config.heads == 0 || !width.is_multiple_of(config.heads) {
-        return Err(LabError::Config(format!(
-            "model.width = {width} must be a multiple of model.heads = {}",
-            config.heads
-        )));
-    }
-    Ok(
-        TransformerEncoderConfig::new(width, 2 * width, config.heads, config.depth)
-            .with_norm_first(true)
-            .with_dropout(config.dropout)
-            .init(device),
-    )
-}
-
 /// Token-id rows (`f32`, 0 = padding) as ids cut to the batch's longest sentence (at least one
 /// position).
 pub fn token_ids(rows: Tensor<2>) -> Tensor<2, Int> {
@@ -129,6 +112,7 @@ mod tests {
             depth: 2,
             heads: 4,
             dropout: 0.0,
+            kernels: EncoderPath::Fused,
         }
     }
 

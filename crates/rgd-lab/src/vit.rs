@@ -9,9 +9,11 @@
 //! ```
 
 use burn::module::Param;
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderInput};
+use burn::nn::transformer::TransformerEncoder;
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
+
+use rgd_kernels::EncoderPath;
 
 use crate::LabError;
 use crate::config::VitConfig;
@@ -27,6 +29,8 @@ pub struct Vit {
     head: Linear,
     #[module(skip)]
     patch: usize,
+    #[module(skip)]
+    kernels: EncoderPath,
 }
 
 impl Vit {
@@ -53,10 +57,11 @@ impl Vit {
             patch_embedding: LinearConfig::new(c * p * p, width).init(device),
             class_token: small.init([1, 1, width], device),
             positions: small.init([1, tokens, width], device),
-            encoder: crate::transformer::encoder(&config.encoder, device)?,
+            encoder: crate::encoder::encoder(&config.encoder, device)?,
             norm: LayerNormConfig::new(width).init(device),
             head: LinearConfig::new(width, classes).init(device),
             patch: p,
+            kernels: config.encoder.kernels,
         })
     }
 
@@ -73,7 +78,7 @@ impl Vit {
         let width = x.dims()[2];
         let cls = self.class_token.val().expand([b, 1, width]);
         let x = Tensor::cat(vec![cls, x], 1) + self.positions.val();
-        let z = self.encoder.forward(TransformerEncoderInput::new(x));
+        let z = crate::encoder::forward(&self.encoder, x, None, self.kernels);
         let cls = z.narrow(1, 0, 1).reshape([b, width]);
         self.head.forward(self.norm.forward(cls))
     }
@@ -91,6 +96,7 @@ mod tests {
                 depth: 2,
                 heads: 4,
                 dropout: 0.0,
+                kernels: EncoderPath::Fused,
             },
         }
     }

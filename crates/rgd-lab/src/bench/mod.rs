@@ -30,6 +30,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rgd::{RgdConfig, RuleConfig};
 use rgd_data::Dataset;
+use rgd_kernels::EncoderPath;
 use rgd_kernels::conv::ConvPath;
 use serde::Serialize;
 
@@ -50,8 +51,9 @@ use crate::train::{Supervised, WeightTrace};
 pub struct SpeedArgs {
     /// Models to time: mlp (784-256-256-10, batch 128), cnn (conv32-conv64-128-10, batch 64),
     /// cnn-burn (the same CNN on burn's own convolution and its default backward, not the gemm
-    /// kernel of `rgd_kernels::conv`), vit (patch 7,
-    /// width 128, 4 pre-norm layers of 4 heads, feed-forward 256, batch 64).
+    /// kernel of `rgd_kernels::conv`), vit (patch 7, width 128, 4 pre-norm layers of 4 heads,
+    /// feed-forward 256, batch 64), vit-burn (the same ViT on burn-nn's encoder layers, not the
+    /// fused attention and GELU of `rgd_kernels`).
     #[arg(long, value_delimiter = ',', default_value = "mlp,cnn")]
     pub models: Vec<String>,
     /// Timed steps per repetition.
@@ -153,9 +155,15 @@ fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError>
             vec![1, 28, 28],
             64,
         )),
-        "vit" => Ok((ModelConfig::Vit(VitConfig::default()), vec![1, 28, 28], 64)),
+        "vit" | "vit-burn" => {
+            let mut vit = VitConfig::default();
+            if name == "vit-burn" {
+                vit.encoder.kernels = EncoderPath::Burn;
+            }
+            Ok((ModelConfig::Vit(vit), vec![1, 28, 28], 64))
+        }
         other => Err(LabError::Config(format!(
-            "unknown benchmark model \"{other}\" (mlp, cnn, cnn-burn, vit)"
+            "unknown benchmark model \"{other}\" (mlp, cnn, cnn-burn, vit, vit-burn)"
         ))),
     }
 }

@@ -1,5 +1,6 @@
 //! The model section of a config: one variant per model family, each with only its own keys.
 
+use rgd_kernels::EncoderPath;
 use rgd_kernels::conv::ConvPath;
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +98,12 @@ pub struct EncoderConfig {
     pub heads: usize,
     /// Dropout probability in the layers.
     pub dropout: f64,
+    /// Which implementation computes attention and GELU: `"fused"` (default: one attention
+    /// kernel per batch element and a vectorised GELU, forward and backward, on the CPU,
+    /// `rgd_kernels::attention` and `rgd_kernels::gelu`; burn's ops on other devices and with
+    /// dropout) or `"burn"` (burn-nn's encoder layers, for comparison; the records made before
+    /// the fused kernels name it).
+    pub kernels: EncoderPath,
 }
 
 /// The pretrained encoder.
@@ -150,6 +157,7 @@ impl Default for EncoderConfig {
             depth: 4,
             heads: 4,
             dropout: 0.0,
+            kernels: EncoderPath::default(),
         }
     }
 }

@@ -79,7 +79,10 @@ pub(crate) fn images_vit(quick: bool) -> Part {
     let mut part = images(quick);
     part.title = "ViT";
     part.slug = "vit";
-    part.base.model = crate::config::ModelConfig::Vit(crate::config::VitConfig::default());
+    let mut vit = crate::config::VitConfig::default();
+    // Its records ran on burn-nn's encoder layers, before the fused attention and GELU.
+    vit.encoder.kernels = rgd_kernels::EncoderPath::Burn;
+    part.base.model = crate::config::ModelConfig::Vit(vit);
     for data in &mut part.data {
         data.label = format!("vit-{}", data.label);
     }

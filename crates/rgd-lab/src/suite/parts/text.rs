@@ -81,6 +81,8 @@ kind = "transformer"
 width = 64
 depth = 2
 heads = 4
+# Its records ran on burn-nn's encoder layers, before the fused attention and GELU.
+kernels = "burn"
 [optim]
 name = "adamw"
 lr = 1e-3

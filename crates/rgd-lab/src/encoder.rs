@@ -1,0 +1,86 @@
+//! The transformer encoder of the ViT and the text transformer: burn-nn's `TransformerEncoder`
+//! holds the parameters (so records and initialisation are burn's), and [`forward`] runs its
+//! pre-norm layers with the fused attention and GELU kernels of `rgd_kernels` where they
+//! apply, or burn's own forward:
+//!
+//! ```text
+//! z' = z + W_o Attention(W_q LN₂(z), W_k LN₂(z), W_v LN₂(z), padding)
+//! z  ← z' + W₂ GELU(W₁ LN₁(z'))
+//! ```
+//!
+//! (burn names the attention's norm `norm_2` and the feed-forward's `norm_1`.)
+
+use burn::nn::transformer::{
+    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput, TransformerEncoderLayer,
+};
+use burn::prelude::*;
+use rgd_kernels::EncoderPath;
+use rgd_kernels::attention::attention;
+use rgd_kernels::gelu::gelu;
+
+use crate::LabError;
+use crate::config::EncoderConfig;
+
+/// A pre-norm encoder of `config.depth` layers, feed-forward width `2 · config.width`.
+pub(crate) fn encoder(
+    config: &EncoderConfig,
+    device: &Device,
+) -> Result<TransformerEncoder, LabError> {
+    let width = config.width;
+    if config.heads == 0 || !width.is_multiple_of(config.heads) {
+        return Err(LabError::Config(format!(
+            "model.width = {width} must be a multiple of model.heads = {}",
+            config.heads
+        )));
+    }
+    Ok(
+        TransformerEncoderConfig::new(width, 2 * width, config.heads, config.depth)
+            .with_norm_first(true)
+            .with_dropout(config.dropout)
+            .init(device),
+    )
+}
+
+/// The encoder over tokens `x` `[B, T, D]` with an optional padding mask `[B, T]` (true: a
+/// padding token, attended by none): the fused kernels on `kernels`' fused path, for pre-norm
+/// layers with GELU and without attention dropout; burn's `TransformerEncoder::forward`
+/// otherwise (op for op as before the kernels).
+pub(crate) fn forward(
+    encoder: &TransformerEncoder,
+    x: Tensor<3>,
+    padding: Option<Tensor<2, Bool>>,
+    kernels: EncoderPath,
+) -> Tensor<3> {
+    let fusable = |layer: &TransformerEncoderLayer| {
+        layer.norm_first
+            && layer.mha.dropout.prob == 0.0
+            && matches!(&layer.pwff.activation, burn::nn::activation::Activation::Gelu(g) if !g.approximate)
+    };
+    if !kernels.fuses(&x) || !encoder.layers.iter().all(fusable) {
+        let input = TransformerEncoderInput::new(x);
+        let input = match padding {
+            Some(padding) => input.mask_pad(padding),
+            None => input,
+        };
+        return encoder.forward(input);
+    }
+    encoder.layers.iter().fold(x, |x, layer| {
+        let h = layer.norm_2.forward(x.clone());
+        let mha = &layer.mha;
+        let (q, k, v) = (
+            mha.query.forward(h.clone()),
+            mha.key.forward(h.clone()),
+            mha.value.forward(h),
+        );
+        let min_float = mha.min_float as f32;
+        let context = attention(q, k, v, mha.n_heads, padding.clone(), min_float, kernels);
+        let x = x + layer.dropout.forward(mha.output.forward(context));
+        let ff = &layer.pwff;
+        let h = gelu(
+            ff.linear_inner.forward(layer.norm_1.forward(x.clone())),
+            kernels,
+        );
+        let h = ff.linear_outer.forward(ff.dropout.forward(h));
+        x + layer.dropout.forward(h)
+    })
+}
