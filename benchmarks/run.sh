@@ -55,6 +55,9 @@ mkdir -p "$OUT"
 common=(--threads "$THREADS" --steps "$STEPS" --repetitions "$REPS" --warmup "$WARMUP")
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs;" \
      "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The flags that decide which kernels run (gemm and MKL pick AVX-512 where avx512f is present).
+echo "flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' \
+    | grep -E -x 'avx2|fma|avx512(f|bw|vl|_bf16|_vnni)|amx_(tile|bf16|int8)' | tr '\n' ' ')"
 echo "PyTorch OMP_WAIT_POLICY=${TORCH_OMP_WAIT_POLICY:-<OpenMP default>}"
 echo "threads $THREADS, $ROUNDS rounds x ($REPS reps x $STEPS steps after $WARMUP warm-up); raw JSON in $OUT"
 for round in $(seq 1 "$ROUNDS"); do

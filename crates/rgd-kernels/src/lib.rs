@@ -24,3 +24,4 @@ mod matmul;
 mod simd;
 
 pub use encoder_path::EncoderPath;
+pub use simd::instruction_set;

@@ -1,6 +1,7 @@
 //! Loops compiled for the CPU at hand: [`vectorized`] runs a `pulp` operation under the widest
-//! instruction set detected at run time (AVX2 and FMA on both machine kinds here), so plain
-//! loops become vector code without a per-CPU build.
+//! instruction set detected at run time (AVX2 and FMA; AVX-512 with the `x86-v4` feature), so
+//! plain loops become vector code without a per-CPU build. [`instruction_set`] names the one
+//! this process runs on.
 //!
 //! The operation's `with_simd` must be `#[inline(always)]` and call only `#[inline(always)]`
 //! code (as the helpers below are): only what is inlined into pulp's dispatch function is
@@ -10,6 +11,35 @@
 /// Runs `op` compiled for the best instruction set of this CPU (detected once by `pulp`).
 pub(crate) fn vectorized<Op: pulp::WithSimd>(op: Op) -> Op::Output {
     pulp::Arch::new().dispatch(op)
+}
+
+/// The instruction set this process's matrix products (`gemm`) and this crate's loops run on:
+/// `"AVX-512"` in a build with the `x86-v4` feature on a CPU with `avx512f` (gemm 0.19's own
+/// test), else `"AVX2+FMA"` where the CPU has FMA, else `"SSE2"` (the architecture's name off
+/// x86-64). Recorded with runs and benchmarks: gemm's AVX-512 and AVX2 micro-kernels block the
+/// products differently, so their results can differ in the last bits (this crate's loops sum
+/// in a fixed order and do not).
+///
+/// ```
+/// let set = rgd_kernels::instruction_set();
+/// assert!(["AVX-512", "AVX2+FMA", "SSE2"].contains(&set) || !cfg!(target_arch = "x86_64"));
+/// ```
+pub fn instruction_set() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        if cfg!(feature = "x86-v4") && has!("avx512f") {
+            "AVX-512"
+        } else if has!("fma") {
+            "AVX2+FMA"
+        } else {
+            "SSE2"
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        std::env::consts::ARCH
+    }
 }
 
 /// Lanes of the partial sums in [`dot`]: eight f32 fill one AVX2 register.

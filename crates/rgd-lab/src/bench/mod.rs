@@ -131,6 +131,8 @@ pub struct SpeedReport {
     pub warmup: usize,
     /// The backend.
     pub device: String,
+    /// CPU model and the instruction set the kernels ran on (as a suite's provenance names it).
+    pub machine: String,
     /// One entry per model.
     pub models: Vec<ModelSpeed>,
 }
@@ -444,6 +446,10 @@ pub fn speed_on(args: &SpeedArgs, json: bool, device: DeviceChoice) -> Result<()
     let threads = set_threads(args.threads)?;
     let device_name = format!("{device:?}").to_lowercase();
     let device = device.training()?;
+    let machine = crate::suite::provenance::machine();
+    if !json {
+        println!("{machine}; {threads} threads on {device_name}");
+    }
     let mut models = Vec::new();
     for name in &args.models {
         let result = bench_one(args, name, &device)?;
@@ -458,6 +464,7 @@ pub fn speed_on(args: &SpeedArgs, json: bool, device: DeviceChoice) -> Result<()
         repetitions: args.repetitions,
         warmup: args.warmup,
         device: device_name,
+        machine,
         models,
     };
     if json {

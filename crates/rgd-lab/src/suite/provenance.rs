@@ -19,7 +19,7 @@ pub struct Provenance {
     pub quick: bool,
     /// The command that produced the records.
     pub command: String,
-    /// CPU model and core count.
+    /// CPU model, core count and instruction set (older records: without the last).
     pub machine: String,
     /// Wall time summed over the invocations that wrote these records (seconds; an
     /// invocation that reuses finished runs adds only its own short time).
@@ -30,7 +30,8 @@ pub struct Provenance {
     pub notes: String,
 }
 
-/// CPU model and core count, for the provenance of results.
+/// CPU model, core count and the instruction set the kernels ran on
+/// ([`rgd_kernels::instruction_set`]), for the provenance of results.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -41,7 +42,7 @@ pub fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores")
+    format!("{cpu}, {cores} cores, {}", rgd_kernels::instruction_set())
 }
 
 /// The suite's wall time: the earlier invocations' (from `meta.json`) plus this one's, unless

@@ -65,6 +65,10 @@ pub struct Summary {
     /// equal configs agree at equal threads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,
+    /// The instruction set of the process that finished the run ([`rgd_kernels::instruction_set`];
+    /// recorded, not compared: AVX-512 and AVX2 matrix products can differ in the last bits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instruction_set: Option<String>,
     /// Weight statistics per evaluation window (per class; on flipped labels under noise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weight_trace: Vec<WeightSnapshot>,
@@ -396,6 +400,7 @@ impl Supervised<'_> {
             samples_per_sec: (state.step as f64 * self.config.train.batch_size as f64)
                 / wall_secs.max(1e-9),
             threads: Some(crate::device::cpu_threads()),
+            instruction_set: Some(rgd_kernels::instruction_set().into()),
             weight_trace,
             evaluations: state.evaluations,
         };
