@@ -11,7 +11,7 @@ use crate::sweep::Method;
 
 use super::parts::{
     domains, images, images_converged, images_vit, imbalance, noise, tabular, text, text_finetuned,
-    text_finetuned_lodo, text_transformer,
+    text_finetuned_epochs, text_finetuned_lodo, text_transformer,
 };
 
 /// The suites `rgd reproduce` knows.
@@ -198,6 +198,7 @@ pub(crate) fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
             text_transformer(quick),
             text_finetuned(quick),
             text_finetuned_lodo(),
+            text_finetuned_epochs(),
         ]),
         other => Err(LabError::Config(format!(
             "unknown suite `{other}`; choose from {}, regimes or all",

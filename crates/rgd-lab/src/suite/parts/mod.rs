@@ -6,4 +6,6 @@ mod text;
 
 pub(crate) use images::{domains, images, images_converged, images_vit, noise};
 pub(crate) use tabular::{imbalance, tabular};
-pub(crate) use text::{text, text_finetuned, text_finetuned_lodo, text_transformer};
+pub(crate) use text::{
+    text, text_finetuned, text_finetuned_epochs, text_finetuned_lodo, text_transformer,
+};
