@@ -30,17 +30,20 @@ pub struct Provenance {
     pub notes: String,
 }
 
-/// CPU model, core count and the instruction set the kernels ran on
+/// CPU model (with its family and model numbers, which tell CPU generations apart where the
+/// name does not, e.g. "AMD EPYC"), core count and the instruction set the kernels ran on
 /// ([`rgd_kernels::instruction_set`]), for the provenance of results.
 pub fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |key: &str| {
+        (cpuinfo.lines())
+            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+            .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+    };
+    let mut cpu = field("model name").unwrap_or_else(|| "unknown CPU".into());
+    if let (Some(family), Some(model)) = (field("cpu family"), field("model")) {
+        cpu = format!("{cpu} (family {family}, model {model})");
+    }
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cpu}, {cores} cores, {}", rgd_kernels::instruction_set())
 }
