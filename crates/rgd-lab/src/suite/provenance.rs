@@ -19,7 +19,8 @@ pub struct Provenance {
     pub quick: bool,
     /// The command that produced the records.
     pub command: String,
-    /// CPU model, core count and instruction set (older records: without the last).
+    /// CPU model with its family and model numbers, core count and instruction set (older
+    /// records: the model name and core count only).
     pub machine: String,
     /// Wall time summed over the invocations that wrote these records (seconds; an
     /// invocation that reuses finished runs adds only its own short time).
