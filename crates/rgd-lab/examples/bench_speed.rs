@@ -23,6 +23,7 @@ struct Args {
 }
 
 fn main() {
+    rgd_lab::interrupt::die_on_closed_stdout();
     let a = Args::parse();
     if let Err(err) = speed(&a.args, a.json) {
         eprintln!("error: {err}");

@@ -173,4 +173,6 @@ pub const EXIT_CODES: &str = "Exit status:
   75  try again later: the folder is in use by another process, or a test hook stopped
       the run after a checkpoint (EX_TEMPFAIL)
   130 stopped by SIGINT (Ctrl-C) after writing a checkpoint: resume later
+  141 (the shell's number for death by SIGPIPE) the reader of standard output went away,
+      as in `rgd ... | head -1`; the same as for cat or grep
   143 stopped by SIGTERM after writing a checkpoint: resume later";

@@ -2,6 +2,10 @@
 //! checkpoint and exit 130 or 143 ([`crate::LabError::Interrupted`]), which a launcher reads as
 //! "interrupted, resume later". A second signal while the first is being handled ends the
 //! process at once with the same status (the last checkpoint is then the resume point).
+//!
+//! A closed standard output (`rgd ... | head -1`) ends the process quietly by SIGPIPE, as it
+//! does `cat` or `grep` (the shell reports 141), instead of a panic from `println!`:
+//! [`die_on_closed_stdout`].
 
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -37,6 +41,20 @@ pub fn install() -> Result<(), LabError> {
     }
     let _ = REQUESTED.set(which);
     Ok(())
+}
+
+/// Restores SIGPIPE's default action, which Rust's runtime sets to "ignore" before `main`: a
+/// write to a pipe whose reader has gone then ends the process by the signal, silently, rather
+/// than failing with EPIPE and making `println!` panic (an abort once the panic unwinds into a
+/// rayon worker). Call it first thing in `main`; checkpoints are written atomically, so a run
+/// killed this way resumes from its last one like any other.
+pub fn die_on_closed_stdout() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_DFL installs no handler code, and no other
+    // thread exists yet to race with it (this runs at the top of `main`).
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// The signal that asked to stop, if one has.

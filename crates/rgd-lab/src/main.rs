@@ -9,6 +9,7 @@ use rgd_lab::LabError;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    rgd_lab::interrupt::die_on_closed_stdout();
     let cli = rgd_lab::cli::Cli::parse();
     // A panic is a bug: report it as one error line with exit 70, not a backtrace and 101.
     std::panic::set_hook(Box::new(|info| {

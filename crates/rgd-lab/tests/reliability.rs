@@ -489,3 +489,30 @@ fn a_run_crashed_at_many_write_points_resumes_to_the_uninterrupted_bytes() {
         );
     }
 }
+
+/// `rgd ... | head -1`: once the reader of standard output has gone, the process ends by
+/// SIGPIPE like `cat` would (the shell's 141), with nothing on standard error, instead of
+/// `println!` panicking (exit 70, or an abort with 134 when the panic reaches a rayon worker).
+#[test]
+fn a_closed_stdout_ends_the_process_by_sigpipe_without_a_message() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    // The read end is closed before the child starts, so its first write fails for certain.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(RGD)
+        .args(["data", "list"])
+        .current_dir(dir.path())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "status {:?}, stderr: {stderr}",
+        out.status
+    );
+    assert!(stderr.is_empty(), "stderr: {stderr}");
+}
