@@ -10,8 +10,8 @@ use crate::config::RunConfig;
 use crate::sweep::Method;
 
 use super::parts::{
-    domains, images, images_converged, images_vit, imbalance, noise, tabular, text, text_finetuned,
-    text_finetuned_epochs, text_finetuned_lodo, text_transformer,
+    domains, images, images_converged, images_vit, images_vit_converged, imbalance, noise, tabular,
+    text, text_finetuned, text_finetuned_epochs, text_finetuned_lodo, text_transformer,
 };
 
 /// The suites `rgd reproduce` knows.
@@ -180,10 +180,16 @@ pub(crate) struct Part {
 pub(crate) fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
     match name {
         "tabular" => Ok(vec![tabular(quick)]),
+        "images" if quick => Ok(vec![
+            images(quick),
+            images_vit(quick),
+            images_converged(quick),
+        ]),
         "images" => Ok(vec![
             images(quick),
             images_vit(quick),
             images_converged(quick),
+            images_vit_converged(),
         ]),
         "domains" => Ok(vec![domains(quick)]),
         "imbalance" => Ok(vec![imbalance(quick)]),

@@ -134,6 +134,24 @@ pub(crate) fn images_converged(quick: bool) -> Part {
     part
 }
 
+/// The images suite's ViT trained to convergence: the CNN's 10 epochs with the ViT part's model
+/// on the fused attention and GELU kernels (the ViT part ran on burn-nn's layers); ERM against
+/// RGD, tau in {1, 3} on seed 0 (the ViT costs about 3 CNN runs a run), then 5 seeds.
+pub(crate) fn images_vit_converged() -> Part {
+    let mut part = images_converged(false);
+    part.title = "ViT trained for 10 epochs";
+    part.slug = "vit-epochs";
+    part.base.model = crate::config::ModelConfig::Vit(crate::config::VitConfig::default());
+    part.data[0].label = "vit-fashion-mnist-10-epochs".into();
+    part.grids = vec![Grid::tau(&TAUS[2..4])];
+    part.notes = "the ViT part's data and model on the fused attention and GELU kernels (the \
+                  ViT part ran on burn-nn's layers), trained for 10 epochs (8900 steps of 64), \
+                  evaluated after each: does RGD differ once the ViT has converged? ERM and RGD \
+                  only, tau in {1, 3} on seed 0, then 5 seeds"
+        .into();
+    part
+}
+
 /// DomainBed's leave-one-domain-out on RotatedMNIST (6 angles) and ColoredMNIST (3
 /// environments), with training-domain validation, an MLP on the pixels.
 pub(crate) fn domains(quick: bool) -> Part {
