@@ -136,7 +136,7 @@ pub(crate) fn images_converged(quick: bool) -> Part {
 
 /// The images suite's ViT trained to convergence: the CNN's 10 epochs with the ViT part's model
 /// on the fused attention and GELU kernels (the ViT part ran on burn-nn's layers); ERM against
-/// RGD, tau in {1, 3} on seed 0 (the ViT costs about 3 CNN runs a run), then 5 seeds.
+/// RGD, tau in {1, 3} on seed 0 (a ViT run costs 3-4 CNN runs), then 5 seeds.
 pub(crate) fn images_vit_converged() -> Part {
     let mut part = images_converged(false);
     part.title = "ViT trained for 10 epochs";
