@@ -46,8 +46,8 @@ pub fn install() -> Result<(), LabError> {
 /// Restores SIGPIPE's default action, which Rust's runtime sets to "ignore" before `main`: a
 /// write to a pipe whose reader has gone then ends the process by the signal, silently, rather
 /// than failing with EPIPE and making `println!` panic (exit 70; `rgd bench speed | head -1`
-/// even ended in an abort, 134). Call it first thing in `main`; checkpoints are written atomically, so a run
-/// killed this way resumes from its last one like any other.
+/// even ended in an abort, 134). Call it first thing in `main`; checkpoints are written
+/// atomically, so a run killed this way resumes from its last one like any other.
 pub fn die_on_closed_stdout() {
     #[cfg(unix)]
     // SAFETY: setting a signal's disposition to SIG_DFL installs no handler code, and no other

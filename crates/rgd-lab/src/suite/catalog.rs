@@ -180,32 +180,24 @@ pub(crate) struct Part {
 pub(crate) fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
     match name {
         "tabular" => Ok(vec![tabular(quick)]),
-        "images" if quick => Ok(vec![
-            images(quick),
-            images_vit(quick),
-            images_converged(quick),
-        ]),
-        "images" => Ok(vec![
-            images(quick),
-            images_vit(quick),
-            images_converged(quick),
-            images_vit_converged(),
-        ]),
+        // Parts without a --quick version (an hour or more each) join only the full suite.
+        "images" => {
+            let mut parts = vec![images(quick), images_vit(quick), images_converged(quick)];
+            if !quick {
+                parts.push(images_vit_converged());
+            }
+            Ok(parts)
+        }
         "domains" => Ok(vec![domains(quick)]),
         "imbalance" => Ok(vec![imbalance(quick)]),
         "noise" => Ok(vec![noise(quick)]),
-        "text" if quick => Ok(vec![
-            text(quick),
-            text_transformer(quick),
-            text_finetuned(quick),
-        ]),
-        "text" => Ok(vec![
-            text(quick),
-            text_transformer(quick),
-            text_finetuned(quick),
-            text_finetuned_lodo(),
-            text_finetuned_epochs(),
-        ]),
+        "text" => {
+            let mut parts = vec![text(quick), text_transformer(quick), text_finetuned(quick)];
+            if !quick {
+                parts.extend([text_finetuned_lodo(), text_finetuned_epochs()]);
+            }
+            Ok(parts)
+        }
         other => Err(LabError::Config(format!(
             "unknown suite `{other}`; choose from {}, regimes or all",
             SUITES.join(", ")
