@@ -5,15 +5,17 @@
 //! - [`conv::conv2d`]: a 2-D convolution whose forward, weight gradient and input gradient are
 //!   matrix products on the `gemm` crate over an im2col layout, threaded over the batch; burn's
 //!   own path on any other device.
+//! - [`pool::max_pool2d`]: max pooling over non-overlapping windows in one pass per plane, and
+//!   its backward to each window's argmax.
 //! - [`attention::attention`]: multi-head scaled dot-product attention in one pass per batch
 //!   element, forward and backward, on the projections' `[B, T, D]` layout.
 //! - [`gelu::gelu`]: GELU and its derivative as vectorised polynomials.
 //! - [`adam::FusedAdamW`], [`adam::FusedAdam`]: AdamW and Adam in one pass over each parameter,
 //!   bit-identical to burn's.
 //!
-//! Every kernel is tested against burn's own path: the convolution on random shapes, values and
-//! gradients (`tests/conv.rs`), attention and GELU likewise (`tests/encoder.rs`), Adam and AdamW
-//! bit for bit (`tests/adam.rs`).
+//! Every kernel is tested against burn's own path: the convolution and the pooling on random
+//! shapes, values and gradients (`tests/conv.rs`, `tests/pool.rs`), attention and GELU likewise
+//! (`tests/encoder.rs`), Adam and AdamW bit for bit (`tests/adam.rs`).
 
 pub mod adam;
 pub mod attention;
@@ -21,6 +23,7 @@ pub mod conv;
 mod encoder_path;
 pub mod gelu;
 mod matmul;
+pub mod pool;
 mod simd;
 
 pub use encoder_path::EncoderPath;

@@ -1,11 +1,12 @@
-//! The im2col convolution against burn's own path: values and the gradients of x, weight and
-//! bias on random shapes (stride, asymmetric padding, dilation, odd sizes), a finite-difference
-//! check, and the routing to burn's path where the kernel does not apply.
+//! The im2col convolution, alone and with its fused ReLU, against burn's own path (`conv2d`, and
+//! `relu(conv2d)`): values and the gradients of x, weight and bias on random shapes (stride,
+//! asymmetric padding, dilation, odd sizes), a finite-difference check, and the routing to
+//! burn's path where the kernel does not apply.
 
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 use proptest::prelude::*;
-use rgd_kernels::conv::{ConvPath, conv2d, uses_gemm};
+use rgd_kernels::conv::{ConvPath, conv2d, conv2d_relu, uses_gemm};
 
 /// A convolution problem: shapes, options and a seed for its values.
 #[derive(Debug, Clone)]
@@ -45,7 +46,14 @@ struct Computed {
     db: Vec<f32>,
 }
 
-fn compute(case: &Case, path: ConvPath) -> Computed {
+/// The convolution alone, or followed by a ReLU.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    Conv,
+    ConvRelu,
+}
+
+fn compute(case: &Case, path: ConvPath, op: Op) -> Computed {
     let device = Device::flex().autodiff();
     let [_, c, _, _] = case.x;
     let [kh, kw] = case.kernel;
@@ -55,13 +63,11 @@ fn compute(case: &Case, path: ConvPath) -> Computed {
     if path == ConvPath::Gemm {
         assert!(uses_gemm(&x, &w, &case.options, path), "{case:?}");
     }
-    let y = conv2d(
-        x.clone(),
-        w.clone(),
-        Some(b.clone()),
-        case.options.clone(),
-        path,
-    );
+    let (x_, w_, b_, options) = (x.clone(), w.clone(), Some(b.clone()), case.options.clone());
+    let y = match op {
+        Op::Conv => conv2d(x_, w_, b_, options, path),
+        Op::ConvRelu => conv2d_relu(x_, w_, b_, options, path),
+    };
     let r = tensor(y.dims(), case.seed + 3, &device);
     let grads = (y.clone() * r).sum().backward();
     let data = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap();
@@ -122,12 +128,25 @@ proptest! {
 
     #[test]
     fn values_and_gradients_match_burns_path(case in case()) {
-        let (ours, burns) = (compute(&case, ConvPath::Gemm), compute(&case, ConvPath::Burn));
-        assert_close("y", &ours.y, &burns.y, &case);
-        assert_close("dx", &ours.dx, &burns.dx, &case);
-        assert_close("dweight", &ours.dw, &burns.dw, &case);
-        assert_close("dbias", &ours.db, &burns.db, &case);
+        assert_same_as_burn(&case, Op::Conv);
     }
+
+    #[test]
+    fn with_the_fused_relu_values_and_gradients_match_burns_path(case in case()) {
+        assert_same_as_burn(&case, Op::ConvRelu);
+    }
+}
+
+/// The output and the three gradients agree with burn's path.
+fn assert_same_as_burn(case: &Case, op: Op) {
+    let (ours, burns) = (
+        compute(case, ConvPath::Gemm, op),
+        compute(case, ConvPath::Burn, op),
+    );
+    assert_close("y", &ours.y, &burns.y, case);
+    assert_close("dx", &ours.dx, &burns.dx, case);
+    assert_close("dweight", &ours.dw, &burns.dw, case);
+    assert_close("dbias", &ours.db, &burns.db, case);
 }
 
 /// The shapes of the lab's CNN (3x3 same convolutions on 28x28 and 14x14) and a batch larger
@@ -142,14 +161,40 @@ fn the_lab_cnn_shapes_match_burns_path() {
             options: ConvOptions::new([1, 1], [1, 1], [1, 1], 1),
             seed: 7,
         };
-        let (ours, burns) = (
-            compute(&case, ConvPath::Gemm),
-            compute(&case, ConvPath::Burn),
+        for op in [Op::Conv, Op::ConvRelu] {
+            assert_same_as_burn(&case, op);
+        }
+        // About half of the ReLU's inputs are negative here: the mask is exercised.
+        let y = compute(&case, ConvPath::Gemm, Op::ConvRelu).y;
+        let zeros = y.iter().filter(|&&v| v == 0.0).count() as f64 / y.len() as f64;
+        assert!((0.2..0.8).contains(&zeros), "{zeros} of the outputs are 0");
+    }
+}
+
+/// Without a bias and without autodiff, the fused ReLU is burn's `relu(conv2d)`, and a NaN in
+/// the input stays NaN (as in burn's ReLU, which zeroes only where `z <= 0`).
+#[test]
+fn the_fused_relu_without_bias_keeps_nans_as_burn_does() {
+    let device = Device::flex();
+    let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+    let mut values = values(2 * 3 * 5 * 5, 41);
+    values[7] = f32::NAN;
+    let x = Tensor::<4>::from_data(TensorData::new(values, [2, 3, 5, 5]), &device);
+    let w = tensor([4, 3, 3, 3], 42, &device);
+    let ours = conv2d_relu(x.clone(), w.clone(), None, options.clone(), ConvPath::Gemm);
+    let burns = burn::tensor::activation::relu(burn::tensor::module::conv2d(x, w, None, options));
+    let (ours, burns) = (
+        ours.into_data().try_to_vec::<f32>().unwrap(),
+        burns.into_data().try_to_vec::<f32>().unwrap(),
+    );
+    let nans = |v: &[f32]| v.iter().map(|x| x.is_nan()).collect::<Vec<_>>();
+    assert_eq!(nans(&ours), nans(&burns));
+    assert!(nans(&ours).iter().any(|&n| n), "the NaN reached the output");
+    for (i, (a, b)) in ours.iter().zip(&burns).enumerate() {
+        assert!(
+            a.is_nan() || (a - b).abs() <= 1e-5,
+            "y[{i}]: {a} against burn's {b}"
         );
-        assert_close("y", &ours.y, &burns.y, &case);
-        assert_close("dx", &ours.dx, &burns.dx, &case);
-        assert_close("dweight", &ours.dw, &burns.dw, &case);
-        assert_close("dbias", &ours.db, &burns.db, &case);
     }
 }
 

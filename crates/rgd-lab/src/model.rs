@@ -103,11 +103,11 @@ impl Cnn {
         }
     }
 
-    /// `conv.forward(x)` on the configured path: burn's own forward, or the gemm kernel with
-    /// the same padding and options.
-    fn convolve(&self, conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    /// `relu(conv.forward(x))` on the configured path: burn's own forward and ReLU, or the gemm
+    /// kernel with the same padding and options, its bias and ReLU fused.
+    fn conv_relu(&self, conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         if self.conv == ConvPath::Burn {
-            return conv.forward(x);
+            return relu(conv.forward(x));
         }
         let [_, _, height, width] = x.dims();
         let padding = padding_pairs(
@@ -119,13 +119,27 @@ impl Cnn {
         let options =
             ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, conv.groups);
         let bias = conv.bias.as_ref().map(|b| b.val());
-        rgd_kernels::conv::conv2d(x, conv.weight.val(), bias, options, self.conv)
+        rgd_kernels::conv::conv2d_relu(x, conv.weight.val(), bias, options, self.conv)
+    }
+
+    /// `self.pool.forward(x)`: on the Gemm path the kernel of `rgd_kernels::pool` for a pool of
+    /// non-overlapping windows without padding (the CNN's 2x2), burn's otherwise.
+    fn max_pool(&self, x: Tensor<4>) -> Tensor<4> {
+        let pool = &self.pool;
+        let plain = pool.stride == pool.kernel_size
+            && matches!(pool.padding, PaddingConfig2d::Valid)
+            && pool.dilation == [1, 1]
+            && !pool.ceil_mode;
+        match plain {
+            true => rgd_kernels::pool::max_pool2d(x, pool.kernel_size, self.conv),
+            false => pool.forward(x),
+        }
     }
 
     /// Logits `[B, classes]` of images `[B, C, H, W]`.
     pub fn forward(&self, mut x: Tensor<4>) -> Tensor<2> {
         for conv in &self.convs {
-            x = self.pool.forward(relu(self.convolve(conv, x)));
+            x = self.max_pool(self.conv_relu(conv, x));
         }
         let [batch, c, h, w] = x.dims();
         self.head.forward(x.reshape([batch, c * h * w]))

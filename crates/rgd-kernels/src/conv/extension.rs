@@ -1,5 +1,5 @@
 //! The convolution as a burn backend extension: the forward on Flex, and on `Autodiff<Flex>` the
-//! forward with a hand-written backward that computes both gradients as matrix products.
+//! forward with a hand-written backward that computes the gradients as matrix products.
 
 use burn::backend::autodiff::{
     Autodiff,
@@ -13,14 +13,18 @@ use burn::tensor::ops::ConvOptions;
 
 use super::flex;
 
-/// A backend that computes a 2-D convolution (no bias, no groups) as im2col matrix products.
+/// A backend that computes a 2-D convolution (no groups) as im2col matrix products, with its
+/// bias and, where asked, the ReLU after it in the same pass over the output.
 #[backend_extension(Flex, Autodiff)]
 pub trait GemmConv: Backend {
-    /// `conv2d(x, weight)` without bias: `x` `[B, C, H, W]`, `weight` `[C_out, C, KH, KW]`.
+    /// `conv2d(x, weight) + bias`, then `max(·, 0)` where `relu`: `x` `[B, C, H, W]`, `weight`
+    /// `[C_out, C, KH, KW]`, `bias` `[C_out]`.
     fn conv2d_gemm(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
         options: ConvOptions<2>,
+        relu: bool,
     ) -> FloatTensor<Self>;
 }
 
@@ -28,23 +32,41 @@ impl GemmConv for Flex {
     fn conv2d_gemm(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
         options: ConvOptions<2>,
+        relu: bool,
     ) -> FloatTensor<Self> {
-        flex::forward(&x, &weight, &options)
+        flex::forward(&x, &weight, &bias, &options, relu)
     }
 }
 
-/// The backward step: the input and weight gradients from the saved input and weight.
+/// The backward step: the output gradient masked by the ReLU (where there is one), then the
+/// bias, input and weight gradients.
 #[derive(Debug)]
 struct ConvBackward;
 
-impl Backward<Flex, 2> for ConvBackward {
-    type State = (FloatTensor<Flex>, FloatTensor<Flex>, ConvOptions<2>);
+/// What the backward keeps: the input, the weight, the output where a ReLU followed, the options.
+type Saved = (
+    FloatTensor<Flex>,
+    FloatTensor<Flex>,
+    Option<FloatTensor<Flex>>,
+    ConvOptions<2>,
+);
 
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node_x, node_weight] = ops.parents;
+impl Backward<Flex, 3> for ConvBackward {
+    type State = Saved;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_weight, node_bias] = ops.parents;
         let grad = grads.consume::<Flex>(&ops.node);
-        let (x, weight, options) = ops.state;
+        let (x, weight, output, options) = ops.state;
+        let grad = match output {
+            Some(y) => flex::relu_grad(&y, &grad),
+            None => grad,
+        };
+        if let Some(node) = node_bias {
+            grads.register::<Flex>(node.id, flex::bias_grad(&grad));
+        }
         if let Some(node) = node_x {
             let dx = flex::input_grad(&x, &weight, &grad, &options);
             grads.register::<Flex>(node.id, dx);
@@ -60,21 +82,28 @@ impl<C: CheckpointStrategy> GemmConv for Autodiff<Flex, C> {
     fn conv2d_gemm(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
         options: ConvOptions<2>,
+        relu: bool,
     ) -> FloatTensor<Self> {
         match ConvBackward
-            .prepare::<C>([x.node(), weight.node()])
+            .prepare::<C>([x.node(), weight.node(), bias.node()])
             .compute_bound()
             .stateful()
         {
             OpsKind::Tracked(prep) => {
                 let (x, weight) = (x.primitive().clone(), weight.primitive().clone());
-                let y = flex::forward(&x, &weight, &options);
-                prep.finish((x, weight, options), y)
+                let y = flex::forward(&x, &weight, bias.primitive(), &options, relu);
+                let output = relu.then(|| y.clone());
+                prep.finish((x, weight, output, options), y)
             }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(flex::forward(x.primitive(), weight.primitive(), &options))
-            }
+            OpsKind::UnTracked(prep) => prep.finish(flex::forward(
+                x.primitive(),
+                weight.primitive(),
+                bias.primitive(),
+                &options,
+                relu,
+            )),
         }
     }
 }

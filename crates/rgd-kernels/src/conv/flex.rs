@@ -1,13 +1,16 @@
-//! The convolution and its two gradients on Flex tensors, as matrix products over the im2col
-//! layout ([`super::im2col`]), threaded over the batch on rayon's pool.
+//! The convolution and its gradients on Flex tensors, as matrix products over the im2col layout
+//! ([`super::im2col`]), threaded over the batch on rayon's pool.
 //!
-//! With `cols_b = im2col(x_b)` (`K = C·KH·KW` rows, `P = OH·OW` columns) and the weight as a
-//! `C_out x K` matrix `W`, for every image `b` of the batch:
+//! With `cols_b = im2col(x_b)` (`K = C·KH·KW` rows, `P = OH·OW` columns), the weight as a
+//! `C_out x K` matrix `W` and `relu(z) = z if z > 0 else 0` (or the identity), for every image
+//! `b` of the batch:
 //!
 //! ```text
-//! y_b  = W · cols_b                          forward, C_out x P
-//! ∂W   = Σ_b ∂y_b · cols_bᵀ                  weight gradient, C_out x K
-//! ∂x_b = col2im(Wᵀ · ∂y_b)                   input gradient, C x H x W
+//! y_b  = relu(W · cols_b + bias 1ᵀ)          forward, C_out x P (bias and ReLU in one pass)
+//! g_b  = ∂y_b ⊙ [y_b > 0]                    the output gradient through the ReLU
+//! ∂bias = Σ_b g_b 1                          bias gradient, C_out
+//! ∂W   = Σ_b g_b · cols_bᵀ                   weight gradient, C_out x K
+//! ∂x_b = col2im(Wᵀ · g_b)                    input gradient, C x H x W
 //! ```
 
 use burn::backend::Flex;
@@ -106,16 +109,29 @@ fn per_thread(batch: usize) -> usize {
     batch.div_ceil(rayon::current_num_threads().max(1)).max(1)
 }
 
-/// The convolution `y = conv2d(x, weight)` without bias: `[B, C_out, OH, OW]`.
+/// The convolution `y = conv2d(x, weight) + bias`, then the ReLU where `relu`:
+/// `[B, C_out, OH, OW]`.
 pub(crate) fn forward(
     x: &FloatTensor<Flex>,
     weight: &FloatTensor<Flex>,
+    bias: &FloatTensor<Flex>,
     options: &ConvOptions<2>,
+    relu: bool,
 ) -> FloatTensor<Flex> {
     let s = shapes(x, weight, options);
-    let (x_data, w_data) = (x.to_contiguous(), weight.to_contiguous());
-    let (xs, ws) = (elements(&x_data), elements(&w_data));
+    let (x_data, w_data, b_data) = (
+        x.to_contiguous(),
+        weight.to_contiguous(),
+        bias.to_contiguous(),
+    );
+    let (xs, ws, bs) = (elements(&x_data), elements(&w_data), elements(&b_data));
     let (k, p, co) = (s.patch(), s.positions(), s.out_channels);
+    assert_eq!(
+        bs.len(),
+        co,
+        "conv2d: a bias of {} for {co} channels",
+        bs.len()
+    );
     let mut out = vec![0.0; s.batch * co * p];
     let image = |cols: &mut Vec<f32>, y: &mut [f32], x: &[f32], threads| {
         im2col(&s.geometry, x, cols);
@@ -126,9 +142,45 @@ pub(crate) fn forward(
             false,
             threads,
         );
+        for (row, &b) in y.chunks_exact_mut(p).zip(bs) {
+            match relu {
+                // burn's ReLU: 0 where `z <= 0` (so a NaN stays NaN).
+                true => row
+                    .iter_mut()
+                    .for_each(|v| *v = if *v + b <= 0.0 { 0.0 } else { *v + b }),
+                false => row.iter_mut().for_each(|v| *v += b),
+            }
+        }
     };
     each_image(&mut out, co * p, xs, s.geometry.image(), k * p, image);
     tensor(out, s.output_shape())
+}
+
+/// The output gradient through the ReLU whose output is `y`: `grad` where `y > 0`, else 0 (as
+/// burn's `relu_backward`: zero where `y <= 0`).
+pub(crate) fn relu_grad(y: &FloatTensor<Flex>, grad: &FloatTensor<Flex>) -> FloatTensor<Flex> {
+    let (y_data, g_data) = (y.to_contiguous(), grad.to_contiguous());
+    let masked = (elements(&y_data).iter().zip(elements(&g_data)))
+        .map(|(&y, &g)| if y <= 0.0 { 0.0 } else { g })
+        .collect();
+    let shape = y.layout().shape();
+    tensor(masked, [shape[0], shape[1], shape[2], shape[3]])
+}
+
+/// The bias gradient `Σ_{b, p} grad[b, o, p]` of an output gradient `[B, C_out, OH, OW]`.
+pub(crate) fn bias_grad(grad: &FloatTensor<Flex>) -> FloatTensor<Flex> {
+    let g_data = grad.to_contiguous();
+    let shape = grad.layout().shape();
+    let (co, p) = (shape[1], shape[2] * shape[3]);
+    let mut db = vec![0.0f32; co];
+    if p > 0 {
+        for image in elements(&g_data).chunks_exact(co * p) {
+            for (d, row) in db.iter_mut().zip(image.chunks_exact(p)) {
+                *d += row.iter().sum::<f32>();
+            }
+        }
+    }
+    Flex::float_from_data(TensorData::new(db, [co]), &Default::default())
 }
 
 /// The gradient of `Σ grad · conv2d(x, weight)` with respect to `x`: `[B, C, H, W]`.

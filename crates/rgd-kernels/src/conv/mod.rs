@@ -10,7 +10,12 @@
 //! y_b = W · im2col(x_b)      ∂W = Σ_b ∂y_b · im2col(x_b)ᵀ      ∂x_b = col2im(Wᵀ · ∂y_b)
 //! ```
 //!
-//! [`conv2d`] takes this path on the Flex backend (with or without autodiff) for f32 tensors
+//! [`conv2d_relu`] adds the ReLU that follows a convolution in the lab's CNN to the same pass:
+//! the bias and `max(·, 0)` on each image's output while it is in cache, and in the backward
+//! the ReLU's mask and the bias gradient in one pass (burn's ops make four passes over the
+//! activations for them).
+//!
+//! [`conv2d`] and [`conv2d_relu`] take this path on the Flex backend (with or without autodiff) for f32 tensors
 //! without groups, and burn's own `conv2d` everywhere else (wgpu, cuda, grouped convolutions),
 //! so a model can call it on any device.
 
@@ -77,16 +82,58 @@ pub fn conv2d(
     options: ConvOptions<2>,
     path: ConvPath,
 ) -> Tensor<4> {
+    convolve(x, weight, bias, options, path, false)
+}
+
+/// `relu(conv2d(x, weight, bias, options))` ([`conv2d`], then `max(·, 0)`), with the bias and
+/// the ReLU applied in the kernel's pass over each image's output, and in the backward the
+/// ReLU's mask and the bias gradient in one pass, where the kernel applies; burn's `conv2d` and
+/// `relu` elsewhere.
+///
+/// ```
+/// use burn::tensor::{Device, Tensor, ops::ConvOptions};
+/// use rgd_kernels::conv::{ConvPath, conv2d_relu};
+/// let device = Device::flex();
+/// let x = Tensor::<4>::ones([1, 1, 2, 2], &device);
+/// let weight = Tensor::<4>::ones([2, 1, 1, 1], &device);
+/// let bias = Tensor::<1>::from_floats([0.5, -2.0], &device);
+/// let options = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
+/// let y = conv2d_relu(x, weight, Some(bias), options, ConvPath::Gemm);
+/// // 1 + 0.5 in the first channel, max(1 - 2, 0) in the second.
+/// assert_eq!(y.into_data().try_to_vec::<f32>().unwrap(), [1.5, 1.5, 1.5, 1.5, 0., 0., 0., 0.]);
+/// ```
+pub fn conv2d_relu(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    options: ConvOptions<2>,
+    path: ConvPath,
+) -> Tensor<4> {
+    convolve(x, weight, bias, options, path, true)
+}
+
+fn convolve(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    options: ConvOptions<2>,
+    path: ConvPath,
+    relu: bool,
+) -> Tensor<4> {
     if !uses_gemm(&x, &weight, &options, path) {
-        return burn::tensor::module::conv2d(x, weight, bias, options);
+        let y = burn::tensor::module::conv2d(x, weight, bias, options);
+        return if relu {
+            burn::tensor::activation::relu(y)
+        } else {
+            y
+        };
     }
-    let y = <Dispatch as GemmConv>::conv2d_gemm(x.into_dispatch(), weight.into_dispatch(), options);
-    let y = Tensor::<4>::from_dispatch(y);
-    match bias {
-        Some(bias) => {
-            let channels = bias.dims()[0];
-            y + bias.reshape([1, channels, 1, 1])
-        }
-        None => y,
-    }
+    let bias = bias.unwrap_or_else(|| Tensor::zeros([weight.dims()[0]], &weight.device()));
+    Tensor::<4>::from_dispatch(<Dispatch as GemmConv>::conv2d_gemm(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+        options,
+        relu,
+    ))
 }

@@ -136,9 +136,10 @@ pub(crate) fn images_converged(quick: bool) -> Part {
 
 /// The images suite's ViT trained for 2 epochs (1780 steps of 64, 4.45 times the ViT part's 400)
 /// on the fused attention and GELU kernels (the ViT part ran on burn-nn's layers); ERM against
-/// RGD, tau in {1, 3} on seed 0, then 5 seeds. Two epochs, not the CNN's ten: a ViT step costs
-/// 0.30 s on the Intel Xeon kind (3.3 steps/s), so 10 epochs would be about 50 minutes a run and
-/// 9 hours for the 11 runs, over what issue 19's 15-hour budget had left (about 4.6 hours).
+/// RGD, tau in {1, 3} on seed 0, then 5 seeds. Two epochs, not the CNN's ten: at about 6 ViT
+/// steps/s on the Intel Xeon kind, 10 epochs would be about 30 minutes a run with its
+/// evaluations and 5.5 hours for the 11 runs, over what issue 19's 15-hour budget had left
+/// (about 4.6 hours).
 pub(crate) fn images_vit_converged() -> Part {
     let mut part = images_converged(false);
     part.title = "ViT trained for 2 epochs";
@@ -153,8 +154,8 @@ pub(crate) fn images_vit_converged() -> Part {
                   ViT part ran on burn-nn's layers), trained for 2 epochs (1780 steps of 64, \
                   4.45 times the ViT part's 400), evaluated after each: does RGD differ when the \
                   ViT trains longer? ERM and RGD only, tau in {1, 3} on seed 0, then 5 seeds. \
-                  Two epochs fit the budget: at 3.3 ViT steps/s on this Intel Xeon a 10-epoch \
-                  run would take about 50 minutes"
+                  Two epochs fit the budget: at about 6 ViT steps/s on the Intel Xeon a \
+                  10-epoch run would take about 30 minutes, the 11 runs 5.5 hours"
         .into();
     part
 }
