@@ -34,6 +34,12 @@ fn train_eval_predict_export_and_data_list() {
     let s = summary(&run);
     assert_eq!(s["rule"], "rgd");
     assert_eq!(s["steps"], 4 * 8); // 280 training rows / 32 -> 8 full batches per epoch
+    // The machine that finished the run: its CPU, cores and instruction set.
+    let machine = s["machine"].as_str().unwrap();
+    assert!(
+        machine.contains(" cores, ") && machine.ends_with(s["instruction_set"].as_str().unwrap()),
+        "{machine}"
+    );
     assert!(
         s["selected"]["test"]["accuracy"].as_f64().unwrap() > 0.7,
         "{s}"

@@ -144,6 +144,10 @@ pub struct MetaSummary {
     pub wall_secs: f64,
     /// Wall time of the meta-test evaluation (seconds).
     pub test_secs: f64,
+    /// The CPU that finished the run ([`crate::suite::provenance::machine`]; recorded, not
+    /// compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
     /// Every meta-validation evaluation, in step order. Records written before this field
     /// existed have none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -244,6 +248,7 @@ pub fn train(
         test: EpisodeAccuracy::from_episodes(&acc),
         wall_secs: state.elapsed_secs,
         test_secs: test_started.elapsed().as_secs_f64(),
+        machine: Some(crate::suite::provenance::machine()),
         evaluations: state.evaluations,
     };
     write_json(&run.summary(), &summary)?;

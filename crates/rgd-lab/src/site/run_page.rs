@@ -83,6 +83,7 @@ fn facts(record: &Record) -> Markup {
             dt { "examples (train / valid / test)" } dd { (s.sizes[0]) " / " (s.sizes[1]) " / " (s.sizes[2]) }
             dt { "wall time" } dd { (number(s.wall_secs, 1)) " s (" (number(s.samples_per_sec, 0)) " examples/s)" }
             @if let Some(t) = s.threads { dt { "threads" } dd { (t) } }
+            @if let Some(m) = &s.machine { dt { "machine" } dd { (m) } }
             dt { "numerics version" } dd { (s.numerics) }
         },
         Record::Meta(s) => html! {
@@ -91,6 +92,7 @@ fn facts(record: &Record) -> Markup {
             dt { "meta-steps" } dd { (s.steps) }
             dt { "selected step" } dd { (s.selected.step) }
             dt { "wall time" } dd { (number(s.wall_secs, 1)) " s training, " (number(s.test_secs, 1)) " s meta-test" }
+            @if let Some(m) = &s.machine { dt { "machine" } dd { (m) } }
             dt { "numerics version" } dd { (s.numerics) }
         },
     }

@@ -69,6 +69,11 @@ pub struct Summary {
     /// recorded, not compared: AVX-512 and AVX2 matrix products can differ in the last bits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instruction_set: Option<String>,
+    /// The CPU that finished the run, its cores and instruction set
+    /// ([`crate::suite::provenance::machine`]; recorded, not compared): a suite's runs may come
+    /// from several machines, and its `meta.json` names only the last invocation's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
     /// Weight statistics per evaluation window (per class; on flipped labels under noise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weight_trace: Vec<WeightSnapshot>,
@@ -401,6 +406,7 @@ impl Supervised<'_> {
                 / wall_secs.max(1e-9),
             threads: Some(crate::device::cpu_threads()),
             instruction_set: Some(rgd_kernels::instruction_set().into()),
+            machine: Some(crate::suite::provenance::machine()),
             weight_trace,
             evaluations: state.evaluations,
         };
