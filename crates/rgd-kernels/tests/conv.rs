@@ -303,3 +303,56 @@ fn what_the_kernel_does_not_cover_takes_burns_path() {
     let w = tensor([3, 4, 3, 3], 33, &device);
     assert!(!uses_gemm(&x, &w, &plain, ConvPath::Burn));
 }
+
+/// The fused bias and ReLU change no number: on the lab's CNN shapes, the output and the
+/// gradients of x, weight and bias equal, bit for bit, those of the kernel's convolution without
+/// bias followed by burn's broadcast add and ReLU (how the lab's CNN computed before the fusion).
+#[test]
+fn the_fused_relu_is_bit_identical_to_the_unfused_ops() {
+    let device = Device::flex().autodiff();
+    let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+    for (shape, out_channels) in [
+        ([64, 1, 28, 28], 16),
+        ([64, 16, 14, 14], 32),
+        ([1, 3, 5, 4], 2),
+    ] {
+        let run = |fused: bool| {
+            let x = tensor(shape, 51, &device).require_grad();
+            let w = tensor([out_channels, shape[1], 3, 3], 52, &device).require_grad();
+            let b = tensor([out_channels], 53, &device).require_grad();
+            let y = if fused {
+                conv2d_relu(
+                    x.clone(),
+                    w.clone(),
+                    Some(b.clone()),
+                    options.clone(),
+                    ConvPath::Gemm,
+                )
+            } else {
+                let z = conv2d(x.clone(), w.clone(), None, options.clone(), ConvPath::Gemm);
+                burn::tensor::activation::relu(z + b.clone().reshape([1, out_channels, 1, 1]))
+            };
+            let r = tensor(y.dims(), 54, &device);
+            let grads = (y.clone() * r).sum().backward();
+            let bits = |t: Vec<f32>| t.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+            let data = |t: Tensor<4>| bits(t.into_data().try_to_vec::<f32>().unwrap());
+            (
+                data(y),
+                data(x.grad(&grads).unwrap()),
+                data(w.grad(&grads).unwrap()),
+                bits(
+                    b.grad(&grads)
+                        .unwrap()
+                        .into_data()
+                        .try_to_vec::<f32>()
+                        .unwrap(),
+                ),
+            )
+        };
+        let (fused, unfused) = (run(true), run(false));
+        assert!(fused.0 == unfused.0, "y differs, shape {shape:?}");
+        assert!(fused.1 == unfused.1, "dx differs, shape {shape:?}");
+        assert!(fused.2 == unfused.2, "dweight differs, shape {shape:?}");
+        assert!(fused.3 == unfused.3, "dbias differs, shape {shape:?}");
+    }
+}

@@ -73,12 +73,21 @@ impl Vit {
         let patches = images
             .reshape([b, c, gh, p, gw, p])
             .permute([0, 2, 4, 1, 3, 5])
-            .reshape([b * gh * gw, c * p * p]);
-        // On the `[B·N, C p²]` rows: burn keeps a `[B, N, C p²]` input batched (see
-        // `encoder::forward`).
-        let x = self.patch_embedding.forward(patches);
-        let width = x.dims()[1];
-        let x = x.reshape([b, gh * gw, width]);
+            .reshape([b, gh * gw, c * p * p]);
+        let x = match self.kernels {
+            // On the `[B·N, C p²]` rows: burn keeps a `[B, N, C p²]` input batched (see
+            // `encoder::forward`).
+            EncoderPath::Fused => {
+                let rows = self
+                    .patch_embedding
+                    .forward(patches.reshape([b * gh * gw, c * p * p]));
+                let width = rows.dims()[1];
+                rows.reshape([b, gh * gw, width])
+            }
+            // burn's ops as before the kernels.
+            EncoderPath::Burn => self.patch_embedding.forward(patches),
+        };
+        let width = x.dims()[2];
         let cls = self.class_token.val().expand([b, 1, width]);
         let x = Tensor::cat(vec![cls, x], 1) + self.positions.val();
         let z = crate::encoder::forward(&self.encoder, x, None, self.kernels);

@@ -16,8 +16,8 @@
 use burn::backend::Flex;
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::TensorData;
 use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Shape, TensorData};
 use rayon::prelude::*;
 
 use super::im2col::{Geometry, col2im, im2col};
@@ -167,20 +167,22 @@ pub(crate) fn relu_grad(y: &FloatTensor<Flex>, grad: &FloatTensor<Flex>) -> Floa
     tensor(masked, [shape[0], shape[1], shape[2], shape[3]])
 }
 
-/// The bias gradient `Σ_{b, p} grad[b, o, p]` of an output gradient `[B, C_out, OH, OW]`.
+/// The bias gradient `Σ_{b, p} grad[b, o, p]` of an output gradient `[B, C_out, OH, OW]`, summed
+/// by the ops burn's autodiff uses for the broadcast add `y + bias` (`float_sum_dims` over the
+/// dimensions of size above 1), so that the fused kernel's numbers are bit for bit those of the
+/// unfused convolution, add and ReLU.
 pub(crate) fn bias_grad(grad: &FloatTensor<Flex>) -> FloatTensor<Flex> {
-    let g_data = grad.to_contiguous();
     let shape = grad.layout().shape();
-    let (co, p) = (shape[1], shape[2] * shape[3]);
-    let mut db = vec![0.0f32; co];
-    if p > 0 {
-        for image in elements(&g_data).chunks_exact(co * p) {
-            for (d, row) in db.iter_mut().zip(image.chunks_exact(p)) {
-                *d += row.iter().sum::<f32>();
-            }
-        }
-    }
-    Flex::float_from_data(TensorData::new(db, [co]), &Default::default())
+    let (dims, channels): (Vec<usize>, usize) = (
+        [0, 2, 3].into_iter().filter(|&d| shape[d] != 1).collect(),
+        shape[1],
+    );
+    let summed = match dims.as_slice() {
+        [] => grad.clone(),
+        [dim] => Flex::float_sum_dim(grad.clone(), *dim),
+        dims => Flex::float_sum_dims(grad.clone(), dims),
+    };
+    Flex::float_reshape(summed, Shape::new([channels]))
 }
 
 /// The gradient of `Σ grad · conv2d(x, weight)` with respect to `x`: `[B, C, H, W]`.
