@@ -12,10 +12,11 @@
 //!
 //! [`conv2d_relu`] adds the ReLU that follows a convolution in the lab's CNN to the same pass:
 //! the bias and `max(·, 0)` on each image's output while it is in cache, and in the backward
-//! the ReLU's mask and the bias gradient in one pass (burn's ops make four passes over the
-//! activations for them).
+//! the ReLU's mask in one pass and the bias gradient summed as burn's autodiff sums it, so its
+//! numbers are bit for bit those of the unfused ops.
 //!
-//! [`conv2d`] and [`conv2d_relu`] take this path on the Flex backend (with or without autodiff) for f32 tensors
+//! [`conv2d`] and [`conv2d_relu`] take this path on the Flex backend (with or without autodiff)
+//! for f32 tensors
 //! without groups, and burn's own `conv2d` everywhere else (wgpu, cuda, grouped convolutions),
 //! so a model can call it on any device.
 
@@ -86,8 +87,8 @@ pub fn conv2d(
 }
 
 /// `relu(conv2d(x, weight, bias, options))` ([`conv2d`], then `max(·, 0)`), with the bias and
-/// the ReLU applied in the kernel's pass over each image's output, and in the backward the
-/// ReLU's mask and the bias gradient in one pass, where the kernel applies; burn's `conv2d` and
+/// the ReLU applied in the kernel's pass over each image's output, where the kernel applies
+/// (bit for bit the numbers of [`conv2d`] followed by burn's add and ReLU); burn's `conv2d` and
 /// `relu` elsewhere.
 ///
 /// ```
