@@ -19,14 +19,14 @@ use burn::backend::autodiff::{
     grads::Gradients,
     ops::{Backward, Ops, OpsKind},
 };
-use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 
 use crate::encoder_path::EncoderPath;
+use crate::flex_data::{elements, tensor};
 use crate::simd::{exp, vectorized};
 
 /// `gelu(x) = x Φ(x)` with `Φ` the standard normal distribution function (burn's
@@ -102,12 +102,8 @@ fn map(x: &FloatTensor<Flex>, g: Option<&FloatTensor<Flex>>) -> FloatTensor<Flex
     let x = x.to_contiguous();
     let g = g.map(|g| g.to_contiguous());
     let shape = x.layout().shape().clone();
-    let xs = x
-        .as_slice::<f32>()
-        .expect("an f32 tensor (the router checked)");
-    let gs = g
-        .as_ref()
-        .map(|g| g.as_slice::<f32>().expect("an f32 gradient"));
+    let xs = elements(&x);
+    let gs = g.as_ref().map(elements);
     let mut out = vec![0.0f32; xs.len()];
     (out.par_chunks_mut(CHUNK).enumerate()).for_each(|(c, out)| {
         let range = c * CHUNK..c * CHUNK + out.len();
@@ -118,7 +114,7 @@ fn map(x: &FloatTensor<Flex>, g: Option<&FloatTensor<Flex>>) -> FloatTensor<Flex
             out,
         });
     });
-    Flex::float_from_data(TensorData::new(out, shape), &Default::default())
+    tensor(out, shape)
 }
 
 /// One chunk of [`map`].

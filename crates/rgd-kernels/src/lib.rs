@@ -21,6 +21,7 @@ pub mod adam;
 pub mod attention;
 pub mod conv;
 mod encoder_path;
+mod flex_data;
 pub mod gelu;
 mod matmul;
 pub mod pool;

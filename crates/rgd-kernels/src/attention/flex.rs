@@ -10,13 +10,12 @@
 //! ```
 
 use burn::backend::Flex;
-use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::TensorData;
 use rayon::prelude::*;
 
 use pulp::{Simd, WithSimd};
 
+use crate::flex_data::{elements, tensor};
 use crate::simd::{axpy, dot, exp, vectorized};
 
 /// The shapes of one attention: batch, tokens, heads and the width of a head.
@@ -66,16 +65,9 @@ impl Heads {
 /// The softmax probabilities `[B, H, T, T]` a forward pass saves for its backward.
 pub(crate) type Probs = Vec<f32>;
 
-fn elements(t: &FloatTensor<Flex>) -> &[f32] {
-    t.as_slice::<f32>()
-        .expect("a contiguous f32 tensor (the router sends other dtypes to burn's path)")
-}
-
-fn tensor(values: Vec<f32>, s: &Heads) -> FloatTensor<Flex> {
-    Flex::float_from_data(
-        TensorData::new(values, [s.batch, s.tokens, s.width()]),
-        &Default::default(),
-    )
+/// A `[B, T, D]` tensor of the values.
+fn token_rows(values: Vec<f32>, s: &Heads) -> FloatTensor<Flex> {
+    tensor(values, [s.batch, s.tokens, s.width()])
 }
 
 /// Head `h` of row `t` in a batch element's `[T, D]` rows.
@@ -146,7 +138,7 @@ pub(crate) fn forward(
                 probs,
             })
         });
-    (tensor(out, s), probs)
+    (token_rows(out, s), probs)
 }
 
 /// The forward of one batch element: its output rows and its `[H, T, T]` probabilities.
@@ -238,7 +230,7 @@ pub(crate) fn backward(
                 })
             },
         );
-    [tensor(dq, s), tensor(dk, s), tensor(dv, s)]
+    [token_rows(dq, s), token_rows(dk, s), token_rows(dv, s)]
 }
 
 /// The backward of one batch element: `∂Q`, `∂K`, `∂V` rows from its probabilities and output

@@ -16,11 +16,12 @@
 use burn::backend::Flex;
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
+use burn::tensor::Shape;
 use burn::tensor::ops::ConvOptions;
-use burn::tensor::{Shape, TensorData};
 use rayon::prelude::*;
 
 use super::im2col::{Geometry, col2im, im2col};
+use crate::flex_data::{elements, tensor};
 use crate::matmul::{Threads, View, matmul};
 
 /// The shapes of one convolution: batch, output channels and the per-image geometry.
@@ -87,21 +88,9 @@ pub(crate) fn supports(x: &[usize], weight: &[usize], options: &ConvOptions<2>) 
     Shapes::of(x, weight, options).is_some()
 }
 
-/// The f32 elements of a contiguous Flex tensor in row-major order (`to_contiguous` first copies
-/// a strided view, and only then).
-fn elements(t: &FloatTensor<Flex>) -> &[f32] {
-    t.as_slice::<f32>()
-        .expect("a contiguous f32 tensor (the router sends other dtypes to burn's path)")
-}
-
 fn shapes(x: &FloatTensor<Flex>, weight: &FloatTensor<Flex>, options: &ConvOptions<2>) -> Shapes {
     Shapes::of(x.layout().shape(), weight.layout().shape(), options)
         .expect("a convolution the kernel supports (the router checks `supports`)")
-}
-
-fn tensor(values: Vec<f32>, shape: [usize; 4]) -> FloatTensor<Flex> {
-    // Flex has one device (a unit struct).
-    Flex::float_from_data(TensorData::new(values, shape), &Default::default())
 }
 
 /// Splits `0..batch` into one contiguous range of images per rayon thread (at most `batch`).

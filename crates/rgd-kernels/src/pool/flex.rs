@@ -1,20 +1,15 @@
 //! The pooling and its gradient on Flex tensors, one rayon task per run of `H x W` planes.
 
 use burn::backend::Flex;
-use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::TensorData;
 use rayon::prelude::*;
+
+use crate::flex_data::{elements, tensor};
 
 /// The shape of a rank-4 Flex tensor.
 pub(crate) fn shape4(t: &FloatTensor<Flex>) -> [usize; 4] {
     let s = t.layout().shape();
     [s[0], s[1], s[2], s[3]]
-}
-
-fn tensor(values: Vec<f32>, shape: [usize; 4]) -> FloatTensor<Flex> {
-    // Flex has one device (a unit struct).
-    Flex::float_from_data(TensorData::new(values, shape), &Default::default())
 }
 
 /// The pooled `[B, C, H / KH, W / KW]` and, for every output, the index of its maximum within
@@ -24,9 +19,7 @@ pub(crate) fn forward(x: &FloatTensor<Flex>, window: [usize; 2]) -> (FloatTensor
     let [kh, kw] = window;
     let (oh, ow) = (h / kh, w / kw);
     let data = x.to_contiguous();
-    let xs = data
-        .as_slice::<f32>()
-        .expect("a contiguous f32 tensor (the router sends other dtypes to burn's path)");
+    let xs = elements(&data);
     let mut out = vec![0.0f32; b * c * oh * ow];
     let mut argmax = vec![0u32; out.len()];
     if !out.is_empty() {
@@ -64,7 +57,7 @@ pub(crate) fn backward(
     let [b, c, h, w] = shape;
     let [_, _, oh, ow] = shape4(grad);
     let data = grad.to_contiguous();
-    let gs = data.as_slice::<f32>().expect("a contiguous f32 gradient");
+    let gs = elements(&data);
     let mut dx = vec![0.0f32; b * c * h * w];
     if oh * ow > 0 && h * w > 0 {
         (dx.par_chunks_mut(h * w).zip(gs.par_chunks(oh * ow)))
