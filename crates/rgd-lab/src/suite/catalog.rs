@@ -10,7 +10,7 @@ use crate::config::RunConfig;
 use crate::sweep::Method;
 
 use super::parts::{
-    domains, images, images_converged, images_vit, images_vit_converged, imbalance, noise, tabular,
+    domains, images, images_converged, images_vit, images_vit_epochs, imbalance, noise, tabular,
     text, text_finetuned, text_finetuned_epochs, text_finetuned_lodo, text_transformer,
 };
 
@@ -184,7 +184,7 @@ pub(crate) fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
         "images" => {
             let mut parts = vec![images(quick), images_vit(quick), images_converged(quick)];
             if !quick {
-                parts.push(images_vit_converged());
+                parts.push(images_vit_epochs());
             }
             Ok(parts)
         }

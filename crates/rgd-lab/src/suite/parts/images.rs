@@ -140,7 +140,7 @@ pub(crate) fn images_converged(quick: bool) -> Part {
 /// steps/s on the Intel Xeon kind, 10 epochs would be about 30 minutes a run with its
 /// evaluations and 5.5 hours for the 11 runs, over what issue 19's 15-hour budget had left
 /// (about 4.6 hours).
-pub(crate) fn images_vit_converged() -> Part {
+pub(crate) fn images_vit_epochs() -> Part {
     let mut part = images_converged(false);
     part.title = "ViT trained for 2 epochs";
     part.slug = "vit-epochs";
