@@ -10,12 +10,14 @@
 //! - [`attention::attention`]: multi-head scaled dot-product attention in one pass per batch
 //!   element, forward and backward, on the projections' `[B, T, D]` layout.
 //! - [`gelu::gelu`]: GELU and its derivative as vectorised polynomials.
+//! - [`linear::linear`]: a dense layer whose products write straight into their outputs and
+//!   whose bias is added across the pool, bit for bit burn's `linear`.
 //! - [`adam::FusedAdamW`], [`adam::FusedAdam`]: AdamW and Adam in one pass over each parameter,
 //!   bit-identical to burn's.
 //!
 //! Every kernel is tested against burn's own path: the convolution and the pooling on random
-//! shapes, values and gradients (`tests/conv.rs`, `tests/pool.rs`), attention and GELU likewise
-//! (`tests/encoder.rs`), Adam and AdamW bit for bit (`tests/adam.rs`).
+//! shapes, values and gradients (`tests/conv.rs`, `tests/pool.rs`), attention, GELU and the dense
+//! layer likewise (`tests/encoder.rs`, `tests/linear.rs`), Adam and AdamW bit for bit (`tests/adam.rs`).
 
 pub mod adam;
 pub mod attention;
@@ -23,6 +25,7 @@ pub mod conv;
 mod encoder_path;
 mod flex_data;
 pub mod gelu;
+pub mod linear;
 mod matmul;
 pub mod pool;
 mod simd;

@@ -52,6 +52,19 @@ pub(crate) enum Threads {
     All,
 }
 
+impl Threads {
+    /// burn-flex's rule for one `m x k` by `k x n` product: every thread from `m·n·k ≥ 192³`
+    /// multiply-adds, the calling thread below.
+    pub(crate) fn like_burn_flex(m: usize, n: usize, k: usize) -> Self {
+        const PARALLEL: usize = 192 * 192 * 192;
+        if m.saturating_mul(n).saturating_mul(k) >= PARALLEL {
+            Threads::All
+        } else {
+            Threads::One
+        }
+    }
+}
+
 /// `out = lhs · rhs`, or `out += lhs · rhs` when `accumulate`, with `out` row-major
 /// (`lhs.rows x rhs.cols`).
 ///

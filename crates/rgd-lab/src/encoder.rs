@@ -10,6 +10,7 @@
 //!
 //! (burn names the attention's norm `norm_2` and the feed-forward's `norm_1`.)
 
+use burn::nn::Linear;
 use burn::nn::transformer::{
     TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput, TransformerEncoderLayer,
 };
@@ -17,6 +18,7 @@ use burn::prelude::*;
 use rgd_kernels::EncoderPath;
 use rgd_kernels::attention::attention;
 use rgd_kernels::gelu::gelu;
+use rgd_kernels::linear::linear;
 
 use crate::LabError;
 use crate::config::EncoderConfig;
@@ -77,22 +79,35 @@ pub(crate) fn forward(
             let h = layer.norm_2.forward(x.clone());
             let mha = &layer.mha;
             let (q, k, v) = (
-                tokens(mha.query.forward(h.clone())),
-                tokens(mha.key.forward(h.clone())),
-                tokens(mha.value.forward(h)),
+                tokens(dense(&mha.query, h.clone(), kernels)),
+                tokens(dense(&mha.key, h.clone(), kernels)),
+                tokens(dense(&mha.value, h, kernels)),
             );
             let min_float = mha.min_float as f32;
             let context = attention(q, k, v, mha.n_heads, padding.clone(), min_float, kernels);
-            let x = x + layer
-                .dropout
-                .forward(mha.output.forward(context.reshape([b * t, d])));
+            let x =
+                x + layer
+                    .dropout
+                    .forward(dense(&mha.output, context.reshape([b * t, d]), kernels));
             let ff = &layer.pwff;
-            let h = gelu(
-                ff.linear_inner.forward(layer.norm_1.forward(x.clone())),
+            let h = dense(&ff.linear_inner, layer.norm_1.forward(x.clone()), kernels);
+            let h = dense(
+                &ff.linear_outer,
+                ff.dropout.forward(gelu(h, kernels)),
                 kernels,
             );
-            let h = ff.linear_outer.forward(ff.dropout.forward(h));
             x + layer.dropout.forward(h)
         });
     tokens(rows)
+}
+
+/// `layer.forward(x)` on rows `[N, D_in]`, on `kernels`' path: `rgd_kernels::linear`, which
+/// writes the products straight into their outputs and computes burn's numbers bit for bit.
+pub(crate) fn dense(layer: &Linear, x: Tensor<2>, kernels: EncoderPath) -> Tensor<2> {
+    linear(
+        x,
+        layer.weight.val(),
+        layer.bias.as_ref().map(|b| b.val()),
+        kernels,
+    )
 }

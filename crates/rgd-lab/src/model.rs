@@ -9,6 +9,7 @@ use burn::nn::{
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use burn::tensor::ops::ConvOptions;
+use rgd_kernels::EncoderPath;
 use rgd_kernels::conv::ConvPath;
 
 use crate::LabError;
@@ -58,8 +59,10 @@ impl Mlp {
 
     /// Logits `[B, classes]` of flat inputs `[B, features]`.
     pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
+        // `rgd_kernels::linear` computes burn's numbers bit for bit, so it needs no switch.
+        let dense = |layer: &Linear, x| crate::encoder::dense(layer, x, EncoderPath::Fused);
         for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(x);
+            x = dense(layer, x);
             if let Some(norm) = self.batch_norms.get(i) {
                 x = norm.forward(x);
             }
@@ -68,7 +71,7 @@ impl Mlp {
             }
             x = self.dropout.forward(relu(x));
         }
-        self.head.forward(x)
+        dense(&self.head, x)
     }
 }
 

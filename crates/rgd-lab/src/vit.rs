@@ -78,9 +78,11 @@ impl Vit {
             // On the `[B·N, C p²]` rows: burn keeps a `[B, N, C p²]` input batched (see
             // `encoder::forward`).
             EncoderPath::Fused => {
-                let rows = self
-                    .patch_embedding
-                    .forward(patches.reshape([b * gh * gw, c * p * p]));
+                let rows = crate::encoder::dense(
+                    &self.patch_embedding,
+                    patches.reshape([b * gh * gw, c * p * p]),
+                    self.kernels,
+                );
                 let width = rows.dims()[1];
                 rows.reshape([b, gh * gw, width])
             }
@@ -92,7 +94,7 @@ impl Vit {
         let x = Tensor::cat(vec![cls, x], 1) + self.positions.val();
         let z = crate::encoder::forward(&self.encoder, x, None, self.kernels);
         let cls = z.narrow(1, 0, 1).reshape([b, width]);
-        self.head.forward(self.norm.forward(cls))
+        crate::encoder::dense(&self.head, self.norm.forward(cls), self.kernels)
     }
 }
 

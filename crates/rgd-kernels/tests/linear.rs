@@ -1,0 +1,139 @@
+//! The dense layer against burn's `linear`: values and the gradients of input, weight and bias
+//! equal bit for bit on random shapes (odd sizes, products below and above burn-flex's
+//! threading threshold, the lab's ViT and MLP shapes), on an input that is a transposed view,
+//! without autodiff, and the routing to burn's op off the fused path.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use proptest::prelude::*;
+use rgd_kernels::EncoderPath;
+use rgd_kernels::linear::linear;
+
+/// Deterministic values in [-1, 1).
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+    (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn tensor<const D: usize>(shape: [usize; D], seed: u64, device: &Device) -> Tensor<D> {
+    let n = shape.iter().product();
+    Tensor::from_data(TensorData::new(values(n, seed), shape), device)
+}
+
+fn bits<const D: usize>(t: Tensor<D>) -> Vec<u32> {
+    let values = t.into_data().try_to_vec::<f32>().unwrap();
+    values.into_iter().map(f32::to_bits).collect()
+}
+
+/// The output and the gradients of `Σ r · y` for x, weight and bias, with `path`; `transposed`
+/// reads x as the transpose of a `[D_in, N]` tensor.
+fn compute(
+    [n, d_in, d_out]: [usize; 3],
+    seed: u64,
+    transposed: bool,
+    path: EncoderPath,
+) -> [Vec<u32>; 4] {
+    let device = Device::flex().autodiff();
+    let x = if transposed {
+        tensor([d_in, n], seed, &device).require_grad()
+    } else {
+        tensor([n, d_in], seed, &device).require_grad()
+    };
+    let w = tensor([d_in, d_out], seed + 1, &device).require_grad();
+    let b = tensor([d_out], seed + 2, &device).require_grad();
+    let input = if transposed {
+        x.clone().transpose()
+    } else {
+        x.clone()
+    };
+    let y = linear(input, w.clone(), Some(b.clone()), path);
+    let r = tensor([n, d_out], seed + 3, &device);
+    let grads = (y.clone() * r).sum().backward();
+    [
+        bits(y),
+        bits(x.grad(&grads).unwrap()),
+        bits(w.grad(&grads).unwrap()),
+        bits(b.grad(&grads).unwrap()),
+    ]
+}
+
+fn assert_bit_identical(shape: [usize; 3], seed: u64, transposed: bool) {
+    let fused = compute(shape, seed, transposed, EncoderPath::Fused);
+    let burn = compute(shape, seed, transposed, EncoderPath::Burn);
+    for (what, (f, b)) in ["y", "dx", "dW", "db"].iter().zip(fused.iter().zip(&burn)) {
+        assert!(
+            f == b,
+            "{what} differs from burn's for {shape:?} (transposed: {transposed})"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn values_and_gradients_equal_burns_bit_for_bit(
+        n in 1usize..80, d_in in 1usize..70, d_out in 1usize..70, seed in 0u64..1000,
+        transposed in any::<bool>(),
+    ) {
+        assert_bit_identical([n, d_in, d_out], seed, transposed);
+    }
+}
+
+#[test]
+fn the_lab_shapes_equal_burns_bit_for_bit() {
+    // The ViT's q/k/v/output (above burn-flex's threading threshold), its feed-forward, patch
+    // embedding and head, the MLP's first layer, and a product that splits k into gemm blocks.
+    for shape in [
+        [1088, 128, 128],
+        [1088, 128, 256],
+        [1088, 256, 128],
+        [1024, 49, 128],
+        [64, 128, 10],
+        [128, 784, 256],
+        [40, 1500, 33],
+    ] {
+        assert_bit_identical(shape, 7, false);
+    }
+}
+
+#[test]
+fn the_forward_without_autodiff_equals_burns() {
+    let device = Device::flex();
+    let (x, w, b) = (
+        tensor([37, 19], 1, &device),
+        tensor([19, 23], 2, &device),
+        tensor([23], 3, &device),
+    );
+    let fused = linear(x.clone(), w.clone(), Some(b.clone()), EncoderPath::Fused);
+    let burn = linear(x, w, Some(b), EncoderPath::Burn);
+    assert_eq!(bits(fused), bits(burn));
+}
+
+#[test]
+fn a_layer_without_bias_and_an_empty_batch_take_burns_path() {
+    let device = Device::flex().autodiff();
+    let (x, w) = (tensor([5, 3], 1, &device), tensor([3, 2], 2, &device));
+    let fused = linear(x.clone(), w.clone(), None, EncoderPath::Fused);
+    assert_eq!(bits(fused), bits(x.matmul(w.clone())));
+    let empty = Tensor::<2>::zeros([0, 3], &device);
+    let y = linear(empty, w, Some(tensor([2], 3, &device)), EncoderPath::Fused);
+    assert_eq!(y.dims(), [0, 2]);
+}
+
+#[test]
+#[should_panic(expected = "columns but the weight")]
+fn mismatched_shapes_are_refused() {
+    let device = Device::flex();
+    let _ = linear(
+        tensor([2, 3], 1, &device),
+        tensor([4, 2], 2, &device),
+        None,
+        EncoderPath::Fused,
+    );
+}
