@@ -4,12 +4,12 @@ use burn::backend::DispatchDevice;
 use burn::tensor::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
-/// Which implementation computes a transformer block's attention and GELU.
+/// Which implementation computes a transformer block's attention, GELU and dense layers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EncoderPath {
-    /// The fused kernels of [`crate::attention`] and [`crate::gelu`] on Flex for f32 tensors,
-    /// burn's ops elsewhere.
+    /// The fused kernels of [`crate::attention`], [`crate::gelu`] and [`crate::linear`] on Flex
+    /// for f32 tensors, burn's ops elsewhere.
     #[default]
     Fused,
     /// burn's own ops and their autodiff backward, always (for comparison).

@@ -99,8 +99,9 @@ pub struct EncoderConfig {
     /// Dropout probability in the layers.
     pub dropout: f64,
     /// Which implementation computes attention and GELU: `"fused"` (default: one attention
-    /// kernel per batch element and a vectorised GELU, forward and backward, on the CPU,
-    /// `rgd_kernels::attention` and `rgd_kernels::gelu`; burn's ops on other devices and with
+    /// kernel per batch element, a vectorised GELU and dense layers writing straight into their
+    /// outputs, forward and backward, on the CPU, `rgd_kernels::attention`, `rgd_kernels::gelu`
+    /// and `rgd_kernels::linear`; burn's ops on other devices and with
     /// dropout) or `"burn"` (burn-nn's encoder layers, for comparison; the records made before
     /// the fused kernels name it).
     pub kernels: EncoderPath,
