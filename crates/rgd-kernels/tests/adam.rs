@@ -8,6 +8,9 @@ use burn::optim::{GradientsParams, ModuleOptimizer, OptimizerRecord};
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use rgd_kernels::adam::{AdamParams, FusedAdam, FusedAdamW};
 
+mod common;
+use common::uniform as values;
+
 #[derive(Module, Debug)]
 struct Net {
     first: Linear,
@@ -39,19 +42,6 @@ impl Net {
         .map(f32::to_bits)
         .collect()
     }
-}
-
-/// Deterministic values in [-1, 1) (a 64-bit LCG).
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
 }
 
 /// `steps` steps from step `from` on a loss with large and tiny gradients (a squared output

@@ -8,6 +8,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use proptest::prelude::*;
 use rgd_kernels::conv::{ConvPath, conv2d, conv2d_relu, uses_gemm};
 
+mod common;
+use common::uniform as values;
+
 /// A convolution problem: shapes, options and a seed for its values.
 #[derive(Debug, Clone)]
 struct Case {
@@ -16,21 +19,6 @@ struct Case {
     kernel: [usize; 2],
     options: ConvOptions<2>,
     seed: u64,
-}
-
-/// Deterministic values in [-1, 1).
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
 }
 
 fn tensor<const D: usize>(shape: [usize; D], seed: u64, device: &Device) -> Tensor<D> {

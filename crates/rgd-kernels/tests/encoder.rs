@@ -9,18 +9,15 @@ use rgd_kernels::EncoderPath;
 use rgd_kernels::attention::{attention, burn_attention};
 use rgd_kernels::gelu::gelu;
 
+mod common;
+
 const MIN_FLOAT: f32 = -1.0e4;
 
 /// Deterministic values in [-scale, scale).
 fn values(n: usize, seed: u64, scale: f32) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-    (0..n)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0) * scale
-        })
+    common::uniform(n, seed)
+        .into_iter()
+        .map(|v| v * scale)
         .collect()
 }
 

@@ -7,16 +7,15 @@ use proptest::prelude::*;
 use rgd_kernels::conv::ConvPath;
 use rgd_kernels::pool::max_pool2d;
 
+mod common;
+
 /// Values on a grid of 7 levels (many ties in a window), some clipped to 0 like a ReLU's
 /// output, and a NaN at `nan` if given.
 fn values(n: usize, seed: u64, nan: Option<usize>) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    let mut lcg = common::Lcg::new(seed);
     (0..n)
         .map(|i| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let level = ((state >> 33) % 7) as f32 - 3.0;
+            let level = ((lcg.next_u64() >> 33) % 7) as f32 - 3.0;
             match nan {
                 Some(at) if at == i => f32::NAN,
                 _ => level.max(-1.0),
