@@ -1,7 +1,7 @@
 //! The transformer encoder of the ViT and the text transformer: burn-nn's `TransformerEncoder`
 //! holds the parameters (so records and initialisation are burn's), and [`forward`] runs its
-//! pre-norm layers with the fused attention and GELU kernels of `rgd_kernels` where they
-//! apply, or burn's own forward:
+//! pre-norm layers with the fused attention, GELU and dense-layer kernels of `rgd_kernels`
+//! where they apply, or burn's own forward:
 //!
 //! ```text
 //! z' = z + W_o Attention(W_q LN₂(z), W_k LN₂(z), W_v LN₂(z), padding)

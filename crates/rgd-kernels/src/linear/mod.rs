@@ -16,6 +16,12 @@
 //! gradient is summed by burn's own reduction, as its autodiff does. [`linear`] takes this path
 //! on the Flex backend (with or without autodiff) for f32 tensors on
 //! [`EncoderPath::Fused`], and burn's `linear` everywhere else.
+//!
+//! Rows only: on a `[B, T, D]` input that burn's `MatmulTransformPolicy` keeps batched, burn
+//! (whose Dispatch backend decomposes `linear` into a tracked matmul and add) sums the weight
+//! gradient over `B` per-example products and the bias gradient over two dimensions, a
+//! different summation order from one product on the `[B·T, D]` rows; so the same layer on
+//! rows is bit for bit burn's only where burn's own input is rows.
 
 mod extension;
 mod flex;
