@@ -19,6 +19,14 @@ fn dims(t: &FloatTensor<Flex>) -> [usize; 2] {
     [shape[0], shape[1]]
 }
 
+/// `lhs · rhs`, row-major, threaded by burn-flex's rule for the product's size.
+fn product(lhs: View<'_>, rhs: View<'_>) -> Vec<f32> {
+    let mut out = vec![0.0f32; lhs.rows * rhs.cols];
+    let threads = Threads::like_burn_flex(lhs.rows, rhs.cols, lhs.cols);
+    matmul(&mut out, lhs, rhs, false, threads);
+    out
+}
+
 /// `x W + b`: `[N, D_out]`.
 pub(crate) fn forward(
     x: &FloatTensor<Flex>,
@@ -32,15 +40,7 @@ pub(crate) fn forward(
         bias.to_contiguous(),
     );
     let (xs, ws, bs) = (elements(&x), elements(&weight), elements(&bias));
-    let mut out = vec![0.0f32; n * d_out];
-    let threads = Threads::like_burn_flex(n, d_out, d_in);
-    matmul(
-        &mut out,
-        View::rows(xs, n, d_in),
-        View::rows(ws, d_in, d_out),
-        false,
-        threads,
-    );
+    let mut out = product(View::rows(xs, n, d_in), View::rows(ws, d_in, d_out));
     // The bias as burn-flex's broadcast add computes it: one rounding of `y + b` per element.
     (out.par_chunks_mut(ROWS * d_out)).for_each(|rows| {
         for row in rows.chunks_exact_mut(d_out) {
@@ -59,16 +59,8 @@ pub(crate) fn input_grad(
 ) -> FloatTensor<Flex> {
     let ([d_in, d_out], [n, _]) = (dims(weight), dims(grad));
     let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
-    let mut dx = vec![0.0f32; n * d_in];
     let (gs, ws) = (elements(&grad), elements(&weight));
-    let threads = Threads::like_burn_flex(n, d_in, d_out);
-    matmul(
-        &mut dx,
-        View::rows(gs, n, d_out),
-        View::transposed(ws, d_out, d_in),
-        false,
-        threads,
-    );
+    let dx = product(View::rows(gs, n, d_out), View::transposed(ws, d_out, d_in));
     tensor(dx, [n, d_in])
 }
 
@@ -76,16 +68,8 @@ pub(crate) fn input_grad(
 pub(crate) fn weight_grad(x: &FloatTensor<Flex>, grad: &FloatTensor<Flex>) -> FloatTensor<Flex> {
     let ([n, d_in], [_, d_out]) = (dims(x), dims(grad));
     let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
-    let mut dw = vec![0.0f32; d_in * d_out];
     let (xs, gs) = (elements(&x), elements(&grad));
-    let threads = Threads::like_burn_flex(d_in, d_out, n);
-    matmul(
-        &mut dw,
-        View::transposed(xs, d_in, n),
-        View::rows(gs, n, d_out),
-        false,
-        threads,
-    );
+    let dw = product(View::transposed(xs, d_in, n), View::rows(gs, n, d_out));
     tensor(dw, [d_in, d_out])
 }
 
