@@ -1,5 +1,5 @@
 //! The dense layer and its gradients on Flex tensors, each product one `gemm` call made as
-//! burn-flex makes it.
+//! burn-flex makes it: on the operands' own strides, with its threading rule.
 
 use burn::backend::Flex;
 use burn::backend::ops::FloatTensorOps;
@@ -13,18 +13,43 @@ use crate::matmul::{Threads, View, matmul};
 /// Output rows per rayon task of the bias pass.
 const ROWS: usize = 64;
 
+/// A 2-D tensor as the strided view burn-flex hands `gemm`: its storage from the view's offset,
+/// its own strides, no copy; `None` for a negative stride (a flipped view).
+fn view(t: &FloatTensor<Flex>) -> Option<View<'_>> {
+    let layout = t.layout();
+    let (shape, strides) = (layout.shape(), layout.strides());
+    let stride = |s: isize| usize::try_from(s).ok();
+    Some(View {
+        data: &t.storage::<f32>()[layout.start_offset()..],
+        rows: shape[0],
+        cols: shape[1],
+        row_stride: stride(strides[0])?,
+        col_stride: stride(strides[1])?,
+    })
+}
+
+/// `lhs · rhs`, row-major: the gemm call of burn-flex's `float_matmul` into a buffer of our
+/// own, or (for a flipped view, which gemm reads backwards) burn-flex's product itself.
+fn product(lhs: &FloatTensor<Flex>, rhs: &FloatTensor<Flex>) -> Vec<f32> {
+    let (Some(l), Some(r)) = (view(lhs), view(rhs)) else {
+        let out = Flex::float_matmul(lhs.clone(), rhs.clone()).to_contiguous();
+        return elements(&out).to_vec();
+    };
+    let mut out = vec![0.0f32; l.rows * r.cols];
+    let threads = Threads::like_burn_flex(l.rows, r.cols, l.cols);
+    matmul(&mut out, l, r, false, threads);
+    out
+}
+
 /// The `[rows, cols]` of a 2-D tensor.
 fn dims(t: &FloatTensor<Flex>) -> [usize; 2] {
     let shape = t.layout().shape();
     [shape[0], shape[1]]
 }
 
-/// `lhs · rhs`, row-major, threaded by burn-flex's rule for the product's size.
-fn product(lhs: View<'_>, rhs: View<'_>) -> Vec<f32> {
-    let mut out = vec![0.0f32; lhs.rows * rhs.cols];
-    let threads = Threads::like_burn_flex(lhs.rows, rhs.cols, lhs.cols);
-    matmul(&mut out, lhs, rhs, false, threads);
-    out
+/// The transpose, a view without a copy.
+fn transpose(t: &FloatTensor<Flex>) -> FloatTensor<Flex> {
+    Flex::float_transpose(t.clone())
 }
 
 /// `x W + b`: `[N, D_out]`.
@@ -33,14 +58,10 @@ pub(crate) fn forward(
     weight: &FloatTensor<Flex>,
     bias: &FloatTensor<Flex>,
 ) -> FloatTensor<Flex> {
-    let ([n, d_in], [_, d_out]) = (dims(x), dims(weight));
-    let (x, weight, bias) = (
-        x.to_contiguous(),
-        weight.to_contiguous(),
-        bias.to_contiguous(),
-    );
-    let (xs, ws, bs) = (elements(&x), elements(&weight), elements(&bias));
-    let mut out = product(View::rows(xs, n, d_in), View::rows(ws, d_in, d_out));
+    let ([n, _], [_, d_out]) = (dims(x), dims(weight));
+    let bias = bias.to_contiguous();
+    let bs = elements(&bias);
+    let mut out = product(x, weight);
     // The bias as burn-flex's broadcast add computes it: one rounding of `y + b` per element.
     (out.par_chunks_mut(ROWS * d_out)).for_each(|rows| {
         for row in rows.chunks_exact_mut(d_out) {
@@ -57,20 +78,14 @@ pub(crate) fn input_grad(
     weight: &FloatTensor<Flex>,
     grad: &FloatTensor<Flex>,
 ) -> FloatTensor<Flex> {
-    let ([d_in, d_out], [n, _]) = (dims(weight), dims(grad));
-    let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
-    let (gs, ws) = (elements(&grad), elements(&weight));
-    let dx = product(View::rows(gs, n, d_out), View::transposed(ws, d_out, d_in));
-    tensor(dx, [n, d_in])
+    let ([d_in, _], [n, _]) = (dims(weight), dims(grad));
+    tensor(product(grad, &transpose(weight)), [n, d_in])
 }
 
 /// `∂W = xᵀ ∂y`: `[D_in, D_out]`.
 pub(crate) fn weight_grad(x: &FloatTensor<Flex>, grad: &FloatTensor<Flex>) -> FloatTensor<Flex> {
-    let ([n, d_in], [_, d_out]) = (dims(x), dims(grad));
-    let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
-    let (xs, gs) = (elements(&x), elements(&grad));
-    let dw = product(View::transposed(xs, d_in, n), View::rows(gs, n, d_out));
-    tensor(dw, [d_in, d_out])
+    let ([_, d_in], [_, d_out]) = (dims(x), dims(grad));
+    tensor(product(&transpose(x), grad), [d_in, d_out])
 }
 
 /// `∂b = Σ_rows ∂y`: `[D_out]`, by burn's own reduction, as its `linear_bias_backward`.
