@@ -33,9 +33,8 @@ def main():
     print("|---|---|---:|---:|---:|---:|---:|")
     extra = []
     for model in models:
-        # rgd's cnn-burn, vit-burn and vit-fused-norm (other kernel paths of the same models) are
-        # compared with PyTorch's cnn and vit.
-        ours, torch = load(out, "rgd", model), load(out, "torch", model.split("-")[0])
+        # rgd's cnn-burn and vit-burn (burn's own paths) are compared with PyTorch's cnn and vit.
+        ours, torch = load(out, "rgd", model), load(out, "torch", model.removesuffix("-burn"))
         if not ours or not torch:
             continue
         for rule in ("erm", "rgd"):

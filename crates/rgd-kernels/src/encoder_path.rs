@@ -4,8 +4,7 @@ use burn::backend::DispatchDevice;
 use burn::tensor::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
-/// Which implementation computes a transformer block's attention, GELU, dense layers and layer
-/// norms.
+/// Which implementation computes a transformer block's attention, GELU and dense layers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EncoderPath {
@@ -13,19 +12,15 @@ pub enum EncoderPath {
     /// for f32 tensors, burn's ops elsewhere.
     #[default]
     Fused,
-    /// [`EncoderPath::Fused`] and the layer norms of [`crate::layer_norm`], whose numbers are
-    /// burn's within float rounding but not bit for bit.
-    #[serde(rename = "fused-norm")]
-    FusedNorm,
     /// burn's own ops and their autodiff backward, always (for comparison).
     Burn,
 }
 
 impl EncoderPath {
-    /// Whether this path computes with a fused kernel on `x`: a fused path, on the Flex device
+    /// Whether this path computes with a fused kernel on `x`: the fused path, on the Flex device
     /// (with or without autodiff), f32.
     pub fn fuses<const D: usize>(self, x: &Tensor<D>) -> bool {
-        self != EncoderPath::Burn
+        self == EncoderPath::Fused
             && matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_))
             && x.dtype() == DType::F32
     }

@@ -10,9 +10,6 @@
 //! - [`attention::attention`]: multi-head scaled dot-product attention in one pass per batch
 //!   element, forward and backward, on the projections' `[B, T, D]` layout.
 //! - [`gelu::gelu`]: GELU and its derivative as vectorised polynomials.
-//! - [`layer_norm::layer_norm`]: layer normalisation of rows in one pass per row, forward and
-//!   backward, within float rounding of burn's (so on its own switch,
-//!   [`EncoderPath::FusedNorm`]).
 //! - [`linear::linear`]: a dense layer whose products write straight into their outputs and
 //!   whose bias is added across the pool, bit for bit burn's `linear`.
 //! - [`adam::FusedAdamW`], [`adam::FusedAdam`]: AdamW and Adam in one pass over each parameter,
@@ -20,8 +17,7 @@
 //!
 //! Every kernel is tested against burn's own path: the convolution and the pooling on random
 //! shapes, values and gradients (`tests/conv.rs`, `tests/pool.rs`), attention, GELU and the dense
-//! layer and the layer norm likewise (`tests/encoder.rs`, `tests/linear.rs`,
-//! `tests/layer_norm.rs`), Adam and AdamW bit for bit (`tests/adam.rs`).
+//! layer likewise (`tests/encoder.rs`, `tests/linear.rs`), Adam and AdamW bit for bit (`tests/adam.rs`).
 
 pub mod adam;
 pub mod attention;
@@ -29,7 +25,6 @@ pub mod conv;
 mod encoder_path;
 mod flex_data;
 pub mod gelu;
-pub mod layer_norm;
 pub mod linear;
 mod matmul;
 pub mod pool;

@@ -1,7 +1,6 @@
 //! The transformer encoder of the ViT and the text transformer: burn-nn's `TransformerEncoder`
 //! holds the parameters (so records and initialisation are burn's), and [`forward`] runs its
-//! pre-norm layers with the fused attention, GELU, dense-layer (and, on `"fused-norm"`,
-//! layer-norm) kernels of `rgd_kernels`
+//! pre-norm layers with the fused attention, GELU and dense-layer kernels of `rgd_kernels`
 //! where they apply, or burn's own forward:
 //!
 //! ```text
@@ -11,22 +10,18 @@
 //!
 //! (burn names the attention's norm `norm_2` and the feed-forward's `norm_1`.)
 
+use burn::nn::Linear;
 use burn::nn::transformer::{
     TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput, TransformerEncoderLayer,
 };
-use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
 use rgd_kernels::EncoderPath;
 use rgd_kernels::attention::attention;
 use rgd_kernels::gelu::gelu;
-use rgd_kernels::layer_norm::layer_norm;
 use rgd_kernels::linear::linear;
 
 use crate::LabError;
 use crate::config::EncoderConfig;
-
-/// The ε of every layer norm of the ViT and the text transformer (burn-nn's default).
-pub(crate) const LAYER_NORM_EPSILON: f64 = 1e-5;
 
 /// A pre-norm encoder of `config.depth` layers, feed-forward width `2 · config.width`.
 pub(crate) fn encoder(
@@ -44,7 +39,6 @@ pub(crate) fn encoder(
         TransformerEncoderConfig::new(width, 2 * width, config.heads, config.depth)
             .with_norm_first(true)
             .with_dropout(config.dropout)
-            .with_layer_norm_eps(LAYER_NORM_EPSILON)
             .init(device),
     )
 }
@@ -82,7 +76,7 @@ pub(crate) fn forward(
         .layers
         .iter()
         .fold(x.reshape([b * t, d]), |x, layer| {
-            let h = norm(&layer.norm_2, x.clone(), kernels);
+            let h = layer.norm_2.forward(x.clone());
             let mha = &layer.mha;
             let (q, k, v) = (
                 tokens(dense(&mha.query, h.clone(), kernels)),
@@ -96,11 +90,7 @@ pub(crate) fn forward(
                     .dropout
                     .forward(dense(&mha.output, context.reshape([b * t, d]), kernels));
             let ff = &layer.pwff;
-            let h = dense(
-                &ff.linear_inner,
-                norm(&layer.norm_1, x.clone(), kernels),
-                kernels,
-            );
+            let h = dense(&ff.linear_inner, layer.norm_1.forward(x.clone()), kernels);
             let h = dense(
                 &ff.linear_outer,
                 ff.dropout.forward(gelu(h, kernels)),
@@ -120,14 +110,4 @@ pub(crate) fn dense(layer: &Linear, x: Tensor<2>, kernels: EncoderPath) -> Tenso
         layer.bias.as_ref().map(|b| b.val()),
         kernels,
     )
-}
-
-/// `norm.forward(x)` on rows `[N, D]` (a norm made with [`LAYER_NORM_EPSILON`]) on `kernels`'
-/// path: `rgd_kernels::layer_norm`, whose kernel runs on `"fused-norm"` only; burn's op, the
-/// numbers of `norm.forward`, otherwise.
-pub(crate) fn norm(norm: &LayerNorm, x: Tensor<2>, kernels: EncoderPath) -> Tensor<2> {
-    match &norm.beta {
-        Some(beta) => layer_norm(x, norm.gamma.val(), beta.val(), LAYER_NORM_EPSILON, kernels),
-        None => norm.forward(x),
-    }
 }

@@ -62,9 +62,7 @@ impl TextTransformer {
             }
             .init([1, max_len, width], device),
             encoder: crate::encoder::encoder(config, device)?,
-            norm: LayerNormConfig::new(width)
-                .with_epsilon(crate::encoder::LAYER_NORM_EPSILON)
-                .init(device),
+            norm: LayerNormConfig::new(width).init(device),
             head: LinearConfig::new(width, classes).init(device),
             kernels: config.kernels,
         })
@@ -83,8 +81,7 @@ impl TextTransformer {
         let m = mask.float().reshape([b, t, 1]);
         let pooled = (z * m.clone()).sum_dim(1).reshape([b, width])
             / m.sum_dim(1).reshape([b, 1]).clamp_min(1.0);
-        self.head
-            .forward(crate::encoder::norm(&self.norm, pooled, self.kernels))
+        self.head.forward(self.norm.forward(pooled))
     }
 }
 

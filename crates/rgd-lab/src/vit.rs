@@ -58,9 +58,7 @@ impl Vit {
             class_token: small.init([1, 1, width], device),
             positions: small.init([1, tokens, width], device),
             encoder: crate::encoder::encoder(&config.encoder, device)?,
-            norm: LayerNormConfig::new(width)
-                .with_epsilon(crate::encoder::LAYER_NORM_EPSILON)
-                .init(device),
+            norm: LayerNormConfig::new(width).init(device),
             head: LinearConfig::new(width, classes).init(device),
             patch: p,
             kernels: config.encoder.kernels,
@@ -79,7 +77,7 @@ impl Vit {
         let x = match self.kernels {
             // On the `[B·N, C p²]` rows: burn keeps a `[B, N, C p²]` input batched (see
             // `encoder::forward`).
-            EncoderPath::Fused | EncoderPath::FusedNorm => {
+            EncoderPath::Fused => {
                 let rows = crate::encoder::dense(
                     &self.patch_embedding,
                     patches.reshape([b * gh * gw, c * p * p]),
@@ -96,11 +94,7 @@ impl Vit {
         let x = Tensor::cat(vec![cls, x], 1) + self.positions.val();
         let z = crate::encoder::forward(&self.encoder, x, None, self.kernels);
         let cls = z.narrow(1, 0, 1).reshape([b, width]);
-        crate::encoder::dense(
-            &self.head,
-            crate::encoder::norm(&self.norm, cls, self.kernels),
-            self.kernels,
-        )
+        crate::encoder::dense(&self.head, self.norm.forward(cls), self.kernels)
     }
 }
 

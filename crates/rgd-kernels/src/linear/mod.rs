@@ -15,7 +15,7 @@
 //! with `x` `[N, D_in]`, `W` `[D_in, D_out]` (burn-nn's layout), `b` `[D_out]`; the bias
 //! gradient is summed by burn's own reduction, as its autodiff does. [`linear`] takes this path
 //! on the Flex backend (with or without autodiff) for f32 tensors on
-//! the fused paths of [`EncoderPath`], and burn's `linear` everywhere else.
+//! [`EncoderPath::Fused`], and burn's `linear` everywhere else.
 //!
 //! Rows only: on a `[B, T, D]` input that burn's `MatmulTransformPolicy` keeps batched, burn
 //! (whose Dispatch backend decomposes `linear` into a tracked matmul and add) sums the weight
@@ -66,7 +66,7 @@ pub fn linear(
     let f32s = x.dtype() == DType::F32
         && weight.dtype() == DType::F32
         && bias.as_ref().is_none_or(|b| b.dtype() == DType::F32);
-    let fused = path != EncoderPath::Burn && on_flex && f32s && n > 0;
+    let fused = path == EncoderPath::Fused && on_flex && f32s && n > 0;
     let bias = match bias {
         Some(bias) if fused => bias,
         bias => return burn_linear(x, weight, bias),

@@ -102,10 +102,8 @@ pub struct EncoderConfig {
     /// kernel per batch element, a vectorised GELU and dense layers writing straight into their
     /// outputs, forward and backward, on the CPU, `rgd_kernels::attention`, `rgd_kernels::gelu`
     /// and `rgd_kernels::linear`; burn's ops on other devices and with
-    /// dropout), `"fused-norm"` (those and the layer norms of `rgd_kernels::layer_norm`, one
-    /// pass per row: faster, burn's numbers within float rounding rather than bit for bit) or
-    /// `"burn"` (burn-nn's encoder layers, for comparison; the records made before the fused
-    /// kernels name it).
+    /// dropout) or `"burn"` (burn-nn's encoder layers, for comparison; the records made before
+    /// the fused kernels name it).
     pub kernels: EncoderPath,
 }
 
