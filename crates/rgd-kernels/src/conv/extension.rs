@@ -61,7 +61,7 @@ impl Backward<Flex, 3> for ConvBackward {
         let grad = grads.consume::<Flex>(&ops.node);
         let (x, weight, output, options) = ops.state;
         let grad = match output {
-            Some(y) => flex::relu_grad(&y, &grad),
+            Some(y) => flex::relu_grad(&y, grad),
             None => grad,
         };
         if let Some(node) = node_bias {

@@ -9,7 +9,7 @@
 //! y_b  = relu(W · cols_b + bias 1ᵀ)          forward, C_out x P (bias and ReLU in one pass)
 //! g_b  = ∂y_b ⊙ [y_b > 0]                    the output gradient through the ReLU
 //! ∂bias = Σ_b g_b 1                          bias gradient, C_out
-//! ∂W   = Σ_b g_b · cols_bᵀ                   weight gradient, C_out x K
+//! ∂W   = Σ_b g_b · cols_bᵀ                   weight gradient, C_out x K (as (Σ_b cols_b g_bᵀ)ᵀ)
 //! ∂x_b = col2im(Wᵀ · g_b)                    input gradient, C x H x W
 //! ```
 
@@ -146,14 +146,31 @@ pub(crate) fn forward(
 }
 
 /// The output gradient through the ReLU whose output is `y`: `grad` where `y > 0`, else 0 (as
-/// burn's `relu_backward`: zero where `y <= 0`).
-pub(crate) fn relu_grad(y: &FloatTensor<Flex>, grad: &FloatTensor<Flex>) -> FloatTensor<Flex> {
-    let (y_data, g_data) = (y.to_contiguous(), grad.to_contiguous());
-    let masked = (elements(&y_data).iter().zip(elements(&g_data)))
+/// burn's `relu_backward`: zero where `y <= 0`). Masks `grad` in place where it owns its
+/// contiguous storage (the usual case in the backward), so no new buffer is faulted in.
+pub(crate) fn relu_grad(y: &FloatTensor<Flex>, mut grad: FloatTensor<Flex>) -> FloatTensor<Flex> {
+    let y_data = y.to_contiguous();
+    let ys = elements(&y_data);
+    let own_storage = grad.is_contiguous() && grad.layout().start_offset() == 0;
+    if let Some(gs) = own_storage.then(|| grad.try_storage_mut::<f32>()).flatten() {
+        // Row-major from offset 0: storage element i is element i (a longer buffer's tail is
+        // not part of the tensor, and the zip stops before it).
+        for (g, &y) in gs.iter_mut().zip(ys) {
+            *g = if y <= 0.0 { 0.0 } else { *g };
+        }
+        return grad;
+    }
+    let g_data = grad.to_contiguous();
+    let masked = (ys.iter().zip(elements(&g_data)))
         .map(|(&y, &g)| if y <= 0.0 { 0.0 } else { g })
         .collect();
-    let shape = y.layout().shape();
-    tensor(masked, [shape[0], shape[1], shape[2], shape[3]])
+    tensor(masked, shape4(y))
+}
+
+/// The shape of a rank-4 Flex tensor.
+fn shape4(t: &FloatTensor<Flex>) -> [usize; 4] {
+    let s = t.layout().shape();
+    [s[0], s[1], s[2], s[3]]
 }
 
 /// The bias gradient `Σ_{b, p} grad[b, o, p]` of an output gradient `[B, C_out, OH, OW]`, summed
@@ -214,19 +231,22 @@ pub(crate) fn weight_grad(
     let (k, p, co) = (s.patch(), s.positions(), s.out_channels);
     let (image, out) = (s.geometry.image(), co * p);
     // One partial sum per thread over its own images, then their sum: no shared accumulator.
+    // Each image adds ∂Wᵀ_b = cols_b · g_bᵀ (K x C_out): the same dot products over the P
+    // positions as g_b · cols_bᵀ, but gemm then packs the small gᵀ instead of the transposed
+    // cols.
     let chunk = per_thread(s.batch);
     let partial = |(xs, gs): (&[f32], &[f32])| {
         let mut cols = vec![0.0; k * p];
-        let mut dw = vec![0.0; co * k];
+        let mut dw_t = vec![0.0; k * co];
         for (b, (x, g)) in xs.chunks_exact(image).zip(gs.chunks_exact(out)).enumerate() {
             im2col(&s.geometry, x, &mut cols);
-            let cols_t = View::transposed(&cols, p, k);
-            matmul(&mut dw, View::rows(g, co, p), cols_t, b > 0, Threads::One);
+            let g_t = View::transposed(g, p, co);
+            matmul(&mut dw_t, View::rows(&cols, k, p), g_t, b > 0, Threads::One);
         }
-        dw
+        dw_t
     };
-    let dw = if s.batch == 0 {
-        vec![0.0; co * k]
+    let dw_t = if s.batch == 0 {
+        vec![0.0; k * co]
     } else {
         (xs.par_chunks(chunk * image).zip(gs.par_chunks(chunk * out)))
             .map(partial)
@@ -236,6 +256,7 @@ pub(crate) fn weight_grad(
             })
             .expect("at least one image")
     };
+    let dw = (0..co * k).map(|i| dw_t[(i % k) * co + i / k]).collect();
     tensor(dw, s.weight_shape())
 }
 
@@ -272,5 +293,28 @@ fn each_image<F>(
         {
             image(&mut scratch, y, x, Threads::All);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relu_gradient_masks_its_own_storage_and_copies_a_shared_one() {
+        let y = tensor(vec![1.0, 0.0, -2.0, f32::NAN, 3.0, -0.0], [1, 1, 2, 3]);
+        let grad = tensor(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [1, 1, 2, 3]);
+        // burn's rule: zero where y <= 0 (a NaN output keeps its gradient).
+        let expected = [1.0, 0.0, 0.0, 4.0, 5.0, 0.0];
+        let alias = grad.clone();
+        let shared = relu_grad(&y, grad);
+        assert_eq!(elements(&shared.to_contiguous()), expected);
+        assert_eq!(
+            elements(&alias),
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "the alias is untouched"
+        );
+        let owned = relu_grad(&y, alias);
+        assert_eq!(elements(&owned), expected);
     }
 }
