@@ -18,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 THREADS="${THREADS:-2}"
 ROUNDS="${ROUNDS:-3}"
-MODELS="${MODELS:-mlp cnn cnn-burn vit vit-burn}"
+MODELS="${MODELS:-mlp cnn cnn-burn vit vit-packed vit-burn}"
 # GNU OpenMP's default spin-waiting collapses PyTorch's 2-thread speed by 10-20x as soon as
 # anything else runs on a 2-core machine (measured: 7 instead of 160 MLP steps/s); PASSIVE
 # makes its threads sleep, as rayon's do after a short spin. Set it to ACTIVE, or to the empty
@@ -64,9 +64,10 @@ for round in $(seq 1 "$ROUNDS"); do
     for model in $MODELS; do
         echo "round $round: $model"
         "$rgd" --models "$model" "${common[@]}" --json > "$OUT/rgd-$model-$round.json"
-        # cnn-burn and vit-burn are the same models on burn's own convolution and encoder
-        # (for the before/after ratio): compared with PyTorch's cnn and vit runs of the round.
-        [[ "$model" == *-burn ]] && continue
+        # cnn-burn, vit-burn and vit-packed are the same models on other paths (burn's own
+        # convolution and encoder, the packed products): compared with PyTorch's cnn and vit runs
+        # of the round.
+        [[ "$model" == *-* ]] && continue
         if [[ -n "$TORCH_OMP_WAIT_POLICY" ]]; then
             OMP_WAIT_POLICY="$TORCH_OMP_WAIT_POLICY" "$py" "$here/pytorch/speed.py" \
                 --models "$model" "${common[@]}" > "$OUT/torch-$model-$round.json"

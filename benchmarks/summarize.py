@@ -33,8 +33,9 @@ def main():
     print("|---|---|---:|---:|---:|---:|---:|")
     extra = []
     for model in models:
-        # rgd's cnn-burn and vit-burn (burn's own paths) are compared with PyTorch's cnn and vit.
-        ours, torch = load(out, "rgd", model), load(out, "torch", model.removesuffix("-burn"))
+        # rgd's cnn-burn, vit-burn and vit-packed (other paths of the same models) are compared
+        # with PyTorch's cnn and vit.
+        ours, torch = load(out, "rgd", model), load(out, "torch", model.split("-")[0])
         if not ours or not torch:
             continue
         for rule in ("erm", "rgd"):

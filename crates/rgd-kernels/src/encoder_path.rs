@@ -12,15 +12,19 @@ pub enum EncoderPath {
     /// for f32 tensors, burn's ops elsewhere.
     #[default]
     Fused,
+    /// The fused kernels, with the dense layers' matrix products by the `matrixmultiply` crate
+    /// (both operands packed into panels, its AVX-512 kernel picked at run time where the CPU
+    /// has it) instead of `gemm`: the same values within rounding, not bit for bit.
+    Packed,
     /// burn's own ops and their autodiff backward, always (for comparison).
     Burn,
 }
 
 impl EncoderPath {
-    /// Whether this path computes with a fused kernel on `x`: the fused path, on the Flex device
-    /// (with or without autodiff), f32.
+    /// Whether this path computes with a fused kernel on `x`: the fused or packed path, on the
+    /// Flex device (with or without autodiff), f32.
     pub fn fuses<const D: usize>(self, x: &Tensor<D>) -> bool {
-        self == EncoderPath::Fused
+        self != EncoderPath::Burn
             && matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_))
             && x.dtype() == DType::F32
     }

@@ -1,4 +1,6 @@
-//! A bounds-checked front for the `gemm` crate's strided matrix product (the one burn-flex uses).
+//! A bounds-checked front for two strided matrix products: the `gemm` crate's (the one
+//! burn-flex uses) and the `matrixmultiply` crate's, BLIS-style: both operands packed into
+//! panels, AVX-512 or AVX2 kernels picked at run time.
 
 /// A read-only strided matrix: element `(i, j)` is `data[i·row_stride + j·col_stride]`.
 #[derive(Debug, Clone, Copy)]
@@ -65,8 +67,18 @@ impl Threads {
     }
 }
 
+/// Which crate computes a product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Products {
+    /// `gemm`, called as burn-flex calls it (so the numbers are burn's).
+    Gemm,
+    /// `matrixmultiply`'s `sgemm`; with [`Threads::All`] the output rows are split across
+    /// rayon's pool (each row's sums are the same whichever thread computes it).
+    Packed,
+}
+
 /// `out = lhs · rhs`, or `out += lhs · rhs` when `accumulate`, with `out` row-major
-/// (`lhs.rows x rhs.cols`).
+/// (`lhs.rows x rhs.cols`), by `gemm`.
 ///
 /// # Panics
 ///
@@ -77,6 +89,22 @@ pub(crate) fn matmul(
     rhs: View<'_>,
     accumulate: bool,
     threads: Threads,
+) {
+    matmul_by(out, lhs, rhs, accumulate, threads, Products::Gemm);
+}
+
+/// [`matmul`] by the crate `products` names.
+///
+/// # Panics
+///
+/// If the shapes do not agree or a view reaches outside its slice.
+pub(crate) fn matmul_by(
+    out: &mut [f32],
+    lhs: View<'_>,
+    rhs: View<'_>,
+    accumulate: bool,
+    threads: Threads,
+    products: Products,
 ) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "matmul: inner dimensions");
@@ -93,6 +121,9 @@ pub(crate) fn matmul(
             out.fill(0.0);
         }
         return;
+    }
+    if products == Products::Packed {
+        return packed(out, lhs, rhs, accumulate, threads);
     }
     let parallelism = match threads {
         Threads::One => gemm::Parallelism::None,
@@ -127,6 +158,45 @@ pub(crate) fn matmul(
     }
 }
 
+/// `matrixmultiply`'s product of checked, non-empty views (see [`matmul_by`]).
+fn packed(out: &mut [f32], lhs: View<'_>, rhs: View<'_>, accumulate: bool, threads: Threads) {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    let stride = |s: usize| isize::try_from(s).expect("a stride fits isize");
+    // Rows `first..first + out.len() / n` of the product into `out`.
+    let rows = |out: &mut [f32], first: usize| {
+        // SAFETY: `matmul_by` checked that every element of lhs (m x k), rhs (k x n) and out
+        // (m x n, strides n and 1) lies inside its slice; these rows are a part of them, and
+        // `out` is borrowed mutably, so it aliases neither input. With beta 0, `out` is not read.
+        unsafe {
+            matrixmultiply::sgemm(
+                out.len() / n,
+                k,
+                n,
+                1.0,
+                lhs.data.as_ptr().add(first * lhs.row_stride),
+                stride(lhs.row_stride),
+                stride(lhs.col_stride),
+                rhs.data.as_ptr(),
+                stride(rhs.row_stride),
+                stride(rhs.col_stride),
+                if accumulate { 1.0 } else { 0.0 },
+                out.as_mut_ptr(),
+                stride(n),
+                1,
+            );
+        }
+    };
+    match threads {
+        Threads::One => rows(out, 0),
+        Threads::All => {
+            use rayon::prelude::*;
+            let per_task = m.div_ceil(rayon::current_num_threads().max(1));
+            (out.par_chunks_mut(per_task * n).enumerate())
+                .for_each(|(task, out)| rows(out, task * per_task));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,7 +220,13 @@ mod tests {
     fn strided_products_match_the_definition() {
         let a: Vec<f32> = (0..12).map(|i| i as f32 - 5.0).collect();
         let b: Vec<f32> = (0..12).map(|i| (i % 5) as f32).collect();
-        for threads in [Threads::One, Threads::All] {
+        let matmul = |out: &mut [f32], lhs, rhs, accumulate, (threads, products)| {
+            matmul_by(out, lhs, rhs, accumulate, threads, products)
+        };
+        let (one, all) = (Threads::One, Threads::All);
+        let (gemm, packed) = (Products::Gemm, Products::Packed);
+        // Small integers: every order of the sums is exact, so both crates must agree exactly.
+        for threads in [(one, gemm), (all, gemm), (one, packed), (all, packed)] {
             // (3x4) · (4x3), then (4x3)ᵀ · (4x3) read as a transposed view.
             let (lhs, rhs) = (View::rows(&a, 3, 4), View::rows(&b, 4, 3));
             let mut out = vec![f32::NAN; 9];
@@ -165,6 +241,22 @@ mod tests {
                 .collect();
             assert_eq!(out, expected);
         }
+    }
+
+    /// The packed product's rows split across the pool give the same bits as on one thread.
+    #[test]
+    fn packed_products_do_not_depend_on_the_threads() {
+        let (m, k, n) = (37, 300, 45);
+        let value = |i: usize| ((i * 2654435761) % 1000) as f32 / 999.0 - 0.5;
+        let a: Vec<f32> = (0..m * k).map(value).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| value(i + 7)).collect();
+        let run = |threads| {
+            let mut out = vec![0.0; m * n];
+            let (lhs, rhs) = (View::rows(&a, m, k), View::transposed(&b, k, n));
+            matmul_by(&mut out, lhs, rhs, false, threads, Products::Packed);
+            out
+        };
+        assert_eq!(run(Threads::One), run(Threads::All));
     }
 
     #[test]

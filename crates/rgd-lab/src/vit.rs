@@ -77,7 +77,7 @@ impl Vit {
         let x = match self.kernels {
             // On the `[B·N, C p²]` rows: burn keeps a `[B, N, C p²]` input batched (see
             // `encoder::forward`).
-            EncoderPath::Fused => {
+            EncoderPath::Fused | EncoderPath::Packed => {
                 let rows = crate::encoder::dense(
                     &self.patch_embedding,
                     patches.reshape([b * gh * gw, c * p * p]),

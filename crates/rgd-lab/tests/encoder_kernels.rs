@@ -3,7 +3,8 @@
 //! burn-nn's encoder layers (`model.kernels = "burn"`): from the same initial parameters, the
 //! gradient of every parameter agrees, and RGD steps with AdamW on fixed batches give the same
 //! per-example losses and RGD weights up to float tolerance. The text batches are padded
-//! sentences of different lengths, so the padding mask is exercised.
+//! sentences of different lengths, so the padding mask is exercised. The packed products
+//! (`model.kernels = "packed"`) against the fused path, the same way.
 //!
 //! The parameters after the Adam steps are not compared: the key projection's bias adds the
 //! same `q · b` to every score of a row, which softmax ignores, so its gradient is zero up to
@@ -27,6 +28,11 @@ fn encoder(kernels: EncoderPath) -> EncoderConfig {
     }
 }
 
+/// The two comparisons: the fused kernels against burn-nn's layers, and the packed products
+/// against the fused path's gemm products.
+const FUSED_AND_BURN: [EncoderPath; 2] = [EncoderPath::Fused, EncoderPath::Burn];
+const PACKED_AND_FUSED: [EncoderPath; 2] = [EncoderPath::Packed, EncoderPath::Fused];
+
 /// The device's generator, shared by this file's tests, which run in parallel.
 static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -34,6 +40,7 @@ static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// eagerly, and before first reading the parameters, for what initialises lazily).
 fn pair(
     config: impl Fn(EncoderPath) -> ModelConfig,
+    paths: [EncoderPath; 2],
     shape: &[usize],
     device: &Device,
 ) -> [Model; 2] {
@@ -47,7 +54,7 @@ fn pair(
         let _ = parameters(&model);
         model
     };
-    let models = [init(EncoderPath::Fused), init(EncoderPath::Burn)];
+    let models = paths.map(init);
     let (a, b) = (parameters(&models[0]), parameters(&models[1]));
     let first = a.iter().zip(&b).position(|(x, y)| x != y);
     assert_eq!(
@@ -61,16 +68,16 @@ fn pair(
 
 /// The same gradients at the start, then the same losses and weights over 12 RGD steps.
 fn assert_same_training(
-    [fused, burn]: [Model; 2],
+    [first, second]: [Model; 2],
     shape: &[usize],
     device: &Device,
     input: impl Fn(usize, usize) -> f32 + Copy,
 ) {
-    let initial = parameters(&fused);
-    let grads = gradients(&fused, shape, device, input);
+    let initial = parameters(&first);
+    let grads = gradients(&first, shape, device, input);
     assert_close(
         &grads,
-        &gradients(&burn, shape, device, input),
+        &gradients(&second, shape, device, input),
         1e-5,
         "gradients",
     );
@@ -83,18 +90,18 @@ fn assert_same_training(
         grads.len()
     );
     let steps = 12;
-    let fused = train_on(fused, shape, steps, device, input);
-    let burn = train_on(burn, shape, steps, device, input);
-    assert_close(&fused.0, &burn.0, 1e-4, "per-example losses");
-    assert_close(&fused.1, &burn.1, 1e-4, "RGD weights");
+    let first = train_on(first, shape, steps, device, input);
+    let second = train_on(second, shape, steps, device, input);
+    assert_close(&first.0, &second.0, 1e-4, "per-example losses");
+    assert_close(&first.1, &second.1, 1e-4, "RGD weights");
     assert!(
-        fused.2.iter().zip(&initial).any(|(a, b)| a != b),
+        first.2.iter().zip(&initial).any(|(a, b)| a != b),
         "the steps moved the parameters"
     );
 }
 
 #[test]
-fn the_fused_vit_trains_the_same_steps_as_burns_layers() {
+fn the_fused_and_packed_vit_train_the_same_steps_as_burns_layers() {
     let device = Device::flex().autodiff();
     let shape = [1, 14, 14];
     let vit = |kernels| {
@@ -104,11 +111,13 @@ fn the_fused_vit_trains_the_same_steps_as_burns_layers() {
         })
     };
     let input = |i: usize, step: usize| (((i * 37 + step * 11) % 97) as f32 / 97.0) - 0.5;
-    assert_same_training(pair(vit, &shape, &device), &shape, &device, input);
+    for paths in [FUSED_AND_BURN, PACKED_AND_FUSED] {
+        assert_same_training(pair(vit, paths, &shape, &device), &shape, &device, input);
+    }
 }
 
 #[test]
-fn the_fused_text_transformer_trains_the_same_steps_with_padding() {
+fn the_fused_and_packed_text_transformer_train_the_same_steps_with_padding() {
     let device = Device::flex().autodiff();
     let max_len = 9;
     let shape = [max_len];
@@ -123,5 +132,7 @@ fn the_fused_text_transformer_trains_the_same_steps_with_padding() {
             0.0
         }
     };
-    assert_same_training(pair(text, &shape, &device), &shape, &device, ids);
+    for paths in [FUSED_AND_BURN, PACKED_AND_FUSED] {
+        assert_same_training(pair(text, paths, &shape, &device), &shape, &device, ids);
+    }
 }

@@ -15,11 +15,13 @@ use super::flex;
 /// A backend that computes `x W + b` with the bias added in the product's output.
 #[backend_extension(Flex, Autodiff)]
 pub trait FusedLinear: Backend {
-    /// `x W + b`: `x` `[N, D_in]`, `weight` `[D_in, D_out]`, `bias` `[D_out]`.
+    /// `x W + b`: `x` `[N, D_in]`, `weight` `[D_in, D_out]`, `bias` `[D_out]`; the products by
+    /// `matrixmultiply` where `packed`, else by `gemm` as burn-flex.
     fn linear_fused(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
+        packed: bool,
     ) -> FloatTensor<Self>;
 }
 
@@ -28,14 +30,18 @@ impl FusedLinear for Flex {
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
+        packed: bool,
     ) -> FloatTensor<Self> {
-        flex::forward(&x, &weight, &bias)
+        flex::forward(&x, &weight, &bias, packed)
     }
 }
 
-/// The backward step: the input, weight and bias gradients.
+/// The backward step: the input, weight and bias gradients, the products by `matrixmultiply`
+/// where `packed`.
 #[derive(Debug)]
-struct LinearBackward;
+struct LinearBackward {
+    packed: bool,
+}
 
 impl Backward<Flex, 3> for LinearBackward {
     /// The input and the weight.
@@ -46,10 +52,10 @@ impl Backward<Flex, 3> for LinearBackward {
         let grad = grads.consume::<Flex>(&ops.node);
         let (x, weight) = ops.state;
         if let Some(node) = node_x {
-            grads.register::<Flex>(node.id, flex::input_grad(&weight, &grad));
+            grads.register::<Flex>(node.id, flex::input_grad(&weight, &grad, self.packed));
         }
         if let Some(node) = node_weight {
-            grads.register::<Flex>(node.id, flex::weight_grad(&x, &grad));
+            grads.register::<Flex>(node.id, flex::weight_grad(&x, &grad, self.packed));
         }
         if let Some(node) = node_bias {
             grads.register::<Flex>(node.id, flex::bias_grad(grad));
@@ -62,21 +68,23 @@ impl<C: CheckpointStrategy> FusedLinear for Autodiff<Flex, C> {
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
+        packed: bool,
     ) -> FloatTensor<Self> {
-        match LinearBackward
+        match (LinearBackward { packed })
             .prepare::<C>([x.node(), weight.node(), bias.node()])
             .compute_bound()
             .stateful()
         {
             OpsKind::Tracked(prep) => {
                 let (x, weight) = (x.primitive().clone(), weight.primitive().clone());
-                let y = flex::forward(&x, &weight, bias.primitive());
+                let y = flex::forward(&x, &weight, bias.primitive(), packed);
                 prep.finish((x, weight), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(flex::forward(
                 x.primitive(),
                 weight.primitive(),
                 bias.primitive(),
+                packed,
             )),
         }
     }

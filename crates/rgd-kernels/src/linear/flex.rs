@@ -1,5 +1,6 @@
 //! The dense layer and its gradients on Flex tensors, each product one `gemm` call made as
-//! burn-flex makes it: on the operands' own strides, with its threading rule.
+//! burn-flex makes it (on the operands' own strides, with its threading rule), or with
+//! `packed` one `matrixmultiply` product on the same strides and threading rule.
 
 use burn::backend::Flex;
 use burn::backend::ops::FloatTensorOps;
@@ -8,7 +9,7 @@ use burn::tensor::Shape;
 use rayon::prelude::*;
 
 use crate::flex_data::{elements, tensor};
-use crate::matmul::{Threads, View, matmul};
+use crate::matmul::{Products, Threads, View, matmul_by};
 
 /// Output rows per rayon task of the bias pass.
 const ROWS: usize = 64;
@@ -28,16 +29,22 @@ fn view(t: &FloatTensor<Flex>) -> Option<View<'_>> {
     })
 }
 
-/// `lhs · rhs`, row-major: the gemm call of burn-flex's `float_matmul` into a buffer of our
-/// own, or (for a flipped view, which gemm reads backwards) burn-flex's product itself.
-fn product(lhs: &FloatTensor<Flex>, rhs: &FloatTensor<Flex>) -> Vec<f32> {
+/// `lhs · rhs`, row-major: the gemm call of burn-flex's `float_matmul` (or with `packed`
+/// matrixmultiply's) into a buffer of our own, or (for a flipped view, which gemm reads
+/// backwards) burn-flex's product itself.
+fn product(lhs: &FloatTensor<Flex>, rhs: &FloatTensor<Flex>, packed: bool) -> Vec<f32> {
     let (Some(l), Some(r)) = (view(lhs), view(rhs)) else {
         let out = Flex::float_matmul(lhs.clone(), rhs.clone()).to_contiguous();
         return elements(&out).to_vec();
     };
     let mut out = vec![0.0f32; l.rows * r.cols];
     let threads = Threads::like_burn_flex(l.rows, r.cols, l.cols);
-    matmul(&mut out, l, r, false, threads);
+    let products = if packed {
+        Products::Packed
+    } else {
+        Products::Gemm
+    };
+    matmul_by(&mut out, l, r, false, threads, products);
     out
 }
 
@@ -57,11 +64,12 @@ pub(crate) fn forward(
     x: &FloatTensor<Flex>,
     weight: &FloatTensor<Flex>,
     bias: &FloatTensor<Flex>,
+    packed: bool,
 ) -> FloatTensor<Flex> {
     let ([n, _], [_, d_out]) = (dims(x), dims(weight));
     let bias = bias.to_contiguous();
     let bs = elements(&bias);
-    let mut out = product(x, weight);
+    let mut out = product(x, weight, packed);
     // The bias as burn-flex's broadcast add computes it: one rounding of `y + b` per element.
     (out.par_chunks_mut(ROWS * d_out)).for_each(|rows| {
         for row in rows.chunks_exact_mut(d_out) {
@@ -77,15 +85,20 @@ pub(crate) fn forward(
 pub(crate) fn input_grad(
     weight: &FloatTensor<Flex>,
     grad: &FloatTensor<Flex>,
+    packed: bool,
 ) -> FloatTensor<Flex> {
     let ([d_in, _], [n, _]) = (dims(weight), dims(grad));
-    tensor(product(grad, &transpose(weight)), [n, d_in])
+    tensor(product(grad, &transpose(weight), packed), [n, d_in])
 }
 
 /// `∂W = xᵀ ∂y`: `[D_in, D_out]`.
-pub(crate) fn weight_grad(x: &FloatTensor<Flex>, grad: &FloatTensor<Flex>) -> FloatTensor<Flex> {
+pub(crate) fn weight_grad(
+    x: &FloatTensor<Flex>,
+    grad: &FloatTensor<Flex>,
+    packed: bool,
+) -> FloatTensor<Flex> {
     let ([_, d_in], [_, d_out]) = (dims(x), dims(grad));
-    tensor(product(&transpose(x), grad), [d_in, d_out])
+    tensor(product(&transpose(x), grad, packed), [d_in, d_out])
 }
 
 /// `∂b = Σ_rows ∂y`: `[D_out]`, by burn's own reduction, as its `linear_bias_backward`.

@@ -52,7 +52,8 @@ pub struct SpeedArgs {
     /// Models to time: mlp (784-256-256-10, batch 128), cnn (conv32-conv64-128-10, batch 64),
     /// cnn-burn (the same CNN on burn's own convolution and its default backward, not the gemm
     /// kernel of `rgd_kernels::conv`), vit (patch 7, width 128, 4 pre-norm layers of 4 heads,
-    /// feed-forward 256, batch 64), vit-burn (the same ViT on burn-nn's encoder layers, not the
+    /// feed-forward 256, batch 64), vit-packed (the same ViT with the dense layers' products by
+    /// `matrixmultiply`, `model.kernels = "packed"`), vit-burn (the same ViT on burn-nn's encoder layers, not the
     /// fused attention and GELU of `rgd_kernels`).
     #[arg(long, value_delimiter = ',', default_value = "mlp,cnn")]
     pub models: Vec<String>,
@@ -157,15 +158,17 @@ fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError>
             vec![1, 28, 28],
             64,
         )),
-        "vit" | "vit-burn" => {
+        "vit" | "vit-packed" | "vit-burn" => {
             let mut vit = VitConfig::default();
-            if name == "vit-burn" {
-                vit.encoder.kernels = EncoderPath::Burn;
-            }
+            vit.encoder.kernels = match name {
+                "vit-packed" => EncoderPath::Packed,
+                "vit-burn" => EncoderPath::Burn,
+                _ => EncoderPath::Fused,
+            };
             Ok((ModelConfig::Vit(vit), vec![1, 28, 28], 64))
         }
         other => Err(LabError::Config(format!(
-            "unknown benchmark model \"{other}\" (mlp, cnn, cnn-burn, vit, vit-burn)"
+            "unknown benchmark model \"{other}\" (mlp, cnn, cnn-burn, vit, vit-packed, vit-burn)"
         ))),
     }
 }

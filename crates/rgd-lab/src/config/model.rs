@@ -102,8 +102,10 @@ pub struct EncoderConfig {
     /// kernel per batch element, a vectorised GELU and dense layers writing straight into their
     /// outputs, forward and backward, on the CPU, `rgd_kernels::attention`, `rgd_kernels::gelu`
     /// and `rgd_kernels::linear`; burn's ops on other devices and with
-    /// dropout) or `"burn"` (burn-nn's encoder layers, for comparison; the records made before
-    /// the fused kernels name it).
+    /// dropout), `"packed"` (the fused kernels with the dense layers' products by the
+    /// `matrixmultiply` crate, faster on the ViT, equal to `"fused"` within rounding) or
+    /// `"burn"` (burn-nn's encoder layers, for comparison; the records made before the fused
+    /// kernels name it).
     pub kernels: EncoderPath,
 }
 
