@@ -17,3 +17,9 @@ pub(crate) fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FloatTensor<F
     // Flex has one device (a unit struct).
     Flex::float_from_data(TensorData::new(values, shape), &Default::default())
 }
+
+/// The shape of a rank-4 Flex tensor.
+pub(crate) fn shape4(t: &FloatTensor<Flex>) -> [usize; 4] {
+    let s = t.layout().shape();
+    [s[0], s[1], s[2], s[3]]
+}

@@ -21,7 +21,7 @@ use burn::tensor::ops::ConvOptions;
 use rayon::prelude::*;
 
 use super::im2col::{Geometry, col2im, im2col};
-use crate::flex_data::{elements, tensor};
+use crate::flex_data::{elements, shape4, tensor};
 use crate::matmul::{Threads, View, matmul};
 
 /// The shapes of one convolution: batch, output channels and the per-image geometry.
@@ -165,12 +165,6 @@ pub(crate) fn relu_grad(y: &FloatTensor<Flex>, mut grad: FloatTensor<Flex>) -> F
         .map(|(&y, &g)| if y <= 0.0 { 0.0 } else { g })
         .collect();
     tensor(masked, shape4(y))
-}
-
-/// The shape of a rank-4 Flex tensor.
-fn shape4(t: &FloatTensor<Flex>) -> [usize; 4] {
-    let s = t.layout().shape();
-    [s[0], s[1], s[2], s[3]]
 }
 
 /// The bias gradient `Σ_{b, p} grad[b, o, p]` of an output gradient `[B, C_out, OH, OW]`, summed

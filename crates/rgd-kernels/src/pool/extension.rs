@@ -54,7 +54,7 @@ impl<C: CheckpointStrategy> FastPool for Autodiff<Flex, C> {
         {
             OpsKind::Tracked(prep) => {
                 let (y, argmax) = flex::forward(x.primitive(), window);
-                let shape = flex::shape4(x.primitive());
+                let shape = crate::flex_data::shape4(x.primitive());
                 prep.finish((argmax, shape), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(flex::forward(x.primitive(), window).0),

@@ -4,13 +4,7 @@ use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
 use rayon::prelude::*;
 
-use crate::flex_data::{elements, tensor};
-
-/// The shape of a rank-4 Flex tensor.
-pub(crate) fn shape4(t: &FloatTensor<Flex>) -> [usize; 4] {
-    let s = t.layout().shape();
-    [s[0], s[1], s[2], s[3]]
-}
+use crate::flex_data::{elements, shape4, tensor};
 
 /// The pooled `[B, C, H / KH, W / KW]` and, for every output, the index of its maximum within
 /// its input plane (the window's first maximum in row-major order, or its last NaN).
@@ -28,7 +22,7 @@ pub(crate) fn forward(x: &FloatTensor<Flex>, window: [usize; 2]) -> (FloatTensor
         .zip(xs.par_chunks(h * w))
         .for_each(|((out, argmax), plane)| match window {
             [2, 2] => pool_2x2(plane, w, out, argmax),
-            _ => pool_any(plane, [h, w], window, out, argmax),
+            _ => pool_any(plane, w, window, out, argmax),
         });
     }
     (tensor(out, [b, c, oh, ow]), argmax)
@@ -68,13 +62,7 @@ fn pool_2x2(plane: &[f32], w: usize, out: &mut [f32], argmax: &mut [u32]) {
 }
 
 /// One `H x W` plane pooled over `KH x KW` windows, each window in row-major order.
-fn pool_any(
-    plane: &[f32],
-    [_, w]: [usize; 2],
-    [kh, kw]: [usize; 2],
-    out: &mut [f32],
-    argmax: &mut [u32],
-) {
+fn pool_any(plane: &[f32], w: usize, [kh, kw]: [usize; 2], out: &mut [f32], argmax: &mut [u32]) {
     let ow = w / kw;
     for (o, (y, at)) in out.iter_mut().zip(argmax.iter_mut()).enumerate() {
         let (i, j) = (o / ow, o % ow);
