@@ -1,12 +1,13 @@
 //! The transformer-block kernels against burn's own ops: attention (values and the gradients of
-//! queries, keys and values, with and without a padding mask, on random shapes with odd sizes),
+//! queries, keys and values, with and without a padding mask and a dropout mask, on random
+//! shapes with odd sizes),
 //! a finite-difference check of its gradient, GELU's values and gradient, and the routing to
 //! burn's ops off the fused path.
 
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 use proptest::prelude::*;
 use rgd_kernels::EncoderPath;
-use rgd_kernels::attention::{attention, burn_attention};
+use rgd_kernels::attention::{Masks, attention, burn_attention};
 use rgd_kernels::gelu::gelu;
 
 mod common;
@@ -39,6 +40,17 @@ fn padding(b: usize, t: usize, device: &Device) -> Tensor<2, Bool> {
     Tensor::from_data(TensorData::new(flags, [b, t]), device)
 }
 
+/// A dropout keep mask `[B, H, T, T]` of probability 0.25, scaled as burn-nn's `Dropout`
+/// scales it: each factor `0` or `1 / 0.75`.
+fn dropout(shape: [usize; 4], seed: u64, device: &Device) -> Tensor<4> {
+    let n = shape.iter().product();
+    let keep = values(n, seed, 1.0)
+        .into_iter()
+        .map(|u| if u < -0.5 { 0.0 } else { 1.0 / 0.75 })
+        .collect();
+    Tensor::from_data(TensorData::new(keep, shape), device)
+}
+
 #[derive(Debug, Clone)]
 struct Case {
     batch: usize,
@@ -46,6 +58,7 @@ struct Case {
     heads: usize,
     head_dim: usize,
     masked: bool,
+    dropped: bool,
     seed: u64,
 }
 
@@ -59,11 +72,17 @@ fn compute(case: &Case, fused: bool) -> [Vec<f32>; 4] {
     let mask = case
         .masked
         .then(|| padding(case.batch, case.tokens, &device));
+    let (b, h, t) = (case.batch, case.heads, case.tokens);
+    let masks = Masks {
+        padding: mask,
+        min_float: MIN_FLOAT,
+        dropout: (case.dropped).then(|| dropout([b, h, t, t], case.seed + 4, &device)),
+    };
     let (qc, kc, vc) = (q.clone(), k.clone(), v.clone());
     let o = if fused {
-        attention(qc, kc, vc, case.heads, mask, MIN_FLOAT, EncoderPath::Fused)
+        attention(qc, kc, vc, h, masks, EncoderPath::Fused)
     } else {
-        burn_attention(qc, kc, vc, case.heads, mask, MIN_FLOAT)
+        burn_attention(qc, kc, vc, h, masks)
     };
     let r = tensor(shape, case.seed + 3, 1.0, &device);
     let grads = (o.clone() * r).sum().backward();
@@ -99,14 +118,21 @@ fn check(case: &Case) {
 
 #[test]
 fn attention_matches_burn_on_the_vit_and_text_shapes() {
-    // The ViT's 17 tokens of 4 heads of 32, and the text transformer's padded sequences.
-    for (tokens, heads, head_dim, masked) in [(17, 4, 32, false), (12, 4, 16, true)] {
+    // The ViT's 17 tokens of 4 heads of 32, the text transformer's padded sequences and
+    // MiniLM's 12 heads of 32 with padding and attention dropout.
+    let shapes = [
+        (17, 4, 32, false, false),
+        (12, 4, 16, true, false),
+        (9, 12, 32, true, true),
+    ];
+    for (tokens, heads, head_dim, masked, dropped) in shapes {
         check(&Case {
             batch: 5,
             tokens,
             heads,
             head_dim,
             masked,
+            dropped,
             seed: 7,
         });
     }
@@ -121,6 +147,7 @@ fn a_fully_padded_sequence_attends_uniformly_as_in_burn() {
         heads: 2,
         head_dim: 3,
         masked: true,
+        dropped: false,
         seed: 11,
     });
 }
@@ -135,15 +162,17 @@ proptest! {
         heads in 1usize..4,
         head_dim in 1usize..13,
         masked in any::<bool>(),
+        dropped in any::<bool>(),
         seed in 0u64..1000,
     ) {
-        check(&Case { batch, tokens, heads, head_dim, masked, seed });
+        check(&Case { batch, tokens, heads, head_dim, masked, dropped, seed });
     }
 }
 
 #[test]
 fn the_attention_gradient_matches_finite_differences() {
-    // f(q) = Σ r · attention(q, k, v) in f64-checked central differences, on a small case.
+    // f(q) = Σ r · attention(q, k, v) in f64-checked central differences, on a small case
+    // with padding and a dropout mask.
     let device = Device::flex();
     let (b, t, heads, dh) = (2, 3, 2, 2);
     let shape = [b, t, heads * dh];
@@ -153,16 +182,12 @@ fn the_attention_gradient_matches_finite_differences() {
     let q0 = values(b * t * heads * dh, 20, 1.0);
     let f = |q: &[f32]| -> f64 {
         let q = Tensor::<3>::from_data(TensorData::new(q.to_vec(), shape), &device);
-        let mask = Some(padding(b, t, &device));
-        let o = attention(
-            q,
-            k.clone(),
-            v.clone(),
-            heads,
-            mask,
-            MIN_FLOAT,
-            EncoderPath::Fused,
-        );
+        let masks = Masks {
+            padding: Some(padding(b, t, &device)),
+            min_float: MIN_FLOAT,
+            dropout: Some(dropout([b, heads, t, t], 24, &device)),
+        };
+        let o = attention(q, k.clone(), v.clone(), heads, masks, EncoderPath::Fused);
         data(o * r.clone()).iter().map(|&x| x as f64).sum()
     };
     let autodiff = Device::flex().autodiff();
@@ -172,8 +197,11 @@ fn the_attention_gradient_matches_finite_differences() {
         Tensor::from_data(k.to_data(), &autodiff),
         Tensor::from_data(v.to_data(), &autodiff),
         heads,
-        Some(padding(b, t, &autodiff)),
-        MIN_FLOAT,
+        Masks {
+            padding: Some(padding(b, t, &autodiff)),
+            min_float: MIN_FLOAT,
+            dropout: Some(dropout([b, heads, t, t], 24, &autodiff)),
+        },
         EncoderPath::Fused,
     );
     let grads = (o * Tensor::from_data(r.to_data(), &autodiff))

@@ -15,13 +15,12 @@
 use std::path::Path;
 
 use burn::module::Param;
-use burn::nn::transformer::{
-    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
-};
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::tanh;
+use rgd_kernels::EncoderPath;
 use safetensors::SafeTensors;
 use serde::Deserialize;
 
@@ -94,7 +93,8 @@ impl BertConfig {
         Ok(config)
     }
 
-    /// A randomly initialised encoder of this architecture.
+    /// A randomly initialised encoder of this architecture, on burn's ops
+    /// ([`Bert::with_kernels`] switches).
     pub fn init(&self, device: &Device) -> Bert {
         let h = self.hidden_size;
         Bert {
@@ -115,6 +115,7 @@ impl BertConfig {
             .with_layer_norm_eps(self.layer_norm_eps)
             .init(device),
             pooler: LinearConfig::new(h, h).init(device),
+            kernels: EncoderPath::Burn,
         }
     }
 }
@@ -129,9 +130,19 @@ pub struct Bert {
     dropout: Dropout,
     encoder: TransformerEncoder,
     pooler: Linear,
+    /// The encoder layers' implementation (`crate::encoder::forward`).
+    #[module(skip)]
+    kernels: EncoderPath,
 }
 
 impl Bert {
+    /// This encoder with its layers on `kernels`' path: the fused attention (with its dropout),
+    /// GELU and dense-layer kernels, or burn's own ops (what [`BertConfig::init`] gives, and what
+    /// the sentence embeddings of the `sentiment-minilm` data are computed with).
+    pub fn with_kernels(self, kernels: EncoderPath) -> Self {
+        Bert { kernels, ..self }
+    }
+
     /// Loads all-MiniLM-L6-v2 (or any BERT) from a folder holding `config.json` and
     /// `model.safetensors`.
     pub fn from_pretrained(folder: &Path, device: &Device) -> Result<Bert, LabError> {
@@ -152,8 +163,7 @@ impl Bert {
             + segment.unsqueeze::<3>();
         let x = self.dropout.forward(self.embeddings_norm.forward(x));
         let pad = mask.equal_elem(0);
-        self.encoder
-            .forward(TransformerEncoderInput::new(x).mask_pad(pad))
+        crate::encoder::forward(&self.encoder, x, Some(pad), self.kernels)
     }
 
     /// The pooler output `tanh(W h[:, 0] + b)` `[B, H]` (the `[CLS]` position).
@@ -272,12 +282,17 @@ pub struct BertClassifier {
 }
 
 impl BertClassifier {
-    /// MiniLM-L6's architecture ([`BertConfig::minilm_l6`]) with fresh weights and a head for
-    /// `classes`, bottom layers frozen: what pretrained weights ([`Self::with_pretrained`]) or a
-    /// checkpoint load into. Reads no file.
-    pub fn minilm(classes: usize, frozen_layers: usize, device: &Device) -> Result<Self, LabError> {
+    /// MiniLM-L6's architecture ([`BertConfig::minilm_l6`]) with fresh weights, its layers on
+    /// `kernels`' path, and a head for `classes`, bottom layers frozen: what pretrained weights
+    /// ([`Self::with_pretrained`]) or a checkpoint load into. Reads no file.
+    pub fn minilm(
+        classes: usize,
+        frozen_layers: usize,
+        kernels: EncoderPath,
+        device: &Device,
+    ) -> Result<Self, LabError> {
         Self::new(
-            BertConfig::minilm_l6().init(device),
+            BertConfig::minilm_l6().init(device).with_kernels(kernels),
             classes,
             frozen_layers,
             device,
@@ -355,6 +370,7 @@ impl BertClassifier {
             dropout: b.dropout,
             encoder,
             pooler: b.pooler,
+            kernels: b.kernels,
         };
         self
     }
@@ -558,7 +574,7 @@ mod tests {
         )
         .unwrap();
         let device = Device::flex();
-        let e = BertClassifier::minilm(2, 6, &device)
+        let e = BertClassifier::minilm(2, 6, EncoderPath::Fused, &device)
             .unwrap()
             .with_pretrained(dir.path())
             .unwrap_err()

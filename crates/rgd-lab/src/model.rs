@@ -220,9 +220,14 @@ impl Model {
             (ModelConfig::Transformer(encoder), &[max_len]) => Ok(Model::Transformer(
                 crate::transformer::TextTransformer::new(max_len, classes, encoder, device)?,
             )),
-            (ModelConfig::Bert(bert), &[_]) => Ok(Model::Bert(
-                crate::bert::BertClassifier::minilm(classes, bert.freeze_layers, device)?,
-            )),
+            (ModelConfig::Bert(bert), &[_]) => {
+                Ok(Model::Bert(crate::bert::BertClassifier::minilm(
+                    classes,
+                    bert.freeze_layers,
+                    bert.kernels,
+                    device,
+                )?))
+            }
             (ModelConfig::Cnn(_) | ModelConfig::Vit(_), shape) => Err(LabError::Config(format!(
                 "model.kind = \"{}\" needs image data [channels, height, width], but the data set's \
                  examples have shape {shape:?}; use model.kind = \"mlp\"",

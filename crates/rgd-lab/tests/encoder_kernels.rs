@@ -4,7 +4,10 @@
 //! gradient of every parameter agrees, and RGD steps with AdamW on fixed batches give the same
 //! per-example losses and RGD weights up to float tolerance. The text batches are padded
 //! sentences of different lengths, so the padding mask is exercised. The packed products
-//! (`model.kernels = "packed"`) against the fused path, the same way.
+//! (`model.kernels = "packed"`) against the fused path, the same way. A small BERT (post-norm
+//! layers, as MiniLM's) on both paths with dropout 0.1 active: the fused path draws its
+//! attention-dropout masks through burn's `Dropout` in burn's order, so from the same seed both
+//! paths drop the same probabilities and agree as closely.
 //!
 //! The parameters after the Adam steps are not compared: the key projection's bias adds the
 //! same `q · b` to every score of a row, which softmax ignores, so its gradient is zero up to
@@ -12,6 +15,7 @@
 
 use burn::prelude::*;
 use rgd_kernels::EncoderPath;
+use rgd_lab::bert::{BertClassifier, BertConfig};
 use rgd_lab::config::{EncoderConfig, ModelConfig, VitConfig};
 use rgd_lab::model::Model;
 
@@ -135,4 +139,74 @@ fn the_fused_and_packed_text_transformer_train_the_same_steps_with_padding() {
     for paths in [FUSED_AND_BURN, PACKED_AND_FUSED] {
         assert_same_training(pair(text, paths, &shape, &device), &shape, &device, ids);
     }
+}
+
+#[test]
+fn a_post_norm_bert_with_dropout_trains_the_same_steps_on_every_path() {
+    let device = Device::flex().autodiff();
+    let _generator = GENERATOR
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let config = BertConfig {
+        vocab_size: 50,
+        hidden_size: 16,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        intermediate_size: 32,
+        max_position_embeddings: 16,
+        type_vocab_size: 2,
+        layer_norm_eps: 1e-12,
+        hidden_dropout_prob: 0.1,
+    };
+    let max_len = 9;
+    let shape = [max_len];
+    let ids = move |i: usize, step: usize| {
+        let (row, position) = (i / max_len, i % max_len);
+        let length = 1 + (row + step) % max_len;
+        match position < length {
+            true => (1 + (i * 7 + step * 3) % 49) as f32,
+            false => 0.0,
+        }
+    };
+    let model = |kernels| {
+        device.seed(5);
+        let bert = config.init(&device).with_kernels(kernels);
+        Model::Bert(BertClassifier::new(bert, 4, 0, &device).unwrap())
+    };
+    // Seeded before each use, so that every path draws the same dropout masks.
+    let run = |kernels| {
+        let model = model(kernels);
+        device.seed(7);
+        let grads = gradients(&model, &shape, &device, ids);
+        device.seed(8);
+        (grads, train_on(model, &shape, 12, &device, ids))
+    };
+    let (burn_grads, burn) = run(EncoderPath::Burn);
+    let nonzero = burn_grads.iter().filter(|g| g.abs() > 1e-6).count();
+    assert!(
+        nonzero > 3000,
+        "only {nonzero} of {} gradients",
+        burn_grads.len()
+    );
+    for kernels in [EncoderPath::Fused, EncoderPath::Packed] {
+        let (grads, ours) = run(kernels);
+        assert_close(&grads, &burn_grads, 1e-5, "gradients");
+        assert_close(&ours.0, &burn.0, 1e-4, "per-example losses");
+        assert_close(&ours.1, &burn.1, 1e-4, "RGD weights");
+        // The kernels round differently from burn's ops: equal bits would mean burn's ops ran.
+        assert_ne!(
+            grads, burn_grads,
+            "{kernels:?} computed burn's exact gradients"
+        );
+    }
+    // Dropout is on: the same model and batch give other losses under another seed.
+    let model = model(EncoderPath::Fused);
+    device.seed(9);
+    let other = gradients(&model, &shape, &device, ids);
+    assert!(
+        other
+            .iter()
+            .zip(&burn_grads)
+            .any(|(a, b)| (a - b).abs() > 1e-3)
+    );
 }

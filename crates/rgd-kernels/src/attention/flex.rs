@@ -4,10 +4,13 @@
 //! copied out. With `c = 1/√Dh`, for each batch element and head:
 //!
 //! ```text
-//! S = c · Q Kᵀ   (masked keys: S = min_float)      P = softmax_rows(S)      O = P V
-//! ∂V = Pᵀ ∂O     ∂P = ∂O Vᵀ     ∂S = P ⊙ (∂P − rowsum(P ⊙ ∂P))   (0 at masked keys)
+//! S = c · Q Kᵀ   (masked keys: S = min_float)      P = softmax_rows(S)      O = (P ⊙ M) V
+//! ∂V = (P ⊙ M)ᵀ ∂O     ∂P = M ⊙ (∂O Vᵀ)     ∂S = P ⊙ (∂P − rowsum(P ⊙ ∂P))   (0 at masked keys)
 //! ∂Q = c · ∂S K                 ∂K = c · ∂Sᵀ Q
 //! ```
+//!
+//! `M` is the attention dropout's scaled keep mask (`0` or `1 / (1 − p)` per probability), all
+//! ones without dropout.
 
 use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
@@ -53,7 +56,7 @@ impl Heads {
     }
 
     /// Elements of one batch element's `[H, T, T]` probabilities.
-    fn probs(&self) -> usize {
+    pub(crate) fn probs(&self) -> usize {
         self.heads * self.tokens * self.tokens
     }
 
@@ -83,7 +86,16 @@ fn head_mut<'a>(rows: &'a mut [f32], s: &Heads, t: usize, h: usize) -> &'a mut [
     &mut rows[start..start + s.head_dim]
 }
 
-/// One batch element's queries, keys and values (`[T, D]` rows each) and its padding flags.
+/// The masks of one attention: the padding flags `[B, T]` (true: a padding key) and the
+/// dropout's scaled keep mask `[B, H, T, T]`, each optional.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MaskSlices<'a> {
+    pub(crate) padding: Option<&'a [bool]>,
+    pub(crate) dropout: Option<&'a [f32]>,
+}
+
+/// One batch element's queries, keys and values (`[T, D]` rows each), its padding flags and
+/// its `[H, T, T]` dropout mask.
 #[derive(Clone, Copy)]
 struct Element<'a> {
     s: Heads,
@@ -91,17 +103,21 @@ struct Element<'a> {
     k: &'a [f32],
     v: &'a [f32],
     padding: Option<&'a [bool]>,
+    dropout: Option<&'a [f32]>,
 }
 
 impl<'a> Element<'a> {
-    fn of(s: &Heads, b: usize, [q, k, v]: [&'a [f32]; 3], mask: Option<&'a [bool]>) -> Self {
+    fn of(s: &Heads, b: usize, [q, k, v]: [&'a [f32]; 3], masks: MaskSlices<'a>) -> Self {
         let rows = b * s.rows()..(b + 1) * s.rows();
         Element {
             s: *s,
             q: &q[rows.clone()],
             k: &k[rows.clone()],
             v: &v[rows],
-            padding: mask.map(|m| &m[b * s.tokens..(b + 1) * s.tokens]),
+            padding: masks.padding.map(|m| &m[b * s.tokens..(b + 1) * s.tokens]),
+            dropout: masks
+                .dropout
+                .map(|m| &m[b * s.probs()..(b + 1) * s.probs()]),
         }
     }
 
@@ -109,17 +125,25 @@ impl<'a> Element<'a> {
     fn masked(&self, j: usize) -> bool {
         matches!(self.padding, Some(m) if m[j])
     }
+
+    /// The dropout's keep factors of head `h`, query `i` (`[T]`), if any.
+    #[inline(always)]
+    fn keep(&self, h: usize, i: usize) -> Option<&'a [f32]> {
+        let t = self.s.tokens;
+        let start = (h * t + i) * t;
+        self.dropout.map(|m| &m[start..start + t])
+    }
 }
 
-/// `O = softmax(c·QKᵀ, masked keys at min_float) V` for queries, keys and values `[B, T, D]`
-/// and an optional key mask `[B, T]` (true: padding, ignored); returns `O` `[B, T, D]` and the
-/// probabilities.
+/// `O = (softmax(c·QKᵀ, masked keys at min_float) ⊙ M) V` for queries, keys and values
+/// `[B, T, D]` and the optional masks; returns `O` `[B, T, D]` and the probabilities before
+/// the dropout.
 pub(crate) fn forward(
     q: &FloatTensor<Flex>,
     k: &FloatTensor<Flex>,
     v: &FloatTensor<Flex>,
     s: &Heads,
-    mask: Option<&[bool]>,
+    masks: MaskSlices,
     min_float: f32,
 ) -> (FloatTensor<Flex>, Probs) {
     let (q, k, v) = (q.to_contiguous(), k.to_contiguous(), v.to_contiguous());
@@ -130,7 +154,7 @@ pub(crate) fn forward(
         .zip(probs.par_chunks_exact_mut(s.probs()))
         .enumerate()
         .for_each(|(b, (out, probs))| {
-            let element = Element::of(s, b, inputs, mask);
+            let element = Element::of(s, b, inputs, masks);
             vectorized(Forward {
                 element,
                 min_float,
@@ -175,8 +199,17 @@ impl WithSimd for Forward<'_> {
                 }
                 softmax(row);
                 let o_i = head_mut(out, s, i, h);
-                for (j, &p) in row.iter().enumerate() {
-                    axpy(o_i, p, head(e.v, s, j, h));
+                match e.keep(h, i) {
+                    None => {
+                        for (j, &p) in row.iter().enumerate() {
+                            axpy(o_i, p, head(e.v, s, j, h));
+                        }
+                    }
+                    Some(keep) => {
+                        for (j, (&p, &m)) in row.iter().zip(keep).enumerate() {
+                            axpy(o_i, p * m, head(e.v, s, j, h));
+                        }
+                    }
                 }
             }
         }
@@ -205,7 +238,7 @@ pub(crate) fn backward(
     v: &FloatTensor<Flex>,
     probs: &[f32],
     s: &Heads,
-    mask: Option<&[bool]>,
+    masks: MaskSlices,
     grad: &FloatTensor<Flex>,
 ) -> [FloatTensor<Flex>; 3] {
     let (q, k, v) = (q.to_contiguous(), k.to_contiguous(), v.to_contiguous());
@@ -222,7 +255,7 @@ pub(crate) fn backward(
             || vec![0.0f32; s.tokens * s.tokens],
             |ds, (b, ((dq, dk), dv))| {
                 vectorized(Backward {
-                    element: Element::of(s, b, inputs, mask),
+                    element: Element::of(s, b, inputs, masks),
                     probs: &probs[b * s.probs()..(b + 1) * s.probs()],
                     grad: &gs[b * rows..(b + 1) * rows],
                     ds,
@@ -261,11 +294,14 @@ impl WithSimd for Backward<'_> {
             let p_h = &probs[h * t * t..(h + 1) * t * t];
             for (i, (p, ds)) in p_h.chunks_exact(t).zip(ds.chunks_exact_mut(t)).enumerate() {
                 let g_i = head(grad, s, i, h);
-                // ∂V_j += P_ij ∂O_i;  ∂P_ij = ∂O_i · V_j;  ∂S_i = P_i ⊙ (∂P_i − P_i · ∂P_i).
+                // ∂V_j += P_ij M_ij ∂O_i;  ∂P_ij = M_ij ∂O_i · V_j;
+                // ∂S_i = P_i ⊙ (∂P_i − P_i · ∂P_i).
+                let keep = e.keep(h, i);
                 let mut weighted = 0.0;
                 for (j, (&p, ds)) in p.iter().zip(ds.iter_mut()).enumerate() {
-                    axpy(head_mut(dv, s, j, h), p, g_i);
-                    *ds = dot(g_i, head(e.v, s, j, h));
+                    let m = keep.map_or(1.0, |keep| keep[j]);
+                    axpy(head_mut(dv, s, j, h), p * m, g_i);
+                    *ds = m * dot(g_i, head(e.v, s, j, h));
                     weighted += p * *ds;
                 }
                 for (j, (&p, ds)) in p.iter().zip(ds.iter_mut()).enumerate() {

@@ -14,8 +14,9 @@
 //! reported RGD/ERM ratio is the median of the per-pair ratios, with their minimum and maximum.
 //!
 //! Inputs are synthetic: a fixed-seed pool of uniform [0, 1) pixels and uniform labels, the
-//! Fashion-MNIST shapes (`[784]` for the MLP, `[1, 28, 28]` for the CNN, 10 classes). Speed does
-//! not depend on the values.
+//! Fashion-MNIST shapes (`[784]` for the MLP, `[1, 28, 28]` for the CNN and the ViT, 10
+//! classes), or for MiniLM rows of uniform token ids padded to 48. Speed does not depend on the
+//! values (only on the padded length).
 //!
 //! Threads: burn's `flex` backend (its matrix products through `gemm`, its reductions) runs on
 //! rayon's global pool, whose size is read from `RAYON_NUM_THREADS` when the pool is first used.
@@ -25,26 +26,23 @@
 
 use std::time::Instant;
 
+mod models;
+
 use burn::prelude::*;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rgd::{RgdConfig, RuleConfig};
 use rgd_data::Dataset;
-use rgd_kernels::EncoderPath;
-use rgd_kernels::conv::ConvPath;
 use serde::Serialize;
 
 use crate::LabError;
-use crate::config::{
-    AdamConfig, CnnConfig, MethodConfig, MlpConfig, ModelConfig, OptimConfig, Optimizer, RunConfig,
-    TrainConfig, VitConfig,
-};
+use crate::config::{AdamConfig, MethodConfig, OptimConfig, Optimizer, RunConfig, TrainConfig};
 use crate::data::PreparedData;
 use crate::device::DeviceChoice;
 use crate::engine::{Observer, train_step};
 use crate::model::Model;
 use crate::optim::build_optimizer;
 use crate::train::{Supervised, WeightTrace};
+pub use models::step_flops;
+use models::{bench_model, synthetic};
 
 /// Options of `rgd bench speed`.
 #[derive(clap::Args, Debug, Clone)]
@@ -53,8 +51,10 @@ pub struct SpeedArgs {
     /// cnn-burn (the same CNN on burn's own convolution and its default backward, not the gemm
     /// kernel of `rgd_kernels::conv`), vit (patch 7, width 128, 4 pre-norm layers of 4 heads,
     /// feed-forward 256, batch 64), vit-packed (the same ViT with the dense layers' products by
-    /// `matrixmultiply`, `model.kernels = "packed"`), vit-burn (the same ViT on burn-nn's encoder layers, not the
-    /// fused attention and GELU of `rgd_kernels`).
+    /// `matrixmultiply`, `model.kernels = "packed"`), vit-burn (the same ViT on burn-nn's encoder
+    /// layers, not the fused attention and GELU of `rgd_kernels`), minilm (MiniLM-L6 fine-tuned
+    /// end to end with fresh weights and dropout 0.1, token rows padded to 48, batch 32; reads no
+    /// file), minilm-packed and minilm-burn (its two other encoder paths).
     #[arg(long, value_delimiter = ',', default_value = "mlp,cnn")]
     pub models: Vec<String>,
     /// Timed steps per repetition.
@@ -138,98 +138,6 @@ pub struct SpeedReport {
     pub models: Vec<ModelSpeed>,
 }
 
-/// The benchmark model's config, example shape and default batch size.
-fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError> {
-    match name {
-        "mlp" => Ok((ModelConfig::Mlp(MlpConfig::default()), vec![784], 128)),
-        "cnn" | "cnn-burn" => Ok((
-            ModelConfig::Cnn(CnnConfig {
-                channels: vec![32, 64],
-                conv: if name == "cnn" {
-                    ConvPath::Gemm
-                } else {
-                    ConvPath::Burn
-                },
-                head: MlpConfig {
-                    hidden: vec![128],
-                    ..MlpConfig::default()
-                },
-            }),
-            vec![1, 28, 28],
-            64,
-        )),
-        "vit" | "vit-packed" | "vit-burn" => {
-            let mut vit = VitConfig::default();
-            vit.encoder.kernels = match name {
-                "vit-packed" => EncoderPath::Packed,
-                "vit-burn" => EncoderPath::Burn,
-                _ => EncoderPath::Fused,
-            };
-            Ok((ModelConfig::Vit(vit), vec![1, 28, 28], 64))
-        }
-        other => Err(LabError::Config(format!(
-            "unknown benchmark model \"{other}\" (mlp, cnn, cnn-burn, vit, vit-packed, vit-burn)"
-        ))),
-    }
-}
-
-/// Multiply-accumulates per example of each weight layer (dense and convolution), in order; for
-/// the ViT also the two attention products per layer (scores and weighted values), counted as
-/// layers with an input gradient.
-fn layer_macs(config: &ModelConfig, shape: &[usize], classes: usize) -> Vec<f64> {
-    let dense = |mut inputs: usize, hidden: &[usize], macs: &mut Vec<f64>| {
-        for &width in hidden.iter().chain(std::iter::once(&classes)) {
-            macs.push((inputs * width) as f64);
-            inputs = width;
-        }
-    };
-    let mut macs = Vec::new();
-    match config {
-        ModelConfig::Vit(vit) => {
-            let p = vit.patch;
-            let (c, tokens) = (shape[0], (shape[1] / p) * (shape[2] / p));
-            let width = vit.encoder.width;
-            let (t, w) = ((tokens + 1) as f64, width as f64);
-            macs.push((tokens * c * p * p * width) as f64);
-            for _ in 0..vit.encoder.depth {
-                macs.extend([
-                    3.0 * t * w * w, // query, key, value
-                    t * t * w,       // scores
-                    t * t * w,       // weighted values
-                    t * w * w,       // attention output
-                    t * w * 2.0 * w, // feed-forward in
-                    t * 2.0 * w * w, // feed-forward out
-                ]);
-            }
-            macs.push(w * classes as f64);
-        }
-        ModelConfig::Cnn(cnn) => {
-            let [mut c, mut h, mut w] = [shape[0], shape[1], shape[2]];
-            for &out in &cnn.channels {
-                macs.push((h * w * out * c * 9) as f64);
-                (c, h, w) = (out, h / 2, w / 2);
-            }
-            dense(c * h * w, &cnn.head.hidden, &mut macs);
-        }
-        ModelConfig::Mlp(mlp) => dense(shape.iter().product(), &mlp.hidden, &mut macs),
-        ModelConfig::Transformer(_) | ModelConfig::Bert(_) => {}
-    }
-    macs
-}
-
-/// Matrix-product FLOPs of one training step on `batch` examples: per weight layer 2 MACs
-/// forward, 2 for the weight gradient and 2 for the input gradient (not for the first layer,
-/// whose input needs none). Element-wise work (activations, pooling, loss, Adam) not counted.
-pub fn step_flops(config: &ModelConfig, shape: &[usize], classes: usize, batch: usize) -> f64 {
-    let macs = layer_macs(config, shape, classes);
-    let per_example: f64 = macs
-        .iter()
-        .enumerate()
-        .map(|(i, m)| if i == 0 { 4.0 * m } else { 6.0 * m })
-        .sum();
-    per_example * batch as f64
-}
-
 /// Peak resident memory of this process (VmHWM of `/proc/self/status`), in MiB; 0 where the
 /// file does not exist.
 pub fn peak_rss_mib() -> f64 {
@@ -268,18 +176,6 @@ fn set_threads(threads: Option<usize>) -> Result<usize, LabError> {
         .and_then(|v| v.trim().parse().ok())
         .filter(|&n: &usize| n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())))
-}
-
-/// A fixed-seed pool of synthetic examples of `shape` and 10 classes.
-fn synthetic(shape: &[usize], examples: usize, seed: u64) -> Dataset {
-    let width: usize = shape.iter().product();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let features = (0..examples * width).map(|_| rng.random::<f32>()).collect();
-    let labels = (0..examples).map(|_| rng.random_range(0..10u32)).collect();
-    let classes = (0..10).map(|k| k.to_string()).collect();
-    let mut data = Dataset::from_features("synthetic", features, width, labels, classes);
-    data.example_shape = shape.to_vec();
-    data
 }
 
 /// One rule's training: the supervised task of the lab on the synthetic pool, its model and
@@ -373,7 +269,8 @@ fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed
             "--batch-size, --steps and --repetitions must be at least 1".into(),
         ));
     }
-    let data = synthetic(&shape, (batch * 16).max(2048), args.seed);
+    let tokens = config.reads_token_ids();
+    let data = synthetic(&shape, (batch * 16).max(2048), args.seed, tokens);
     let run_config = |rule| RunConfig {
         seed: args.seed,
         model: config.clone(),
@@ -518,56 +415,6 @@ fn print_model(m: &ModelSpeed, args: &SpeedArgs) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flop_counts_of_the_benchmark_models() {
-        let (mlp, shape, batch) = bench_model("mlp").unwrap();
-        // 784*256 + 256*256 + 256*10 MACs; the first layer has no input gradient.
-        let expected = (4.0 * 200_704.0 + 6.0 * (65_536.0 + 2_560.0)) * 128.0;
-        assert_eq!(step_flops(&mlp, &shape, 10, batch), expected);
-        let (cnn, shape, _) = bench_model("cnn").unwrap();
-        let macs = layer_macs(&cnn, &shape, 10);
-        assert_eq!(
-            macs,
-            vec![
-                (28 * 28 * 32 * 9) as f64,
-                (14 * 14 * 64 * 32 * 9) as f64,
-                (7 * 7 * 64 * 128) as f64,
-                1280.0
-            ]
-        );
-        let (vit, shape, _) = bench_model("vit").unwrap();
-        let macs = layer_macs(&vit, &shape, 10);
-        assert_eq!(macs.len(), 1 + 6 * 4 + 1);
-        assert_eq!(macs[0], (16 * 49 * 128) as f64);
-        assert_eq!(macs[1], 3.0 * 17.0 * 128.0 * 128.0);
-        assert!(bench_model("resnet").is_err());
-    }
-
-    #[test]
-    fn the_two_cnn_paths_train_the_same_model() {
-        let device = Device::flex();
-        let (gemm, shape, _) = bench_model("cnn").unwrap();
-        let (burn, _, _) = bench_model("cnn-burn").unwrap();
-        let [ModelConfig::Cnn(a), ModelConfig::Cnn(b)] = [&gemm, &burn] else {
-            panic!("both are CNNs")
-        };
-        assert_eq!((a.conv, b.conv), (ConvPath::Gemm, ConvPath::Burn));
-        assert_eq!(
-            CnnConfig {
-                conv: ConvPath::Burn,
-                ..a.clone()
-            },
-            b.clone()
-        );
-        let model = Model::new(&gemm, &shape, 10, &device).unwrap();
-        assert_eq!(
-            model
-                .forward(Tensor::zeros([3, 784], &device), &shape)
-                .dims(),
-            [3, 10]
-        );
-    }
 
     #[test]
     fn a_tiny_benchmark_runs() {

@@ -116,6 +116,11 @@ pub struct BertConfig {
     /// Freeze the embeddings and this many bottom encoder layers (0: fine-tune all; 6 for
     /// MiniLM: train the head only).
     pub freeze_layers: usize,
+    /// Which implementation computes the encoder layers, as for the ViT: `"fused"` (default:
+    /// the fused attention with its dropout, GELU and dense-layer kernels on the CPU),
+    /// `"packed"` or `"burn"` (burn-nn's layers; the records made before the fused MiniLM name
+    /// it).
+    pub kernels: EncoderPath,
 }
 
 impl Default for ModelConfig {

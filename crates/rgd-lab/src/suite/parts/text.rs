@@ -130,6 +130,8 @@ source = "sentiment-wordpiece"
 standardize = false
 [model]
 kind = "bert"
+# Its records ran on burn-nn's encoder layers, before the fused MiniLM.
+kernels = "burn"
 [optim]
 name = "adamw"
 lr = 5e-5
