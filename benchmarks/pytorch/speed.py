@@ -94,12 +94,64 @@ class Vit(nn.Module):
         return self.head(self.norm(self.encoder(x)[:, 0]))
 
 
-MODELS = {"mlp": (mlp, 784, 128), "cnn": (Cnn, 784, 64), "vit": (Vit, 784, 64)}
+class MiniLM(nn.Module):
+    """all-MiniLM-L6-v2's architecture with fresh weights, as the lab's `bert` model fine-tunes
+    it: word, position and segment embeddings with layer norm (eps 1e-12) and dropout 0.1, 6
+    post-norm layers (hidden 384, 12 heads, feed-forward 1536, exact GELU, dropout 0.1 on the
+    attention probabilities and both residual branches and after the GELU), the padding mask,
+    the masked mean of the last layer's outputs, a linear head. Rows are token ids (0 = padding),
+    each batch cut to its longest row."""
+
+    def __init__(self, vocab=30522, width=384, depth=6, heads=12, ff=1536):
+        super().__init__()
+        self.words = nn.Embedding(vocab, width)
+        self.positions = nn.Embedding(512, width)
+        self.segments = nn.Embedding(2, width)
+        self.norm = nn.LayerNorm(width, eps=1e-12)
+        self.dropout = nn.Dropout(0.1)
+        layer = nn.TransformerEncoderLayer(width, heads, ff, dropout=0.1, activation="gelu",
+                                           batch_first=True, norm_first=False,
+                                           layer_norm_eps=1e-12)
+        self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
+        self.head = nn.Linear(width, 10)
+
+    def forward(self, rows):
+        ids = rows.long()
+        ids = ids[:, : int((ids != 0).sum(1).max())]
+        t = ids.shape[1]
+        x = self.words(ids) + self.positions.weight[:t] + self.segments.weight[0]
+        x = self.dropout(self.norm(x))
+        keep = (ids != 0).unsqueeze(-1).float()
+        h = self.encoder(x, src_key_padding_mask=ids == 0)
+        return self.head((h * keep).sum(1) / keep.sum(1).clamp(min=1.0))
+
+
+MINILM_TOKENS = 48
+
+MODELS = {
+    "mlp": (mlp, 784, 128),
+    "cnn": (Cnn, 784, 64),
+    "vit": (Vit, 784, 64),
+    "minilm": (MiniLM, MINILM_TOKENS, 32),
+}
+
+
+def token_pool(n, length, g):
+    """Rows of uniform ids in 1..30522, padded with 0 after a length uniform in 8..=length, every
+    fourth row full (the lab's `bench_speed` draws the same kind of rows)."""
+    lengths = torch.randint(min(8, length), length + 1, (n,), generator=g)
+    lengths[::4] = length
+    ids = torch.randint(1, 30522, (n, length), generator=g)
+    return torch.where(torch.arange(length) < lengths.unsqueeze(1), ids, 0).float()
 
 
 def layer_macs(name):
     if name == "mlp":
         return [784 * 256, 256 * 256, 256 * 10]
+    if name == "minilm":
+        t, w, ff = MINILM_TOKENS, 384, 1536
+        per_layer = [3 * t * w * w, t * t * w, t * t * w, t * w * w, t * w * ff, t * ff * w]
+        return [0] + per_layer * 6 + [w * 10]
     if name == "vit":
         t, w = 17, 128
         per_layer = [3 * t * w * w, t * t * w, t * t * w, t * w * w, t * w * 2 * w, t * 2 * w * w]
@@ -159,7 +211,7 @@ def bench(name):
     batch = ARGS.batch_size or default_batch
     g = torch.Generator().manual_seed(ARGS.seed)
     n = max(batch * 16, 2048)
-    x_pool = torch.rand(n, width, generator=g)
+    x_pool = token_pool(n, width, g) if name == "minilm" else torch.rand(n, width, generator=g)
     y_pool = torch.randint(0, 10, (n,), generator=g)
     erm = Runner(make, False, ARGS.tau, ARGS.seed)
     rgd = Runner(make, True, ARGS.tau, ARGS.seed)
