@@ -8,6 +8,7 @@ timed; ERM and RGD repetitions are interleaved in ABBA order (ERM, RGD, RGD, ERM
 same fields as `rgd bench speed --json`.
 
     python speed.py --models mlp,cnn --threads 2 --steps 50 --repetitions 5 --warmup 10
+    python speed.py --models mlp,cnn,vit --device cuda     # on a GPU, as `rgd bench speed --device wgpu`
 """
 
 import argparse
@@ -27,6 +28,7 @@ def parse():
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--tau", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda for GPU 0")
     return p.parse_args()
 
 
@@ -176,7 +178,7 @@ def peak_rss_mib():
 class Runner:
     def __init__(self, make, rgd, tau, seed):
         torch.manual_seed(seed)
-        self.model = make()
+        self.model = make().to(ARGS.device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3, eps=1e-8)
         self.rgd, self.tau, self.step_no = rgd, tau, 0
 
@@ -184,7 +186,7 @@ class Runner:
         n = x_pool.shape[0]
         start = (self.step_no % (n // batch)) * batch
         # A strided gather, as the shuffled order of an epoch (same rows as rgd's bench).
-        rows = (start + torch.arange(batch) * 7919) % n
+        rows = (start + torch.arange(batch, device=x_pool.device) * 7919) % n
         self.step_no += 1
         x, y = x_pool[rows], y_pool[rows]
         losses = F.cross_entropy(self.model(x), y, reduction="none")
@@ -213,6 +215,8 @@ def bench(name):
     n = max(batch * 16, 2048)
     x_pool = token_pool(n, width, g) if name == "minilm" else torch.rand(n, width, generator=g)
     y_pool = torch.randint(0, 10, (n,), generator=g)
+    # The pools live on the device; each step's `tolist()` of the losses waits for the GPU.
+    x_pool, y_pool = x_pool.to(ARGS.device), y_pool.to(ARGS.device)
     erm = Runner(make, False, ARGS.tau, ARGS.seed)
     rgd = Runner(make, True, ARGS.tau, ARGS.seed)
     params = sum(p.numel() for p in erm.model.parameters())
@@ -258,7 +262,7 @@ def main():
         "steps": ARGS.steps,
         "repetitions": ARGS.repetitions,
         "warmup": ARGS.warmup,
-        "device": "cpu",
+        "device": ARGS.device,
         "torch": torch.__version__,
         "models": models,
     }, indent=2))
