@@ -143,14 +143,7 @@ pub fn run_grid(
         })
         .collect();
     let comparison = Comparison { cells, selected };
-    write_json(&out.join("comparison.json"), &comparison)?;
-    let table = comparison.table();
-    write_atomic(&out.join("results.md"), table.to_markdown().as_bytes())?;
-    write_atomic(
-        &out.join("results.csv"),
-        comparison.tidy().to_csv().as_bytes(),
-    )?;
-    comparison.plot(&out.join("comparison.svg"))?;
+    comparison.write(out)?;
     Ok(comparison)
 }
 
@@ -165,6 +158,18 @@ pub(crate) fn folder_name(method: &str, setting: &str) -> String {
 }
 
 impl Comparison {
+    /// Writes `comparison.json`, `results.md`, `results.csv` and `comparison.svg` into `out`.
+    fn write(&self, out: &Path) -> Result<(), LabError> {
+        write_json(&out.join("comparison.json"), self)?;
+        write_atomic(
+            &out.join("results.md"),
+            self.table().to_markdown().as_bytes(),
+        )?;
+        write_atomic(&out.join("results.csv"), self.tidy().to_csv().as_bytes())?;
+        self.plot(&out.join("comparison.svg"))?;
+        Ok(())
+    }
+
     fn baseline(&self) -> Option<&Cell> {
         self.selected
             .iter()

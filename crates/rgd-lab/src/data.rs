@@ -150,55 +150,9 @@ pub fn fetch_missing<'a>(
 /// training split, then fits the standardisation on the training split only.
 pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
     let mut source = load(&config.source, &config.label_column)?;
-    let dataset = source.dataset()?;
-    let split = if !config.test_domain.is_empty() {
-        leave_domain_out(&dataset, config)?
-    } else {
-        let test_fraction = if config.test_source.is_empty() {
-            config.test_fraction
-        } else {
-            0.0
-        };
-        let idx = rgd_data::stratified_indices(
-            &dataset.labels,
-            dataset.domains.as_deref(),
-            config.valid_fraction,
-            test_fraction,
-            config.split_seed,
-        )?;
-        // Missing numbers are filled with the training split's means.
-        let dataset = match &mut source {
-            Source::Table(table, schema) => {
-                schema.fit_fills(table, &idx.train)?;
-                source.dataset()?
-            }
-            Source::Encoded(_) => dataset,
-        };
-        let test = if config.test_source.is_empty() {
-            dataset.subset(&idx.test)
-        } else {
-            load_test(config, &source)?
-        };
-        rgd_data::Split {
-            train: dataset.subset(&idx.train),
-            valid: dataset.subset(&idx.valid),
-            test,
-        }
-    };
+    let split = split(config, &mut source)?;
     check_splits(config, &split)?;
-    let mut train = split.train;
-    if config.long_tail_ratio > 1.0 {
-        train = rgd_data::long_tail(&train, config.long_tail_ratio, config.split_seed)?;
-    }
-    if config.max_train > 0 && config.max_train < train.len() {
-        let mut idx: Vec<usize> = (0..train.len()).collect();
-        idx.shuffle(&mut ChaCha8Rng::seed_from_u64(
-            config.split_seed ^ 0x5eed_f7a1e,
-        ));
-        idx.truncate(config.max_train);
-        idx.sort_unstable();
-        train = train.subset(&idx);
-    }
+    let mut train = shrink_train(config, split.train)?;
     let (mut valid, mut test) = (split.valid, split.test);
     if config.source == crate::text::SENTIMENT_WORDS {
         // Split as row numbers, then encoded with a vocabulary of the training rows alone.
@@ -236,6 +190,63 @@ pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
         standardizer,
         train_flipped,
     })
+}
+
+/// Training, validation and test splits of `source`: a held-out domain, or a stratified split
+/// with the test set held out or read from `data.test_source`. A table's missing numbers are
+/// filled with the training split's means.
+fn split(config: &DataConfig, source: &mut Source) -> Result<rgd_data::Split, LabError> {
+    let dataset = source.dataset()?;
+    if !config.test_domain.is_empty() {
+        return leave_domain_out(&dataset, config);
+    }
+    let test_fraction = if config.test_source.is_empty() {
+        config.test_fraction
+    } else {
+        0.0
+    };
+    let idx = rgd_data::stratified_indices(
+        &dataset.labels,
+        dataset.domains.as_deref(),
+        config.valid_fraction,
+        test_fraction,
+        config.split_seed,
+    )?;
+    let dataset = match &mut *source {
+        Source::Table(table, schema) => {
+            schema.fit_fills(table, &idx.train)?;
+            source.dataset()?
+        }
+        Source::Encoded(_) => dataset,
+    };
+    let test = if config.test_source.is_empty() {
+        dataset.subset(&idx.test)
+    } else {
+        load_test(config, source)?
+    };
+    Ok(rgd_data::Split {
+        train: dataset.subset(&idx.train),
+        valid: dataset.subset(&idx.valid),
+        test,
+    })
+}
+
+/// The training split long-tailed to `data.long_tail_ratio`, then cut to a random
+/// `data.max_train` examples (kept in their order).
+fn shrink_train(config: &DataConfig, mut train: Dataset) -> Result<Dataset, LabError> {
+    if config.long_tail_ratio > 1.0 {
+        train = rgd_data::long_tail(&train, config.long_tail_ratio, config.split_seed)?;
+    }
+    if config.max_train > 0 && config.max_train < train.len() {
+        let mut idx: Vec<usize> = (0..train.len()).collect();
+        idx.shuffle(&mut ChaCha8Rng::seed_from_u64(
+            config.split_seed ^ 0x5eed_f7a1e,
+        ));
+        idx.truncate(config.max_train);
+        idx.sort_unstable();
+        train = train.subset(&idx);
+    }
+    Ok(train)
 }
 
 /// The test set of `data.test_source`: a table is encoded with the training file's schema (its

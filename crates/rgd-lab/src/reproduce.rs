@@ -86,6 +86,20 @@ pub fn run(
         &format!("{name}: seeds stage, {} runs", points.len()),
     );
     run_points(launcher, &points, out, options)?;
+    write_provenance(name, quick, &parts, out, started, finished_before)?;
+    write_outputs(out)
+}
+
+/// The suite's `meta.json`: its command, this machine, the wall time (of this call, or kept from
+/// an earlier one that trained everything), the records' training time, the parts' notes.
+fn write_provenance(
+    name: &str,
+    quick: bool,
+    parts: &[Part],
+    out: &Path,
+    started: Instant,
+    finished_before: usize,
+) -> Result<(), LabError> {
     let records: Records = load_records(out)?;
     let training_secs = summaries(&records).map(|r| r.wall_secs).sum();
     let meta = Provenance {
@@ -102,8 +116,7 @@ pub fn run(
             .collect::<Vec<_>>()
             .join("\n\n"),
     };
-    write_json(&out.join("meta.json"), &meta)?;
-    write_outputs(out)
+    write_json(&out.join("meta.json"), &meta)
 }
 
 /// Writes the outputs of the suite at `out` from its records and `meta.json` alone, training

@@ -24,83 +24,10 @@ pub struct Figure {
 /// Draws the plots of the supervised run in `folder` (whose summary is `summary`) into `dest`.
 pub fn draw_into(folder: &Path, summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> {
     let run = RunDir::new(folder);
-    let mut figures = Vec::new();
-    if run.metrics().is_file() {
-        let rows: Vec<MetricsRow> = read_rows(&run.metrics())?;
-        let series = |name: &str, pick: &dyn Fn(&MetricsRow) -> Option<f64>| Series {
-            name: name.to_string(),
-            points: (rows.iter())
-                .filter_map(|r| pick(r).map(|v| (r.step as f64, v)))
-                .collect(),
-        };
-        let percent = |v: Option<f64>| v.map(|v| 100.0 * v);
-        let plots = [
-            (
-                "loss.svg",
-                "Training loss of each logged batch, unweighted and weighted, and the validation loss.",
-                "Loss",
-                "per-example loss (nats)",
-                vec![
-                    series("batch loss", &|r| r.train_loss),
-                    series("weighted batch loss", &|r| r.weighted_loss),
-                    series("validation loss", &|r| r.valid_loss),
-                ],
-            ),
-            (
-                "accuracy.svg",
-                "Validation and test accuracy at each evaluation.",
-                "Accuracy",
-                "accuracy (%)",
-                vec![
-                    series("validation", &|r| percent(r.valid_accuracy)),
-                    series("test", &|r| percent(r.test_accuracy)),
-                    series("validation worst class", &|r| percent(r.valid_worst_class)),
-                ],
-            ),
-            (
-                "weight-stats.svg",
-                "Largest and mean example weight of each logged batch (1 for every example under ERM).",
-                "Batch weights",
-                "example weight",
-                vec![
-                    series("largest weight", &|r| r.weight_max),
-                    series("mean weight", &|r| r.weight_mean),
-                ],
-            ),
-            (
-                "weight-fractions.svg",
-                "Effective sample size over batch size, and the fraction of the batch whose loss was clipped.",
-                "Effective sample size and clipping",
-                "fraction of the batch",
-                vec![
-                    series("effective sample size", &|r| r.ess_fraction),
-                    series("clipped", &|r| r.clipped_fraction),
-                ],
-            ),
-        ];
-        for (file, caption, title, y_label, series) in plots {
-            figures.extend(chart(dest, file, caption, title, y_label, &series)?);
-        }
-    } else {
-        // No log kept: the summary's evaluations are the accuracy curves.
-        let curve = |name: &str, pick: fn(&crate::metrics::Evaluation) -> f64| Series {
-            name: name.to_string(),
-            points: (summary.evaluations.iter())
-                .map(|e| (e.step as f64, 100.0 * pick(e)))
-                .collect(),
-        };
-        figures.extend(chart(
-            dest,
-            "accuracy.svg",
-            "Validation and test accuracy at each evaluation (from the summary).",
-            "Accuracy",
-            "accuracy (%)",
-            &[
-                curve("validation", |e| e.valid.accuracy),
-                curve("test", |e| e.test.accuracy),
-            ],
-        )?);
-    }
+    let mut figures = match run.metrics().is_file() {
+        true => log_plots(&read_rows::<MetricsRow>(&run.metrics())?, dest)?,
+        false => summary_plots(summary, dest)?,
+    };
     if run.weights().is_file() {
         let snapshots = read_weights(&run.weights())?;
         if !snapshots.is_empty() {
@@ -117,6 +44,90 @@ pub fn draw_into(folder: &Path, summary: &Summary, dest: &Path) -> Result<Vec<Fi
     }
     figures.extend(trace_plots(summary, dest)?);
     Ok(figures)
+}
+
+/// The four plots of a run's metrics log: losses, accuracies, weight statistics, and the
+/// effective sample size with the clipped fraction.
+fn log_plots(rows: &[MetricsRow], dest: &Path) -> Result<Vec<Figure>, LabError> {
+    let series = |name: &str, pick: &dyn Fn(&MetricsRow) -> Option<f64>| Series {
+        name: name.to_string(),
+        points: (rows.iter())
+            .filter_map(|r| pick(r).map(|v| (r.step as f64, v)))
+            .collect(),
+    };
+    let percent = |v: Option<f64>| v.map(|v| 100.0 * v);
+    let plots = [
+        (
+            "loss.svg",
+            "Training loss of each logged batch, unweighted and weighted, and the validation loss.",
+            "Loss",
+            "per-example loss (nats)",
+            vec![
+                series("batch loss", &|r| r.train_loss),
+                series("weighted batch loss", &|r| r.weighted_loss),
+                series("validation loss", &|r| r.valid_loss),
+            ],
+        ),
+        (
+            "accuracy.svg",
+            "Validation and test accuracy at each evaluation.",
+            "Accuracy",
+            "accuracy (%)",
+            vec![
+                series("validation", &|r| percent(r.valid_accuracy)),
+                series("test", &|r| percent(r.test_accuracy)),
+                series("validation worst class", &|r| percent(r.valid_worst_class)),
+            ],
+        ),
+        (
+            "weight-stats.svg",
+            "Largest and mean example weight of each logged batch (1 for every example under ERM).",
+            "Batch weights",
+            "example weight",
+            vec![
+                series("largest weight", &|r| r.weight_max),
+                series("mean weight", &|r| r.weight_mean),
+            ],
+        ),
+        (
+            "weight-fractions.svg",
+            "Effective sample size over batch size, and the fraction of the batch whose loss was clipped.",
+            "Effective sample size and clipping",
+            "fraction of the batch",
+            vec![
+                series("effective sample size", &|r| r.ess_fraction),
+                series("clipped", &|r| r.clipped_fraction),
+            ],
+        ),
+    ];
+    let mut figures = Vec::new();
+    for (file, caption, title, y_label, series) in plots {
+        figures.extend(chart(dest, file, caption, title, y_label, &series)?);
+    }
+    Ok(figures)
+}
+
+/// No log kept: the summary's evaluations are the accuracy curves.
+fn summary_plots(summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> {
+    let curve = |name: &str, pick: fn(&crate::metrics::Evaluation) -> f64| Series {
+        name: name.to_string(),
+        points: (summary.evaluations.iter())
+            .map(|e| (e.step as f64, 100.0 * pick(e)))
+            .collect(),
+    };
+    Ok(chart(
+        dest,
+        "accuracy.svg",
+        "Validation and test accuracy at each evaluation (from the summary).",
+        "Accuracy",
+        "accuracy (%)",
+        &[
+            curve("validation", |e| e.valid.accuracy),
+            curve("test", |e| e.test.accuracy),
+        ],
+    )?
+    .into_iter()
+    .collect())
 }
 
 /// The per-class mean weight and, under label noise, the weight on flipped labels, over the

@@ -344,6 +344,16 @@ impl RunConfig {
 
     /// Checks every field once; the message names the field, the value and the allowed range.
     pub fn validate(&self) -> Result<(), LabError> {
+        self.validate_data()?;
+        self.model.validate()?;
+        self.optim.validate()?;
+        self.method.rule.init()?;
+        self.validate_loss()?;
+        self.validate_train()
+    }
+
+    /// The `data` table, and whether the model can read its source.
+    fn validate_data(&self) -> Result<(), LabError> {
         let d = &self.data;
         check(!d.source.is_empty(), || {
             "data.source is empty: name a data set (see `rgd data list`) or a file".into()
@@ -407,20 +417,26 @@ impl RunConfig {
                 self.model.kind()
             )
         })?;
-        self.model.validate()?;
-        self.optim.validate()?;
-        self.method.rule.init()?;
+        Ok(())
+    }
+
+    /// The per-example loss's knobs.
+    fn validate_loss(&self) -> Result<(), LabError> {
         match self.method.loss {
             LossConfig::CrossEntropy(c) => check((0.0..1.0).contains(&c.label_smoothing), || {
                 format!(
                     "method.loss.label_smoothing = {} must lie in [0, 1)",
                     c.label_smoothing
                 )
-            })?,
+            }),
             LossConfig::Focal(f) => check(f.gamma >= 0.0 && f.gamma.is_finite(), || {
                 format!("method.loss.gamma = {} must be >= 0", f.gamma)
-            })?,
+            }),
         }
+    }
+
+    /// The `train` table, and whether the model can be sharded over `train.devices`.
+    fn validate_train(&self) -> Result<(), LabError> {
         let t = &self.train;
         check(t.batch_size > 0, || "train.batch_size must be > 0".into())?;
         check(t.epochs > 0 || t.steps > 0, || {

@@ -368,21 +368,7 @@ impl<'a> Engine<'a> {
                 Err(LabError::Loss(RgdBurnError::Rule(rgd::RgdError::NonFiniteLoss {
                     value,
                     ..
-                }))) => {
-                    let resume = if saved_at > 0 {
-                        format!(
-                            "the last good checkpoint (step {saved_at}) is kept in {}",
-                            run.checkpoint().display()
-                        )
-                    } else {
-                        "no checkpoint was written before it, so there is nothing to resume".into()
-                    };
-                    return Err(LabError::Diverged {
-                        step: step + 1,
-                        value,
-                        resume,
-                    });
-                }
+                }))) => return Err(self.diverged(step, value, saved_at)),
                 other => other?,
             };
             model = stepped;
@@ -394,14 +380,7 @@ impl<'a> Engine<'a> {
             };
             observers.stepped(task, step, lr, &out, evaluation.as_ref())?;
             if let Some(evaluation) = evaluation {
-                state.last = Some(evaluation);
-                state.evaluations.push(evaluation);
-                let better =
-                    (state.best.as_ref()).is_none_or(|b| T::score(&evaluation) > T::score(b));
-                if better {
-                    state.best = Some(evaluation);
-                    checkpoint::save_model(&model, &run.best().join("model.bpk"))?;
-                }
+                self.evaluated::<T>(state, &model, evaluation)?;
             }
             if cadence.checkpoints(done) {
                 self.save(task, observers, &model, optimizer, state, clock)?;
@@ -417,6 +396,41 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(model)
+    }
+
+    /// The error of a non-finite loss at `step`, naming the checkpoint left to resume from.
+    fn diverged(&self, step: u64, value: f64, saved_at: u64) -> LabError {
+        let resume = if saved_at > 0 {
+            format!(
+                "the last good checkpoint (step {saved_at}) is kept in {}",
+                self.run.checkpoint().display()
+            )
+        } else {
+            "no checkpoint was written before it, so there is nothing to resume".into()
+        };
+        LabError::Diverged {
+            step: step + 1,
+            value,
+            resume,
+        }
+    }
+
+    /// Keeps `evaluation` in `state`, and `model` as the best one when it scores higher than
+    /// every earlier evaluation.
+    fn evaluated<T: Task>(
+        &self,
+        state: &mut StateOf<T>,
+        model: &Model,
+        evaluation: T::Eval,
+    ) -> Result<(), LabError> {
+        state.last = Some(evaluation);
+        state.evaluations.push(evaluation);
+        let better = (state.best.as_ref()).is_none_or(|b| T::score(&evaluation) > T::score(b));
+        if better {
+            state.best = Some(evaluation);
+            checkpoint::save_model(model, &self.run.best().join("model.bpk"))?;
+        }
+        Ok(())
     }
 
     /// Writes the checkpoint of `state` (the observers flushed first, so no log lags it).

@@ -162,6 +162,14 @@ impl Level {
             Level::Task => "task",
         }
     }
+
+    /// The rules of the two levels, `(example, task)`: `rule` at this level, ERM at the other.
+    pub fn rules(self, rule: RuleConfig) -> (RuleConfig, RuleConfig) {
+        match self {
+            Level::Example => (rule, RuleConfig::Erm),
+            Level::Task => (RuleConfig::Erm, rule),
+        }
+    }
 }
 
 impl LearnerConfig {

@@ -19,7 +19,7 @@ use rgd_burn::{PerExampleLoss, Reweighter, WeightedLoss, loss};
 use rgd_data::{EpisodeSampler, MetaSplit};
 use serde::{Deserialize, Serialize};
 
-use super::config::{Level, MetaConfig};
+use super::config::{MetaConfig, MetaTrainConfig};
 use super::episodes::{
     EpisodeAccuracy, EpisodeBatch, Learner, MetaData, episode_accuracies, load_data,
 };
@@ -192,18 +192,8 @@ pub fn train(
         Learner::outputs(config),
         &device,
     )?;
-    let (example_cfg, task_cfg) = match config.method.level {
-        Level::Example => (config.method.rule, RuleConfig::Erm),
-        Level::Task => (RuleConfig::Erm, config.method.rule),
-    };
+    let (example_cfg, task_cfg) = config.method.level.rules(config.method.rule);
     let t = &config.train;
-    let cadence = Cadence {
-        total: t.meta_steps,
-        log_every: t.log_every,
-        eval_every: t.eval_every,
-        eval_at: Vec::new(),
-        checkpoint_every: t.checkpoint_every,
-    };
     let mut task = MetaTask {
         config,
         learner: Learner::of(config),
@@ -219,7 +209,7 @@ pub fn train(
         config.seed,
         &device,
         &config.optim,
-        cadence,
+        cadence(t),
         options.verbosity,
         Fingerprint::new(toml::to_string_pretty(config).expect("a config always serialises")),
     );
@@ -253,6 +243,17 @@ pub fn train(
     };
     write_json(&run.summary(), &summary)?;
     Ok(summary)
+}
+
+/// The engine's cadence of a meta-learning run: meta-steps, logging, evaluations, checkpoints.
+fn cadence(t: &MetaTrainConfig) -> Cadence {
+    Cadence {
+        total: t.meta_steps,
+        log_every: t.log_every,
+        eval_every: t.eval_every,
+        eval_at: Vec::new(),
+        checkpoint_every: t.checkpoint_every,
+    }
 }
 
 impl MetaTask<'_> {

@@ -126,7 +126,17 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
             ]);
         }
     }
-    for family in &part.families {
+    family_rows(&mut main, &part.families, &finished_sets, &means);
+    if finished_sets.len() >= 2 {
+        across_sets_rows(&mut main, methods, &means, &ranks);
+    }
+    Tables { main, paired }
+}
+
+/// Per family of data sets (e.g. the domains of `rotated-mnist`), each method's average and
+/// worst mean over the family's finished sets.
+fn family_rows(main: &mut Table, families: &[&str], finished_sets: &[&str], means: &[Vec<f64>]) {
+    for family in families {
         let of_family: Vec<usize> = (0..finished_sets.len())
             .filter(|&k| finished_sets[k].starts_with(family))
             .collect();
@@ -136,7 +146,7 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
         let name = family.trim_end_matches('_');
         let mut average = vec![format!("{name} average"), String::new()];
         let mut worst = vec![format!("{name} worst domain"), String::new()];
-        for set_means in &means {
+        for set_means in means {
             let v: Vec<f64> = of_family.iter().map(|&k| set_means[k]).collect();
             average.push(format!(
                 "{:.2}",
@@ -150,10 +160,10 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
         main.push_row(average);
         main.push_row(worst);
     }
-    if finished_sets.len() < 2 {
-        // Nothing to summarise across sets.
-        return Tables { main, paired };
-    }
+}
+
+/// The mean over sets, the average rank and Wilcoxon's p against ERM of each method.
+fn across_sets_rows(main: &mut Table, methods: &[&str], means: &[Vec<f64>], ranks: &[Vec<f64>]) {
     let erm = methods.iter().position(|m| *m == "erm");
     let mut mean_row = vec!["mean over sets".to_string(), String::new()];
     let mut rank_row = vec!["average rank".to_string(), String::new()];
@@ -175,7 +185,6 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
     main.push_row(mean_row);
     main.push_row(rank_row);
     main.push_row(wilcoxon_row);
-    Tables { main, paired }
 }
 
 /// The number of seeds of the suite: the most any setting has.

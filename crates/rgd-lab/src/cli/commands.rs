@@ -1,0 +1,423 @@
+//! The commands behind `rgd`'s arguments: one method of [`Cli`] per command, and the printing.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::{BenchAction, Cli, Command, DataAction};
+use crate::LabError;
+use crate::compare::{Grid, run_grid};
+use crate::config::RunConfig;
+use crate::launch::Launcher;
+use crate::progress::Verbosity;
+use crate::run_dir::RunDir;
+use crate::sweep::Method;
+use crate::train::{RunOptions, Summary};
+
+impl Cli {
+    fn options(&self) -> RunOptions {
+        RunOptions {
+            verbosity: if self.quiet {
+                Verbosity::Quiet
+            } else {
+                Verbosity::Normal
+            },
+            device: self.device,
+        }
+    }
+
+    /// Runs the command.
+    pub fn run(&self) -> Result<(), LabError> {
+        match &self.command {
+            Command::Demo { out, seeds } => self.demo(out, *seeds),
+            Command::Train {
+                config,
+                overrides,
+                name,
+                runs_dir,
+            } => self.train(config.as_deref(), overrides, name.as_deref(), runs_dir),
+            Command::Meta {
+                config,
+                overrides,
+                name,
+                runs_dir,
+            } => crate::meta::cli_train(
+                config.as_deref(),
+                overrides,
+                name.as_deref(),
+                runs_dir,
+                self.options(),
+                self.json,
+            ),
+            Command::Resume { run } => self.resume(run),
+            Command::Compare {
+                config,
+                overrides,
+                methods,
+                seeds,
+                taus,
+                lrs,
+                out,
+                launch,
+            } => {
+                let (config, launcher_table) = load_grid_config(config.as_deref(), overrides)?;
+                let launcher = launch.launcher(launcher_table)?;
+                let out = out.clone().unwrap_or_else(|| {
+                    PathBuf::from("runs").join(format!("compare-{}", sanitize(&config.data.source)))
+                });
+                self.compare(&config, &grid(methods, *seeds, taus, lrs)?, &out, &launcher)
+            }
+            Command::Reproduce {
+                suite,
+                quick,
+                render_only,
+                out,
+                doc,
+                launch,
+            } => {
+                let launcher = launch.launcher(None)?;
+                let suites: Vec<&str> = if suite == "all" {
+                    crate::suite::catalog::SUITES.to_vec()
+                } else {
+                    vec![suite.as_str()]
+                };
+                for name in suites {
+                    self.reproduce(name, *quick, *render_only, out.as_deref(), doc, &launcher)?;
+                }
+                Ok(())
+            }
+            Command::Status { dir } => self.status(dir),
+            Command::Report { paths, out } => self.report(paths, out),
+            Command::Eval { run } => crate::inference::eval(run, self.device, self.json),
+            Command::Predict { run, input } => {
+                crate::inference::predict(run, input, self.device, self.json)
+            }
+            Command::Export { run, output } => self.export(run, output),
+            // Straight into the benchmark: it sets the thread count before burn starts its pool.
+            Command::Bench {
+                action: BenchAction::Speed(args),
+            } => crate::bench::speed_on(args, self.json, self.device),
+            Command::Data { action } => data(action, self.json),
+        }
+    }
+
+    /// `rgd train`: trains the config (or reuses its finished run) and prints the summary.
+    fn train(
+        &self,
+        config: Option<&Path>,
+        overrides: &[String],
+        name: Option<&str>,
+        runs_dir: &Path,
+    ) -> Result<(), LabError> {
+        let config = load_config(config, overrides)?;
+        let name = name.map_or_else(|| default_name(&config), str::to_string);
+        let folder = runs_dir.join(&name);
+        let finished = RunDir::new(&folder).summary().exists();
+        let summary = crate::run_dir::Trainable::run_or_reuse(&config, &folder, self.options())?;
+        if finished && !self.quiet {
+            eprintln!(
+                "{}: reused the finished run of this config (nothing trained); delete the \
+                 folder or choose another --name to train it again",
+                folder.display()
+            );
+        }
+        self.print_summary(&folder, &summary);
+        Ok(())
+    }
+
+    /// `rgd resume`: continues a supervised or meta-learning run from its last checkpoint.
+    fn resume(&self, run: &Path) -> Result<(), LabError> {
+        // Locked before anything is read: a folder in use is busy (75), whatever it holds.
+        let _lock = crate::lock::lock(run)?;
+        if crate::meta::is_meta_run(run)? {
+            return crate::meta::resume(run, self.options(), self.json);
+        }
+        let config = RunConfig::from_file(&RunDir::new(run).config())?;
+        let summary = crate::train::train(&config, run, self.options())?;
+        self.print_summary(run, &summary);
+        Ok(())
+    }
+
+    /// One suite of `rgd reproduce`: runs it (or renders its records), splices its markdown into
+    /// `doc` unless `quick`, and prints it.
+    fn reproduce(
+        &self,
+        name: &str,
+        quick: bool,
+        render_only: bool,
+        out: Option<&Path>,
+        doc: &Path,
+        launcher: &Launcher,
+    ) -> Result<(), LabError> {
+        let folder = out.map_or_else(
+            || {
+                PathBuf::from("results").join(if quick {
+                    format!("{name}-quick")
+                } else {
+                    name.to_string()
+                })
+            },
+            Path::to_path_buf,
+        );
+        let markdown = match render_only {
+            true => crate::reproduce::render_only(name, &folder)?,
+            false => crate::reproduce::run(name, quick, &folder, launcher, self.options())?,
+        };
+        if !quick {
+            let old = std::fs::read_to_string(doc).unwrap_or_default();
+            let new = crate::suite::doc::splice(&old, name, &markdown);
+            crate::run_dir::write_atomic(doc, new.as_bytes())?;
+        }
+        if self.json {
+            println!(
+                "{}",
+                json!({ "suite": name, "out": folder, "markdown": markdown })
+            );
+        } else {
+            println!("{markdown}");
+        }
+        Ok(())
+    }
+
+    /// `rgd status`: done, running, pending and failed points of a grid folder.
+    fn status(&self, dir: &Path) -> Result<(), LabError> {
+        let status = crate::launch::status::of(dir)?;
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&status).expect("serialisable")
+            );
+        } else {
+            print!("{}", status.render());
+        }
+        Ok(())
+    }
+
+    /// `rgd report`: the HTML site of runs and suites.
+    fn report(&self, paths: &[PathBuf], out: &Path) -> Result<(), LabError> {
+        let built = crate::site::build(paths, out)?;
+        if self.json {
+            println!("{}", serde_json::to_string(&built).expect("serialisable"));
+        } else if !self.quiet {
+            println!(
+                "Report of {} runs and {} comparisons or suites in {:.1} s: open {}",
+                built.runs,
+                built.groups,
+                built.secs,
+                out.join("index.html").display()
+            );
+        }
+        Ok(())
+    }
+
+    /// `rgd export`: the selected model's weights as safetensors.
+    fn export(&self, run: &Path, output: &Path) -> Result<(), LabError> {
+        let (_, model) = crate::inference::load_best(run, self.device)?;
+        let n = crate::export::export_safetensors(&model, output)?;
+        if !self.quiet {
+            println!("wrote {n} tensors to {}", output.display());
+        }
+        Ok(())
+    }
+
+    fn demo(&self, out: &Path, seeds: u64) -> Result<(), LabError> {
+        let config = RunConfig::from_toml(DEMO_CONFIG)?;
+        if !self.quiet {
+            eprintln!(
+                "rgd demo: ERM vs RGD (tau = 1) on the embedded MAGIC gamma telescope data \
+                 (19020 rows, 10 features, 2 classes), MLP 256-256, AdamW, 15 epochs, {seeds} seeds"
+            );
+        }
+        let methods = ["erm".into(), "rgd".into()];
+        self.compare(
+            &config,
+            &grid(&methods, seeds, &[], &[])?,
+            out,
+            &Launcher::default(),
+        )
+    }
+
+    fn compare(
+        &self,
+        config: &RunConfig,
+        grid: &Grid,
+        out: &Path,
+        launcher: &Launcher,
+    ) -> Result<(), LabError> {
+        let seeds = grid.seeds.len();
+        let comparison = run_grid(config, grid, out, launcher, self.options())?;
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&comparison).expect("serialisable")
+            );
+        } else {
+            println!("{}", comparison.table().to_terminal());
+            println!(
+                "Test accuracy at the validation-selected setting, mean ± sd over {seeds} seeds; \
+                 Δ = paired per-seed difference to ERM with a 95% t-interval.\nRuns, results.md, \
+                 results.csv and comparison.svg are in {}",
+                out.display()
+            );
+        }
+        Ok(())
+    }
+
+    fn print_summary(&self, run: &Path, summary: &Summary) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(summary).expect("serialisable")
+            );
+        } else if !self.quiet {
+            let s = &summary.selected;
+            println!(
+                "{}: {} seed {}, {} steps in {:.1}s; at step {} ({}): valid acc {:.4}, test acc {:.4}, \
+                 test macro-F1 {:.4}, test worst-class acc {:.4}",
+                run.display(),
+                summary.rule,
+                summary.seed,
+                summary.steps,
+                summary.wall_secs,
+                s.step,
+                summary.selection.name(),
+                s.valid.accuracy,
+                s.test.accuracy,
+                s.test.macro_f1,
+                s.test.worst_class_accuracy,
+            );
+        }
+    }
+}
+
+/// The demo's base config: small enough to finish 6 runs in well under two minutes on 2 cores.
+const DEMO_CONFIG: &str = r#"
+[data]
+source = "magic"
+[model]
+hidden = [256, 256]
+[optim]
+name = "adamw"
+lr = 0.001
+[train]
+batch_size = 128
+epochs = 15
+"#;
+
+fn load_config(path: Option<&Path>, overrides: &[String]) -> Result<RunConfig, LabError> {
+    let base = match path {
+        Some(p) => RunConfig::from_file(p)?,
+        None => RunConfig::default(),
+    };
+    base.with_overrides(overrides)
+}
+
+/// The grid of `rgd compare`: methods by name, seeds `0..seeds`, the tau and lr values.
+fn grid(methods: &[String], seeds: u64, taus: &[f64], lrs: &[f64]) -> Result<Grid, LabError> {
+    if seeds == 0 {
+        return Err(LabError::Config("--seeds must be at least 1".into()));
+    }
+    Ok(Grid {
+        methods: methods
+            .iter()
+            .map(|m| Method::parse(m))
+            .collect::<Result<_, _>>()?,
+        seeds: (0..seeds).collect(),
+        taus: taus.to_vec(),
+        lrs: lrs.to_vec(),
+    })
+}
+
+/// A grid's base config (as [`load_config`]) and its `[launcher]` table, which is no part of
+/// any run's config.
+fn load_grid_config(
+    path: Option<&Path>,
+    overrides: &[String],
+) -> Result<(RunConfig, Option<toml::Table>), LabError> {
+    let Some(path) = path else {
+        return Ok((load_config(None, overrides)?, None));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e| LabError::Config(format!("{}: {e}", path.display())))?;
+    let launcher = match table.remove("launcher") {
+        Some(toml::Value::Table(t)) => Some(t),
+        Some(_) => {
+            return Err(LabError::Config(format!(
+                "{}: launcher must be a table ([launcher])",
+                path.display()
+            )));
+        }
+        None => None,
+    };
+    let base: RunConfig = crate::config::file::from_table(table).map_err(|e| match e {
+        LabError::Config(m) => LabError::Config(format!("{}: {m}", path.display())),
+        other => other,
+    })?;
+    Ok((base.with_overrides(overrides)?, launcher))
+}
+
+fn sanitize(name: &str) -> String {
+    let stem = Path::new(name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(name);
+    stem.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn default_name(config: &RunConfig) -> String {
+    let rule = config
+        .method
+        .rule
+        .init()
+        .map(|r| r.name())
+        .unwrap_or("rule");
+    format!(
+        "{}-{rule}-seed{}",
+        sanitize(&config.data.source),
+        config.seed
+    )
+}
+
+fn data(action: &DataAction, as_json: bool) -> Result<(), LabError> {
+    let cache = rgd_data::registry::cache_dir();
+    match action {
+        DataAction::List => {
+            let names = rgd_data::registry::list_names(&cache);
+            if as_json {
+                let items: Vec<_> = names
+                    .iter()
+                    .map(|(n, p)| json!({ "name": n, "present": p }))
+                    .collect();
+                println!("{}", serde_json::Value::Array(items));
+            } else {
+                println!("data sets (cache: {}):", cache.display());
+                for (name, present) in names {
+                    println!(
+                        "  {:<32} {}",
+                        name,
+                        if present { "present" } else { "not fetched" }
+                    );
+                }
+            }
+            Ok(())
+        }
+        DataAction::Fetch { name } if name == "magic" => {
+            eprintln!("magic is embedded in the binary: nothing to fetch");
+            Ok(())
+        }
+        // A registry name (`keel/iris`, as `rgd data list` shows) fetches what provides it.
+        DataAction::Fetch { name } => {
+            crate::data::fetch(rgd_data::registry::provider(name).unwrap_or(name), &cache)
+        }
+    }
+}
