@@ -3,9 +3,9 @@
 # the network and the target folder), `run` on a GPU machine without network (the device tool's
 # machine, an NVIDIA H200 with PyTorch installed), in one call, with `.gpu` and `.gl` carried.
 #
-#   bash scripts/gpu-check.sh prepare        # here: stripped `rgd --features wgpu`, Vulkan loader
-#                                            # packages, the 10,000 Fashion-MNIST test images
-#   bash scripts/gpu-check.sh run            # there: writes its results under $OUT (or ./gpu-out)
+#   bash scripts/gpu-check.sh prepare    # here: stripped `rgd --features wgpu,gpu-tuned`, the
+#                                        # Vulkan loader packages, the 10,000 test images
+#   bash scripts/gpu-check.sh run        # there: writes its results under $OUT (or ./gpu-out)
 #
 # `run` measures, each in its own process:
 #   1. `rgd bench speed --device wgpu` for the MLP, the CNN and the ViT (ERM and RGD steps/s);
@@ -27,11 +27,13 @@ prepare() {
     die "no Fashion-MNIST test images in $data: run scripts/fetch-data.sh fashion-mnist first"
   grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >>.git/info/exclude
   grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo '/.gl/' >>.git/info/exclude
-  say "building rgd with --features wgpu (a second burn build the first time)"
-  cargo build -p rgd-lab --features wgpu --bin rgd
+  # With burn's fusion and cubecl's autotuning, as a GPU user would build it (CI's wgpu build has
+  # neither: on lavapipe autotuning compiles and times every kernel variant).
+  say "building rgd with --features wgpu,gpu-tuned (another burn build the first time)"
+  cargo build -p rgd-lab --features wgpu,gpu-tuned --bin rgd
   local target="${CARGO_TARGET_DIR:-target}"
   mkdir -p .gpu/data/fashion-mnist .gl
-  # Stripped it is about 75 MB, over the carry's 64 MiB; gzip makes it about 20.
+  # Stripped it is about 75 MB, over the carry's 64 MiB; gzip makes it about 25.
   strip -o .gpu/rgd "$target/debug/rgd"
   gzip -9f .gpu/rgd
   cp "$data"/t10k-*-idx?-ubyte.gz .gpu/data/fashion-mnist/
