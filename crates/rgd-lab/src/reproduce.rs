@@ -90,8 +90,8 @@ pub fn run(
     write_outputs(out)
 }
 
-/// The suite's `meta.json`: its command, this machine, the wall time (of this call, or kept from
-/// an earlier one that trained everything), the records' training time, the parts' notes.
+/// The suite's `meta.json`: its command, this machine, the wall time (the earlier calls' plus
+/// this one's if it finished a run), the records' training time, the parts' notes.
 fn write_provenance(
     name: &str,
     quick: bool,

@@ -127,6 +127,7 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
         }
     }
     family_rows(&mut main, &part.families, &finished_sets, &means);
+    // One finished set has nothing to summarise across sets.
     if finished_sets.len() >= 2 {
         across_sets_rows(&mut main, methods, &means, &ranks);
     }
