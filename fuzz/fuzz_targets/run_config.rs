@@ -2,7 +2,7 @@
 //! Any input must give a config that validates again after a TOML round trip, or an error.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use rgd_lab::config::RunConfig;
+use rgd_lab::config::{ConfigFile, RunConfig};
 use rgd_lab::meta::config::MetaConfig;
 
 fuzz_target!(|data: &[u8]| {

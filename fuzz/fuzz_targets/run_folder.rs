@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use rgd_lab::checkpoint::{model_from_bytes, optimizer_from_bytes};
-use rgd_lab::config::{OptimConfig, RunConfig};
+use rgd_lab::config::{ConfigFile, OptimConfig, RunConfig};
 use rgd_lab::device::DeviceChoice;
 use rgd_lab::engine::LoopState;
 use rgd_lab::metrics::Evaluation;

@@ -7,14 +7,14 @@ use rgd::RuleConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::LabError;
-use crate::config::RunConfig;
+use crate::config::{ConfigFile, RunConfig};
 use crate::launch::{Launcher, Point, run_points};
 use crate::plot::Interval;
 use crate::report::{
     DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells,
 };
 use crate::run_dir::{write_atomic, write_json};
-use crate::stats::{METRIC_TIE, paired_difference, summarize};
+use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
 use crate::sweep::{Method, Ties, best};
 use crate::train::{RunOptions, Summary};
 
@@ -44,11 +44,14 @@ pub struct Cell {
 
 impl Cell {
     fn valid_mean(&self) -> f64 {
+        self.valid_accuracies().iter().sum::<f64>() / self.runs.len() as f64
+    }
+
+    fn valid_accuracies(&self) -> Vec<f64> {
         self.runs
             .iter()
             .map(|r| r.selected.valid.accuracy)
-            .sum::<f64>()
-            / self.runs.len() as f64
+            .collect()
     }
 
     fn test_accuracies(&self) -> Vec<f64> {
@@ -63,10 +66,6 @@ pub struct Comparison {
     pub cells: Vec<Cell>,
     /// Index into `cells` of each method's cell with the best mean validation accuracy.
     pub selected: Vec<usize>,
-}
-
-fn fmt_value(v: f64) -> String {
-    format!("{v}")
 }
 
 /// Runs every (method, setting, seed) of `grid` on `base` under `out` with `launcher`, reusing
@@ -105,11 +104,11 @@ pub fn run_grid(
                 method.apply(&mut config)?;
                 if let (Some(t), RuleConfig::Rgd(c)) = (tau, &mut config.method.rule) {
                     c.tau = *t;
-                    setting.push(format!("tau={}", fmt_value(*t)));
+                    setting.push(format!("tau={t}"));
                 }
                 config.optim.lr = lr;
                 if lrs.len() > 1 {
-                    setting.push(format!("lr={}", fmt_value(lr)));
+                    setting.push(format!("lr={lr}"));
                 }
                 let setting = setting.join(" ");
                 let folder = out.join(folder_name(method.name, &setting));
@@ -177,6 +176,21 @@ impl Comparison {
             .find(|c| c.method == "erm")
     }
 
+    /// Each method at its selected setting: its cell, test accuracies, and the paired test
+    /// difference to ERM (none for ERM itself, or without ERM).
+    fn rows(&self) -> Vec<(&Cell, Vec<f64>, Option<PairedDifference>)> {
+        let baseline = self.baseline().map(Cell::test_accuracies);
+        (self.selected.iter().map(|&i| &self.cells[i]))
+            .map(|cell| {
+                let test = cell.test_accuracies();
+                let diff = (baseline.as_ref())
+                    .filter(|_| cell.method != "erm")
+                    .and_then(|b| paired_difference(&test, b, METRIC_TIE, 0.95));
+                (cell, test, diff)
+            })
+            .collect()
+    }
+
     /// `results.csv`: tidy, numbers as numbers. One row per method at its selected setting:
     /// `tau` and `lr` (empty where not tuned), seeds, validation and test accuracy mean and sd
     /// (fractions), the paired difference to ERM with its 95% interval and W/T/L (empty for
@@ -193,15 +207,7 @@ impl Comparison {
             "test_sd",
         ];
         let mut table = Table::new(columns.into_iter().chain(DIFFERENCE_COLUMNS));
-        let baseline = self.baseline().map(Cell::test_accuracies);
-        for &i in &self.selected {
-            let cell = &self.cells[i];
-            let test = cell.test_accuracies();
-            let valid: Vec<f64> = cell
-                .runs
-                .iter()
-                .map(|r| r.selected.valid.accuracy)
-                .collect();
+        for (cell, test, diff) in self.rows() {
             let knob = |name: &str| {
                 (cell.setting.split_whitespace())
                     .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
@@ -210,12 +216,9 @@ impl Comparison {
             };
             let mut row = vec![cell.method.clone(), knob("tau"), knob("lr")];
             row.push(test.len().to_string());
-            for values in [&valid, &test] {
+            for values in [&cell.valid_accuracies(), &test] {
                 row.extend(mean_sd_cells(summarize(values).as_ref()));
             }
-            let diff = (baseline.as_ref())
-                .filter(|_| cell.method != "erm")
-                .and_then(|b| paired_difference(&test, b, METRIC_TIE, 0.95));
             row.extend(difference_cells(diff.as_ref()));
             table.push_row(row);
         }
@@ -234,19 +237,7 @@ impl Comparison {
             "test Δ vs ERM (pts, 95% CI)",
             "W/T/L vs ERM",
         ]);
-        let baseline = self.baseline().map(Cell::test_accuracies);
-        for &i in &self.selected {
-            let cell = &self.cells[i];
-            let test = cell.test_accuracies();
-            let valid: Vec<f64> = cell
-                .runs
-                .iter()
-                .map(|r| r.selected.valid.accuracy)
-                .collect();
-            let diff = baseline
-                .as_ref()
-                .filter(|_| cell.method != "erm")
-                .and_then(|b| paired_difference(&test, b, METRIC_TIE, 0.95));
+        for (cell, test, diff) in self.rows() {
             table.push_row([
                 cell.method.clone(),
                 if cell.setting.is_empty() {
@@ -254,7 +245,8 @@ impl Comparison {
                 } else {
                     cell.setting.clone()
                 },
-                summarize(&valid).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2)),
+                summarize(&cell.valid_accuracies())
+                    .map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2)),
                 summarize(&test).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2)),
                 diff.as_ref()
                     .map_or("-".into(), |d| fmt_diff_ci(d, 100.0, 2)),
@@ -268,13 +260,9 @@ impl Comparison {
     /// setting, with the 95% interval and the zero line. Returns whether there was anything to
     /// draw (there is not without ERM and another method).
     pub fn plot(&self, path: &Path) -> Result<bool, LabError> {
-        let Some(baseline) = self.baseline().map(Cell::test_accuracies) else {
-            return Ok(false);
-        };
-        let rows: Vec<Interval> = (self.selected.iter().map(|&i| &self.cells[i]))
-            .filter(|cell| cell.method != "erm")
-            .filter_map(|cell| {
-                let d = paired_difference(&cell.test_accuracies(), &baseline, METRIC_TIE, 0.95)?;
+        let rows: Vec<Interval> = (self.rows().into_iter())
+            .filter_map(|(cell, _, d)| {
+                let d = d?;
                 let label = match cell.setting.as_str() {
                     "" => cell.method.clone(),
                     setting => format!("{} ({setting})", cell.method),
@@ -290,7 +278,7 @@ impl Comparison {
         if rows.is_empty() {
             return Ok(false);
         }
-        let seeds = baseline.len();
+        let seeds = self.baseline().map_or(0, |b| b.runs.len());
         crate::plot::forest_plot(
             path,
             &format!("Method − ERM, paired over {seeds} seeds (95% interval)"),

@@ -7,19 +7,12 @@ use std::io::Write;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The variable that names the write to crash at.
-pub const CRASH_ENV: &str = "RGD_CRASH_AT_WRITE";
-
-static WRITES: AtomicU64 = AtomicU64::new(0);
-
-fn target() -> Option<u64> {
-    static TARGET: OnceLock<Option<u64>> = OnceLock::new();
-    *TARGET.get_or_init(|| std::env::var(CRASH_ENV).ok()?.parse().ok())
-}
-
 /// Counts a write point; `true` when the process must crash at it.
 fn due() -> bool {
-    target().is_some_and(|n| WRITES.fetch_add(1, Ordering::SeqCst) + 1 == n)
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    static TARGET: OnceLock<Option<u64>> = OnceLock::new();
+    let target = *TARGET.get_or_init(|| std::env::var("RGD_CRASH_AT_WRITE").ok()?.parse().ok());
+    target.is_some_and(|n| WRITES.fetch_add(1, Ordering::SeqCst) + 1 == n)
 }
 
 /// A write point between two steps of a multi-step update.

@@ -121,8 +121,7 @@ pub fn fetch_missing<'a>(
     configs: impl IntoIterator<Item = &'a DataConfig>,
 ) -> Result<(), LabError> {
     let cache = registry::cache_dir();
-    let mut needed: Vec<&str> = configs
-        .into_iter()
+    let mut needed: Vec<&str> = (configs.into_iter())
         .flat_map(|c| [c.source.as_str(), c.test_source.as_str()])
         .flat_map(|name| match name {
             crate::text::SENTIMENT_MINILM | crate::text::SENTIMENT_WORDPIECE => vec![
@@ -322,11 +321,8 @@ fn leave_domain_out(dataset: &Dataset, config: &DataConfig) -> Result<rgd_data::
             config.test_domain, config.source
         )));
     };
-    let Some(held_out) = dataset
-        .domain_names
-        .iter()
-        .position(|d| *d == config.test_domain)
-    else {
+    let names = &dataset.domain_names;
+    let Some(held_out) = names.iter().position(|d| *d == config.test_domain) else {
         return Err(LabError::Config(format!(
             "data.test_domain = \"{}\" is not a domain of {}; its domains are {}",
             config.test_domain,

@@ -115,11 +115,8 @@ fn fused_layer(
     let x = post(&layer.norm_1, x + layer.dropout.forward(context));
     let ff = &layer.pwff;
     let h = dense(&ff.linear_inner, pre(&layer.norm_1, &x), kernels);
-    let h = dense(
-        &ff.linear_outer,
-        ff.dropout.forward(gelu(h, kernels)),
-        kernels,
-    );
+    let h = ff.dropout.forward(gelu(h, kernels));
+    let h = dense(&ff.linear_outer, h, kernels);
     post(&layer.norm_2, x + layer.dropout.forward(h))
 }
 
@@ -134,10 +131,6 @@ fn attention_dropout(dropout: &Dropout, shape: [usize; 4], device: &Device) -> O
 /// `layer.forward(x)` on rows `[N, D_in]`, on `kernels`' path: `rgd_kernels::linear`, which
 /// writes the products straight into their outputs and computes burn's numbers bit for bit.
 pub(crate) fn dense(layer: &Linear, x: Tensor<2>, kernels: EncoderPath) -> Tensor<2> {
-    linear(
-        x,
-        layer.weight.val(),
-        layer.bias.as_ref().map(|b| b.val()),
-        kernels,
-    )
+    let (weight, bias) = (layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
+    linear(x, weight, bias, kernels)
 }

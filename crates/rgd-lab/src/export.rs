@@ -5,6 +5,7 @@ use std::path::Path;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
+use safetensors::{Dtype, tensor::TensorView};
 
 use crate::LabError;
 use crate::model::Model;
@@ -13,7 +14,8 @@ use crate::model::Model;
 #[derive(Default)]
 struct Collect {
     path: Vec<String>,
-    tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+    /// Name -> (shape, little-endian F32 bytes).
+    tensors: BTreeMap<String, (Vec<usize>, Vec<u8>)>,
 }
 
 impl ModuleVisitor for Collect {
@@ -39,7 +41,8 @@ impl ModuleVisitor for Collect {
             .cloned()
             .collect::<Vec<_>>()
             .join(".");
-        self.tensors.insert(name, (shape, values));
+        let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.tensors.insert(name, (shape, raw));
     }
 }
 
@@ -48,26 +51,12 @@ impl ModuleVisitor for Collect {
 pub fn export_safetensors(model: &Model, path: &Path) -> Result<usize, LabError> {
     let mut collect = Collect::default();
     model.visit(&mut collect);
-    let bytes: BTreeMap<String, (Vec<usize>, Vec<u8>)> = collect
-        .tensors
-        .into_iter()
-        .map(|(name, (shape, values))| {
-            let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            (name, (shape, raw))
-        })
-        .collect();
-    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = bytes
-        .iter()
-        .map(|(name, (shape, raw))| {
-            let view =
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), raw)
-                    .expect("shape and byte length agree");
-            (name.clone(), view)
-        })
-        .collect();
-    let n = views.len();
+    let views = collect.tensors.iter().map(|(name, (shape, raw))| {
+        let view = TensorView::new(Dtype::F32, shape.clone(), raw);
+        (name, view.expect("shape and byte length agree"))
+    });
     let data = safetensors::serialize(views, None)
         .map_err(|e| LabError::io(path, std::io::Error::other(e)))?;
     crate::run_dir::write_atomic(path, &data)?;
-    Ok(n)
+    Ok(collect.tensors.len())
 }

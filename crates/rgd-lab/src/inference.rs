@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::LabError;
-use crate::config::RunConfig;
+use crate::config::{ConfigFile, RunConfig};
 use crate::device::DeviceChoice;
 use crate::model::Model;
 use crate::run_dir::{RunDir, read_json};
@@ -148,9 +148,5 @@ impl SavedEncoding {
 }
 
 fn read_optional<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, LabError> {
-    if path.is_file() {
-        read_json(path).map(Some)
-    } else {
-        Ok(None)
-    }
+    path.is_file().then(|| read_json(path)).transpose()
 }

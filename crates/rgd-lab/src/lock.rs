@@ -12,7 +12,7 @@
 
 use std::fs::{File, TryLockError};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::LabError;
 
@@ -47,7 +47,14 @@ pub fn lock(folder: &Path) -> Result<FolderLock, LabError> {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
             let holder = std::fs::read_to_string(&path).unwrap_or_default();
-            return Err(busy(folder, holder.trim()));
+            let holder = match holder.trim() {
+                "" => "another process".into(),
+                holder => holder.into(),
+            };
+            return Err(LabError::Busy {
+                folder: folder.into(),
+                holder,
+            });
         }
         Err(TryLockError::Error(e)) => return Err(LabError::io(&path, e)),
     }
@@ -61,17 +68,6 @@ pub fn lock(folder: &Path) -> Result<FolderLock, LabError> {
     file.write_all(holder.as_bytes())
         .map_err(|e| LabError::io(&path, e))?;
     Ok(FolderLock { _file: file })
-}
-
-fn busy(folder: &Path, holder: &str) -> LabError {
-    LabError::Busy {
-        folder: PathBuf::from(folder),
-        holder: if holder.is_empty() {
-            "another process".into()
-        } else {
-            holder.into()
-        },
-    }
 }
 
 fn hostname() -> String {

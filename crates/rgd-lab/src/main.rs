@@ -13,12 +13,7 @@ fn main() {
     let cli = rgd_lab::cli::Cli::parse();
     // A panic is a bug: report it as one error line with exit 70, not a backtrace and 101.
     std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic".into());
+        let message = info.payload_as_str().unwrap_or("a panic");
         let at = info
             .location()
             .map_or(String::new(), |l| format!(" at {}:{}", l.file(), l.line()));

@@ -4,10 +4,6 @@ use serde::{Deserialize, Serialize};
 
 /// Metrics of one evaluation of one split.
 ///
-/// `balanced_accuracy` is the mean per-class recall, `worst_class_accuracy` the smallest
-/// per-class recall, `macro_f1` the mean per-class F1, and `worst_domain_accuracy` the smallest
-/// per-domain accuracy (when the data has domains).
-///
 /// ```
 /// use rgd_lab::metrics::Metrics;
 /// let m = Metrics::compute(&[0, 1, 1, 1], &[0, 1, 0, 1], 2, None);
@@ -31,8 +27,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Computes the metrics of `predicted` against `truth` (loss left at 0; see
-    /// [`Metrics::with_loss`]).
+    /// Computes the metrics of `predicted` against `truth` (loss left at 0).
     pub fn compute(
         predicted: &[u32],
         truth: &[u32],
@@ -79,12 +74,6 @@ impl Metrics {
             worst_domain_accuracy,
             loss: 0.0,
         }
-    }
-
-    /// Sets the mean loss.
-    pub fn with_loss(mut self, loss: f64) -> Self {
-        self.loss = loss;
-        self
     }
 }
 

@@ -6,18 +6,29 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::LabError;
-use crate::metrics::Evaluation;
 use crate::run_dir::write_atomic;
 
-pub(crate) fn append_weights(path: &Path, step: u64, weights: &[f32]) -> Result<(), LabError> {
-    let line = serde_json::json!({ "step": step, "weights": weights });
-    let mut file = std::fs::OpenOptions::new()
+/// Opens `path` for appending, created if missing.
+pub(crate) fn open_append(path: &Path) -> Result<std::fs::File, LabError> {
+    std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| LabError::io(path, e))?;
-    crate::crash::write_all(&mut file, format!("{line}\n").as_bytes())
         .map_err(|e| LabError::io(path, e))
+}
+
+pub(crate) fn append_weights(path: &Path, step: u64, weights: &[f32]) -> Result<(), LabError> {
+    let line = serde_json::json!({ "step": step, "weights": weights });
+    crate::crash::write_all(&mut open_append(path)?, format!("{line}\n").as_bytes())
+        .map_err(|e| LabError::io(path, e))
+}
+
+/// Removes `path` if it exists (a fresh start's clean slate).
+pub(crate) fn remove_if_present(path: &Path) -> Result<(), LabError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(LabError::io(path, e)),
+        _ => Ok(()),
+    }
 }
 
 /// Keeps only the complete log lines of steps `<= step` (the header too, for CSV). A last line
@@ -100,83 +111,6 @@ pub struct MetricsRow {
     pub test_worst_class: Option<f64>,
     /// Test worst-domain accuracy.
     pub test_worst_domain: Option<f64>,
-}
-
-/// An append-only CSV log of typed rows `R` (a header when the file is new).
-pub(crate) struct MetricsLog<R> {
-    writer: csv::Writer<crate::crash::Writer<std::fs::File>>,
-    path: std::path::PathBuf,
-    rows: std::marker::PhantomData<R>,
-}
-
-impl<R: Serialize> MetricsLog<R> {
-    pub(crate) fn open(path: &Path) -> Result<Self, LabError> {
-        let exists = path.exists() && std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| LabError::io(path, e))?;
-        let writer = csv::WriterBuilder::new()
-            .has_headers(!exists)
-            .from_writer(crate::crash::Writer(file));
-        Ok(MetricsLog {
-            writer,
-            path: path.to_path_buf(),
-            rows: std::marker::PhantomData,
-        })
-    }
-
-    pub(crate) fn write(&mut self, row: &R) -> Result<(), LabError> {
-        self.writer
-            .serialize(row)
-            .map_err(|e| LabError::io(&self.path, std::io::Error::other(e)))
-    }
-
-    pub(crate) fn flush(&mut self) -> Result<(), LabError> {
-        self.writer.flush().map_err(|e| LabError::io(&self.path, e))
-    }
-}
-
-impl MetricsRow {
-    /// The row of a logged training step.
-    pub(crate) fn train(step: u64, epoch: u64, lr: f64, out: &rgd_burn::WeightedLoss) -> Self {
-        let s = out.stats;
-        MetricsRow {
-            step,
-            epoch,
-            kind: "train".into(),
-            lr: Some(lr),
-            train_loss: Some(out.mean_loss()),
-            weighted_loss: Some(out.weighted_mean_loss()),
-            weight_min: Some(s.min),
-            weight_max: Some(s.max),
-            weight_mean: Some(s.mean),
-            ess_fraction: Some(s.ess_fraction),
-            clipped_fraction: Some(s.clipped_fraction),
-            ..MetricsRow::default()
-        }
-    }
-
-    /// The row of an evaluation.
-    pub(crate) fn eval(step: u64, epoch: u64, e: &Evaluation) -> Self {
-        MetricsRow {
-            step,
-            epoch,
-            kind: "eval".into(),
-            valid_accuracy: Some(e.valid.accuracy),
-            valid_loss: Some(e.valid.loss),
-            valid_macro_f1: Some(e.valid.macro_f1),
-            valid_worst_class: Some(e.valid.worst_class_accuracy),
-            valid_worst_domain: e.valid.worst_domain_accuracy,
-            test_accuracy: Some(e.test.accuracy),
-            test_loss: Some(e.test.loss),
-            test_macro_f1: Some(e.test.macro_f1),
-            test_worst_class: Some(e.test.worst_class_accuracy),
-            test_worst_domain: e.test.worst_domain_accuracy,
-            ..MetricsRow::default()
-        }
-    }
 }
 
 /// One row of a meta run's `metrics.csv`: a logged meta-step (losses, task-level and

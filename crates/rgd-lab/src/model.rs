@@ -29,24 +29,14 @@ impl Mlp {
     fn new(inputs: usize, classes: usize, config: &MlpConfig, device: &Device) -> Self {
         let mut widths = vec![inputs];
         widths.extend(&config.hidden);
-        let pairs = widths.windows(2);
-        let layers = pairs
-            .clone()
+        let layers = (widths.windows(2))
             .map(|w| LinearConfig::new(w[0], w[1]).init(device))
             .collect();
-        let outputs = || widths[1..].iter().copied();
-        let batch_norms = match config.norm {
-            Norm::Batch => outputs()
-                .map(|w| BatchNormConfig::new(w).init(device))
-                .collect(),
-            Norm::None | Norm::Layer => Vec::new(),
-        };
-        let layer_norms = match config.norm {
-            Norm::Layer => outputs()
-                .map(|w| LayerNormConfig::new(w).init(device))
-                .collect(),
-            Norm::None | Norm::Batch => Vec::new(),
-        };
+        let norm = |kind: Norm| (widths[1..].iter().copied()).filter(move |_| config.norm == kind);
+        let batch_norms =
+            (norm(Norm::Batch).map(|w| BatchNormConfig::new(w).init(device))).collect();
+        let layer_norms =
+            (norm(Norm::Layer).map(|w| LayerNormConfig::new(w).init(device))).collect();
         Mlp {
             layers,
             batch_norms,

@@ -25,7 +25,6 @@ pub fn build_optimizer(config: &OptimConfig) -> ModuleOptimizer {
                     .with_nesterov(sgd.nesterov)
             }))
             .init(),
-        // burn's Adam and AdamW, fused into one pass per parameter on Flex (bit-identical).
         Optimizer::Adam(adam) => FusedAdam::new(adam_params(adam, config.weight_decay)).into(),
         Optimizer::Adamw(adam) => FusedAdamW::new(adam_params(adam, config.weight_decay)).into(),
     }
@@ -129,23 +128,14 @@ pub fn sum_gradients<M: Module>(
     visitor.out
 }
 
-/// Global L2 norm of all gradients.
-pub fn grad_norm<M: Module>(module: &M, grads: &GradientsParams) -> f64 {
-    let mut visitor = SquaredNorm { grads, total: 0.0 };
-    module.visit(&mut visitor);
-    visitor.total.sqrt()
-}
-
 /// Clips the gradients to global L2 norm `max_norm`, as PyTorch's `clip_grad_norm_` (burn's
-/// own clipping is per tensor). Returns the norm before clipping.
-pub fn clip_grad_norm<M: Module>(module: &M, grads: &mut GradientsParams, max_norm: f64) -> f64 {
-    let norm = grad_norm(module, grads);
+/// own clipping is per tensor).
+pub fn clip_grad_norm<M: Module>(module: &M, grads: &mut GradientsParams, max_norm: f64) {
+    let mut squares = SquaredNorm { grads, total: 0.0 };
+    module.visit(&mut squares);
+    let norm = squares.total.sqrt();
     if norm > max_norm {
-        let mut visitor = Scale {
-            grads,
-            factor: max_norm / (norm + 1e-6),
-        };
-        module.visit(&mut visitor);
+        let factor = max_norm / (norm + 1e-6);
+        module.visit(&mut Scale { grads, factor });
     }
-    norm
 }

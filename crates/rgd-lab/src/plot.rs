@@ -74,14 +74,9 @@ pub fn line_chart(
     y_label: &str,
     series: &[Series],
 ) -> Result<(), LabError> {
-    let finite: Vec<Vec<(f64, f64)>> = series
-        .iter()
-        .map(|s| {
-            let points = s.points.iter().copied();
-            points
-                .filter(|(x, y)| x.is_finite() && y.is_finite())
-                .collect()
-        })
+    let finite_point = |(x, y): &(f64, f64)| x.is_finite() && y.is_finite();
+    let finite: Vec<Vec<(f64, f64)>> = (series.iter())
+        .map(|s| s.points.iter().copied().filter(finite_point).collect())
         .collect();
     let (Some(x_range), Some(y_range)) = (
         padded_range(finite.iter().flatten().map(|p| p.0)),
@@ -96,7 +91,7 @@ pub fn line_chart(
         .filter(|((_, points), _)| !points.is_empty())
         .map(|((s, _), style)| (s.name.clone(), *style))
         .collect();
-    render(path, |root| {
+    render_sized(path, SIZE, |root| {
         let area = legend_beside(root, &entries)?;
         let mut chart = ChartBuilder::on(&area)
             .caption(title, ("sans-serif", 22))
@@ -188,7 +183,7 @@ pub fn weight_histograms(
             (format!("step {step}"), colour.stroke_width(2))
         })
         .collect();
-    render(path, |root| {
+    render_sized(path, SIZE, |root| {
         let area = legend_beside(root, &styles)?;
         let mut chart = ChartBuilder::on(&area)
             .caption(title, ("sans-serif", 22))
@@ -302,10 +297,8 @@ pub fn forest_plot(
             BLACK.stroke_width(1),
         )))?;
         let at = |i: usize| SegmentValue::CenterOf(n - 1 - i);
-        let intervals = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.low.is_finite() && r.high.is_finite());
+        let intervals =
+            (rows.iter().enumerate()).filter(|(_, r)| r.low.is_finite() && r.high.is_finite());
         chart.draw_series(intervals.map(|(i, r)| {
             ErrorBar::new_horizontal(at(i), r.low, r.estimate, r.high, BLUE.stroke_width(2), 8)
         }))?;
@@ -354,17 +347,7 @@ fn legend_beside<'a>(
     Ok(chart)
 }
 
-/// Renders a white `SIZE` SVG with `draw` and writes it atomically to `path`.
-fn render(
-    path: &Path,
-    draw: impl for<'a> FnOnce(
-        &DrawingArea<SVGBackend<'a>, Shift>,
-    ) -> Result<(), DrawingAreaErrorKind<std::io::Error>>,
-) -> Result<(), LabError> {
-    render_sized(path, SIZE, draw)
-}
-
-/// [`render`] at `size` pixels.
+/// Renders a white SVG of `size` pixels with `draw` and writes it atomically to `path`.
 pub(crate) fn render_sized(
     path: &Path,
     size: (u32, u32),

@@ -4,8 +4,7 @@ use comfy_table::{CellAlignment, ContentArrangement, presets::ASCII_MARKDOWN};
 
 use crate::stats::{PairedDifference, Summary};
 
-/// A table of strings with optional title, rendered deterministically to Markdown, the terminal
-/// or CSV.
+/// A table of strings, rendered deterministically to Markdown, the terminal or CSV.
 ///
 /// The number of columns is the longest of the header and the rows; missing cells are empty.
 /// A column is *numeric* (right-aligned) when it has a cell that starts like a number (an
@@ -14,8 +13,6 @@ use crate::stats::{PairedDifference, Summary};
 /// for a missing value, `-` or `—`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Table {
-    /// Title, printed above the table (not part of the CSV).
-    pub title: Option<String>,
     /// Column headers.
     pub headers: Vec<String>,
     /// Rows of cells.
@@ -23,7 +20,7 @@ pub struct Table {
 }
 
 impl Table {
-    /// An empty table with these column headers and no title.
+    /// An empty table with these column headers.
     ///
     /// ```
     /// let t = rgd_lab::report::Table::new(["method", "accuracy"]);
@@ -31,16 +28,9 @@ impl Table {
     /// ```
     pub fn new(headers: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Table {
-            title: None,
             headers: headers.into_iter().map(Into::into).collect(),
             rows: Vec::new(),
         }
-    }
-
-    /// Sets the title.
-    pub fn with_title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
     }
 
     /// Appends a row.
@@ -55,7 +45,7 @@ impl Table {
     }
 
     /// GitHub pipe table, columns padded to equal width, numeric columns right-aligned (`---:`),
-    /// `|` escaped and line breaks replaced by spaces; the title, if any, as a bold line above.
+    /// `|` escaped and line breaks replaced by spaces.
     ///
     /// ```
     /// let mut t = rgd_lab::report::Table::new(["method", "acc"]);
@@ -65,26 +55,16 @@ impl Table {
     pub fn to_markdown(&self) -> String {
         let clean = |s: &str| s.replace('|', "\\|").replace(['\r', '\n'], " ");
         let header: Vec<String> = self.cells(&self.headers).map(clean).collect();
-        let rows: Vec<Vec<String>> = self
-            .rows
-            .iter()
+        let rows: Vec<Vec<String>> = (self.rows.iter())
             .map(|r| self.cells(r).map(clean).collect())
             .collect();
         let numeric = self.numeric_columns();
+        let all = || std::iter::once(&header).chain(&rows);
         let widths: Vec<usize> = (0..header.len())
-            .map(|c| {
-                std::iter::once(&header)
-                    .chain(&rows)
-                    .map(|r| r[c].chars().count())
-                    .max()
-                    .unwrap_or(0)
-                    .max(3)
-            })
+            .map(|c| all().fold(3, |w, r| w.max(r[c].chars().count())))
             .collect();
         let line = |cells: &[String]| {
-            let padded: Vec<String> = cells
-                .iter()
-                .enumerate()
+            let padded: Vec<String> = (cells.iter().enumerate())
                 .map(|(c, s)| match numeric[c] {
                     true => format!("{s:>w$}", w = widths[c]),
                     false => format!("{s:<w$}", w = widths[c]),
@@ -92,20 +72,13 @@ impl Table {
                 .collect();
             format!("| {} |\n", padded.join(" | "))
         };
-        let rule: Vec<String> = widths
-            .iter()
-            .zip(&numeric)
+        let rule: Vec<String> = (widths.iter().zip(&numeric))
             .map(|(&w, &num)| match num {
                 true => format!("{}:", "-".repeat(w - 1)),
                 false => "-".repeat(w),
             })
             .collect();
-        let mut out = self
-            .title
-            .as_ref()
-            .map(|t| format!("**{}**\n\n", clean(t)))
-            .unwrap_or_default();
-        out += &line(&header);
+        let mut out = line(&header);
         out += &line(&rule);
         for row in &rows {
             out += &line(row);
@@ -114,7 +87,7 @@ impl Table {
     }
 
     /// Plain-ASCII table for logs and terminals (comfy-table, Markdown-like borders, no colour,
-    /// no wrapping), numeric columns right-aligned; the title, if any, on the line above.
+    /// no wrapping), numeric columns right-aligned.
     ///
     /// ```
     /// let mut t = rgd_lab::report::Table::new(["method", "acc"]);
@@ -136,13 +109,10 @@ impl Table {
                 column.set_cell_alignment(CellAlignment::Right);
             }
         }
-        match &self.title {
-            Some(title) => format!("{title}\n{table}\n"),
-            None => format!("{table}\n"),
-        }
+        format!("{table}\n")
     }
 
-    /// CSV (RFC 4180 quoting by the `csv` crate), header first; the title is not included.
+    /// CSV (RFC 4180 quoting by the `csv` crate), header first.
     ///
     /// ```
     /// let mut t = rgd_lab::report::Table::new(["method", "acc"]);
@@ -162,10 +132,7 @@ impl Table {
 
     /// Number of columns: the longest of the header and the rows.
     fn width(&self) -> usize {
-        self.rows
-            .iter()
-            .map(Vec::len)
-            .fold(self.headers.len(), usize::max)
+        (self.rows.iter()).fold(self.headers.len(), |w, r| w.max(r.len()))
     }
 
     /// The cells of `row` padded with empty cells to [`Self::width`].
@@ -182,9 +149,7 @@ impl Table {
         };
         (0..self.width())
             .map(|c| {
-                let mut cells = self
-                    .rows
-                    .iter()
+                let mut cells = (self.rows.iter())
                     .map(|r| r.get(c).map_or("", |s| s.trim()))
                     .filter(|s| !matches!(*s, "" | "-" | "—"))
                     .peekable();
@@ -211,10 +176,8 @@ fn signed(x: f64, decimals: usize) -> String {
 /// ```
 pub fn fmt_mean_std(summary: &Summary, scale: f64, decimals: usize) -> String {
     format!(
-        "{:.*} ± {:.*}",
-        decimals,
+        "{:.decimals$} ± {:.decimals$}",
         summary.mean * scale,
-        decimals,
         summary.std * scale
     )
 }
@@ -228,12 +191,8 @@ pub fn fmt_mean_std(summary: &Summary, scale: f64, decimals: usize) -> String {
 /// assert_eq!(fmt_diff_ci(&d, 100.0, 1), "+10.0 [-117.1, +137.1]");
 /// ```
 pub fn fmt_diff_ci(d: &PairedDifference, scale: f64, decimals: usize) -> String {
-    format!(
-        "{} [{}, {}]",
-        signed(d.mean * scale, decimals),
-        signed(d.ci_low * scale, decimals),
-        signed(d.ci_high * scale, decimals)
-    )
+    let s = |x: f64| signed(x * scale, decimals);
+    format!("{} [{}, {}]", s(d.mean), s(d.ci_low), s(d.ci_high))
 }
 
 /// Wins/ties/losses of a paired comparison: `3/1/1`.
@@ -286,8 +245,7 @@ mod tests {
     use crate::stats::{paired_difference, summarize};
 
     fn sample() -> Table {
-        let mut t =
-            Table::new(["method", "test acc (%)", "Δ vs ERM", "W/T/L", "note"]).with_title("Adult");
+        let mut t = Table::new(["method", "test acc (%)", "Δ vs ERM", "W/T/L", "note"]);
         t.push_row(["ERM", "84.96 ± 0.31", "", "", "baseline"]);
         t.push_row([
             "RGD",
@@ -306,8 +264,6 @@ mod tests {
         t.rows[2][1] = String::new();
         t.push_row(["extra", "NaN", "—", "", "", "x"]);
         let expected = "\
-**Adult**
-
 | method | test acc (%) |             Δ vs ERM | W/T/L | note     |     |
 | ------ | -----------: | -------------------: | ----: | -------- | --- |
 | ERM    | 84.96 ± 0.31 |                      |       | baseline |     |
@@ -345,7 +301,6 @@ TERM,-,,,
     #[test]
     fn terminal_has_no_escape_codes_and_aligns_numbers() {
         let out = sample().to_terminal();
-        assert!(out.starts_with("Adult\n"));
         assert!(!out.contains('\u{1b}'));
         assert!(
             out.contains("| RGD    | 85.31 ± 0.42 | +0.35 [-0.10, +0.80] | 3/1/1 | a|b      |"),

@@ -13,7 +13,7 @@ use std::time::Instant;
 use crate::LabError;
 use crate::launch::{Launcher, Point, run_points};
 use crate::run_dir::{read_json, write_atomic, write_json};
-use crate::suite::catalog::{DataSpec, Part, config_for, folder, settings, suite};
+use crate::suite::catalog::{Part, config_for, folder, settings, suite};
 use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
 use crate::suite::records::{finished_runs, load_records, summaries};
 use crate::suite::tables::{Records, records_of, render};
@@ -39,35 +39,16 @@ pub fn run(
     let parts = suite(name, quick)?;
     let started = Instant::now();
     let finished_before = finished_runs::<Summary>(out);
-    let configs = (parts.iter())
-        .flat_map(|p| p.data.iter().map(|d| p.base.with_overrides(&d.overrides)))
-        .collect::<Result<Vec<_>, _>>()?;
-    crate::data::fetch_missing(configs.iter().map(|c| &c.data))?;
-    let cells: Vec<(&Part, &DataSpec, &str)> = (parts.iter())
-        .flat_map(|p| (p.data.iter()).flat_map(move |d| p.methods.iter().map(move |&m| (p, d, m))))
-        .collect();
-    // Stage 1: every setting of every method, seed 0.
-    let mut tuning = Vec::new();
-    let mut points = Vec::new();
-    for &(part, data, method) in &cells {
-        let settings = settings(method, part);
-        for (label, overrides) in &settings {
-            points.push(Point {
-                config: config_for(part, data, method, overrides, 0)?,
-                folder: folder(out, &data.label, method, label, 0),
-            });
-        }
-        tuning.push(settings);
-    }
-    say(
-        options,
-        &format!("{name}: tuning stage, {} runs", points.len()),
-    );
+    let points = tuning_points(&parts, out)?;
+    crate::data::fetch_missing(points.iter().map(|p| &p.config.data))?;
+    say(options, name, "tuning", points.len());
     let mut tuned = run_points(launcher, &points, out, options)?.into_iter();
     // Stage 2: the other seeds at each method's setting selected on the part's metric.
     let mut points = Vec::new();
-    for (&(part, data, method), settings) in cells.iter().zip(tuning) {
-        let scores = (settings.into_iter())
+    let cells = (parts.iter())
+        .flat_map(|p| (p.data.iter()).flat_map(move |d| p.methods.iter().map(move |&m| (p, d, m))));
+    for (part, data, method) in cells {
+        let scores = (settings(method, part).into_iter())
             .map(|setting| {
                 let s = tuned.next().expect("one summary per point");
                 (part.select.score(&s.selected.valid), setting)
@@ -81,27 +62,9 @@ pub fn run(
             });
         }
     }
-    say(
-        options,
-        &format!("{name}: seeds stage, {} runs", points.len()),
-    );
+    say(options, name, "seeds", points.len());
     run_points(launcher, &points, out, options)?;
-    write_provenance(name, quick, &parts, out, started, finished_before)?;
-    write_outputs(out)
-}
-
-/// The suite's `meta.json`: its command, this machine, the wall time (the earlier calls' plus
-/// this one's if it finished a run), the records' training time, the parts' notes.
-fn write_provenance(
-    name: &str,
-    quick: bool,
-    parts: &[Part],
-    out: &Path,
-    started: Instant,
-    finished_before: usize,
-) -> Result<(), LabError> {
     let records: Records = load_records(out)?;
-    let training_secs = summaries(&records).map(|r| r.wall_secs).sum();
     let meta = Provenance {
         suite: name.to_string(),
         quick,
@@ -111,18 +74,35 @@ fn write_provenance(
         ),
         machine: machine(),
         wall_secs: suite_wall_secs(out, started, finished_before != summaries(&records).count()),
-        training_secs,
+        training_secs: summaries(&records).map(|r| r.wall_secs).sum(),
         notes: (parts.iter().map(|p| p.notes.as_str()))
             .collect::<Vec<_>>()
             .join("\n\n"),
     };
-    write_json(&out.join("meta.json"), &meta)
+    write_json(&out.join("meta.json"), &meta)?;
+    write_outputs(out)
 }
 
-/// Writes the outputs of the suite at `out` from its records and `meta.json` alone, training
-/// nothing: `results.md`, and per part with finished runs `results[-<slug>].csv` and
-/// `summary[-<slug>].svg`.
-/// Returns the rendered markdown.
+/// Stage 1 of every suite of `parts`: every setting of every method on every data set, seed 0.
+pub(crate) fn tuning_points(parts: &[Part], out: &Path) -> Result<Vec<Point>, LabError> {
+    let mut points = Vec::new();
+    for part in parts {
+        for data in &part.data {
+            for &method in &part.methods {
+                for (label, overrides) in settings(method, part) {
+                    points.push(Point {
+                        config: config_for(part, data, method, &overrides, 0)?,
+                        folder: folder(out, &data.label, method, &label, 0),
+                    });
+                }
+            }
+        }
+    }
+    Ok(points)
+}
+
+/// Writes `results.md`, and per part with finished runs `results[-<slug>].csv` and
+/// `summary[-<slug>].svg`, from the records and `meta.json` alone; returns the markdown.
 fn write_outputs(out: &Path) -> Result<String, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
     let parts = suite(&meta.suite, meta.quick)?;
@@ -176,9 +156,9 @@ pub fn render_only(name: &str, out: &Path) -> Result<String, LabError> {
     }
 }
 
-/// Prints a stage line unless quiet.
-pub(crate) fn say(options: RunOptions, line: &str) {
+/// Prints `<suite>: <stage> stage, <runs> runs` unless quiet.
+pub(crate) fn say(options: RunOptions, suite: &str, stage: &str, runs: usize) {
     if options.verbosity == crate::progress::Verbosity::Normal {
-        eprintln!("{line}");
+        eprintln!("{suite}: {stage} stage, {runs} runs");
     }
 }

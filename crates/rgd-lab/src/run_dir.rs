@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::LabError;
+use crate::config::ConfigFile;
 
 /// Options of one run that do not change its result.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,9 +35,13 @@ pub trait Trainable: crate::config::file::ConfigFile + PartialEq + Clone {
     /// Trains the run in `folder`, resuming from its checkpoint if there is one.
     fn train_in(&self, folder: &Path, options: RunOptions) -> Result<Self::Summary, LabError>;
 
-    /// Reuses the finished run in `folder` ([`run_or_reuse`]), else trains it there.
+    /// Reuses the finished run in `folder` if it has the same config and was computed with this
+    /// build's numerics, else trains it there (which resumes an interrupted run). A folder
+    /// holding another config, or a finished run of other numerics, is an error: nothing is
+    /// overwritten. The folder is locked ([`crate::lock`]) until this returns.
     fn run_or_reuse(&self, folder: &Path, options: RunOptions) -> Result<Self::Summary, LabError> {
-        run_or_reuse(self, folder, || self.train_in(folder, options))
+        let _lock = crate::lock::lock(folder)?;
+        stage_locked(self, folder)?.map_or_else(|| self.train_in(folder, options), Ok)
     }
 }
 
@@ -171,32 +176,12 @@ pub fn write_config(run: &RunDir, toml: &str) -> Result<(), LabError> {
     write_atomic(&run.config(), (header + toml).as_bytes())
 }
 
-/// Reuses the finished run in `folder` if it has the same config and was computed with this
-/// build's numerics, else runs `train` there (which resumes an interrupted run). A folder
-/// holding another config, or a finished run of other numerics, is an error: nothing is
-/// overwritten. The folder is locked ([`crate::lock`]) until this returns.
-pub fn run_or_reuse<C, S>(
-    config: &C,
-    folder: &Path,
-    train: impl FnOnce() -> Result<S, LabError>,
-) -> Result<S, LabError>
-where
-    C: crate::config::file::ConfigFile + PartialEq,
-    S: serde::de::DeserializeOwned + crate::numerics::Versioned,
-{
-    let _lock = crate::lock::lock(folder)?;
-    match stage_locked(config, folder)? {
-        Some(summary) => Ok(summary),
-        None => train(),
-    }
-}
-
 /// Prepares `folder` for a run of `config` without training it (a launcher's first step): the
 /// summary of a finished run of this config and numerics, or `None` with the config written
-/// (a run to train or resume). Refuses what [`run_or_reuse`] refuses.
+/// (a run to train or resume). Refuses what [`Trainable::run_or_reuse`] refuses.
 pub fn stage<C, S>(config: &C, folder: &Path) -> Result<Option<S>, LabError>
 where
-    C: crate::config::file::ConfigFile + PartialEq,
+    C: ConfigFile + PartialEq,
     S: serde::de::DeserializeOwned + crate::numerics::Versioned,
 {
     let _lock = crate::lock::lock(folder)?;
@@ -205,19 +190,16 @@ where
 
 fn stage_locked<C, S>(config: &C, folder: &Path) -> Result<Option<S>, LabError>
 where
-    C: crate::config::file::ConfigFile + PartialEq,
+    C: ConfigFile + PartialEq,
     S: serde::de::DeserializeOwned + crate::numerics::Versioned,
 {
     let run = RunDir::new(folder);
-    let write = || {
-        let toml = toml::to_string_pretty(config).expect("a config always serialises");
-        write_config(&run, &toml)
-    };
+    let write = || write_config(&run, &config.to_toml());
     if !run.config().exists() {
         write()?;
         return Ok(None);
     }
-    let existing: C = crate::config::file::from_file(&run.config())?;
+    let existing = C::from_file(&run.config())?;
     let started = run.checkpoint().exists() || run.summary().exists();
     if &existing != config && !started {
         // Nothing was trained under the old config (it failed before its first checkpoint).
@@ -301,8 +283,9 @@ mod tests {
     fn a_finished_run_is_reused_only_with_its_config_and_numerics() {
         let dir = tempfile::tempdir().unwrap();
         let config = crate::config::RunConfig::default();
-        let train = || -> Result<Record, LabError> { panic!("must not train") };
-        let reuse = |folder: &Path| run_or_reuse(&config, folder, train).map(|r| r.numerics);
+        let reuse = |config: &crate::config::RunConfig, folder: &Path| {
+            stage::<_, Record>(config, folder).map(|r| r.map(|r| r.numerics))
+        };
         let run = RunDir::new(dir.path().join("a"));
         write_config(&run, &config.to_toml()).unwrap();
         write_atomic(
@@ -310,23 +293,17 @@ mod tests {
             format!("{{\"numerics\": {}}}", crate::numerics::NUMERICS).as_bytes(),
         )
         .unwrap();
-        assert_eq!(reuse(run.root()).unwrap(), crate::numerics::NUMERICS);
+        let numerics = Some(crate::numerics::NUMERICS);
+        assert_eq!(reuse(&config, run.root()).unwrap(), numerics);
         write_atomic(&run.summary(), b"{\"numerics\": 0}").unwrap();
-        let e = reuse(run.root()).unwrap_err().to_string();
+        let e = reuse(&config, run.root()).unwrap_err().to_string();
         assert!(e.contains("computed with numerics version 0"), "{e}");
         let other = config.with_overrides(&["optim.lr=0.5".into()]).unwrap();
-        let e = run_or_reuse(&other, run.root(), train)
-            .map(|_| ())
-            .unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("holds a run with a different config"),
-            "{e}"
-        );
-        // A new folder: the config is written, then the run trains.
+        let e = reuse(&other, run.root()).unwrap_err().to_string();
+        assert!(e.contains("holds a run with a different config"), "{e}");
+        // A new folder: the config is written, and nothing is reused (the run trains).
         let fresh = dir.path().join("b");
-        let trained = run_or_reuse(&config, &fresh, || Ok(Record { numerics: 7 })).unwrap();
-        assert_eq!(trained.numerics, 7);
+        assert_eq!(reuse(&config, &fresh).unwrap(), None);
         assert!(RunDir::new(&fresh).config().exists());
     }
 

@@ -134,11 +134,7 @@ fn summary_plots(summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError
 /// evaluation windows of the summary's weight trace.
 fn trace_plots(summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> {
     let trace = &summary.weight_trace;
-    let classes = trace
-        .iter()
-        .map(|s| s.class_mean_weight.len())
-        .max()
-        .unwrap_or(0);
+    let classes = (trace.iter()).fold(0, |n, s| n.max(s.class_mean_weight.len()));
     let mut figures = Vec::new();
     // Beyond 10 classes the lines are unreadable; the summary keeps them all.
     if (1..=10).contains(&classes) {

@@ -25,7 +25,7 @@ pub fn snap_to_tie(value: f64) -> f64 {
     (value / METRIC_TIE).round() * METRIC_TIE
 }
 
-/// Sample size, mean, sample standard deviation and range of a set of values.
+/// Sample size, mean and sample standard deviation of a set of values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
     /// Number of values.
@@ -34,18 +34,13 @@ pub struct Summary {
     pub mean: f64,
     /// Sample standard deviation, `sqrt(sum (x_i - mean)^2 / (n - 1))`; 0 when `n == 1`.
     pub std: f64,
-    /// Smallest value.
-    pub min: f64,
-    /// Largest value.
-    pub max: f64,
 }
 
-/// Summarises `values` (mean, sample standard deviation with `n - 1`, min, max); `None` when
-/// empty.
+/// Summarises `values` (mean, sample standard deviation with `n - 1`); `None` when empty.
 ///
 /// ```
 /// let s = rgd_lab::stats::summarize(&[1.0, 2.0, 3.0]).unwrap();
-/// assert_eq!((s.n, s.mean, s.std, s.min, s.max), (3, 2.0, 1.0, 1.0, 3.0));
+/// assert_eq!((s.n, s.mean, s.std), (3, 2.0, 1.0));
 /// assert!(rgd_lab::stats::summarize(&[]).is_none());
 /// ```
 pub fn summarize(values: &[f64]) -> Option<Summary> {
@@ -60,13 +55,7 @@ pub fn summarize(values: &[f64]) -> Option<Summary> {
         let ss: f64 = values.iter().map(|x| (x - mean).powi(2)).sum();
         (ss / (n - 1) as f64).sqrt()
     };
-    Some(Summary {
-        n,
-        mean,
-        std,
-        min: values.iter().copied().fold(f64::INFINITY, f64::min),
-        max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-    })
+    Some(Summary { n, mean, std })
 }
 
 /// Two-sided Student-t confidence interval of the mean at confidence `level` (e.g. 0.95):
@@ -208,9 +197,7 @@ pub fn wilcoxon_signed_rank(differences: &[f64]) -> Option<Wilcoxon> {
         .iter()
         .map(|r| (2.0 * r).round() as usize)
         .collect();
-    let w_plus2: usize = nonzero
-        .iter()
-        .zip(&doubled)
+    let w_plus2: usize = (nonzero.iter().zip(&doubled))
         .filter(|(d, _)| **d > 0.0)
         .map(|(_, r)| r)
         .sum();
@@ -302,12 +289,9 @@ mod tests {
         // numpy: np.mean(v), np.std(v, ddof=1)
         assert!(close(s.mean, 0.8572, 1e-15));
         assert!(close(s.std, 0.006648308055437871, 1e-15));
-        assert_eq!((s.n, s.min, s.max), (5, 0.849, 0.866));
+        assert_eq!(s.n, 5);
         let one = summarize(&[3.5]).unwrap();
-        assert_eq!(
-            (one.n, one.mean, one.std, one.min, one.max),
-            (1, 3.5, 0.0, 3.5, 3.5)
-        );
+        assert_eq!((one.n, one.mean, one.std), (1, 3.5, 0.0));
         assert!(summarize(&[]).is_none());
     }
 

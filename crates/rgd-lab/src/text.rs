@@ -33,13 +33,6 @@ pub const MAX_WORDS: usize = 64;
 /// Sentences per forward pass when embedding.
 const EMBED_BATCH: usize = 64;
 
-/// The embedding cache: `<cache>/minilm/sentiment-embeddings.safetensors`.
-fn cache_file(cache: &Path) -> std::path::PathBuf {
-    cache
-        .join("minilm")
-        .join("sentiment-embeddings.safetensors")
-}
-
 /// The sentence embeddings `[texts.len() * H]` of `texts` by the encoder in `folder`, computed in
 /// batches padded to their longest sentence.
 pub fn sentence_embeddings(
@@ -78,7 +71,7 @@ pub fn sentence_embeddings(
 pub fn sentiment_minilm(cache: &Path) -> Result<Dataset, LabError> {
     let text = registry::load_text_named("sentiment", cache)?;
     let folder = cache.join("minilm");
-    let file = cache_file(cache);
+    let file = folder.join("sentiment-embeddings.safetensors");
     let hidden = 384;
     let features = match read_cached(&file, text.len(), hidden)? {
         Some(f) => f,
@@ -124,10 +117,7 @@ pub fn encode_words(cache: &Path, splits: [&mut Dataset; 3]) -> Result<(), LabEr
 
 /// [`encode_words`] on the sentences `texts` that the splits' row numbers index.
 fn encode_rows(texts: &[String], splits: [&mut Dataset; 3]) -> Result<(), LabError> {
-    if let Some(s) = splits
-        .iter()
-        .find(|s| s.name != SENTIMENT_WORDS || s.n_features != 1)
-    {
+    if let Some(s) = (splits.iter()).find(|s| s.name != SENTIMENT_WORDS || s.n_features != 1) {
         return Err(LabError::Config(format!(
             "{SENTIMENT_WORDS} is split as sentence rows, but {} is not such a split; it \
              cannot be combined with data.test_source",
@@ -204,22 +194,8 @@ fn read_cached(file: &Path, rows: usize, hidden: usize) -> Result<Option<Vec<f32
     };
     let st = safetensors::SafeTensors::deserialize(&bytes)
         .map_err(|e| corrupt(format!("not a safetensors file: {e}")))?;
-    let view = st
-        .tensor("embeddings")
-        .map_err(|e| corrupt(format!("no `embeddings` tensor: {e}")))?;
-    if view.shape() != [rows, hidden] || view.dtype() != safetensors::Dtype::F32 {
-        return Err(corrupt(format!(
-            "embeddings are {:?} {:?}, expected F32 [{rows}, {hidden}]",
-            view.dtype(),
-            view.shape()
-        )));
-    }
-    Ok(Some(
-        view.data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect(),
-    ))
+    let values = crate::bert::f32_values(&st, "embeddings", &[rows, hidden]).map_err(corrupt)?;
+    Ok(Some(values))
 }
 
 #[cfg(test)]

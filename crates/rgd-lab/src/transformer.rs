@@ -49,18 +49,15 @@ impl TextTransformer {
         device: &Device,
     ) -> Result<Self, LabError> {
         let width = config.width;
+        let small = Initializer::Normal {
+            mean: 0.0,
+            std: 0.02,
+        };
         Ok(TextTransformer {
-            embedding: EmbeddingConfig::new(WORD_VOCAB, width)
-                .with_initializer(Initializer::Normal {
-                    mean: 0.0,
-                    std: 0.02,
-                })
+            embedding: (EmbeddingConfig::new(WORD_VOCAB, width))
+                .with_initializer(small.clone())
                 .init(device),
-            positions: Initializer::Normal {
-                mean: 0.0,
-                std: 0.02,
-            }
-            .init([1, max_len, width], device),
+            positions: small.init([1, max_len, width], device),
             encoder: crate::encoder::encoder(config, device)?,
             norm: LayerNormConfig::new(width).init(device),
             head: LinearConfig::new(width, classes).init(device),
@@ -85,9 +82,6 @@ impl TextTransformer {
     }
 }
 
-/// The encoder the ViT and the text transformer share: `config.depth` pre-norm layers of width
-/// `config.width`, `config.heads` heads, feed-forward width `2 * config.width`, dropout
-/// `config.dropout`. Errors if the heads do not divide the width.
 /// Token-id rows (`f32`, 0 = padding) as ids cut to the batch's longest sentence (at least one
 /// position).
 pub fn token_ids(rows: Tensor<2>) -> Tensor<2, Int> {

@@ -78,11 +78,8 @@ impl Vit {
             // On the `[B·N, C p²]` rows: burn keeps a `[B, N, C p²]` input batched (see
             // `encoder::forward`).
             EncoderPath::Fused | EncoderPath::Packed => {
-                let rows = crate::encoder::dense(
-                    &self.patch_embedding,
-                    patches.reshape([b * gh * gw, c * p * p]),
-                    self.kernels,
-                );
+                let rows = patches.reshape([b * gh * gw, c * p * p]);
+                let rows = crate::encoder::dense(&self.patch_embedding, rows, self.kernels);
                 let width = rows.dims()[1];
                 rows.reshape([b, gh * gw, width])
             }

@@ -1,8 +1,8 @@
 //! Config parsing, overrides and validation: each invalid input is rejected with its message.
 
 use rgd_lab::config::{
-    AdamConfig, LabelNoise, LossConfig, MlpConfig, ModelConfig, NoiseRate, Optimizer, RunConfig,
-    Schedule, Selection, SgdConfig,
+    AdamConfig, ConfigFile, LabelNoise, LossConfig, MlpConfig, ModelConfig, NoiseRate, Optimizer,
+    RunConfig, Schedule, Selection, SgdConfig,
 };
 
 fn with(overrides: &[&str]) -> Result<RunConfig, rgd_lab::LabError> {

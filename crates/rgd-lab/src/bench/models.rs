@@ -127,9 +127,7 @@ fn layer_macs(config: &ModelConfig, shape: &[usize], classes: usize) -> Vec<f64>
 /// whose input needs none). Element-wise work (activations, pooling, loss, Adam) not counted.
 pub fn step_flops(config: &ModelConfig, shape: &[usize], classes: usize, batch: usize) -> f64 {
     let macs = layer_macs(config, shape, classes);
-    let per_example: f64 = macs
-        .iter()
-        .enumerate()
+    let per_example: f64 = (macs.iter().enumerate())
         .map(|(i, m)| if i == 0 { 4.0 * m } else { 6.0 * m })
         .sum();
     per_example * batch as f64

@@ -19,13 +19,13 @@ use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::tanh;
 use rgd_kernels::EncoderPath;
 use serde::Deserialize;
 
 use crate::LabError;
 
 mod weights;
+pub(crate) use weights::f32_values;
 
 /// The architecture, read from a Hugging Face `config.json` (field names as there).
 ///
@@ -78,16 +78,12 @@ impl BertConfig {
             path: path.to_path_buf(),
             reason: format!("not a BERT config.json: {e}"),
         })?;
-        if config.num_attention_heads == 0
-            || !config
-                .hidden_size
-                .is_multiple_of(config.num_attention_heads)
-        {
+        let (hidden, heads) = (config.hidden_size, config.num_attention_heads);
+        if heads == 0 || !hidden.is_multiple_of(heads) {
             return Err(LabError::Corrupt {
                 path: path.to_path_buf(),
                 reason: format!(
-                    "hidden_size {} is not a multiple of num_attention_heads {}",
-                    config.hidden_size, config.num_attention_heads
+                    "hidden_size {hidden} is not a multiple of num_attention_heads {heads}"
                 ),
             });
         }
@@ -167,13 +163,6 @@ impl Bert {
         crate::encoder::forward(&self.encoder, x, Some(pad), self.kernels)
     }
 
-    /// The pooler output `tanh(W h[:, 0] + b)` `[B, H]` (the `[CLS]` position).
-    pub fn pooled(&self, hidden: Tensor<3>) -> Tensor<2> {
-        let [b, _, h] = hidden.dims();
-        let cls = hidden.slice([0..b, 0..1]).reshape([b, h]);
-        tanh(self.pooler.forward(cls))
-    }
-
     /// The sentence embedding of sentence-transformers: the mean of the hidden states over the
     /// real tokens, L2-normalised, `[B, H]`.
     pub fn sentence_embedding(hidden: Tensor<3>, mask: Tensor<2, Int>) -> Tensor<2> {
@@ -213,12 +202,8 @@ impl BertClassifier {
         kernels: EncoderPath,
         device: &Device,
     ) -> Result<Self, LabError> {
-        Self::new(
-            BertConfig::minilm_l6().init(device).with_kernels(kernels),
-            classes,
-            frozen_layers,
-            device,
-        )
+        let bert = BertConfig::minilm_l6().init(device).with_kernels(kernels);
+        Self::new(bert, classes, frozen_layers, device)
     }
 
     /// The encoder's weights from `folder` (`config.json`, which must describe this
@@ -270,29 +255,18 @@ impl BertClassifier {
         if self.frozen_layers == 0 {
             return self;
         }
-        let b = self.bert;
+        let (b, frozen) = (self.bert, self.frozen_layers);
         let mut encoder = b.encoder;
-        encoder.layers = encoder
-            .layers
-            .into_iter()
-            .enumerate()
-            .map(|(i, l)| {
-                if i < self.frozen_layers {
-                    l.freeze()
-                } else {
-                    l
-                }
-            })
+        encoder.layers = (encoder.layers.into_iter().enumerate())
+            .map(|(i, l)| if i < frozen { l.freeze() } else { l })
             .collect();
         self.bert = Bert {
             word_embeddings: b.word_embeddings.freeze(),
             position_embeddings: b.position_embeddings.freeze(),
             token_type_embeddings: b.token_type_embeddings.freeze(),
             embeddings_norm: b.embeddings_norm.freeze(),
-            dropout: b.dropout,
             encoder,
-            pooler: b.pooler,
-            kernels: b.kernels,
+            ..b
         };
         self
     }
@@ -329,6 +303,13 @@ mod tests {
         }
     }
 
+    /// The pooler output `tanh(W h[:, 0] + b)` `[B, H]` (the `[CLS]` position).
+    fn pooled(bert: &Bert, hidden: Tensor<3>) -> Tensor<2> {
+        let [b, _, h] = hidden.dims();
+        let cls = hidden.slice([0..b, 0..1]).reshape([b, h]);
+        burn::tensor::activation::tanh(bert.pooler.forward(cls))
+    }
+
     fn batch(device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>) {
         let ids = Tensor::from_data(
             TensorData::new(vec![2i64, 7, 9, 3, 4, 0, 0, 0], [2, 4]),
@@ -348,7 +329,7 @@ mod tests {
         let (ids, mask) = batch(&device);
         let hidden = bert.forward(ids, mask.clone());
         assert_eq!(hidden.dims(), [2, 4, 16]);
-        assert_eq!(bert.pooled(hidden.clone()).dims(), [2, 16]);
+        assert_eq!(pooled(&bert, hidden.clone()).dims(), [2, 16]);
         let e = Bert::sentence_embedding(hidden, mask);
         assert_eq!(e.dims(), [2, 16]);
         let norms: Vec<f32> = e
@@ -378,8 +359,9 @@ mod tests {
         let (before, after) =
             crate::test_support::loss_before_and_after(bert, 5, 1e-2, |bert: &Bert| {
                 let (ids, mask) = batch(&device);
-                let pooled = bert.pooled(bert.forward(ids, mask));
-                (pooled - target.clone()).powi_scalar(2).mean()
+                (pooled(bert, bert.forward(ids, mask)) - target.clone())
+                    .powi_scalar(2)
+                    .mean()
             });
         assert!(after < before, "loss {before} -> {after}");
     }

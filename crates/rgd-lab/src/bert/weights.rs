@@ -46,49 +46,42 @@ impl Bert {
             )));
         }
         for (i, layer) in self.encoder.layers.iter_mut().enumerate() {
-            let p = format!("encoder.layer.{i}");
-            w.linear(
-                &format!("{p}.attention.self.query"),
-                h,
-                h,
-                &mut layer.mha.query,
-            )?;
-            w.linear(&format!("{p}.attention.self.key"), h, h, &mut layer.mha.key)?;
-            w.linear(
-                &format!("{p}.attention.self.value"),
-                h,
-                h,
-                &mut layer.mha.value,
-            )?;
-            w.linear(
-                &format!("{p}.attention.output.dense"),
-                h,
-                h,
-                &mut layer.mha.output,
-            )?;
+            let name = |suffix: &str| format!("encoder.layer.{i}.{suffix}");
+            let (mha, pwff) = (&mut layer.mha, &mut layer.pwff);
+            w.linear(&name("attention.self.query"), h, h, &mut mha.query)?;
+            w.linear(&name("attention.self.key"), h, h, &mut mha.key)?;
+            w.linear(&name("attention.self.value"), h, h, &mut mha.value)?;
+            w.linear(&name("attention.output.dense"), h, h, &mut mha.output)?;
             // Post-norm: norm_1 follows attention, norm_2 the feed-forward block.
-            w.layer_norm(
-                &format!("{p}.attention.output.LayerNorm"),
-                h,
-                &mut layer.norm_1,
-            )?;
-            w.linear(
-                &format!("{p}.intermediate.dense"),
-                h,
-                ff,
-                &mut layer.pwff.linear_inner,
-            )?;
-            w.linear(
-                &format!("{p}.output.dense"),
-                ff,
-                h,
-                &mut layer.pwff.linear_outer,
-            )?;
-            w.layer_norm(&format!("{p}.output.LayerNorm"), h, &mut layer.norm_2)?;
+            w.layer_norm(&name("attention.output.LayerNorm"), h, &mut layer.norm_1)?;
+            w.linear(&name("intermediate.dense"), h, ff, &mut pwff.linear_inner)?;
+            w.linear(&name("output.dense"), ff, h, &mut pwff.linear_outer)?;
+            w.layer_norm(&name("output.LayerNorm"), h, &mut layer.norm_2)?;
         }
         w.linear("pooler.dense", h, h, &mut self.pooler)?;
         Ok(self)
     }
+}
+
+/// The values of the tensor `name` of `file`, which must be `f32` of `shape`; else why not.
+pub(crate) fn f32_values(
+    file: &SafeTensors,
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<f32>, String> {
+    let view = file
+        .tensor(name)
+        .map_err(|e| format!("tensor `{name}`: {e}"))?;
+    if view.dtype() != safetensors::Dtype::F32 || view.shape() != shape {
+        let (dtype, found) = (view.dtype(), view.shape());
+        return Err(format!(
+            "tensor `{name}` is {dtype:?} {found:?}, expected F32 {shape:?}"
+        ));
+    }
+    let bytes = view.data().chunks_exact(4);
+    Ok(bytes
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect())
 }
 
 /// Typed access to the tensors of one safetensors file.
@@ -100,26 +93,10 @@ struct Weights<'a> {
 
 impl Weights<'_> {
     fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>, LabError> {
-        let corrupt = |reason: String| LabError::Corrupt {
+        let values = f32_values(self.file, name, &shape).map_err(|reason| LabError::Corrupt {
             path: self.path.to_path_buf(),
             reason,
-        };
-        let view = self
-            .file
-            .tensor(name)
-            .map_err(|e| corrupt(format!("tensor `{name}`: {e}")))?;
-        if view.dtype() != safetensors::Dtype::F32 || view.shape() != shape {
-            return Err(corrupt(format!(
-                "tensor `{name}` is {:?} {:?}, expected F32 {shape:?}",
-                view.dtype(),
-                view.shape()
-            )));
-        }
-        let values: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        })?;
         Ok(Tensor::from_data(
             TensorData::new(values, shape),
             self.device,

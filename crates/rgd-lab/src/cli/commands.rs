@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{BenchAction, Cli, Command, DataAction};
 use crate::LabError;
 use crate::compare::{Grid, run_grid};
-use crate::config::RunConfig;
+use crate::config::{ConfigFile, RunConfig};
 use crate::launch::Launcher;
 use crate::progress::Verbosity;
 use crate::run_dir::RunDir;
@@ -109,7 +109,7 @@ impl Cli {
         name: Option<&str>,
         runs_dir: &Path,
     ) -> Result<(), LabError> {
-        let config = load_config(config, overrides)?;
+        let config = RunConfig::load(config, overrides)?;
         let name = name.map_or_else(|| default_name(&config), str::to_string);
         let folder = runs_dir.join(&name);
         let finished = RunDir::new(&folder).summary().exists();
@@ -149,14 +149,9 @@ impl Cli {
         doc: &Path,
         launcher: &Launcher,
     ) -> Result<(), LabError> {
+        let suffix = if quick { "-quick" } else { "" };
         let folder = out.map_or_else(
-            || {
-                PathBuf::from("results").join(if quick {
-                    format!("{name}-quick")
-                } else {
-                    name.to_string()
-                })
-            },
+            || PathBuf::from("results").join(format!("{name}{suffix}")),
             Path::to_path_buf,
         );
         let markdown = match render_only {
@@ -183,10 +178,7 @@ impl Cli {
     fn status(&self, dir: &Path) -> Result<(), LabError> {
         let status = crate::launch::status::of(dir)?;
         if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&status).expect("serialisable")
-            );
+            super::print_json(&status);
         } else {
             print!("{}", status.render());
         }
@@ -228,13 +220,8 @@ impl Cli {
                  (19020 rows, 10 features, 2 classes), MLP 256-256, AdamW, 15 epochs, {seeds} seeds"
             );
         }
-        let methods = ["erm".into(), "rgd".into()];
-        self.compare(
-            &config,
-            &grid(&methods, seeds, &[], &[])?,
-            out,
-            &Launcher::default(),
-        )
+        let grid = grid(&["erm".into(), "rgd".into()], seeds, &[], &[])?;
+        self.compare(&config, &grid, out, &Launcher::default())
     }
 
     fn compare(
@@ -247,10 +234,7 @@ impl Cli {
         let seeds = grid.seeds.len();
         let comparison = run_grid(config, grid, out, launcher, self.options())?;
         if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&comparison).expect("serialisable")
-            );
+            super::print_json(&comparison);
         } else {
             println!("{}", comparison.table().to_terminal());
             println!(
@@ -265,10 +249,7 @@ impl Cli {
 
     fn print_summary(&self, run: &Path, summary: &Summary) {
         if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(summary).expect("serialisable")
-            );
+            super::print_json(summary);
         } else if !self.quiet {
             let s = &summary.selected;
             println!(
@@ -304,14 +285,6 @@ batch_size = 128
 epochs = 15
 "#;
 
-fn load_config(path: Option<&Path>, overrides: &[String]) -> Result<RunConfig, LabError> {
-    let base = match path {
-        Some(p) => RunConfig::from_file(p)?,
-        None => RunConfig::default(),
-    };
-    base.with_overrides(overrides)
-}
-
 /// The grid of `rgd compare`: methods by name, seeds `0..seeds`, the tau and lr values.
 fn grid(methods: &[String], seeds: u64, taus: &[f64], lrs: &[f64]) -> Result<Grid, LabError> {
     if seeds == 0 {
@@ -328,14 +301,14 @@ fn grid(methods: &[String], seeds: u64, taus: &[f64], lrs: &[f64]) -> Result<Gri
     })
 }
 
-/// A grid's base config (as [`load_config`]) and its `[launcher]` table, which is no part of
+/// A grid's base config (as [`ConfigFile::load`]) and its `[launcher]` table, which is no part of
 /// any run's config.
 fn load_grid_config(
     path: Option<&Path>,
     overrides: &[String],
 ) -> Result<(RunConfig, Option<toml::Table>), LabError> {
     let Some(path) = path else {
-        return Ok((load_config(None, overrides)?, None));
+        return Ok((RunConfig::load(None, overrides)?, None));
     };
     let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
     let mut table: toml::Table = text
@@ -363,29 +336,13 @@ fn sanitize(name: &str) -> String {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or(name);
-    stem.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
+    stem.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-")
 }
 
 fn default_name(config: &RunConfig) -> String {
-    let rule = config
-        .method
-        .rule
-        .init()
-        .map(|r| r.name())
-        .unwrap_or("rule");
-    format!(
-        "{}-{rule}-seed{}",
-        sanitize(&config.data.source),
-        config.seed
-    )
+    let rule = config.method.rule.init().map_or("rule", |r| r.name());
+    let source = sanitize(&config.data.source);
+    format!("{source}-{rule}-seed{}", config.seed)
 }
 
 fn data(action: &DataAction, as_json: bool) -> Result<(), LabError> {

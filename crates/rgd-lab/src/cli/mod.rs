@@ -193,3 +193,9 @@ pub enum DataAction {
         name: String,
     },
 }
+
+/// Prints `value` as pretty JSON on stdout (`--json`).
+pub(crate) fn print_json(value: &impl serde::Serialize) {
+    let text = serde_json::to_string_pretty(value).expect("the lab's own types serialise");
+    println!("{text}");
+}

@@ -14,13 +14,28 @@
 //! 5. every key must be one of its variant's, with a value of the right type; then serde builds
 //!    the typed config (an error names the key that caused it) and the config validates itself.
 
+use std::path::Path;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use toml::{Table, Value};
 
 use crate::LabError;
 
-/// A config read from TOML: its tagged tables, the keys that moved, and its own checks.
+/// A config read from TOML: its tagged tables, the keys that moved, and its own checks; reading,
+/// writing and `--set` come with it.
+///
+/// ```
+/// use rgd_lab::config::{ConfigFile, RunConfig};
+/// let c = RunConfig::default()
+///     .with_overrides(&["optim.lr=0.01".into(), "method.rule.tau=3".into()])
+///     .unwrap();
+/// assert_eq!(RunConfig::from_toml(&c.to_toml()).unwrap(), c);
+/// let err = RunConfig::default().with_overrides(&["optim.learning_rate=1".into()]).unwrap_err();
+/// assert!(err.to_string().contains("the keys of `optim` are: beta1, beta2, clip_grad_norm"));
+/// let err = RunConfig::default().with_overrides(&["method.rule.tau=abc".into()]).unwrap_err();
+/// assert!(err.to_string().contains("method.rule.tau: expected a number, found \"abc\""));
+/// ```
 pub trait ConfigFile: Serialize + DeserializeOwned + Default + Clone {
     /// The tagged tables as (path, tag key), parents before their children.
     const TAGGED: &'static [(&'static str, &'static str)];
@@ -31,6 +46,71 @@ pub trait ConfigFile: Serialize + DeserializeOwned + Default + Clone {
     const SPARSE: &'static [(&'static str, &'static str)] = &[];
     /// Checks every value once; the message names the key, the value and what is allowed.
     fn validate(&self) -> Result<(), LabError>;
+
+    /// Parses TOML text into a checked config (missing keys take their defaults; unknown keys
+    /// are an error; files of the flat layout of earlier versions read too).
+    fn from_toml(text: &str) -> Result<Self, LabError> {
+        let table: Table = toml::from_str(text).map_err(|e| config_error(e.to_string()))?;
+        from_table(table)
+    }
+
+    /// Reads and checks a config file; errors name the file.
+    fn from_file(path: &Path) -> Result<Self, LabError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+        Self::from_toml(&text).map_err(|e| match e {
+            LabError::Config(m) => config_error(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    /// The config in `path` (the defaults without one) with `overrides` applied.
+    fn load(path: Option<&Path>, overrides: &[String]) -> Result<Self, LabError> {
+        let base = path.map_or_else(|| Ok(Self::default()), Self::from_file)?;
+        base.with_overrides(overrides)
+    }
+
+    /// The config as TOML text, every default written out.
+    fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a config always serialises")
+    }
+
+    /// Applies `key=value` overrides (dotted keys, TOML values; a bare word is a string).
+    /// Setting a tag (`model.kind=cnn`, or `method.rule=cvar`) switches the variant: the new
+    /// one's defaults, keeping the values of the keys both variants have.
+    fn with_overrides(&self, overrides: &[String]) -> Result<Self, LabError> {
+        let mut table = to_table(self);
+        for item in overrides {
+            let (key, raw) = item.split_once('=').ok_or_else(|| {
+                config_error(format!("override `{item}` must have the form key=value"))
+            })?;
+            let key = key.trim();
+            let key = (Self::MOVED.iter())
+                .find(|(old, _)| *old == key)
+                .map_or(key.to_string(), |(_, new)| new.to_string());
+            let value = parse_value(raw.trim());
+            let tagged = Self::TAGGED.iter().find(|(path, tag)| {
+                key == *path || key.strip_prefix(*path) == Some(&format!(".{tag}"))
+            });
+            match (tagged, &value) {
+                (Some((path, tag)), Value::String(name)) => {
+                    let base = to_table(&Self::default());
+                    let defaults = variant_defaults::<Self>(&base, path, tag, name)?;
+                    let old = get(&table, path).and_then(Value::as_table).cloned();
+                    let mut new = defaults.clone();
+                    for (k, v) in old.unwrap_or_default() {
+                        if k != *tag && defaults.contains_key(&k) {
+                            new.insert(k, v);
+                        }
+                    }
+                    set(&mut table, path, Value::Table(new))?;
+                }
+                // An unknown key is reported by `from_table` with the keys it could be; checking
+                // only there lets `data.noise_rate` come before `data.label_noise`.
+                _ => set(&mut table, &key, value)?,
+            }
+        }
+        from_table(table)
+    }
 }
 
 fn config_error(message: impl Into<String>) -> LabError {
@@ -39,25 +119,7 @@ fn config_error(message: impl Into<String>) -> LabError {
 
 /// The config as a TOML table, every default written out.
 pub fn to_table<T: Serialize>(config: &T) -> Table {
-    match Value::try_from(config) {
-        Ok(Value::Table(table)) => table,
-        _ => unreachable!("a config serialises to a table"),
-    }
-}
-
-/// Parses TOML text into a checked config.
-pub fn from_toml<T: ConfigFile>(text: &str) -> Result<T, LabError> {
-    let table: Table = toml::from_str(text).map_err(|e| config_error(e.to_string()))?;
-    from_table(table)
-}
-
-/// Reads and checks a config file; errors name the file.
-pub fn from_file<T: ConfigFile>(path: &std::path::Path) -> Result<T, LabError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
-    from_toml(&text).map_err(|e| match e {
-        LabError::Config(m) => config_error(format!("{}: {m}", path.display())),
-        other => other,
-    })
+    Table::try_from(config).expect("a config serialises to a table")
 }
 
 /// Builds the checked config from a table (steps 1-5 of the module documentation).
@@ -77,46 +139,6 @@ pub fn from_table<T: ConfigFile>(mut table: Table) -> Result<T, LabError> {
     let config: T = deserialize(&table, &skeleton)?;
     config.validate()?;
     Ok(config)
-}
-
-/// Applies `key=value` overrides (dotted keys, TOML values; a bare word is a string) to
-/// `config`. Setting a tag (`model.kind=cnn`, or `method.rule=cvar`) switches the variant: the
-/// new one's defaults, keeping the values of the keys both variants have.
-pub fn with_overrides<T: ConfigFile>(config: &T, overrides: &[String]) -> Result<T, LabError> {
-    let mut table = to_table(config);
-    for item in overrides {
-        let (key, raw) = item.split_once('=').ok_or_else(|| {
-            config_error(format!("override `{item}` must have the form key=value"))
-        })?;
-        let key = key.trim();
-        let key = (T::MOVED.iter())
-            .find(|(old, _)| *old == key)
-            .map_or(key.to_string(), |(_, new)| new.to_string());
-        let value = parse_value(raw.trim());
-        let tagged = T::TAGGED.iter().find(|(path, tag)| {
-            key == *path || key.strip_prefix(*path) == Some(&format!(".{tag}"))
-        });
-        match (tagged, &value) {
-            (Some((path, tag)), Value::String(name)) => {
-                let defaults = variant_defaults::<T>(path, tag, name)
-                    .map_err(|e| config_error(format!("{path}.{tag}: {e}")))?;
-                let old = get(&table, path).and_then(Value::as_table).cloned();
-                let mut new = defaults.clone();
-                for (k, v) in old.unwrap_or_default() {
-                    if k != *tag && defaults.contains_key(&k) {
-                        new.insert(k, v);
-                    }
-                }
-                set(&mut table, path, Value::Table(new))?;
-            }
-            // An unknown key is reported by `from_table` with the keys it could be; checking
-            // only there lets `data.noise_rate` come before `data.label_noise`.
-            _ => {
-                set(&mut table, &key, value)?;
-            }
-        }
-    }
-    from_table(table)
 }
 
 /// A `--set` value: TOML if it parses as TOML, else the text as a string.
@@ -167,34 +189,31 @@ fn skeleton<T: ConfigFile>(table: &mut Table) -> Result<Table, LabError> {
                 name
             }
         };
-        let defaults = variant_defaults_in::<T>(&skeleton, path, tag, &name)
-            .map_err(|e| config_error(format!("{path}.{tag}: {e}")))?;
+        let defaults = variant_defaults::<T>(&skeleton, path, tag, &name)?;
         set(&mut skeleton, path, Value::Table(defaults))?;
     }
     Ok(skeleton)
 }
 
-/// The default table of variant `name` of the tagged table at `path`.
-fn variant_defaults<T: ConfigFile>(path: &str, tag: &str, name: &str) -> Result<Table, String> {
-    variant_defaults_in::<T>(&to_table(&T::default()), path, tag, name)
-}
-
-fn variant_defaults_in<T: ConfigFile>(
+/// The default table of variant `name` of the tagged table at `path` of `base` (a config as a
+/// table).
+fn variant_defaults<T: ConfigFile>(
     base: &Table,
     path: &str,
     tag: &str,
     name: &str,
-) -> Result<Table, String> {
+) -> Result<Table, LabError> {
+    let error = |e: String| config_error(format!("{path}.{tag}: {e}"));
     let mut table = base.clone();
     let mut variant = Table::new();
     variant.insert(tag.to_string(), Value::String(name.to_string()));
-    set(&mut table, path, Value::Table(variant)).map_err(|e| e.to_string())?;
+    set(&mut table, path, Value::Table(variant))?;
     let config: T = Value::Table(table)
         .try_into()
-        .map_err(|e: toml::de::Error| e.message().to_string())?;
+        .map_err(|e: toml::de::Error| error(e.message().to_string()))?;
     match get(&to_table(&config), path) {
         Some(Value::Table(t)) => Ok(t.clone()),
-        _ => Err(format!("`{name}` has no table of settings")),
+        _ => Err(error(format!("`{name}` has no table of settings"))),
     }
 }
 
@@ -211,13 +230,9 @@ fn prune(table: &mut Table, skeleton: &Table) {
 /// Step 5: every key is one of the skeleton's, with a value of the same kind.
 fn check_keys(table: &Table, skeleton: &Table, prefix: &str) -> Result<(), LabError> {
     for (k, v) in table {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
+        let key = dotted(prefix, k);
         let Some(expected) = skeleton.get(k) else {
-            return Err(unknown_key(&key, prefix, Some(skeleton)));
+            return Err(unknown_key(&key, prefix, skeleton));
         };
         match (expected, v) {
             (Value::Table(s), Value::Table(t)) => check_keys(t, s, &key)?,
@@ -234,11 +249,9 @@ fn check_keys(table: &Table, skeleton: &Table, prefix: &str) -> Result<(), LabEr
     Ok(())
 }
 
-/// `key` names no setting; `level` is the table it would be in (`parent`), if there is one.
-fn unknown_key(key: &str, parent: &str, level: Option<&Table>) -> LabError {
-    let valid: Vec<&str> = level
-        .map(|t| t.keys().map(String::as_str).collect())
-        .unwrap_or_default();
+/// `key` names no setting; `level` is the table it would be in (`parent`).
+fn unknown_key(key: &str, parent: &str, level: &Table) -> LabError {
+    let valid: Vec<&str> = level.keys().map(String::as_str).collect();
     let place = if parent.is_empty() {
         "at the top level".to_string()
     } else {
@@ -284,11 +297,7 @@ fn deserialize<T: ConfigFile>(table: &Table, skeleton: &Table) -> Result<T, LabE
 fn leaves<'a>(table: &'a Table, prefix: &str) -> Vec<(String, &'a Value)> {
     let mut out = Vec::new();
     for (k, v) in table {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
+        let key = dotted(prefix, k);
         match v {
             Value::Table(t) => out.extend(leaves(t, &key)),
             v => out.push((key, v)),
@@ -330,19 +339,21 @@ pub fn get<'a>(table: &'a Table, key: &str) -> Option<&'a Value> {
     parent.get(last)
 }
 
+/// Removes the value at a dotted key.
 fn remove(table: &mut Table, key: &str) -> Option<Value> {
-    match key.rsplit_once('.') {
-        Some((parent, last)) => remove_in(table, parent)?.remove(last),
+    match key.split_once('.') {
+        Some((first, rest)) => remove(table.get_mut(first)?.as_table_mut()?, rest),
         None => table.remove(key),
     }
 }
 
-fn remove_in<'a>(table: &'a mut Table, key: &str) -> Option<&'a mut Table> {
-    let mut current = table;
-    for part in key.split('.') {
-        current = current.get_mut(part)?.as_table_mut()?;
+/// `prefix.key`, or `key` at the top level.
+fn dotted(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
     }
-    Some(current)
 }
 
 /// Sets the value at a dotted key, creating the tables on the way.

@@ -5,15 +5,16 @@ pub mod file;
 mod model;
 mod optim;
 
-use std::path::Path;
-
 use rgd::RuleConfig;
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 pub use model::{BertConfig, CnnConfig, EncoderConfig, MlpConfig, ModelConfig, Norm, VitConfig};
 pub use optim::{
     AdamConfig, CosineSchedule, OptimConfig, Optimizer, Schedule, SgdConfig, StepSchedule,
 };
+
+pub use file::ConfigFile;
 
 use crate::LabError;
 
@@ -24,7 +25,7 @@ use crate::LabError;
 /// those at the step with the best validation accuracy (`selection = "best_valid"`).
 ///
 /// ```
-/// use rgd_lab::config::{Optimizer, RunConfig};
+/// use rgd_lab::config::{ConfigFile, Optimizer, RunConfig};
 /// let config = RunConfig::default();
 /// let Optimizer::Adamw(adamw) = config.optim.algorithm else { panic!() };
 /// assert_eq!(adamw.eps, 1e-8);
@@ -48,21 +49,25 @@ pub struct RunConfig {
 }
 
 /// Where the data comes from and how it is split.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
     /// A name from `rgd data list` (e.g. `magic`, embedded; `keel/letter`; `fashion-mnist`) or a
     /// path to a KEEL `.dat` or CSV file.
+    #[default = "magic"]
     pub source: String,
     /// For a CSV file: the name of the label column.
     pub label_column: String,
     /// Fraction of the data held out for validation (model selection).
+    #[default = 0.15]
     pub valid_fraction: f64,
     /// Fraction of the data held out for testing (reported only).
+    #[default = 0.15]
     pub test_fraction: f64,
     /// Seed of the stratified split; fixed across run seeds so every method sees the same split.
     pub split_seed: u64,
     /// Standardise features with statistics of the training split only.
+    #[default = true]
     pub standardize: bool,
     /// Keep at most this many training examples (0: all), a random subsample drawn with
     /// `split_seed`.
@@ -72,6 +77,7 @@ pub struct DataConfig {
     pub test_source: String,
     /// Long-tail the training split to this largest/smallest class ratio with an exponential
     /// profile (1: keep it as it is). Validation and test stay as they are.
+    #[default = 1.0]
     pub long_tail_ratio: f64,
     /// Leave-one-domain-out: the name of a domain of `source` (e.g. `"15°"` of `rotated-mnist`,
     /// `"-90%"` of `colored-mnist`) held out whole as the test set; the other domains are split
@@ -84,10 +90,11 @@ pub struct DataConfig {
 
 /// Label noise: `label_noise = { kind = "symmetric", rate = 0.4 }` (to a uniformly chosen other
 /// class), `"asymmetric"` (along the Fashion-MNIST class map) or `"none"`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum LabelNoise {
     /// Clean labels.
+    #[default]
     None,
     /// Each flipped label goes to a uniformly chosen other class.
     Symmetric(NoiseRate),
@@ -96,21 +103,23 @@ pub enum LabelNoise {
 }
 
 /// How many labels a noise model flips.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NoiseRate {
-    /// Fraction of labels flipped (of every mapped class, for `asymmetric`). Default 0.2.
+    /// Fraction of labels flipped (of every mapped class, for `asymmetric`).
+    #[default = 0.2]
     pub rate: f64,
 }
 
 /// The reweighting rule and the loss it reweights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MethodConfig {
     /// The rule: `{ name = "erm" }`, `{ name = "rgd", tau = 1.0 }`, `{ name = "term", tilt = 1.0 }`,
     /// `{ name = "absgd", lambda = 1.0, gamma = 0.9 }`, `{ name = "cvar", alpha = 0.5 }`,
     /// `{ name = "chi2", rho = 1.0 }`, `{ name = "groupdro", n_groups = 2, eta = 0.01 }`; a rule
     /// named alone (`rule = "cvar"`) gets its defaults.
+    #[default(RuleConfig::Rgd(rgd::RgdConfig::new()))]
     pub rule: RuleConfig,
     /// The per-example loss the rule reweights.
     pub loss: LossConfig,
@@ -118,10 +127,11 @@ pub struct MethodConfig {
 
 /// The per-example loss: `{ name = "cross_entropy", label_smoothing = 0.0 }` or
 /// `{ name = "focal", gamma = 2.0 }`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum LossConfig {
     /// Cross-entropy.
+    #[default]
     CrossEntropy(CrossEntropyConfig),
     /// The focal loss `-(1 - p)^gamma log p`.
     Focal(FocalConfig),
@@ -136,23 +146,27 @@ pub struct CrossEntropyConfig {
 }
 
 /// The focal loss's keys.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FocalConfig {
     /// The exponent.
+    #[default = 2.0]
     pub gamma: f64,
 }
 
 /// Training length and cadence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
     /// Examples per step.
+    #[default = 128]
     pub batch_size: usize,
     /// Drop the last incomplete batch of each epoch (a batch of a few examples makes batch norm
     /// and the reweighting statistics noisy).
+    #[default = true]
     pub drop_last: bool,
     /// Passes over the training split (ignored when `steps > 0`).
+    #[default = 10]
     pub epochs: u64,
     /// Total optimizer steps (0: `epochs` passes).
     pub steps: u64,
@@ -167,9 +181,10 @@ pub struct TrainConfig {
     pub eval_epochs: Vec<u64>,
     /// Evaluate on the training split too (its accuracy shows when a model has fit, or under
     /// label noise memorised, its training labels). Written out only when true.
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub eval_train: bool,
     /// Write a metrics row every this many steps.
+    #[default = 10]
     pub log_every: u64,
     /// Save a checkpoint every this many steps (0: at every evaluation).
     pub checkpoint_every: u64,
@@ -181,6 +196,7 @@ pub struct TrainConfig {
     /// the whole batch's losses, so the step equals the unsharded one up to float rounding.
     /// Written out only when it is not 1.
     #[serde(skip_serializing_if = "is_one")]
+    #[default = 1]
     pub devices: usize,
 }
 
@@ -188,15 +204,12 @@ fn is_one(n: &usize) -> bool {
     *n == 1
 }
 
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
 /// Which evaluation a run's summary reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Selection {
     /// The one with the best validation accuracy (the first of ties).
+    #[default]
     BestValid,
     /// The last one.
     Last,
@@ -212,64 +225,6 @@ impl Selection {
     }
 }
 
-impl Default for DataConfig {
-    fn default() -> Self {
-        DataConfig {
-            source: "magic".into(),
-            label_column: String::new(),
-            valid_fraction: 0.15,
-            test_fraction: 0.15,
-            split_seed: 0,
-            standardize: true,
-            max_train: 0,
-            test_source: String::new(),
-            long_tail_ratio: 1.0,
-            test_domain: String::new(),
-            label_noise: LabelNoise::None,
-        }
-    }
-}
-
-impl Default for NoiseRate {
-    fn default() -> Self {
-        NoiseRate { rate: 0.2 }
-    }
-}
-
-impl Default for MethodConfig {
-    fn default() -> Self {
-        MethodConfig {
-            rule: RuleConfig::Rgd(rgd::RgdConfig::new()),
-            loss: LossConfig::CrossEntropy(CrossEntropyConfig::default()),
-        }
-    }
-}
-
-impl Default for FocalConfig {
-    fn default() -> Self {
-        FocalConfig { gamma: 2.0 }
-    }
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            batch_size: 128,
-            drop_last: true,
-            epochs: 10,
-            steps: 0,
-            max_steps: 0,
-            eval_every: 0,
-            eval_epochs: Vec::new(),
-            eval_train: false,
-            log_every: 10,
-            checkpoint_every: 0,
-            selection: Selection::BestValid,
-            devices: 1,
-        }
-    }
-}
-
 pub(crate) fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), LabError> {
     if ok {
         Ok(())
@@ -278,7 +233,7 @@ pub(crate) fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), La
     }
 }
 
-impl file::ConfigFile for RunConfig {
+impl ConfigFile for RunConfig {
     const TAGGED: &'static [(&'static str, &'static str)] = &[
         ("data.label_noise", "kind"),
         ("model", "kind"),
@@ -302,48 +257,6 @@ impl file::ConfigFile for RunConfig {
     ];
 
     fn validate(&self) -> Result<(), LabError> {
-        RunConfig::validate(self)
-    }
-}
-
-impl RunConfig {
-    /// Reads a TOML file (missing keys take their defaults; unknown keys are an error). Files
-    /// of the flat layout of earlier versions (every key of every variant written out) read too.
-    pub fn from_file(path: &Path) -> Result<Self, LabError> {
-        file::from_file(path)
-    }
-
-    /// Parses TOML text.
-    pub fn from_toml(text: &str) -> Result<Self, LabError> {
-        file::from_toml(text)
-    }
-
-    /// The config as TOML text, every default written out.
-    pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).expect("a RunConfig always serialises")
-    }
-
-    /// Applies `key=value` overrides (dotted keys, TOML values; bare words are strings).
-    /// Setting a variant's name (`model.kind=cnn`, `method.rule.name=cvar`) gives that variant's
-    /// defaults, keeping the values of the keys both variants share.
-    ///
-    /// ```
-    /// use rgd_lab::config::RunConfig;
-    /// let c = RunConfig::default()
-    ///     .with_overrides(&["optim.lr=0.01".into(), "method.rule.tau=3".into()])
-    ///     .unwrap();
-    /// assert_eq!(c.optim.lr, 0.01);
-    /// let err = RunConfig::default().with_overrides(&["optim.learning_rate=1".into()]).unwrap_err();
-    /// assert!(err.to_string().contains("the keys of `optim` are: beta1, beta2, clip_grad_norm"));
-    /// let err = RunConfig::default().with_overrides(&["method.rule.tau=abc".into()]).unwrap_err();
-    /// assert!(err.to_string().contains("method.rule.tau: expected a number, found \"abc\""));
-    /// ```
-    pub fn with_overrides(&self, overrides: &[String]) -> Result<Self, LabError> {
-        file::with_overrides(self, overrides)
-    }
-
-    /// Checks every field once; the message names the field, the value and the allowed range.
-    pub fn validate(&self) -> Result<(), LabError> {
         self.validate_data()?;
         self.model.validate()?;
         self.optim.validate()?;
@@ -351,7 +264,9 @@ impl RunConfig {
         self.validate_loss()?;
         self.validate_train()
     }
+}
 
+impl RunConfig {
     /// The `data` table, and whether the model can read its source.
     fn validate_data(&self) -> Result<(), LabError> {
         let d = &self.data;

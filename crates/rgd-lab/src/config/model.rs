@@ -3,6 +3,7 @@
 use rgd_kernels::EncoderPath;
 use rgd_kernels::conv::ConvPath;
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use super::check;
 use crate::LabError;
@@ -10,17 +11,18 @@ use crate::LabError;
 /// The model: `[model] kind = "mlp"` (or `cnn`, `vit`, `transformer`, `bert`) and its own keys.
 ///
 /// ```
-/// use rgd_lab::config::{ModelConfig, RunConfig};
+/// use rgd_lab::config::{ConfigFile, ModelConfig, RunConfig};
 /// let c = RunConfig::default()
 ///     .with_overrides(&["model.kind=cnn".into(), "model.channels=[8]".into()])
 ///     .unwrap();
 /// let ModelConfig::Cnn(cnn) = &c.model else { panic!() };
 /// assert_eq!((cnn.channels.as_slice(), cnn.head.hidden.as_slice()), (&[8][..], &[256, 256][..]));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ModelConfig {
     /// A multi-layer perceptron on flat features.
+    #[default]
     Mlp(MlpConfig),
     /// A small CNN on images `[C, H, W]`: 3x3 convolutions, each followed by 2x2 max pooling,
     /// then an MLP head.
@@ -35,10 +37,11 @@ pub enum ModelConfig {
 }
 
 /// The MLP (and the CNN's dense head).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MlpConfig {
     /// Hidden widths.
+    #[default(vec![256, 256])]
     pub hidden: Vec<usize>,
     /// Dropout probability after each hidden layer.
     pub dropout: f64,
@@ -47,10 +50,11 @@ pub struct MlpConfig {
 }
 
 /// Normalisation after each hidden linear layer of an MLP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Norm {
     /// None.
+    #[default]
     None,
     /// Batch normalisation.
     Batch,
@@ -59,15 +63,14 @@ pub enum Norm {
 }
 
 /// The CNN: output channels of its convolution blocks, then the MLP head's keys.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CnnConfig {
     /// Output channels of the 3x3 convolution blocks (each followed by 2x2 max pooling).
+    #[default(vec![32, 64])]
     pub channels: Vec<usize>,
-    /// Which implementation computes the convolutions: `"gemm"` (default: im2col matrix
-    /// products forward and backward on the CPU, `rgd_kernels::conv`; burn's path on other
-    /// devices) or `"burn"` (burn's own conv2d and its default backward, for comparison; the
-    /// records made before the gemm kernel name it).
+    /// Which implementation computes the convolutions ([`ConvPath`]): `"gemm"` (default) or
+    /// `"burn"` (what records made before the gemm kernel name).
     pub conv: ConvPath,
     /// The dense head on the flattened feature maps.
     #[serde(flatten)]
@@ -75,10 +78,11 @@ pub struct CnnConfig {
 }
 
 /// The ViT: its patch size, then the encoder's keys.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VitConfig {
     /// Patch size (must divide the image height and width).
+    #[default = 7]
     pub patch: usize,
     /// The encoder over the patch tokens.
     #[serde(flatten)]
@@ -87,25 +91,23 @@ pub struct VitConfig {
 
 /// A pre-norm transformer encoder: `depth` layers of `width`, `heads` heads, feed-forward
 /// width `2 * width`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EncoderConfig {
     /// Token width.
+    #[default = 128]
     pub width: usize,
     /// Layers.
+    #[default = 4]
     pub depth: usize,
     /// Attention heads (must divide `width`).
+    #[default = 4]
     pub heads: usize,
     /// Dropout probability in the layers.
     pub dropout: f64,
-    /// Which implementation computes attention and GELU: `"fused"` (default: one attention
-    /// kernel per batch element, a vectorised GELU and dense layers writing straight into their
-    /// outputs, forward and backward, on the CPU, `rgd_kernels::attention`, `rgd_kernels::gelu`
-    /// and `rgd_kernels::linear`; burn's ops on other devices and with
-    /// dropout), `"packed"` (the fused kernels with the dense layers' products by the
-    /// `matrixmultiply` crate, faster on the ViT, equal to `"fused"` within rounding) or
-    /// `"burn"` (burn-nn's encoder layers, for comparison; the records made before the fused
-    /// kernels name it).
+    /// Which implementation computes attention, GELU and the dense layers ([`EncoderPath`]):
+    /// `"fused"` (default), `"packed"` or `"burn"` (what records made before the fused kernels
+    /// name).
     pub kernels: EncoderPath,
 }
 
@@ -121,53 +123,6 @@ pub struct BertConfig {
     /// `"packed"` or `"burn"` (burn-nn's layers; the records made before the fused MiniLM name
     /// it).
     pub kernels: EncoderPath,
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        ModelConfig::Mlp(MlpConfig::default())
-    }
-}
-
-impl Default for MlpConfig {
-    fn default() -> Self {
-        MlpConfig {
-            hidden: vec![256, 256],
-            dropout: 0.0,
-            norm: Norm::None,
-        }
-    }
-}
-
-impl Default for CnnConfig {
-    fn default() -> Self {
-        CnnConfig {
-            channels: vec![32, 64],
-            conv: ConvPath::default(),
-            head: MlpConfig::default(),
-        }
-    }
-}
-
-impl Default for VitConfig {
-    fn default() -> Self {
-        VitConfig {
-            patch: 7,
-            encoder: EncoderConfig::default(),
-        }
-    }
-}
-
-impl Default for EncoderConfig {
-    fn default() -> Self {
-        EncoderConfig {
-            width: 128,
-            depth: 4,
-            heads: 4,
-            dropout: 0.0,
-            kernels: EncoderPath::default(),
-        }
-    }
 }
 
 impl ModelConfig {

@@ -1,6 +1,7 @@
 //! The optimizer section of a config: the algorithm with its own keys, and the schedule.
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use super::check;
 use crate::LabError;
@@ -16,12 +17,14 @@ use crate::LabError;
 /// warmup_steps = 20
 /// schedule = { name = "cosine", min_lr_factor = 0.0 }   # or "constant", { name = "step", every, gamma }
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OptimConfig {
     /// Peak learning rate.
+    #[default = 1e-3]
     pub lr: f64,
     /// Weight decay: decoupled for AdamW (PyTorch default 0.01), L2 for SGD and Adam.
+    #[default = 0.01]
     pub weight_decay: f64,
     /// Linear warm-up steps from 0 to `lr`.
     pub warmup_steps: u64,
@@ -29,8 +32,10 @@ pub struct OptimConfig {
     pub clip_grad_norm: f64,
     /// The algorithm and its own keys (`name = ...`).
     #[serde(flatten)]
+    #[default(Optimizer::Adamw(AdamConfig::default()))]
     pub algorithm: Optimizer,
     /// The learning-rate schedule after the warm-up.
+    #[default(Schedule::Cosine(CosineSchedule::default()))]
     pub schedule: Schedule,
 }
 
@@ -57,14 +62,17 @@ pub struct SgdConfig {
 }
 
 /// Adam's and AdamW's keys.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdamConfig {
     /// First-moment decay.
+    #[default = 0.9]
     pub beta1: f64,
     /// Second-moment decay.
+    #[default = 0.999]
     pub beta2: f64,
     /// Epsilon (PyTorch's 1e-8, not burn's 1e-5).
+    #[default = 1e-8]
     pub eps: f64,
 }
 
@@ -89,45 +97,15 @@ pub struct CosineSchedule {
 }
 
 /// The step schedule's keys.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StepSchedule {
     /// Decay period in steps.
+    #[default = 1000]
     pub every: u64,
     /// Decay factor.
+    #[default = 0.1]
     pub gamma: f64,
-}
-
-impl Default for OptimConfig {
-    fn default() -> Self {
-        OptimConfig {
-            lr: 1e-3,
-            weight_decay: 0.01,
-            warmup_steps: 0,
-            clip_grad_norm: 0.0,
-            algorithm: Optimizer::Adamw(AdamConfig::default()),
-            schedule: Schedule::Cosine(CosineSchedule::default()),
-        }
-    }
-}
-
-impl Default for AdamConfig {
-    fn default() -> Self {
-        AdamConfig {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-        }
-    }
-}
-
-impl Default for StepSchedule {
-    fn default() -> Self {
-        StepSchedule {
-            every: 1000,
-            gamma: 0.1,
-        }
-    }
 }
 
 impl OptimConfig {

@@ -27,7 +27,6 @@ use crate::model::Model;
 use crate::optim::{clip_grad_norm, learning_rate};
 use crate::progress::Verbosity;
 use crate::run_dir::RunDir;
-pub(crate) use observe::remove_if_present;
 pub use observe::{Both, NoObserver, NoState, Observer};
 use observe::{MetricsFile, ProgressBar};
 
@@ -214,20 +213,6 @@ impl Fingerprint {
 /// The loop state of task `T`.
 pub type StateOf<T> = LoopState<<T as Task>::Eval, <T as Task>::State>;
 
-/// What `checkpoint/state.json` holds: the loop's and the task's state, with the observers'
-/// beside them (one flat object, so checkpoints of builds before observers still load).
-#[derive(Serialize, Deserialize)]
-#[serde(bound(
-    serialize = "L: Serialize, O: Serialize",
-    deserialize = "L: DeserializeOwned, O: DeserializeOwned"
-))]
-struct Saved<L, O> {
-    #[serde(flatten)]
-    run: L,
-    #[serde(flatten)]
-    observed: O,
-}
-
 /// What a loop runs with besides the task.
 #[derive(Debug, Clone)]
 pub struct Engine<'a> {
@@ -248,60 +233,34 @@ pub struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    /// The engine of a run in `run` with `seed`, training on `device` with `optim`'s schedule
-    /// and clipping; `checkpoint_every = 0` checkpoints at every evaluation.
-    pub fn new(
-        run: &'a RunDir,
-        seed: u64,
-        device: &'a Device,
-        optim: &'a OptimConfig,
-        cadence: Cadence,
-        verbosity: Verbosity,
-        fingerprint: Fingerprint,
-    ) -> Self {
-        Engine {
-            run,
-            seed,
-            device,
-            optim,
-            cadence,
-            verbosity,
-            fingerprint,
-        }
-    }
-
     /// Trains `task` from the run's checkpoint (or from `model` and `optimizer` if it has
     /// none) to the last step, told to `observers` besides the engine's own progress bar and
-    /// metrics log; returns the final model and state.
+    /// metrics log; returns the final model and state, and the observers.
     pub fn run<T: Task, O: Observer<T>>(
         &self,
         task: &mut T,
         observers: O,
         model: Model,
         optimizer: ModuleOptimizer,
-    ) -> Result<(Model, StateOf<T>), LabError> {
+    ) -> Result<(Model, StateOf<T>, O), LabError> {
         let run = self.run;
         let cadence = &self.cadence;
-        let mut observers = (
-            (
-                ProgressBar::new(cadence.total, self.verbosity),
-                MetricsFile::new(run.metrics(), cadence.log_every),
-            ),
-            observers,
-        );
-        let loaded = checkpoint::load::<Saved<StateOf<T>, _>>(
+        let bar = ProgressBar::new(cadence.total, self.verbosity);
+        let metrics = MetricsFile::new(run.metrics(), cadence.log_every);
+        let mut observers = ((bar, metrics), observers);
+        let loaded = checkpoint::load::<Both<StateOf<T>, _>>(
             &run.checkpoint(),
             model.clone(),
             optimizer.clone(),
         )?;
         let (model, mut optimizer, mut state) = match loaded {
             Some((model, optimizer, saved)) => {
-                let state = saved.run;
+                let state = saved.first;
                 if let Some(fingerprint) = &state.fingerprint {
                     self.fingerprint.check(fingerprint, run)?;
                 }
                 task.load_state(&state.task)?;
-                observers.start(task, Some((state.step, &saved.observed)))?;
+                observers.start(task, Some((state.step, &saved.second)))?;
                 (model, optimizer, state)
             }
             None => {
@@ -320,7 +279,7 @@ impl<'a> Engine<'a> {
         };
         let result = self.steps(task, &mut observers, model, &mut optimizer, &mut state);
         observers.finish();
-        result.map(|model| (model, state))
+        result.map(|model| (model, state, observers.1))
     }
 
     /// The loop of [`Engine::run`] from `state` to the last step.
@@ -443,12 +402,12 @@ impl<'a> Engine<'a> {
         state: &mut StateOf<T>,
         clock: (f64, Instant),
     ) -> Result<(), LabError> {
-        let observed = observers.save()?;
+        let second = observers.save()?;
         state.elapsed_secs = clock.0 + clock.1.elapsed().as_secs_f64();
         state.task = task.state();
-        let saved = Saved {
-            run: &*state,
-            observed,
+        let saved = Both {
+            first: &*state,
+            second,
         };
         checkpoint::save(&self.run.checkpoint(), model, optimizer, &saved)
     }

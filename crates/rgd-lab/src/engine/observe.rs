@@ -3,15 +3,20 @@
 //! tells each observer about every step and the evaluation after it, flushes them before each
 //! checkpoint (so no log lags the checkpoint) and saves their state with it.
 
+use std::fs::File;
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::ProgressStyle;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::Task;
 use crate::LabError;
-use crate::metrics_log::{MetricsLog, truncate_log};
-use crate::progress::{Progress, Verbosity};
+use crate::metrics_log::{open_append, remove_if_present, truncate_log};
+use crate::progress::Verbosity;
 
 /// Watches the steps and evaluations of a run of task `T`.
 ///
@@ -23,19 +28,26 @@ pub trait Observer<T: Task> {
 
     /// The run starts fresh (`None`: remove what an earlier attempt left) or resumes after
     /// `step` steps from its checkpointed state (cut append-only files back to that step).
-    fn start(&mut self, task: &T, resumed: Option<(u64, &Self::State)>) -> Result<(), LabError>;
+    fn start(&mut self, _task: &T, _resumed: Option<(u64, &Self::State)>) -> Result<(), LabError> {
+        Ok(())
+    }
     /// After the optimizer step `step` (0-based) at learning rate `lr`, with the evaluation
     /// that followed it, if the cadence evaluated.
     fn stepped(
         &mut self,
-        task: &T,
-        step: u64,
-        lr: f64,
-        out: &T::Out,
-        eval: Option<&T::Eval>,
-    ) -> Result<(), LabError>;
-    /// Before a checkpoint: writes out what it buffers and returns its state.
-    fn save(&mut self) -> Result<Self::State, LabError>;
+        _task: &T,
+        _step: u64,
+        _lr: f64,
+        _out: &T::Out,
+        _eval: Option<&T::Eval>,
+    ) -> Result<(), LabError> {
+        Ok(())
+    }
+    /// Before a checkpoint: writes out what it buffers and returns its state (by default, the
+    /// default state).
+    fn save(&mut self) -> Result<Self::State, LabError> {
+        Ok(Self::State::default())
+    }
     /// The run stopped (finished, interrupted or failed).
     fn finish(&mut self) {}
 }
@@ -50,34 +62,16 @@ pub struct NoObserver;
 
 impl<T: Task> Observer<T> for NoObserver {
     type State = NoState;
-
-    fn stepped(
-        &mut self,
-        _: &T,
-        _: u64,
-        _: f64,
-        _: &T::Out,
-        _: Option<&T::Eval>,
-    ) -> Result<(), LabError> {
-        Ok(())
-    }
-
-    fn start(&mut self, _task: &T, _resumed: Option<(u64, &NoState)>) -> Result<(), LabError> {
-        Ok(())
-    }
-
-    fn save(&mut self) -> Result<NoState, LabError> {
-        Ok(NoState {})
-    }
 }
 
-/// The states of two observers, side by side in one checkpoint.
+/// Two states side by side in one flat JSON object: two observers', or the loop's and its
+/// observers' in `checkpoint/state.json` (flat, so checkpoints of builds before observers load).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Both<A, B> {
     #[serde(flatten)]
-    first: A,
+    pub(super) first: A,
     #[serde(flatten)]
-    second: B,
+    pub(super) second: B,
 }
 
 /// Two observers, told in order.
@@ -114,39 +108,15 @@ impl<T: Task, A: Observer<T>, B: Observer<T>> Observer<T> for (A, B) {
     }
 }
 
-/// An observer lent to the loop (the caller keeps it, to read it afterwards).
-impl<T: Task, O: Observer<T>> Observer<T> for &mut O {
-    type State = O::State;
-
-    fn start(&mut self, task: &T, resumed: Option<(u64, &O::State)>) -> Result<(), LabError> {
-        (**self).start(task, resumed)
-    }
-
-    fn stepped(
-        &mut self,
-        task: &T,
-        step: u64,
-        lr: f64,
-        out: &T::Out,
-        eval: Option<&T::Eval>,
-    ) -> Result<(), LabError> {
-        (**self).stepped(task, step, lr, out, eval)
-    }
-
-    fn save(&mut self) -> Result<O::State, LabError> {
-        (**self).save()
-    }
-
-    fn finish(&mut self) {
-        (**self).finish()
-    }
-}
-
-/// The progress bar (or plain lines) of a run's steps, with the task's label and message.
+/// The progress of a run's steps, with the task's label and message: a bar on a terminal, plain
+/// lines otherwise (a quarter of the run apart), nothing with `--quiet`.
 pub(crate) struct ProgressBar<E> {
     total: u64,
     verbosity: Verbosity,
-    bar: Option<Progress>,
+    label: String,
+    bar: Option<indicatif::ProgressBar>,
+    /// Plain lines: the step of the next one, and the step and time this process started at.
+    plain: Option<(u64, u64, Instant)>,
     last: Option<E>,
 }
 
@@ -155,7 +125,9 @@ impl<E> ProgressBar<E> {
         ProgressBar {
             total,
             verbosity,
+            label: String::new(),
             bar: None,
+            plain: None,
             last: None,
         }
     }
@@ -166,12 +138,18 @@ impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
 
     fn start(&mut self, task: &T, resumed: Option<(u64, &NoState)>) -> Result<(), LabError> {
         let done = resumed.map_or(0, |(step, _)| step);
-        self.bar = Some(Progress::new(
-            &task.label(),
-            done,
-            self.total,
-            self.verbosity,
-        ));
+        self.label = task.label();
+        let normal = self.verbosity == Verbosity::Normal;
+        if normal && std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(self.total).with_position(done);
+            let template = "{prefix:>24} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}";
+            let style = ProgressStyle::with_template(template).expect("the template is valid");
+            bar.set_style(style.progress_chars("=> "));
+            bar.set_prefix(self.label.clone());
+            self.bar = Some(bar);
+        } else if normal {
+            self.plain = Some((done + self.total / 4, done, Instant::now()));
+        }
         Ok(())
     }
 
@@ -186,32 +164,43 @@ impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
         if eval.is_some() {
             self.last = eval.copied();
         }
-        if let Some(bar) = &mut self.bar {
-            bar.update(step + 1, || T::progress(out, self.last.as_ref()));
+        let (step, total) = (step + 1, self.total);
+        let message = || T::progress(out, self.last.as_ref());
+        if let Some(bar) = &self.bar {
+            bar.set_position(step);
+            if step.is_multiple_of(10) || step == total {
+                bar.set_message(message());
+            }
+        } else if let Some((next, start, started)) = &mut self.plain
+            && (step >= *next || step == total)
+        {
+            *next = step + (total / 4).max(1);
+            let rate = (step - *start) as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            eprintln!(
+                "{}: step {step}/{total} ({rate:.1} steps/s) {}",
+                self.label,
+                message()
+            );
         }
         Ok(())
     }
 
-    fn save(&mut self) -> Result<NoState, LabError> {
-        Ok(NoState {})
-    }
-
     fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
-            bar.finish();
+            bar.finish_and_clear();
         }
     }
 }
 
 /// `metrics.csv`: a training row every `log_every` steps and a row per evaluation, typed by the
-/// task; cut back to the checkpoint on resume.
-pub(crate) struct MetricsFile<R> {
+/// task (a header when the file is new); cut back to the checkpoint on resume.
+pub(crate) struct MetricsFile {
     path: PathBuf,
     log_every: u64,
-    log: Option<MetricsLog<R>>,
+    log: Option<csv::Writer<crate::crash::Writer<File>>>,
 }
 
-impl<R> MetricsFile<R> {
+impl MetricsFile {
     pub(crate) fn new(path: PathBuf, log_every: u64) -> Self {
         MetricsFile {
             path,
@@ -220,10 +209,7 @@ impl<R> MetricsFile<R> {
         }
     }
 
-    fn log(&mut self) -> Result<&mut MetricsLog<R>, LabError>
-    where
-        R: Serialize,
-    {
+    fn log(&mut self) -> Result<&mut csv::Writer<crate::crash::Writer<File>>, LabError> {
         match &mut self.log {
             Some(log) => Ok(log),
             None => Err(LabError::Internal(format!(
@@ -232,17 +218,28 @@ impl<R> MetricsFile<R> {
             ))),
         }
     }
+
+    fn write(&mut self, row: &impl Serialize) -> Result<(), LabError> {
+        let written = self.log()?.serialize(row);
+        written.map_err(|e| LabError::io(&self.path, std::io::Error::other(e)))
+    }
 }
 
-impl<T: Task> Observer<T> for MetricsFile<T::Row> {
+impl<T: Task> Observer<T> for MetricsFile {
     type State = NoState;
 
     fn start(&mut self, _task: &T, resumed: Option<(u64, &NoState)>) -> Result<(), LabError> {
+        let path = &self.path;
         match resumed {
-            Some((step, _)) => truncate_log(&self.path, step, true)?,
-            None => remove_if_present(&self.path)?,
+            Some((step, _)) => truncate_log(path, step, true)?,
+            None => remove_if_present(path)?,
         }
-        self.log = Some(MetricsLog::open(&self.path)?);
+        let exists = path.exists() && std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+        let file = open_append(path)?;
+        let log = csv::WriterBuilder::new()
+            .has_headers(!exists)
+            .from_writer(crate::crash::Writer(file));
+        self.log = Some(log);
         Ok(())
     }
 
@@ -255,20 +252,17 @@ impl<T: Task> Observer<T> for MetricsFile<T::Row> {
         eval: Option<&T::Eval>,
     ) -> Result<(), LabError> {
         if (step + 1).is_multiple_of(self.log_every) {
-            let row = task.train_row(step, lr, out);
-            self.log()?.write(&row)?;
+            self.write(&task.train_row(step, lr, out))?;
         }
         match eval {
-            Some(eval) => {
-                let row = task.eval_row(step, eval);
-                self.log()?.write(&row)
-            }
+            Some(eval) => self.write(&task.eval_row(step, eval)),
             None => Ok(()),
         }
     }
 
     fn save(&mut self) -> Result<NoState, LabError> {
-        self.log()?.flush()?;
+        let flushed = self.log()?.flush();
+        flushed.map_err(|e| LabError::io(&self.path, e))?;
         Ok(NoState {})
     }
 
@@ -276,13 +270,5 @@ impl<T: Task> Observer<T> for MetricsFile<T::Row> {
         // Dropping the writer flushes what it buffers; a failure there is reported by the
         // last `save`, which runs after the last step.
         self.log = None;
-    }
-}
-
-/// Removes `path` if it exists (a fresh start's clean slate).
-pub(crate) fn remove_if_present(path: &std::path::Path) -> Result<(), LabError> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(LabError::io(path, e)),
-        _ => Ok(()),
     }
 }

@@ -47,23 +47,12 @@ impl LaunchArgs {
             })?,
             None => SlurmOptions::default(),
         };
-        let text = |flag: &Option<String>, value: &mut String| {
-            if let Some(v) = flag {
-                value.clone_from(v);
-            }
-        };
-        text(&self.partition, &mut slurm.partition);
-        text(&self.time, &mut slurm.time);
-        text(&self.mem, &mut slurm.mem);
-        if let Some(n) = self.cpus_per_task {
-            slurm.cpus_per_task = n;
-        }
-        if let Some(n) = self.max_running {
-            slurm.max_running = n;
-        }
-        if let Some(n) = self.max_array_size {
-            slurm.max_array_size = n;
-        }
+        slurm.partition = self.partition.clone().unwrap_or(slurm.partition);
+        slurm.time = self.time.clone().unwrap_or(slurm.time);
+        slurm.mem = self.mem.clone().unwrap_or(slurm.mem);
+        slurm.cpus_per_task = self.cpus_per_task.unwrap_or(slurm.cpus_per_task);
+        slurm.max_running = self.max_running.unwrap_or(slurm.max_running);
+        slurm.max_array_size = self.max_array_size.unwrap_or(slurm.max_array_size);
         slurm.sbatch_args.extend(self.sbatch_args.iter().cloned());
         Launcher::parse(&self.launcher, &slurm)
     }

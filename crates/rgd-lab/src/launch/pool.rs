@@ -16,11 +16,6 @@ use crate::LabError;
 use crate::progress::Verbosity;
 use crate::run_dir::RunOptions;
 
-/// Threads for each of `workers` processes: `RAYON_NUM_THREADS` (else the cores) split evenly.
-fn threads_per_worker(workers: usize) -> usize {
-    (crate::device::cpu_threads() / workers).max(1)
-}
-
 /// Trains the runs in `folders`, at most `workers` at once.
 pub(super) fn run(
     folders: &[PathBuf],
@@ -28,7 +23,8 @@ pub(super) fn run(
     options: RunOptions,
 ) -> Result<(), LabError> {
     let exe = worker_command()?;
-    let threads = threads_per_worker(workers);
+    // `RAYON_NUM_THREADS` (else the cores) split evenly between the workers.
+    let threads = (crate::device::cpu_threads() / workers).max(1);
     let total = folders.len();
     let mut queue = folders.iter();
     let mut running: Vec<(Child, &PathBuf, Instant)> = Vec::new();

@@ -15,6 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use super::{clear_failed, mark_failed, stopped_by, worker_command};
 use crate::LabError;
@@ -23,7 +24,7 @@ use crate::run_dir::RunOptions;
 use crate::run_dir::write_atomic;
 
 /// What `sbatch` is asked for (flags of `compare` and `reproduce`, or a `[launcher]` table).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SlurmOptions {
     /// `--partition` (empty: the cluster's default).
@@ -31,6 +32,7 @@ pub struct SlurmOptions {
     /// `--time`, e.g. `2:00:00` (empty: the partition's default).
     pub time: String,
     /// `--cpus-per-task`; each run uses that many threads.
+    #[default = 1]
     pub cpus_per_task: usize,
     /// `--mem`, e.g. `4G` (empty: the partition's default).
     pub mem: String,
@@ -40,21 +42,8 @@ pub struct SlurmOptions {
     pub sbatch_args: Vec<String>,
     /// Most tasks of one array (the cluster's `MaxArraySize` less one; Slurm's default 1001
     /// admits indices 0-1000): a larger grid is submitted as several arrays in turn.
+    #[default = 1000]
     pub max_array_size: usize,
-}
-
-impl Default for SlurmOptions {
-    fn default() -> Self {
-        SlurmOptions {
-            partition: String::new(),
-            time: String::new(),
-            cpus_per_task: 1,
-            mem: String::new(),
-            max_running: 0,
-            sbatch_args: Vec::new(),
-            max_array_size: 1000,
-        }
-    }
 }
 
 /// Submits `folders` as job arrays of at most [`SlurmOptions::max_array_size`] tasks, one after

@@ -24,17 +24,17 @@
 //! meta_batch = 4
 //! ```
 
-use std::path::Path;
-
 use rgd::RuleConfig;
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use crate::LabError;
-use crate::config::{ModelConfig, OptimConfig, check, file};
+use crate::config::{ConfigFile, ModelConfig, OptimConfig, check};
 
 /// A fully resolved meta-learning configuration (what `config.toml` of a meta run holds).
 ///
 /// ```
+/// use rgd_lab::config::ConfigFile;
 /// let c = rgd_lab::meta::config::MetaConfig::default();
 /// c.validate().unwrap();
 /// assert_eq!((c.episode.ways, c.episode.shots), (5, 1));
@@ -63,94 +63,106 @@ pub struct MetaConfig {
 /// The benchmark: `benchmark = "letter"` (keel/letter, classes split 16/5/5) or `"images"` (10
 /// Fashion-MNIST classes and 10 MNIST digits, split 10/5/5); the splits are
 /// `rgd_data::{LETTER_SPLIT, IMAGE_SPLIT}`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(tag = "benchmark", rename_all = "lowercase")]
 pub enum MetaDataConfig {
     /// The letters of keel/letter.
+    #[default]
     Letter(LetterConfig),
     /// Fashion-MNIST classes and MNIST digits.
     Images(ImagesConfig),
 }
 
 /// The letter benchmark's keys.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LetterConfig {
     /// Standardise features with statistics of the meta-training classes only.
+    #[default = true]
     pub standardize: bool,
 }
 
 /// The image benchmark's keys.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ImagesConfig {
     /// Keep this many images per class (seeded by `split_seed`).
+    #[default = 600]
     pub per_class: usize,
     /// Seed of the image subsample (fixed across run seeds).
     pub split_seed: u64,
 }
 
 /// The shape of every episode.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EpisodeConfig {
     /// Classes per episode (N).
+    #[default = 5]
     pub ways: usize,
     /// Support examples per class (K).
+    #[default = 1]
     pub shots: usize,
     /// Query examples per class (Q), in training and evaluation.
+    #[default = 15]
     pub queries: usize,
 }
 
 /// The meta-learner: `kind = "protonet"` (Snell et al. 2017) or `"maml"` (first-order, Finn et
 /// al. 2017).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum LearnerConfig {
     /// Prototypical Networks: the network embeds, logits are negative squared distances to the
     /// class means of the support set.
+    #[default]
     Protonet(ProtonetConfig),
     /// First-order MAML: the network classifies after SGD steps on the support set.
     Maml(MamlConfig),
 }
 
 /// ProtoNet's keys.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProtonetConfig {
     /// Width of the embedding (the network's output).
+    #[default = 64]
     pub embedding: usize,
 }
 
 /// First-order MAML's keys.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MamlConfig {
     /// SGD steps on the support set per episode (training and evaluation).
+    #[default = 5]
     pub inner_steps: usize,
     /// Learning rate of the inner SGD steps.
+    #[default = 0.1]
     pub inner_lr: f64,
 }
 
 /// The rule and the level it applies to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetaMethodConfig {
     /// The rule, as in supervised runs: `{ name = "erm" }`, `{ name = "rgd", tau = 1.0 }`,
     /// `{ name = "term", tilt = 1.0 }`, `{ name = "cvar", alpha = 0.5 }`, ...
+    #[default(RuleConfig::Erm)]
     pub rule: RuleConfig,
     /// The level the rule reweights; the other level is ERM. The weights are detached at both.
     pub level: Level,
 }
 
 /// Where a meta-learning rule acts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// The query losses within each episode (an episode's loss is the weighted mean of its
     /// query losses).
     Example,
     /// The episodes of a meta-batch (an episode's loss is its mean query loss).
+    #[default]
     Task,
 }
 
@@ -193,105 +205,36 @@ impl MetaDataConfig {
 }
 
 /// Meta-training length and evaluation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetaTrainConfig {
     /// Outer optimizer steps.
+    #[default = 500]
     pub meta_steps: u64,
     /// Episodes per outer step.
+    #[default = 4]
     pub meta_batch: usize,
     /// Evaluate on meta-validation episodes every this many steps (and at the last).
+    #[default = 100]
     pub eval_every: u64,
     /// Meta-validation episodes per evaluation (the same ones each time).
+    #[default = 200]
     pub valid_episodes: u64,
     /// Meta-test episodes, evaluated once with the model of the best meta-validation accuracy.
+    #[default = 600]
     pub test_episodes: u64,
     /// Seed of the meta-validation and meta-test episodes: fixed, so that every run and every
     /// method is evaluated on the same episodes.
+    #[default = 1_000_003]
     pub eval_seed: u64,
     /// Write a metrics row every this many steps.
+    #[default = 10]
     pub log_every: u64,
     /// Save a checkpoint every this many steps (0: at every evaluation).
     pub checkpoint_every: u64,
 }
 
-impl Default for MetaDataConfig {
-    fn default() -> Self {
-        MetaDataConfig::Letter(LetterConfig::default())
-    }
-}
-
-impl Default for LetterConfig {
-    fn default() -> Self {
-        LetterConfig { standardize: true }
-    }
-}
-
-impl Default for ImagesConfig {
-    fn default() -> Self {
-        ImagesConfig {
-            per_class: 600,
-            split_seed: 0,
-        }
-    }
-}
-
-impl Default for EpisodeConfig {
-    fn default() -> Self {
-        EpisodeConfig {
-            ways: 5,
-            shots: 1,
-            queries: 15,
-        }
-    }
-}
-
-impl Default for LearnerConfig {
-    fn default() -> Self {
-        LearnerConfig::Protonet(ProtonetConfig::default())
-    }
-}
-
-impl Default for ProtonetConfig {
-    fn default() -> Self {
-        ProtonetConfig { embedding: 64 }
-    }
-}
-
-impl Default for MamlConfig {
-    fn default() -> Self {
-        MamlConfig {
-            inner_steps: 5,
-            inner_lr: 0.1,
-        }
-    }
-}
-
-impl Default for MetaMethodConfig {
-    fn default() -> Self {
-        MetaMethodConfig {
-            rule: RuleConfig::Erm,
-            level: Level::Task,
-        }
-    }
-}
-
-impl Default for MetaTrainConfig {
-    fn default() -> Self {
-        MetaTrainConfig {
-            meta_steps: 500,
-            meta_batch: 4,
-            eval_every: 100,
-            valid_episodes: 200,
-            test_episodes: 600,
-            eval_seed: 1_000_003,
-            log_every: 10,
-            checkpoint_every: 0,
-        }
-    }
-}
-
-impl file::ConfigFile for MetaConfig {
+impl ConfigFile for MetaConfig {
     const TAGGED: &'static [(&'static str, &'static str)] = &[
         ("data", "benchmark"),
         ("learner", "kind"),
@@ -307,43 +250,6 @@ impl file::ConfigFile for MetaConfig {
     ];
 
     fn validate(&self) -> Result<(), LabError> {
-        MetaConfig::validate(self)
-    }
-}
-
-impl MetaConfig {
-    /// Reads a TOML file (missing keys take their defaults; unknown keys are an error).
-    pub fn from_file(path: &Path) -> Result<Self, LabError> {
-        file::from_file(path)
-    }
-
-    /// Parses TOML text and validates it.
-    pub fn from_toml(text: &str) -> Result<Self, LabError> {
-        file::from_toml(text)
-    }
-
-    /// The config as TOML text, every default written out.
-    pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).expect("a MetaConfig always serialises")
-    }
-
-    /// Applies `key=value` overrides (dotted keys, TOML values), as `RunConfig::with_overrides`.
-    ///
-    /// ```
-    /// use rgd_lab::meta::config::MetaConfig;
-    /// let c = MetaConfig::default()
-    ///     .with_overrides(&["episode.shots=5".into(), "method.rule.name=cvar".into(),
-    ///                       "method.rule.alpha=0.5".into()])
-    ///     .unwrap();
-    /// assert_eq!(c.episode.shots, 5);
-    /// assert!(MetaConfig::default().with_overrides(&["episode.shot=5".into()]).is_err());
-    /// ```
-    pub fn with_overrides(&self, overrides: &[String]) -> Result<Self, LabError> {
-        file::with_overrides(self, overrides)
-    }
-
-    /// Checks every field once; the message names the field, the value and the allowed range.
-    pub fn validate(&self) -> Result<(), LabError> {
         if let MetaDataConfig::Images(images) = self.data {
             check(images.per_class > 0, || {
                 "data.per_class must be > 0 (images kept per class)".into()

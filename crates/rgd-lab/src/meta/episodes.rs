@@ -2,28 +2,17 @@
 //! and the query accuracy over evaluation episodes.
 
 use burn::prelude::*;
-use rgd_data::{ClassSplit, Dataset, Episode, EpisodeSampler, Standardizer, registry};
+use rgd_data::{ClassSplit, Dataset, Episode, Standardizer, registry};
 use serde::{Deserialize, Serialize};
 
-use super::config::LearnerConfig;
-use super::config::{MetaConfig, MetaDataConfig};
-use super::maml;
-use super::protonet;
+use super::config::{LearnerConfig, MetaConfig, MetaDataConfig};
 use crate::LabError;
-use crate::model::Model;
 use crate::stats::{summarize, t_interval};
+use crate::train::rows_and_labels;
 
-/// A benchmark ready for episodes: the examples and the class split.
-#[derive(Debug, Clone)]
-pub struct MetaData {
-    /// All examples of all classes (letter standardised on meta-training classes only).
-    pub dataset: Dataset,
-    /// Which classes belong to meta-train, meta-validation and meta-test.
-    pub split: ClassSplit,
-}
-
-/// Loads the benchmark of `config` from the cache folder.
-pub fn load_data(config: &MetaConfig) -> Result<MetaData, LabError> {
+/// Loads the benchmark of `config` from the cache folder: all examples of all classes (letter
+/// standardised on meta-training classes only) and which classes are meta-train, -valid, -test.
+pub fn load_data(config: &MetaConfig) -> Result<(Dataset, ClassSplit), LabError> {
     let cache = registry::cache_dir();
     match config.data {
         MetaDataConfig::Images(images) => {
@@ -35,10 +24,7 @@ pub fn load_data(config: &MetaConfig) -> Result<MetaData, LabError> {
                 images.per_class,
                 images.split_seed,
             )?;
-            Ok(MetaData {
-                dataset,
-                split: rgd_data::IMAGE_SPLIT,
-            })
+            Ok((dataset, rgd_data::IMAGE_SPLIT))
         }
         MetaDataConfig::Letter(letter) => {
             let mut dataset = registry::load_named("keel/letter", &cache)?;
@@ -50,95 +36,19 @@ pub fn load_data(config: &MetaConfig) -> Result<MetaData, LabError> {
                     .collect();
                 Standardizer::fit(&dataset.subset(&rows)).apply(&mut dataset)?;
             }
-            Ok(MetaData { dataset, split })
+            Ok((dataset, split))
         }
     }
 }
 
-/// One episode as tensors.
-pub(crate) struct EpisodeBatch {
-    pub(crate) support: Tensor<2>,
-    pub(crate) support_labels: Tensor<1, Int>,
-    pub(crate) query: Tensor<2>,
-    pub(crate) query_labels: Tensor<1, Int>,
-}
+/// One episode as tensors: support rows and labels, query rows and labels.
+pub type EpisodeTensors = (Tensor<2>, Tensor<1, Int>, Tensor<2>, Tensor<1, Int>);
 
-impl EpisodeBatch {
-    pub(crate) fn new(data: &Dataset, e: &Episode, device: &Device) -> Self {
-        let (support, support_labels) =
-            crate::train::rows_and_labels(data, &e.support, &e.support_labels, device);
-        let (query, query_labels) =
-            crate::train::rows_and_labels(data, &e.query, &e.query_labels, device);
-        EpisodeBatch {
-            support,
-            support_labels,
-            query,
-            query_labels,
-        }
-    }
-}
-
-/// Query accuracy of each of the episodes `0..count` of `(seed, sampler)`.
-///
-/// ProtoNet runs on the inference device; MAML adapts on the support set first (inner SGD
-/// steps, which need the autodiff device).
-#[allow(clippy::too_many_arguments)]
-pub fn episode_accuracies(
-    learner: Learner,
-    model: &Model,
-    data: &Dataset,
-    sampler: &EpisodeSampler,
-    seed: u64,
-    count: u64,
-    train_device: &Device,
-    eval_device: &Device,
-) -> Result<Vec<f64>, LabError> {
-    let shape = &data.example_shape;
-    let valid = model.valid();
-    let mut accuracies = Vec::with_capacity(count as usize);
-    for i in 0..count {
-        let e = sampler.episode(seed, i);
-        let logits = match learner {
-            Learner::ProtoNet => {
-                let b = EpisodeBatch::new(data, &e, eval_device);
-                protonet::episode_logits(
-                    |x| valid.forward(x, shape),
-                    b.support,
-                    b.query,
-                    sampler.ways(),
-                    sampler.shots(),
-                )
-            }
-            Learner::Maml { steps, lr } => {
-                let b = EpisodeBatch::new(data, &e, train_device);
-                let a = maml::adapt(
-                    model.clone(),
-                    |m: &Model, x| m.forward(x, shape),
-                    b.support,
-                    b.support_labels,
-                    steps,
-                    lr,
-                )?;
-                let query = b.query.inner();
-                a.valid().forward(query, shape)
-            }
-        };
-        let predicted = logits
-            .argmax(1)
-            .into_data()
-            .try_into_vec_as::<i64>()
-            .map_err(|e| LabError::ReadBack {
-                what: "predictions",
-                reason: format!("{e:?}"),
-            })?;
-        let right = predicted
-            .iter()
-            .zip(&e.query_labels)
-            .filter(|&(&p, &l)| p == i64::from(l))
-            .count();
-        accuracies.push(right as f64 / e.query_labels.len() as f64);
-    }
-    Ok(accuracies)
+/// Episode `e` of `data` as tensors on `device`.
+pub(crate) fn episode_tensors(data: &Dataset, e: &Episode, device: &Device) -> EpisodeTensors {
+    let (xs, ys) = rows_and_labels(data, &e.support, &e.support_labels, device);
+    let (xq, yq) = rows_and_labels(data, &e.query, &e.query_labels, device);
+    (xs, ys, xq, yq)
 }
 
 /// Accuracy over evaluation episodes: mean, 95% confidence interval (Student t over episodes)

@@ -21,6 +21,7 @@ pub mod train;
 use std::path::Path;
 
 use crate::LabError;
+use crate::config::ConfigFile;
 use crate::run_dir::RunOptions;
 
 /// `rgd meta`: trains (or resumes, or reuses) one meta run and prints its summary.
@@ -32,11 +33,7 @@ pub fn cli_train(
     options: RunOptions,
     json: bool,
 ) -> Result<(), LabError> {
-    let base = match config {
-        Some(p) => config::MetaConfig::from_file(p)?,
-        None => config::MetaConfig::default(),
-    };
-    let config = base.with_overrides(overrides)?;
+    let config = config::MetaConfig::load(config, overrides)?;
     let name = name.map_or_else(
         || {
             let rule = config.method.rule.init().map_or("rule", |r| r.name());
@@ -79,10 +76,7 @@ pub fn resume(run: &Path, options: RunOptions, json: bool) -> Result<(), LabErro
 
 fn print_summary(folder: &Path, s: &train::MetaSummary, options: RunOptions, json: bool) {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&s).expect("serialisable")
-        );
+        crate::cli::print_json(s);
     } else if options.verbosity == crate::progress::Verbosity::Normal {
         println!(
             "{}: {} {} ({} level) seed {}, {} meta-steps in {:.1}s; best meta-valid acc {:.4} at \

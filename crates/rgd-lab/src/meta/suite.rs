@@ -9,8 +9,7 @@
 //! meta-validation accuracy. The records (`runs/**/{config.toml,summary.json}`) are all
 //! [`render`] reads.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use rgd::RuleConfig;
@@ -18,6 +17,7 @@ use rgd::RuleConfig;
 use super::config::{LearnerConfig, MamlConfig, MetaConfig};
 use super::train::MetaSummary;
 use crate::LabError;
+use crate::config::ConfigFile;
 use crate::launch::{Launcher, Point, run_points};
 use crate::report::{
     DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells,
@@ -25,10 +25,11 @@ use crate::report::{
 use crate::reproduce::say;
 use crate::run_dir::RunOptions;
 use crate::run_dir::{read_json, write_atomic, write_json};
-use crate::stats::{paired_difference, summarize};
+use crate::stats::{PairedDifference, paired_difference, summarize};
 use crate::suite::TAUS;
+use crate::suite::catalog::folder;
 use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
-use crate::suite::records::{RecordsOf, finished_runs, summaries};
+use crate::suite::records::{RecordsOf, finished_runs, load_records, summaries};
 use crate::sweep::{Method, Ties, best};
 
 /// Methods of the suite, in table order; ERM first (the baseline).
@@ -216,14 +217,6 @@ fn grid(method: &str, setting: &Setting) -> Vec<(String, MetaConfig)> {
     out
 }
 
-fn folder(out: &Path, setting: &str, method: &str, label: &str, seed: u64) -> PathBuf {
-    out.join("runs")
-        .join(setting)
-        .join(method)
-        .join(label)
-        .join(format!("seed{seed}"))
-}
-
 /// Runs (or resumes) the suite into `out`, then writes `meta.json`, `results.md` and
 /// `results.csv`. Returns the rendered markdown.
 pub fn run(
@@ -249,10 +242,7 @@ pub fn run(
             })
         })
         .collect();
-    say(
-        options,
-        &format!("meta: tuning stage, {} runs", points.len()),
-    );
+    say(options, "meta", "tuning", points.len());
     let mut tuned = run_points(launcher, &points, out, options)?.into_iter();
     // Stage 2: seeds 1.. at each method's setting selected on meta-validation accuracy (seed 0,
     // ties to the first setting).
@@ -274,12 +264,9 @@ pub fn run(
             });
         }
     }
-    say(
-        options,
-        &format!("meta: seeds stage, {} runs", points.len()),
-    );
+    say(options, "meta", "seeds", points.len());
     run_points(launcher, &points, out, options)?;
-    let records = load_records(out)?;
+    let records: Records = load_records(out)?;
     let meta = Provenance {
         suite: "meta".into(),
         quick,
@@ -311,51 +298,58 @@ pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
 /// setting -> method -> grid label -> seed -> summary.
 type Records = RecordsOf<MetaSummary>;
 
-/// Reads every `runs/<setting>/<method>/<grid label>/seed<k>/summary.json` under `out`.
-pub fn load_records(out: &Path) -> Result<Records, LabError> {
-    crate::suite::records::load_records(out)
+/// A method's row of one setting, at its grid setting selected on meta-validation accuracy
+/// (seed 0, ties to the first), once all its seeds have finished.
+struct Row<'a> {
+    label: String,
+    config: MetaConfig,
+    /// Its runs in seed order, with their meta-test accuracies and worst tenths.
+    runs: Vec<&'a MetaSummary>,
+    acc: Vec<f64>,
+    worst: Vec<f64>,
+    /// The paired differences of both to ERM's (`None` for ERM itself, or without ERM).
+    diffs: Option<(Option<PairedDifference>, Option<PairedDifference>)>,
 }
 
-/// The selected grid label of a method and its runs in seed order, if all seeds finished.
-fn selected<'a>(
-    by_label: &'a BTreeMap<String, BTreeMap<u64, MetaSummary>>,
-    grid_labels: &[String],
-    seeds: u64,
-) -> Option<(&'a str, Vec<&'a MetaSummary>)> {
-    let scores = grid_labels.iter().filter_map(|label| {
-        let (label, runs) = by_label.get_key_value(label)?;
-        Some((runs.get(&0)?.selected.valid_accuracy, label.as_str()))
-    });
-    let label = best(scores, Ties::First)?;
-    let runs: Vec<&MetaSummary> = by_label[label].values().collect();
-    (runs.len() as u64 >= seeds).then_some((label, runs))
-}
-
-/// One row per (setting, method): the selected setting, meta-validation accuracy (seed 0),
-/// meta-test accuracy and its per-episode 95% CI, worst-tenth accuracy, and paired
-/// differences to ERM over seeds.
-/// The meta-test accuracies of `runs`.
-fn test_accuracies(runs: &[&MetaSummary]) -> Vec<f64> {
-    runs.iter().map(|r| r.test.mean).collect()
-}
-
-/// The meta-test worst-tenth accuracies of `runs`.
-fn worst_tenths(runs: &[&MetaSummary]) -> Vec<f64> {
-    runs.iter().map(|r| r.test.worst_tenth).collect()
-}
-
-/// Each method's selected grid label and its runs in seed order (`None` while unfinished).
-fn chosen<'a>(
-    by_method: &'a BTreeMap<String, BTreeMap<String, BTreeMap<u64, MetaSummary>>>,
-    setting: &Setting,
-    seeds: u64,
-) -> Vec<Option<(&'a str, Vec<&'a MetaSummary>)>> {
-    (METHODS.iter())
-        .map(|m| {
-            let labels: Vec<String> = grid(m, setting).into_iter().map(|(l, _)| l).collect();
-            (by_method.get(*m)).and_then(|b| selected(b, &labels, seeds))
-        })
-        .collect()
+/// Every (setting, method) of `suite` with records, in table order, with its row (`None`
+/// while unfinished).
+fn rows<'a>(records: &'a Records, suite: &Suite) -> Vec<(String, &'static str, Option<Row<'a>>)> {
+    let mut out = Vec::new();
+    for setting in &suite.settings {
+        let Some(by_method) = records.get(&setting.label) else {
+            continue;
+        };
+        let mut erm: Option<(Vec<f64>, Vec<f64>)> = None;
+        for method in METHODS {
+            let row = by_method.get(method).and_then(|by_label| {
+                let scores = grid(method, setting)
+                    .into_iter()
+                    .filter_map(|(label, config)| {
+                        let s = by_label.get(&label)?.get(&0)?;
+                        Some((s.selected.valid_accuracy, (label, config)))
+                    });
+                let (label, config) = best(scores, Ties::First)?;
+                let runs: Vec<&MetaSummary> = by_label[&label].values().collect();
+                let acc: Vec<f64> = runs.iter().map(|r| r.test.mean).collect();
+                let worst: Vec<f64> = runs.iter().map(|r| r.test.worst_tenth).collect();
+                let diff = |x: &[f64], base: &[f64]| paired_difference(x, base, 1e-9, 0.95);
+                let diffs = (erm.as_ref()).map(|(a, w)| (diff(&acc, a), diff(&worst, w)));
+                (runs.len() as u64 >= suite.seeds).then_some(Row {
+                    label,
+                    config,
+                    runs,
+                    acc,
+                    worst,
+                    diffs,
+                })
+            });
+            if method == "erm" {
+                erm = row.as_ref().map(|r| (r.acc.clone(), r.worst.clone()));
+            }
+            out.push((setting.label.clone(), method, row));
+        }
+    }
+    out
 }
 
 /// `results.csv`: tidy, numbers as numbers. One row per (episode setting, method) at the
@@ -384,47 +378,27 @@ fn tidy(records: &Records, suite: &Suite) -> Table {
         "worst_tenth_diff_ci_high",
     ];
     let mut t = Table::new(head.into_iter().chain(DIFFERENCE_COLUMNS).chain(tail));
-    for setting in &suite.settings {
-        let Some(by_method) = records.get(&setting.label) else {
-            continue;
+    for (data_set, method, r) in rows(records, suite) {
+        let Some(r) = r else { continue };
+        let tau = match r.config.method.rule {
+            RuleConfig::Rgd(rgd) if method.starts_with("rgd") => rgd.tau.to_string(),
+            _ => String::new(),
         };
-        let chosen = chosen(by_method, setting, suite.seeds);
-        let (acc, worst) = (test_accuracies, worst_tenths);
-        let erm = chosen[0].as_ref().map(|(_, r)| (acc(r), worst(r)));
-        for (method, c) in METHODS.iter().zip(&chosen) {
-            let Some((label, runs)) = c else { continue };
-            let config = (grid(method, setting).into_iter())
-                .find(|(l, _)| l == label)
-                .map(|(_, c)| c)
-                .expect("a selected label is one of the method's grid");
-            let tau = match config.method.rule {
-                RuleConfig::Rgd(r) if method.starts_with("rgd") => r.tau.to_string(),
-                _ => String::new(),
-            };
-            let (a, w) = (acc(runs), worst(runs));
-            let diff = |x: &[f64], base: &[f64]| match (&erm, *method == "erm") {
-                (Some(_), false) => paired_difference(x, base, 1e-9, 0.95),
-                _ => None,
-            };
-            let (d_acc, d_worst) = match &erm {
-                Some((ea, ew)) => (diff(&a, ea), diff(&w, ew)),
-                None => (None, None),
-            };
-            let mut row = vec![
-                setting.label.clone(),
-                method.to_string(),
-                label.to_string(),
-                config.optim.lr.to_string(),
-                tau,
-                runs.len().to_string(),
-                runs[0].selected.valid_accuracy.to_string(),
-            ];
-            row.extend(mean_sd_cells(summarize(&a).as_ref()));
-            row.extend(difference_cells(d_acc.as_ref()));
-            row.extend(mean_sd_cells(summarize(&w).as_ref()));
-            row.extend(difference_cells(d_worst.as_ref()).into_iter().take(3));
-            t.push_row(row);
-        }
+        let (d_acc, d_worst) = r.diffs.unwrap_or_default();
+        let mut row = vec![
+            data_set,
+            method.to_string(),
+            r.label,
+            r.config.optim.lr.to_string(),
+            tau,
+            r.runs.len().to_string(),
+            r.runs[0].selected.valid_accuracy.to_string(),
+        ];
+        row.extend(mean_sd_cells(summarize(&r.acc).as_ref()));
+        row.extend(difference_cells(d_acc.as_ref()));
+        row.extend(mean_sd_cells(summarize(&r.worst).as_ref()));
+        row.extend(difference_cells(d_worst.as_ref()).into_iter().take(3));
+        t.push_row(row);
     }
     t
 }
@@ -442,64 +416,36 @@ fn table(records: &Records, suite: &Suite) -> Table {
         "W/T/L",
         "Δ worst tenth vs ERM",
     ]);
-    for setting in &suite.settings {
-        let Some(by_method) = records.get(&setting.label) else {
+    let pct = |v: &[f64]| summarize(v).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2));
+    let diff = |d: Option<PairedDifference>| d.map_or("-".into(), |d| fmt_diff_ci(&d, 100.0, 2));
+    for (data_set, method, r) in rows(records, suite) {
+        let Some(r) = r else {
+            let cells = [data_set.as_str(), method, "not finished"];
+            t.push_row(cells.into_iter().chain([""; 7]));
             continue;
         };
-        let chosen = chosen(by_method, setting, suite.seeds);
-        let (acc, worst) = (test_accuracies, worst_tenths);
-        let erm = chosen[0].as_ref().map(|(_, r)| (acc(r), worst(r)));
-        for (method, c) in METHODS.iter().zip(&chosen) {
-            let Some((label, runs)) = c else {
-                t.push_row([
-                    setting.label.clone(),
-                    method.to_string(),
-                    "not finished".into(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ]);
-                continue;
-            };
-            let a = acc(runs);
-            let w = worst(runs);
-            let half: Vec<f64> = runs
-                .iter()
-                .map(|r| (r.test.ci95_high - r.test.ci95_low) / 2.0)
-                .collect();
-            let fmt = |v: &[f64]| summarize(v).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2));
-            let (d_acc, wtl, d_worst) = match (&erm, *method == "erm") {
-                (Some((ea, ew)), false) => {
-                    let da = paired_difference(&a, ea, 1e-9, 0.95);
-                    let dw = paired_difference(&w, ew, 1e-9, 0.95);
-                    (
-                        da.map_or("-".into(), |d| fmt_diff_ci(&d, 100.0, 2)),
-                        da.map_or("-".into(), |d| fmt_wtl(&d)),
-                        dw.map_or("-".into(), |d| fmt_diff_ci(&d, 100.0, 2)),
-                    )
-                }
-                _ => (String::new(), String::new(), String::new()),
-            };
-            t.push_row([
-                setting.label.clone(),
-                method.to_string(),
-                label.to_string(),
-                format!("{:.2}", runs[0].selected.valid_accuracy * 100.0),
-                fmt(&a),
-                format!(
-                    "± {:.2}",
-                    summarize(&half).map_or(f64::NAN, |s| s.mean) * 100.0
-                ),
-                fmt(&w),
-                d_acc,
-                wtl,
-                d_worst,
-            ]);
-        }
+        let half: Vec<f64> = (r.runs.iter())
+            .map(|s| (s.test.ci95_high - s.test.ci95_low) / 2.0)
+            .collect();
+        let (d_acc, wtl, d_worst) = match r.diffs {
+            Some((a, w)) => (diff(a), a.map_or("-".into(), |d| fmt_wtl(&d)), diff(w)),
+            None => Default::default(),
+        };
+        t.push_row([
+            data_set,
+            method.to_string(),
+            r.label,
+            format!("{:.2}", r.runs[0].selected.valid_accuracy * 100.0),
+            pct(&r.acc),
+            format!(
+                "± {:.2}",
+                summarize(&half).map_or(f64::NAN, |s| s.mean) * 100.0
+            ),
+            pct(&r.worst),
+            d_acc,
+            wtl,
+            d_worst,
+        ]);
     }
     t
 }
@@ -508,7 +454,7 @@ fn table(records: &Records, suite: &Suite) -> Table {
 pub fn render(out: &Path) -> Result<String, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
     let suite = suite(meta.quick);
-    let records = load_records(out)?;
+    let records: Records = load_records(out)?;
     crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
     let runs = summaries(&records).count();
     Ok(format!(

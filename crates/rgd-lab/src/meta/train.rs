@@ -16,22 +16,21 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rgd::{RuleConfig, RuleState};
 use rgd_burn::{PerExampleLoss, Reweighter, WeightedLoss, loss};
-use rgd_data::{EpisodeSampler, MetaSplit};
+use rgd_data::{Dataset, EpisodeSampler, MetaSplit};
 use serde::{Deserialize, Serialize};
 
-use super::config::{MetaConfig, MetaTrainConfig};
-use super::episodes::{
-    EpisodeAccuracy, EpisodeBatch, Learner, MetaData, episode_accuracies, load_data,
-};
+use super::config::MetaConfig;
+use super::episodes::{EpisodeAccuracy, EpisodeTensors, Learner, episode_tensors, load_data};
 use super::{maml, protonet};
 use crate::LabError;
 use crate::checkpoint::load_model;
+use crate::config::ConfigFile;
 use crate::engine::{Cadence, Engine, Fingerprint, NoObserver, Task};
 use crate::metrics_log::MetaMetricsRow;
 use crate::model::Model;
 use crate::optim::build_optimizer;
-use crate::run_dir::RunOptions;
-use crate::run_dir::{RunDir, write_json};
+use crate::run_dir::{RunDir, RunOptions, write_json};
+use crate::train::classes;
 
 /// What one meta-step computed.
 #[derive(Debug, Clone)]
@@ -55,7 +54,7 @@ pub fn meta_gradients<M: Module + Clone>(
     forward: &dyn Fn(&M, Tensor<2>) -> Tensor<2>,
     ways: usize,
     shots: usize,
-    episodes: &[(Tensor<2>, Tensor<1, Int>, Tensor<2>, Tensor<1, Int>)],
+    episodes: &[EpisodeTensors],
     example_rule: &mut Reweighter,
     task_rule: &mut Reweighter,
 ) -> Result<(GradientsParams, MetaStep), LabError> {
@@ -157,7 +156,7 @@ pub struct MetaSummary {
 /// Meta-learning as a task of the engine: the benchmark, the learner and its two rules.
 struct MetaTask<'a> {
     config: &'a MetaConfig,
-    data: MetaData,
+    dataset: Dataset,
     learner: Learner,
     samplers: [EpisodeSampler; 3],
     example_rule: Reweighter,
@@ -174,11 +173,9 @@ pub fn train(
     options: RunOptions,
 ) -> Result<MetaSummary, LabError> {
     let run = RunDir::new(run);
-    let data = load_data(config)?;
-    let ds = &data.dataset;
-    let e = &config.episode;
-    let sampler =
-        |split| EpisodeSampler::new(ds, data.split.classes(split), e.ways, e.shots, e.queries);
+    let (dataset, split) = load_data(config)?;
+    let (ds, e) = (&dataset, &config.episode);
+    let sampler = |s| EpisodeSampler::new(ds, split.classes(s), e.ways, e.shots, e.queries);
     let samplers = [
         sampler(MetaSplit::Train)?,
         sampler(MetaSplit::Valid)?,
@@ -202,19 +199,25 @@ pub fn train(
         task_rule: Reweighter::new(&task_cfg)?,
         device: device.clone(),
         eval_device: options.device.inference()?,
-        data,
+        dataset,
     };
-    let engine = Engine::new(
-        &run,
-        config.seed,
-        &device,
-        &config.optim,
-        cadence(t),
-        options.verbosity,
-        Fingerprint::new(toml::to_string_pretty(config).expect("a config always serialises")),
-    );
-    let (model, state) =
-        engine.run(&mut task, NoObserver, model, build_optimizer(&config.optim))?;
+    let engine = Engine {
+        run: &run,
+        seed: config.seed,
+        device: &device,
+        optim: &config.optim,
+        cadence: Cadence {
+            total: t.meta_steps,
+            log_every: t.log_every,
+            eval_every: t.eval_every,
+            eval_at: Vec::new(),
+            checkpoint_every: t.checkpoint_every,
+        },
+        verbosity: options.verbosity,
+        fingerprint: Fingerprint::new(config.to_toml()),
+    };
+    let optimizer = build_optimizer(&config.optim);
+    let (model, state, _) = engine.run(&mut task, NoObserver, model, optimizer)?;
     let (Some(best), Some(last)) = (state.best, state.last) else {
         return Err(LabError::Corrupt {
             path: run.checkpoint().join("state.json"),
@@ -245,31 +248,38 @@ pub fn train(
     Ok(summary)
 }
 
-/// The engine's cadence of a meta-learning run: meta-steps, logging, evaluations, checkpoints.
-fn cadence(t: &MetaTrainConfig) -> Cadence {
-    Cadence {
-        total: t.meta_steps,
-        log_every: t.log_every,
-        eval_every: t.eval_every,
-        eval_at: Vec::new(),
-        checkpoint_every: t.checkpoint_every,
-    }
-}
-
 impl MetaTask<'_> {
-    /// Query accuracies of `model` on `count` episodes of sampler `split` (1: meta-validation,
-    /// 2: meta-test), drawn from the fixed evaluation seed.
+    /// Query accuracy of `model` on each of `count` episodes of sampler `split` (1:
+    /// meta-validation, 2: meta-test), drawn from the fixed evaluation seed. ProtoNet runs on the
+    /// inference device; MAML adapts on the support set first (inner SGD steps, which need the
+    /// autodiff device).
     fn accuracies(&self, model: &Model, split: usize, count: u64) -> Result<Vec<f64>, LabError> {
-        episode_accuracies(
-            self.learner,
-            model,
-            &self.data.dataset,
-            &self.samplers[split],
-            self.config.train.eval_seed,
-            count,
-            &self.device,
-            &self.eval_device,
-        )
+        let (data, sampler) = (&self.dataset, &self.samplers[split]);
+        let shape = &data.example_shape;
+        let valid = model.valid();
+        let mut accuracies = Vec::with_capacity(count as usize);
+        for i in 0..count {
+            let e = sampler.episode(self.config.train.eval_seed, i);
+            let logits = match self.learner {
+                Learner::ProtoNet => {
+                    let (xs, _, xq, _) = episode_tensors(data, &e, &self.eval_device);
+                    let (ways, shots) = (sampler.ways(), sampler.shots());
+                    protonet::episode_logits(|x| valid.forward(x, shape), xs, xq, ways, shots)
+                }
+                Learner::Maml { steps, lr } => {
+                    let (xs, ys, xq, _) = episode_tensors(data, &e, &self.device);
+                    let forward = |m: &Model, x| m.forward(x, shape);
+                    let a = maml::adapt(model.clone(), forward, xs, ys, steps, lr)?;
+                    a.valid().forward(xq.inner(), shape)
+                }
+            };
+            let right = (classes(logits)?.into_iter())
+                .zip(&e.query_labels)
+                .filter(|&(p, &l)| p == i64::from(l))
+                .count();
+            accuracies.push(right as f64 / e.query_labels.len() as f64);
+        }
+        Ok(accuracies)
     }
 }
 
@@ -284,7 +294,7 @@ impl Task for MetaTask<'_> {
             "{} {} ({}) seed {}",
             self.config.learner.kind(),
             self.config.method.level.name(),
-            task_rule_name(&self.example_rule, &self.task_rule),
+            rule_name(&self.config.method.rule),
             self.config.seed
         )
     }
@@ -295,13 +305,12 @@ impl Task for MetaTask<'_> {
         step: u64,
         _inject_nan: bool,
     ) -> Result<(GradientsParams, MetaStep), LabError> {
-        let (config, ds) = (self.config, &self.data.dataset);
+        let (config, ds) = (self.config, &self.dataset);
         let batch = config.train.meta_batch as u64;
         let episodes: Vec<_> = (0..batch)
             .map(|b| {
                 let e = self.samplers[0].episode(config.seed, step * batch + b);
-                let b = EpisodeBatch::new(ds, &e, &self.device);
-                (b.support, b.support_labels, b.query, b.query_labels)
+                episode_tensors(ds, &e, &self.device)
             })
             .collect();
         let shape = &ds.example_shape;
@@ -381,14 +390,6 @@ impl Task for MetaTask<'_> {
 impl crate::numerics::Versioned for MetaSummary {
     fn numerics(&self) -> u32 {
         self.numerics
-    }
-}
-
-fn task_rule_name(example: &Reweighter, task: &Reweighter) -> &'static str {
-    if example.name() == "erm" {
-        task.name()
-    } else {
-        example.name()
     }
 }
 

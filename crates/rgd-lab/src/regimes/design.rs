@@ -2,9 +2,9 @@
 //! tau grid, seeds and metrics, as in every suite), the peers, the tau every seed also trains
 //! at, and the training lengths at which every run is evaluated.
 
-use crate::config::RunConfig;
+use crate::config::{ConfigFile, RunConfig};
 use crate::suite::TAUS;
-use crate::suite::catalog::{DataSpec, Grid, Metric, Part};
+use crate::suite::catalog::{DataSpec, Grid, Metric, Part, spec};
 
 /// The regime map: parts of the usual suite shape, trained once per seed to the longest length
 /// at a constant learning rate, so that one run gives every length.
@@ -48,13 +48,6 @@ checkpoint_every = 1000
     .expect("the suite's base config is valid")
 }
 
-fn spec(label: &str, overrides: &[&str]) -> DataSpec {
-    DataSpec {
-        label: label.into(),
-        overrides: overrides.iter().map(|s| s.to_string()).collect(),
-    }
-}
-
 fn part(title: &'static str, slug: &'static str, base: RunConfig, data: Vec<DataSpec>) -> Part {
     Part {
         title,
@@ -65,12 +58,8 @@ fn part(title: &'static str, slug: &'static str, base: RunConfig, data: Vec<Data
         lrs: vec![1e-3],
         grids: vec![Grid::tau(&TAUS)],
         seeds: 5,
-        families: Vec::new(),
-        weight_tables: false,
-        end_table: false,
-        select: Metric::Accuracy,
         report: vec![Metric::Accuracy],
-        notes: String::new(),
+        ..Part::default()
     }
 }
 

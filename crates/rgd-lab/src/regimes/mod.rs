@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use crate::LabError;
 use crate::launch::{Launcher, Point, run_points};
-use crate::reproduce::say;
+use crate::reproduce::{say, tuning_points};
 use crate::run_dir::{RunOptions, read_json, write_atomic, write_json};
 use crate::suite::catalog::{config_for, folder, folder_name, settings};
 use crate::suite::provenance::{Provenance, machine};
@@ -27,24 +27,6 @@ use crate::suite::records::{RecordsOf, finished_runs, load_records, summaries};
 use crate::train::Summary;
 
 pub use render::render;
-
-/// The seed-0 runs of every setting of every method of every data regime.
-fn tuning_points(design: &design::Design, out: &Path) -> Result<Vec<Point>, LabError> {
-    let mut points = Vec::new();
-    for part in &design.parts {
-        for data in &part.data {
-            for &method in &part.methods {
-                for (label, overrides) in settings(method, part) {
-                    points.push(Point {
-                        config: config_for(part, data, method, &overrides, 0)?,
-                        folder: folder(out, &data.label, method, &label, 0),
-                    });
-                }
-            }
-        }
-    }
-    Ok(points)
-}
 
 /// The other seeds of the chosen settings, once seed 0 has finished.
 fn seed_points(
@@ -113,21 +95,15 @@ pub fn run(
                 .join("\n\n"),
         }
     };
-    let points = tuning_points(&design, out)?;
+    let points = tuning_points(&design.parts, out)?;
     crate::data::fetch_missing(points.iter().map(|p| &p.config.data))?;
-    say(
-        options,
-        &format!("regimes: tuning stage, {} runs", points.len()),
-    );
+    say(options, "regimes", "tuning", points.len());
     run_points(launcher, &points, out, options)?;
     let records = load_records(out)?;
     write_json(&out.join("meta.json"), &provenance(&records))?;
     write_outputs(out)?;
     let points = seed_points(&design, out, &records)?;
-    say(
-        options,
-        &format!("regimes: seeds stage, {} runs", points.len()),
-    );
+    say(options, "regimes", "seeds", points.len());
     run_points(launcher, &points, out, options)?;
     write_json(&out.join("meta.json"), &provenance(&load_records(out)?))?;
     write_outputs(out)

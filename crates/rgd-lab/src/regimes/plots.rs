@@ -6,6 +6,7 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::LabError;
 use crate::plot::{COLOURS, padded_range, render_sized};
@@ -196,12 +197,9 @@ fn heat_panel(area: &Area, design: &Design, data: &str, rows: &TauRows, scale: f
                 fill.filled(),
             )))?;
             let text = value.map_or("-".to_string(), |v| format!("{v:+.2}"));
-            let style = ("sans-serif", 13).into_font().into_text_style(area).pos(
-                plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Center,
-                    plotters::style::text_anchor::VPos::Center,
-                ),
-            );
+            let font = ("sans-serif", 13).into_font();
+            let centre = Pos::new(HPos::Center, VPos::Center);
+            let style = font.into_text_style(area).pos(centre);
             chart.draw_series(std::iter::once(Text::new(text, (x + 0.5, y + 0.5), style)))?;
         }
     }

@@ -188,7 +188,10 @@ fn walk(
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
-        .filter(|p| !SKIPPED.contains(&name_of(p).as_str()))
+        .filter(|p| {
+            p.file_name()
+                .is_none_or(|n| !SKIPPED.iter().any(|s| n == *s))
+        })
         .collect();
     children.sort();
     for child in children {
@@ -315,11 +318,6 @@ fn data_set_of(config: &str) -> String {
 /// `dir` below `root`, as text.
 fn relative(dir: &Path, root: &Path) -> String {
     dir.strip_prefix(root).unwrap_or(dir).display().to_string()
-}
-
-fn name_of(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
 /// A file-name-safe form of `id`: ASCII letters, digits, `.`, `_` and `-` kept, `/` turned into

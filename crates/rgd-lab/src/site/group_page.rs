@@ -6,8 +6,9 @@ use std::path::Path;
 
 use maud::html;
 
-use super::collect::{Collection, Group, GroupKind, Run};
+use super::collect::{Collection, GroupKind, Run};
 use super::page::{layout, markdown, runs_table};
+use super::run_page::figure;
 use crate::LabError;
 use crate::run_plots::Figure;
 
@@ -41,12 +42,7 @@ pub fn write(site: &Path, collection: &Collection, index: usize) -> Result<(), L
     let body = html! {
         h1 { (title) }
         p { "Folder: " code { (group.folder.display()) } ". " (runs.len()) " runs." }
-        @for f in &figures {
-            figure {
-                img src={ (group.id) "/" (f.file) } alt=(f.caption);
-                figcaption { (f.caption) }
-            }
-        }
+        @for f in &figures { (figure(&group.id, f)) }
         h2 { "Results" }
         (markdown(&tables))
         h2 { "Runs" }
@@ -57,9 +53,4 @@ pub fn write(site: &Path, collection: &Collection, index: usize) -> Result<(), L
         &site.join("groups").join(format!("{}.html", group.id)),
         page.as_bytes(),
     )
-}
-
-/// The link to `group`'s page from the site's root.
-pub fn href(group: &Group) -> String {
-    format!("groups/{}.html", group.id)
 }

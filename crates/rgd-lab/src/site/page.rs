@@ -36,11 +36,6 @@ pub fn layout(title: &str, up: &str, body: Markup) -> String {
     .into_string()
 }
 
-/// The link from a page in `up` to a run's page.
-pub fn run_href(up: &str, run: &Run) -> String {
-    format!("{up}runs/{}.html", run.id)
-}
-
 /// `value` with `decimals` decimals, or an empty cell's text for a non-finite value.
 pub fn number(value: f64, decimals: usize) -> String {
     if value.is_finite() {
@@ -85,7 +80,7 @@ pub fn runs_table(id: &str, up: &str, collection: &Collection, runs: &[&Run]) ->
                     @let (valid, test) = run.record.accuracies();
                     @let group = run.group.map(|g| &collection.groups[g]);
                     tr {
-                        td { a href=(run_href(up, run)) { (run.name) } }
+                        td { a href={ (up) "runs/" (run.id) ".html" } { (run.name) } }
                         td { @if let Some(g) = group {
                             a href={ (up) "groups/" (g.id) ".html" } { (g.title()) }
                         } }

@@ -18,17 +18,13 @@ pub fn write(site: &Path, collection: &Collection, run: &Run) -> Result<(), LabE
         Record::Supervised(s) => draw_into(&run.folder, s, &figures_dir)?,
         Record::Meta(s) => draw_meta_into(&run.folder, s, &figures_dir)?,
     };
-    let title = format!(
-        "{} · {}{} · seed {}",
-        run.data_set,
-        run.method,
-        if run.setting.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", run.setting)
-        },
-        run.seed
-    );
+    let title = match run.setting.as_str() {
+        "" => format!("{} · {} · seed {}", run.data_set, run.method, run.seed),
+        s => format!(
+            "{} · {} ({s}) · seed {}",
+            run.data_set, run.method, run.seed
+        ),
+    };
     let group = run.group.map(|g| &collection.groups[g]);
     let kept_curves = crate::run_dir::RunDir::new(&run.folder).metrics().is_file();
     let body = html! {
@@ -64,7 +60,8 @@ pub fn write(site: &Path, collection: &Collection, run: &Run) -> Result<(), LabE
     )
 }
 
-fn figure(id: &str, f: &Figure) -> Markup {
+/// A plot in the folder `id` beside the page, with its caption.
+pub(super) fn figure(id: &str, f: &Figure) -> Markup {
     html! {
         figure {
             img src={ (id) "/" (f.file) } alt=(f.caption);
@@ -79,7 +76,7 @@ fn facts(record: &Record) -> Markup {
         Record::Supervised(s) => html! {
             dt { "rule" } dd { (s.rule) }
             dt { "steps" } dd { (s.steps) }
-            dt { "selection" } dd { (selection_name(s)) " (step " (s.selected.step) ")" }
+            dt { "selection" } dd { (s.selection.name()) " (step " (s.selected.step) ")" }
             dt { "examples (train / valid / test)" } dd { (s.sizes[0]) " / " (s.sizes[1]) " / " (s.sizes[2]) }
             dt { "wall time" } dd { (number(s.wall_secs, 1)) " s (" (number(s.samples_per_sec, 0)) " examples/s)" }
             @if let Some(t) = s.threads { dt { "threads" } dd { (t) } }
@@ -145,12 +142,6 @@ fn metrics(record: &Record) -> Markup {
             }
         },
     }
-}
-
-/// The selection as the config names it (`best_valid`, `last`).
-fn selection_name(s: &crate::train::Summary) -> String {
-    let name = serde_json::to_value(s.selection).unwrap_or_default();
-    name.as_str().unwrap_or_default().to_string()
 }
 
 fn metric_row(name: &str, e: &Evaluation, split: &str, m: &Metrics) -> Markup {

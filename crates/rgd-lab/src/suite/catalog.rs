@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::LabError;
-use crate::config::RunConfig;
+use crate::config::{ConfigFile, RunConfig};
 use crate::sweep::Method;
 
 use super::parts::{
@@ -42,9 +42,10 @@ pub const IMBALANCED_SETS: [&str; 12] = [
 ];
 
 /// A metric a suite selects on (validation) or reports (test).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Metric {
     /// Accuracy.
+    #[default]
     Accuracy,
     /// Mean per-class recall.
     BalancedAccuracy,
@@ -123,6 +124,14 @@ pub(crate) struct DataSpec {
     pub(crate) overrides: Vec<String>,
 }
 
+/// A data set labelled `label`, loaded with `overrides`.
+pub(crate) fn spec(label: &str, overrides: &[&str]) -> DataSpec {
+    DataSpec {
+        label: label.into(),
+        overrides: overrides.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
 /// A hyperparameter grid of one method (besides the learning rate), tuned on validation.
 #[derive(Debug, Clone)]
 pub(crate) struct Grid {
@@ -148,7 +157,7 @@ impl Grid {
 /// One table of a suite: one model (one base config) on its data sets, with its methods, grids
 /// and seeds. Most suites have one part; `images` and `text` compare model families, one part
 /// each.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Part {
     /// The part's heading in the results ("" when the suite has one part).
     pub(crate) title: &'static str,
@@ -203,14 +212,6 @@ pub(crate) fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
             SUITES.join(", ")
         ))),
     }
-}
-
-/// The folder labels of a method's settings, in grid order.
-pub(crate) fn grid_labels(method: &str, part: &Part) -> Vec<String> {
-    settings(method, part)
-        .into_iter()
-        .map(|(label, _)| label)
-        .collect()
 }
 
 /// The settings of a method: (folder label, overrides).

@@ -53,14 +53,11 @@ fn optimizer(config: &RunConfig, lrs: &[f64]) -> String {
     }
     let name = algorithm["name"].as_str().unwrap_or("?").to_string();
     let mut parts = vec![match lrs {
-        [lr] => format!("lr {}", number(*lr)),
-        lrs => format!(
-            "lr in {{{}}}",
-            join(&lrs.iter().map(|&l| number(l)).collect::<Vec<_>>(), ", ")
-        ),
+        [lr] => format!("lr {lr}"),
+        lrs => format!("lr in {{{}}}", join(lrs, ", ")),
     }];
     if o.weight_decay > 0.0 {
-        parts.push(format!("weight decay {}", number(o.weight_decay)));
+        parts.push(format!("weight decay {}", o.weight_decay));
     }
     parts.extend(fields(&algorithm, "name"));
     let schedule = match o.schedule {
@@ -73,7 +70,7 @@ fn optimizer(config: &RunConfig, lrs: &[f64]) -> String {
         line += &format!(" after {} warm-up steps", o.warmup_steps);
     }
     if o.clip_grad_norm > 0.0 {
-        line += &format!(", gradients clipped to norm {}", number(o.clip_grad_norm));
+        line += &format!(", gradients clipped to norm {}", o.clip_grad_norm);
     }
     line
 }
@@ -143,17 +140,12 @@ fn fields(value: &Value, skip: &str) -> Vec<String> {
 
 fn show(value: &Value) -> String {
     match value {
-        Value::Number(n) => n.as_f64().map_or(n.to_string(), number),
+        Value::Number(n) => n.as_f64().map_or(n.to_string(), |x| x.to_string()),
         Value::String(s) => s.clone(),
         Value::Array(a) => format!("[{}]", join(&a.iter().map(show).collect::<Vec<_>>(), ", ")),
         Value::Object(_) => knobs(value, "name"),
         other => other.to_string(),
     }
-}
-
-/// `1` for 1.0, `0.001` for 1e-3: the shortest decimal that reads back as `x`.
-fn number(x: f64) -> String {
-    format!("{x}")
 }
 
 fn join<T: ToString>(items: &[T], sep: &str) -> String {

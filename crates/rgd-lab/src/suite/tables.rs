@@ -11,9 +11,10 @@ use crate::run_dir::read_json;
 use crate::stats::{
     METRIC_TIE, average_ranks, paired_difference, snap_to_tie, summarize, wilcoxon_signed_rank,
 };
-use crate::suite::catalog::{Metric, Part, folder_name, grid_labels, suite};
+use crate::suite::catalog::{Metric, Part, folder_name, settings, suite};
 use crate::suite::provenance::Provenance;
 use crate::suite::records::{RecordsOf, load_records, summaries};
+use crate::suite::tidy::rows;
 use crate::sweep::{Ties, best};
 use crate::train::Summary;
 use crate::weight_trace::WeightSnapshot;
@@ -30,41 +31,29 @@ pub(crate) fn records_of(records: &Records, part: &Part) -> Records {
         .collect()
 }
 
-/// The selected setting of one method on one data set: the best seed-0 validation `select`,
+/// The selected setting of `method` on one data set: the best seed-0 validation `part.select`,
 /// ties broken by the lower validation loss, then by the earlier setting in grid order (as at
-/// run time, [`Metric::score`]), with its per-seed test
-/// `metric` in seed order.
+/// run time, [`Metric::score`]), with its runs in seed order.
 pub(crate) fn selected<'a>(
-    settings: &'a BTreeMap<String, BTreeMap<u64, Summary>>,
-    grid: &[String],
-    select: Metric,
-    metric: Metric,
-) -> Option<(&'a str, Vec<f64>)> {
-    let scores = grid.iter().filter_map(|label| {
-        let (label, seeds) = settings.get_key_value(label)?;
-        Some((select.score(&seeds.get(&0)?.selected.valid), label.as_str()))
+    by_method: &'a BTreeMap<String, BTreeMap<String, BTreeMap<u64, Summary>>>,
+    method: &str,
+    part: &Part,
+) -> Option<(&'a str, Vec<&'a Summary>)> {
+    let by_label = by_method.get(method)?;
+    let scores = settings(method, part).into_iter().filter_map(|(label, _)| {
+        let (label, seeds) = by_label.get_key_value(&label)?;
+        let valid = &seeds.get(&0)?.selected.valid;
+        Some((part.select.score(valid), label.as_str()))
     });
     let label = best(scores, Ties::First)?;
-    let tests = settings[label]
-        .values()
-        .map(|s| metric.of(&s.selected.test))
-        .collect();
-    Some((label, tests))
+    Some((label, by_label[label].values().collect()))
 }
 
-/// A part's tables in one test metric.
-pub(crate) struct Tables {
-    /// Per data set, each method's mean ± sd over seeds; with several data sets also the mean
-    /// over sets, the average rank and Wilcoxon's p against ERM.
-    pub(crate) main: Table,
-    /// RGD − ERM per data set, paired by seed.
-    pub(crate) paired: Table,
-}
-
-/// The tables of `part` in `metric`, at each method's validation-selected setting.
-pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
+/// The tables of `part` in `metric`, at each method's validation-selected setting: per data
+/// set each method's mean ± sd over seeds (with several data sets also the mean over sets, the
+/// average rank and Wilcoxon's p against ERM), and RGD − ERM per data set, paired by seed.
+pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> (Table, Table) {
     let methods = &part.methods;
-    let seeds = seed_count(records);
     let mut headers = vec!["data set".to_string(), "test n".into()];
     headers.extend(methods.iter().map(|m| format!("{m} (%)")));
     let mut main = Table::new(headers);
@@ -77,35 +66,16 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
     let mut means: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
     let mut ranks: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
     let mut finished_sets: Vec<&str> = Vec::new();
-    for (data, by_method) in records {
-        let chosen: Vec<Option<(&str, Vec<f64>)>> = methods
-            .iter()
-            .map(|m| {
-                by_method
-                    .get(*m)
-                    .and_then(|s| selected(s, &grid_labels(m, part), part.select, metric))
-            })
+    // Unfinished data sets have no rows: `render` lists them.
+    let (_, rows) = rows(records, part, metric);
+    for set in rows.chunks(methods.len()) {
+        let data = &set[0].data_set;
+        let mut row = vec![data.clone(), set[0].test_n.to_string()];
+        let set_means: Vec<f64> = (set.iter())
+            .map(|r| summarize(&r.tests).map_or(f64::NAN, |s| snap_to_tie(s.mean)))
             .collect();
-        if chosen
-            .iter()
-            .any(|c| c.as_ref().is_none_or(|(_, tests)| tests.len() < seeds))
-        {
-            continue; // an unfinished data set: `render` lists it
-        }
-        let chosen: Vec<(&str, Vec<f64>)> = chosen.into_iter().flatten().collect();
-        let test_n = by_method
-            .values()
-            .next()
-            .and_then(|s| s.values().next())
-            .and_then(|s| s.values().next())
-            .map_or(0, |s| s.sizes[2]);
-        let mut row = vec![data.clone(), test_n.to_string()];
-        let set_means: Vec<f64> = chosen
-            .iter()
-            .map(|(_, t)| summarize(t).map_or(f64::NAN, |s| snap_to_tie(s.mean)))
-            .collect();
-        for (i, (_, tests)) in chosen.iter().enumerate() {
-            row.push(summarize(tests).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2)));
+        for (i, r) in set.iter().enumerate() {
+            row.push(summarize(&r.tests).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2)));
             means[i].push(set_means[i]);
         }
         for (i, r) in average_ranks(&set_means, true).into_iter().enumerate() {
@@ -113,14 +83,12 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
         }
         main.push_row(row);
         finished_sets.push(data);
-        if let (Some(erm), Some(rgd)) = (
-            methods.iter().position(|m| *m == "erm"),
-            methods.iter().position(|m| *m == "rgd"),
-        ) && let Some(d) = paired_difference(&chosen[rgd].1, &chosen[erm].1, METRIC_TIE, 0.95)
+        if let Some(rgd) = set.iter().find(|r| r.method == "rgd")
+            && let Some(d) = rgd.diff
         {
             paired.push_row([
                 data.clone(),
-                chosen[rgd].0.to_string(),
+                rgd.setting.clone(),
                 fmt_diff_ci(&d, 100.0, 2),
                 fmt_wtl(&d),
             ]);
@@ -131,7 +99,7 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> Tables {
     if finished_sets.len() >= 2 {
         across_sets_rows(&mut main, methods, &means, &ranks);
     }
-    Tables { main, paired }
+    (main, paired)
 }
 
 /// Per family of data sets (e.g. the domains of `rotated-mnist`), each method's average and
@@ -238,7 +206,7 @@ pub(crate) fn render_part(records: &Records, part: &Part) -> String {
     let mut sections = Vec::new();
     let mut finished: Vec<String> = Vec::new();
     for (k, &metric) in part.report.iter().enumerate() {
-        let Tables { main, paired, .. } = tables(records, part, metric);
+        let (main, paired) = tables(records, part, metric);
         finished = main.rows.iter().map(|r| r[0].clone()).collect();
         sections.push(format!(
             "Test {} (%):\n\n{}",
@@ -312,11 +280,7 @@ pub(crate) fn end_table(records: &Records, part: &Part, finished: &[String]) -> 
         "training accuracy at the end (%)".into(),
     ]);
     for (data, by_method) in records.iter().filter(|(d, _)| finished.contains(d)) {
-        let runs_of = |method: &str| -> Option<Vec<&Summary>> {
-            let settings = by_method.get(method)?;
-            let (label, _) = selected(settings, &grid_labels(method, part), part.select, metric)?;
-            Some(settings[label].values().collect())
-        };
+        let runs_of = |method: &str| selected(by_method, method, part).map(|(_, runs)| runs);
         let last_of = |runs: &[&Summary]| -> Vec<f64> {
             runs.iter().map(|s| metric.of(&s.last.test)).collect()
         };
@@ -381,15 +345,10 @@ pub(crate) fn weight_tables(records: &Records, part: &Part, finished: &[String])
     let mut classes: Option<Table> = None;
     for (data, by_method) in records.iter().filter(|(d, _)| finished.contains(d)) {
         for method in &part.methods {
-            let Some(settings) = by_method.get(*method) else {
+            let Some((_, runs)) = selected(by_method, method, part) else {
                 continue;
             };
-            let grid = grid_labels(method, part);
-            let Some((label, _)) = selected(settings, &grid, part.select, part.report[0]) else {
-                continue;
-            };
-            let traces: Vec<&Vec<WeightSnapshot>> = settings[label]
-                .values()
+            let traces: Vec<&Vec<WeightSnapshot>> = (runs.iter())
                 .map(|s| &s.weight_trace)
                 .filter(|t| !t.is_empty())
                 .collect();

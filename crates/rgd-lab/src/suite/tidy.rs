@@ -18,22 +18,22 @@ use crate::run_dir::read_json;
 use crate::run_plots::Figure;
 use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
 use crate::suite::catalog::suite;
-use crate::suite::catalog::{Metric, Part, grid_labels, settings};
+use crate::suite::catalog::{Metric, Part, settings};
 use crate::suite::provenance::Provenance;
 use crate::suite::records::load_records;
 use crate::suite::tables::{Records, records_of, seed_count, selected};
 
 /// One (data set, method) at its selected setting.
 pub(crate) struct Row {
-    data_set: String,
-    method: String,
-    setting: String,
+    pub(crate) data_set: String,
+    pub(crate) method: String,
+    pub(crate) setting: String,
     /// The selected value of each tuned key (empty where the method has none).
     knobs: Vec<String>,
-    test_n: usize,
-    tests: Vec<f64>,
+    pub(crate) test_n: usize,
+    pub(crate) tests: Vec<f64>,
     /// The paired difference to ERM (none for ERM, or without ERM).
-    diff: Option<PairedDifference>,
+    pub(crate) diff: Option<PairedDifference>,
 }
 
 /// The tuned keys of `part` and its rows in `metric` (finished data sets only).
@@ -48,11 +48,14 @@ pub(crate) fn rows(records: &Records, part: &Part, metric: Metric) -> (Vec<Strin
     let mut rows = Vec::new();
     for (data, by_method) in records {
         let chosen: Vec<(&str, Vec<f64>)> = (part.methods.iter())
-            .filter_map(|m| {
-                (by_method.get(*m))
-                    .and_then(|s| selected(s, &grid_labels(m, part), part.select, metric))
+            .filter_map(|m| selected(by_method, m, part))
+            .filter(|(_, runs)| runs.len() >= seeds)
+            .map(|(label, runs)| {
+                (
+                    label,
+                    runs.iter().map(|s| metric.of(&s.selected.test)).collect(),
+                )
             })
-            .filter(|(_, tests)| tests.len() >= seeds)
             .collect();
         if chosen.len() < part.methods.len() {
             continue; // an unfinished data set

@@ -11,72 +11,30 @@ use crate::meta::config::{Level, MetaConfig};
 
 /// Every method by name: (name, rule, focal loss, meta-learning level).
 fn catalogue() -> [(&'static str, RuleConfig, bool, Option<Level>); 15] {
+    let rgd = RuleConfig::Rgd(RgdConfig::new());
+    let norm = RuleConfig::Rgd(RgdConfig::new().with_normalize(true));
+    let term = |tilt| RuleConfig::Term(TermConfig::new(tilt));
+    let absgd = |lambda| RuleConfig::Absgd(AbsgdConfig::new(lambda));
+    let cvar = RuleConfig::Cvar(CvarConfig::new(0.5));
+    let chi2 = RuleConfig::ChiSquare(ChiSquareConfig::new(1.0));
+    let dro = RuleConfig::GroupDro(GroupDroConfig::new(1, 0.01));
+    let (example, task) = (Some(Level::Example), Some(Level::Task));
     [
         ("erm", RuleConfig::Erm, false, None),
-        ("rgd", RuleConfig::Rgd(RgdConfig::new()), false, None),
-        (
-            "rgd-norm",
-            RuleConfig::Rgd(RgdConfig::new().with_normalize(true)),
-            false,
-            None,
-        ),
-        ("term", RuleConfig::Term(TermConfig::new(1.0)), false, None),
-        (
-            "term-neg",
-            RuleConfig::Term(TermConfig::new(-1.0)),
-            false,
-            None,
-        ),
-        (
-            "absgd",
-            RuleConfig::Absgd(AbsgdConfig::new(1.0)),
-            false,
-            None,
-        ),
-        (
-            "absgd-neg",
-            RuleConfig::Absgd(AbsgdConfig::new(-1.0)),
-            false,
-            None,
-        ),
-        ("cvar", RuleConfig::Cvar(CvarConfig::new(0.5)), false, None),
-        (
-            "chi2",
-            RuleConfig::ChiSquare(ChiSquareConfig::new(1.0)),
-            false,
-            None,
-        ),
+        ("rgd", rgd, false, None),
+        ("rgd-norm", norm, false, None),
+        ("term", term(1.0), false, None),
+        ("term-neg", term(-1.0), false, None),
+        ("absgd", absgd(1.0), false, None),
+        ("absgd-neg", absgd(-1.0), false, None),
+        ("cvar", cvar, false, None),
+        ("chi2", chi2, false, None),
         ("focal", RuleConfig::Erm, true, None),
-        (
-            "groupdro",
-            RuleConfig::GroupDro(GroupDroConfig::new(1, 0.01)),
-            false,
-            None,
-        ),
-        (
-            "rgd-example",
-            RuleConfig::Rgd(RgdConfig::new()),
-            false,
-            Some(Level::Example),
-        ),
-        (
-            "rgd-task",
-            RuleConfig::Rgd(RgdConfig::new()),
-            false,
-            Some(Level::Task),
-        ),
-        (
-            "term-task",
-            RuleConfig::Term(TermConfig::new(1.0)),
-            false,
-            Some(Level::Task),
-        ),
-        (
-            "cvar-task",
-            RuleConfig::Cvar(CvarConfig::new(0.5)),
-            false,
-            Some(Level::Task),
-        ),
+        ("groupdro", dro, false, None),
+        ("rgd-example", rgd, false, example),
+        ("rgd-task", rgd, false, task),
+        ("term-task", term(1.0), false, task),
+        ("cvar-task", cvar, false, task),
     ]
 }
 

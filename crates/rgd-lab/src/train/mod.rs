@@ -19,7 +19,7 @@ use rgd_data::Dataset;
 use serde::{Deserialize, Serialize};
 
 use crate::LabError;
-use crate::config::{LossConfig, RunConfig, Selection};
+use crate::config::{ConfigFile, LossConfig, RunConfig, Selection};
 use crate::data::{PreparedData, epoch_order, prepare};
 use crate::engine::{Cadence, Engine, Fingerprint, LoopState, Task};
 use crate::metrics::{Evaluation, Metrics};
@@ -195,19 +195,19 @@ pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summ
             .collect(),
         checkpoint_every: t.checkpoint_every,
     };
-    let engine = Engine::new(
-        &run,
-        config.seed,
-        &device,
-        &config.optim,
+    let engine = Engine {
+        run: &run,
+        seed: config.seed,
+        device: &device,
+        optim: &config.optim,
         cadence,
-        options.verbosity,
-        Fingerprint::new(toml::to_string_pretty(config).expect("a config always serialises")),
-    );
-    let mut trace = WeightTrace::default();
-    let observers = (WeightLog::new(run.weights()), &mut trace);
-    let (_, state) = engine.run(&mut task, observers, model, build_optimizer(&config.optim))?;
-    task.finish(&run, state, trace.into_snapshots())
+        verbosity: options.verbosity,
+        fingerprint: Fingerprint::new(config.to_toml()),
+    };
+    let observers = (WeightLog(run.weights()), WeightTrace::default());
+    let optimizer = build_optimizer(&config.optim);
+    let (_, state, (_, trace)) = engine.run(&mut task, observers, model, optimizer)?;
+    task.finish(&run, state, trace.trace)
 }
 
 impl Task for Supervised<'_> {
@@ -239,15 +239,9 @@ impl Task for Supervised<'_> {
         let order = &self.order.1;
         let rows = order[start..(start + batch).min(order.len())].to_vec();
         let train = &self.data.train;
+        let group = |r: usize| train.domains.as_ref().map_or(train.labels[r], |d| d[r]) as usize;
         let groups: Option<Vec<usize>> =
-            config
-                .method
-                .rule
-                .needs_groups()
-                .then(|| match &train.domains {
-                    Some(d) => rows.iter().map(|&r| d[r] as usize).collect(),
-                    None => rows.iter().map(|&r| train.labels[r] as usize).collect(),
-                });
+            (config.method.rule.needs_groups()).then(|| rows.iter().map(|&r| group(r)).collect());
         if !self.replicas.is_empty() {
             let (grads, loss) = self.sharded(model, &rows, groups.as_deref(), inject_nan)?;
             return Ok((grads, StepOut { loss, rows }));
@@ -281,11 +275,40 @@ impl Task for Supervised<'_> {
     }
 
     fn train_row(&self, step: u64, lr: f64, out: &StepOut) -> MetricsRow {
-        MetricsRow::train(step + 1, step / self.steps_per_epoch, lr, &out.loss)
+        let s = out.loss.stats;
+        MetricsRow {
+            step: step + 1,
+            epoch: step / self.steps_per_epoch,
+            kind: "train".into(),
+            lr: Some(lr),
+            train_loss: Some(out.loss.mean_loss()),
+            weighted_loss: Some(out.loss.weighted_mean_loss()),
+            weight_min: Some(s.min),
+            weight_max: Some(s.max),
+            weight_mean: Some(s.mean),
+            ess_fraction: Some(s.ess_fraction),
+            clipped_fraction: Some(s.clipped_fraction),
+            ..MetricsRow::default()
+        }
     }
 
-    fn eval_row(&self, step: u64, eval: &Evaluation) -> MetricsRow {
-        MetricsRow::eval(step + 1, step / self.steps_per_epoch, eval)
+    fn eval_row(&self, step: u64, e: &Evaluation) -> MetricsRow {
+        MetricsRow {
+            step: step + 1,
+            epoch: step / self.steps_per_epoch,
+            kind: "eval".into(),
+            valid_accuracy: Some(e.valid.accuracy),
+            valid_loss: Some(e.valid.loss),
+            valid_macro_f1: Some(e.valid.macro_f1),
+            valid_worst_class: Some(e.valid.worst_class_accuracy),
+            valid_worst_domain: e.valid.worst_domain_accuracy,
+            test_accuracy: Some(e.test.accuracy),
+            test_loss: Some(e.test.loss),
+            test_macro_f1: Some(e.test.macro_f1),
+            test_worst_class: Some(e.test.worst_class_accuracy),
+            test_worst_domain: e.test.worst_domain_accuracy,
+            ..MetricsRow::default()
+        }
     }
 
     fn progress(out: &StepOut, last: Option<&Evaluation>) -> String {
@@ -466,24 +489,24 @@ pub fn predict(
         let logits = model.forward(x, &data.example_shape);
         let losses = loss::cross_entropy(logits.clone(), y, 0.0)?.into_tensor();
         total_loss += f64::from(losses.sum().into_scalar::<f32>());
-        let classes = logits.argmax(1).into_data().try_into_vec_as::<i64>();
-        let classes = classes.map_err(|e| LabError::ReadBack {
-            what: "predictions",
-            reason: format!("{e:?}"),
-        })?;
-        predicted.extend(classes.into_iter().map(|c| c as u32));
+        predicted.extend(classes(logits)?.into_iter().map(|c| c as u32));
     }
     Ok((predicted, total_loss / data.len().max(1) as f64))
 }
 
+/// The class of the largest logit of each row of `logits`.
+pub(crate) fn classes(logits: Tensor<2>) -> Result<Vec<i64>, LabError> {
+    let classes = logits.argmax(1).into_data().try_into_vec_as::<i64>();
+    classes.map_err(|e| LabError::ReadBack {
+        what: "predictions",
+        reason: format!("{e:?}"),
+    })
+}
+
 /// Metrics of `model` (in validation mode) on `data`.
 pub fn evaluate(model: &Model, data: &Dataset, device: &Device) -> Result<Metrics, LabError> {
-    let (predicted, mean_loss) = predict(model, data, device)?;
-    Ok(Metrics::compute(
-        &predicted,
-        &data.labels,
-        data.n_classes(),
-        data.domains.as_deref(),
-    )
-    .with_loss(mean_loss))
+    let (predicted, loss) = predict(model, data, device)?;
+    let (n_classes, domains) = (data.n_classes(), data.domains.as_deref());
+    let m = Metrics::compute(&predicted, &data.labels, n_classes, domains);
+    Ok(Metrics { loss, ..m })
 }

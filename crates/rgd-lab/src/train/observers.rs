@@ -5,23 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{StepOut, Supervised};
 use crate::LabError;
-use crate::engine::{NoState, Observer, remove_if_present};
+use crate::engine::{NoState, Observer};
 use crate::metrics::Evaluation;
-use crate::metrics_log::{append_weights, truncate_log};
+use crate::metrics_log::{append_weights, remove_if_present, truncate_log};
 use crate::weight_trace::{WeightSnapshot, WeightWindow};
 
-/// `weights.jsonl`: the last batch's weights at each evaluation, one JSON line
+/// `weights.jsonl` at this path: the last batch's weights at each evaluation, one JSON line
 /// `{"step": s, "weights": [...]}`; cut back to the checkpoint on resume.
-pub struct WeightLog {
-    path: std::path::PathBuf,
-}
-
-impl WeightLog {
-    /// The log at `path`.
-    pub fn new(path: std::path::PathBuf) -> Self {
-        WeightLog { path }
-    }
-}
+pub struct WeightLog(pub std::path::PathBuf);
 
 impl Observer<Supervised<'_>> for WeightLog {
     type State = NoState;
@@ -32,8 +23,8 @@ impl Observer<Supervised<'_>> for WeightLog {
         resumed: Option<(u64, &NoState)>,
     ) -> Result<(), LabError> {
         match resumed {
-            Some((step, _)) => truncate_log(&self.path, step, false),
-            None => remove_if_present(&self.path),
+            Some((step, _)) => truncate_log(&self.0, step, false),
+            None => remove_if_present(&self.0),
         }
     }
 
@@ -46,13 +37,9 @@ impl Observer<Supervised<'_>> for WeightLog {
         eval: Option<&Evaluation>,
     ) -> Result<(), LabError> {
         match eval {
-            Some(_) => append_weights(&self.path, step + 1, &out.loss.weights),
+            Some(_) => append_weights(&self.0, step + 1, &out.loss.weights),
             None => Ok(()),
         }
-    }
-
-    fn save(&mut self) -> Result<NoState, LabError> {
-        Ok(NoState {})
     }
 }
 
@@ -64,16 +51,9 @@ pub struct WeightTrace {
     /// The steps since the last evaluation.
     #[serde(default)]
     window: WeightWindow,
-    /// Each finished evaluation window.
+    /// Each finished evaluation window, in step order.
     #[serde(default)]
-    trace: Vec<WeightSnapshot>,
-}
-
-impl WeightTrace {
-    /// The finished windows, in step order.
-    pub fn into_snapshots(self) -> Vec<WeightSnapshot> {
-        self.trace
-    }
+    pub(crate) trace: Vec<WeightSnapshot>,
 }
 
 impl Observer<Supervised<'_>> for WeightTrace {

@@ -1,5 +1,13 @@
 //! The parts of every suite, one file per family of suites.
 
+/// The optimizer of most parts: AdamW with weight decay 0.01 on a cosine schedule after 20
+/// warm-up steps (a TOML table, open for more keys).
+const ADAMW: &str = r#"[optim]
+name = "adamw"
+weight_decay = 0.01
+schedule = "cosine"
+warmup_steps = 20"#;
+
 mod images;
 mod tabular;
 mod text;

@@ -1,65 +1,47 @@
 //! The tabular and imbalance suites' parts.
 
 use super::super::catalog::{
-    DataSpec, Grid, IMBALANCED_SETS, Metric, Part, TABULAR_METHODS, TABULAR_SETS,
+    DataSpec, Grid, IMBALANCED_SETS, Metric, Part, TABULAR_METHODS, TABULAR_SETS, spec,
 };
-use crate::config::RunConfig;
+use super::ADAMW;
+use crate::config::{ConfigFile, RunConfig};
 use crate::suite::TAUS;
 
 pub(crate) fn tabular(quick: bool) -> Part {
-    let base = RunConfig::from_toml(
+    let base = RunConfig::from_toml(&format!(
         r#"
 [model]
 hidden = [256, 256]
 norm = "batch"
 dropout = 0.1
-[optim]
-name = "adamw"
-weight_decay = 0.01
-schedule = "cosine"
-warmup_steps = 20
+{ADAMW}
 [train]
 batch_size = 128
 epochs = 20
 max_steps = 1000
-"#,
-    )
+"#
+    ))
     .expect("the suite's base config is valid");
     let data = if quick {
-        vec![DataSpec {
-            label: "magic (2000 rows)".into(),
-            overrides: vec!["data.source=magic".into(), "data.max_train=2000".into()],
-        }]
+        let overrides = ["data.source=magic", "data.max_train=2000"];
+        vec![spec("magic (2000 rows)", &overrides)]
     } else {
-        TABULAR_SETS
-            .iter()
-            .map(|&s| DataSpec {
-                label: s.to_string(),
-                // The embedded copy of magic is the KEEL file itself.
-                overrides: vec![format!(
-                    "data.source={}",
-                    if s == "magic" {
-                        "magic".into()
-                    } else {
-                        format!("keel/{s}")
-                    }
-                )],
-            })
+        // The embedded copy of magic is the KEEL file itself.
+        let source = |s: &str| match s {
+            "magic" => "data.source=magic".to_string(),
+            s => format!("data.source=keel/{s}"),
+        };
+        (TABULAR_SETS.iter())
+            .map(|&s| spec(s, &[&source(s)]))
             .collect()
     };
     Part {
-        title: "",
-        slug: "",
         base,
         data,
         methods: TABULAR_METHODS.to_vec(),
         lrs: if quick { vec![1e-3] } else { vec![1e-3, 3e-3] },
         grids: vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })],
         seeds: if quick { 2 } else { 5 },
-        families: Vec::new(),
-        weight_tables: false,
-        end_table: false,
-        select: Metric::Accuracy,
         report: vec![Metric::Accuracy],
         notes: if quick {
             "quick mode: magic subsampled to 2000 training rows".into()
@@ -68,6 +50,7 @@ max_steps = 1000
              learning rate, the rules' knobs on their grids"
                 .into()
         },
+        ..Part::default()
     }
 }
 
@@ -77,13 +60,8 @@ pub(crate) fn imbalance(quick: bool) -> Part {
     let mut part = tabular(quick);
     part.base.train.selection = crate::config::Selection::Last;
     if !quick {
-        part.data = IMBALANCED_SETS
-            .iter()
-            .map(|&s| DataSpec {
-                label: s.to_string(),
-                overrides: vec![format!("data.source=keel-imb/{s}")],
-            })
-            .collect();
+        let keel = |s: &str| spec(s, &[&format!("data.source=keel-imb/{s}")]);
+        part.data = IMBALANCED_SETS.iter().map(|&s| keel(s)).collect();
         for ratio in [10, 100] {
             part.data.push(DataSpec {
                 label: format!("fashion-mnist-LT{ratio}"),

@@ -1,34 +1,28 @@
 //! The text suite's parts: the linear probe, the transformer from scratch, fine-tuning (for
 //! 40 steps, for 3 epochs, and with each domain held out).
 
-use super::super::catalog::{DataSpec, Grid, Metric, Part, TABULAR_METHODS};
-use crate::config::RunConfig;
+use super::super::catalog::{DataSpec, Grid, Metric, Part, TABULAR_METHODS, spec};
+use super::ADAMW;
+use crate::config::{ConfigFile, RunConfig};
 use crate::suite::TAUS;
 
 /// Sentence sentiment (amazon, imdb, yelp) with a linear probe on the pretrained MiniLM sentence
 /// embeddings: in-domain, and each domain held out in turn.
 pub(crate) fn text(quick: bool) -> Part {
-    let base = RunConfig::from_toml(
+    let base = RunConfig::from_toml(&format!(
         r#"
 [data]
 source = "sentiment-minilm"
 [model]
 hidden = []
-[optim]
-name = "adamw"
-weight_decay = 0.01
-schedule = "cosine"
-warmup_steps = 20
+{ADAMW}
 [train]
 batch_size = 64
 epochs = 30
-"#,
-    )
+"#
+    ))
     .expect("the suite's base config is valid");
-    let mut data = vec![DataSpec {
-        label: "sentiment-in-domain".into(),
-        overrides: Vec::new(),
-    }];
+    let mut data = vec![spec("sentiment-in-domain", &[])];
     if !quick {
         data.extend(rgd_data::SENTIMENT_DOMAINS.iter().map(|d| DataSpec {
             label: format!("sentiment_{d}"),
@@ -40,7 +34,6 @@ epochs = 30
     }
     Part {
         title: "Linear probe on the frozen MiniLM embeddings",
-        slug: "",
         base,
         data,
         methods: TABULAR_METHODS.to_vec(),
@@ -48,9 +41,6 @@ epochs = 30
         grids: vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })],
         seeds: if quick { 2 } else { 5 },
         families: vec!["sentiment_"],
-        weight_tables: false,
-        end_table: false,
-        select: Metric::Accuracy,
         report: vec![Metric::Accuracy],
         notes: if quick {
             "quick mode: in-domain only".into()
@@ -65,6 +55,7 @@ epochs = 30
              run"
             .into()
         },
+        ..Part::default()
     }
 }
 
@@ -84,12 +75,8 @@ depth = 2
 heads = 4
 # Its records ran on burn-nn's encoder layers, before the fused attention and GELU.
 kernels = "burn"
-[optim]
-name = "adamw"
+{ADAMW}
 lr = 1e-3
-weight_decay = 0.01
-schedule = "cosine"
-warmup_steps = 20
 [train]
 batch_size = 64
 epochs = {epochs}
@@ -145,14 +132,8 @@ eval_every = {steps}
 "#
     ))
     .expect("the suite's base config is valid");
-    let data = vec![DataSpec {
-        label: "bert-sentiment-in-domain".into(),
-        overrides: if quick {
-            vec!["data.max_train=64".into()]
-        } else {
-            Vec::new()
-        },
-    }];
+    let overrides: &[&str] = if quick { &["data.max_train=64"] } else { &[] };
+    let data = vec![spec("bert-sentiment-in-domain", overrides)];
     Part {
         title: "Fine-tuning the pretrained encoder",
         slug: "finetuned",
@@ -162,10 +143,6 @@ eval_every = {steps}
         lrs: vec![5e-5],
         grids: vec![Grid::tau(&TAUS[2..4])],
         seeds: if quick { 2 } else { 3 },
-        families: Vec::new(),
-        weight_tables: false,
-        end_table: false,
-        select: Metric::Accuracy,
         report: vec![Metric::Accuracy],
         notes: if quick {
             "quick mode: 64 training sentences".into()
@@ -180,6 +157,7 @@ eval_every = {steps}
                  about 45 s: the 13 runs take about 45 minutes"
             )
         },
+        ..Part::default()
     }
 }
 
@@ -216,15 +194,11 @@ pub(crate) fn text_finetuned_lodo() -> Part {
     let mut part = text_finetuned(false);
     part.title = "Fine-tuning the pretrained encoder, each domain held out";
     part.slug = "finetuned-lodo";
-    part.data = (rgd_data::SENTIMENT_DOMAINS.iter())
-        .map(|d| DataSpec {
-            label: format!("bert-sentiment_{d}"),
-            overrides: vec![
-                format!("data.test_domain={d}"),
-                "data.valid_fraction=0.2".into(),
-            ],
-        })
-        .collect();
+    // The linear probe's held-out domains.
+    part.data = text(false).data.split_off(1);
+    for data in &mut part.data {
+        data.label = format!("bert-{}", data.label);
+    }
     part.families = vec!["bert-sentiment_"];
     part.methods = vec!["erm", "rgd"];
     part.grids = vec![Grid::tau(&TAUS[3..4])];
