@@ -5,7 +5,8 @@
 //! ```
 
 use clap::Parser;
-use rgd_lab::bench::{SpeedArgs, speed};
+use rgd_lab::bench::{SpeedArgs, speed_on};
+use rgd_lab::device::DeviceChoice;
 
 // As in the `rgd` binary: with glibc malloc, burn's CPU backend page-faults its large
 // temporaries back every op.
@@ -25,7 +26,7 @@ struct Args {
 fn main() {
     rgd_lab::interrupt::die_on_closed_stdout();
     let a = Args::parse();
-    if let Err(err) = speed(&a.args, a.json) {
+    if let Err(err) = speed_on(&a.args, a.json, DeviceChoice::Flex) {
         eprintln!("error: {err}");
         std::process::exit(1);
     }

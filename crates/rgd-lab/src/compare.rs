@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use crate::LabError;
 use crate::config::{ConfigFile, RunConfig};
 use crate::launch::{Launcher, Point, run_points};
-use crate::plot::Interval;
 use crate::report::{
-    DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells,
+    DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_wtl, mean_sd_cells,
 };
-use crate::run_dir::{write_atomic, write_json};
+use crate::run_dir::{RunOptions, write_atomic, write_json};
 use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
+use crate::suite::{tables::mean_sd, tidy::difference_plot};
 use crate::sweep::{Method, Ties, best};
-use crate::train::{RunOptions, Summary};
+use crate::train::Summary;
 
 /// The grid of a comparison.
 #[derive(Debug, Clone)]
@@ -245,9 +245,8 @@ impl Comparison {
                 } else {
                     cell.setting.clone()
                 },
-                summarize(&cell.valid_accuracies())
-                    .map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2)),
-                summarize(&test).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2)),
+                mean_sd(&cell.valid_accuracies(), 100.0, 2),
+                mean_sd(&test, 100.0, 2),
                 diff.as_ref()
                     .map_or("-".into(), |d| fmt_diff_ci(d, 100.0, 2)),
                 diff.as_ref().map_or("-".into(), fmt_wtl),
@@ -260,31 +259,14 @@ impl Comparison {
     /// setting, with the 95% interval and the zero line. Returns whether there was anything to
     /// draw (there is not without ERM and another method).
     pub fn plot(&self, path: &Path) -> Result<bool, LabError> {
-        let rows: Vec<Interval> = (self.rows().into_iter())
-            .filter_map(|(cell, _, d)| {
-                let d = d?;
-                let label = match cell.setting.as_str() {
-                    "" => cell.method.clone(),
-                    setting => format!("{} ({setting})", cell.method),
-                };
-                Some(Interval {
-                    label,
-                    estimate: 100.0 * d.mean,
-                    low: 100.0 * d.ci_low,
-                    high: 100.0 * d.ci_high,
-                })
-            })
-            .collect();
-        if rows.is_empty() {
-            return Ok(false);
-        }
+        let diffs = (self.rows().into_iter()).filter_map(|(cell, _, d)| {
+            let label = match cell.setting.as_str() {
+                "" => cell.method.clone(),
+                setting => format!("{} ({setting})", cell.method),
+            };
+            Some((label, d?))
+        });
         let seeds = self.baseline().map_or(0, |b| b.runs.len());
-        crate::plot::forest_plot(
-            path,
-            &format!("Method − ERM, paired over {seeds} seeds (95% interval)"),
-            "test accuracy difference (percentage points)",
-            &rows,
-        )?;
-        Ok(true)
+        difference_plot(path, seeds, "accuracy", diffs)
     }
 }

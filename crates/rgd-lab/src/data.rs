@@ -68,20 +68,15 @@ pub fn load(source: &str, label_column: &str) -> Result<Source, LabError> {
         )));
     }
     if path.is_file() {
-        let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
-        let name = path.display().to_string();
-        let (table, label) = if path.extension().and_then(|e| e.to_str()) == Some("csv") {
-            if label_column.is_empty() {
-                return Err(LabError::Config(format!(
-                    "{} is a CSV file: set data.label_column to the name of its label column",
-                    path.display()
-                )));
-            }
-            (Table::parse_csv(&bytes, &name)?, Some(label_column))
-        } else {
-            (Table::parse_keel(&bytes, &name)?, None)
-        };
-        let schema = TableSchema::infer(&table, label)?;
+        let csv = path.extension().and_then(|e| e.to_str()) == Some("csv");
+        if csv && label_column.is_empty() {
+            return Err(LabError::Config(format!(
+                "{} is a CSV file: set data.label_column to the name of its label column",
+                path.display()
+            )));
+        }
+        let table = read_table(path)?;
+        let schema = TableSchema::infer(&table, csv.then_some(label_column))?;
         return Ok(Source::Table(table, schema));
     }
     let cache = registry::cache_dir();
@@ -95,6 +90,17 @@ pub fn load(source: &str, label_column: &str) -> Result<Source, LabError> {
         crate::text::SENTIMENT_WORDPIECE => crate::text::sentiment_wordpiece(&cache)?,
         _ => registry::load_named(source, &cache)?,
     }))
+}
+
+/// The table of the CSV (by its extension) or KEEL `.dat` file `path`.
+pub(crate) fn read_table(path: &Path) -> Result<Table, LabError> {
+    let bytes = crate::run_dir::read(path)?;
+    let name = path.display().to_string();
+    if path.extension().and_then(|e| e.to_str()) == Some("csv") {
+        Ok(Table::parse_csv(&bytes, &name)?)
+    } else {
+        Ok(Table::parse_keel(&bytes, &name)?)
+    }
 }
 
 /// Downloads and verifies the data set `name` (a `scripts/fetch-data.sh` NAME) into `cache`.
@@ -155,29 +161,21 @@ pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
     let (mut valid, mut test) = (split.valid, split.test);
     if config.source == crate::text::SENTIMENT_WORDS {
         // Split as row numbers, then encoded with a vocabulary of the training rows alone.
-        let cache = registry::cache_dir();
-        crate::text::encode_words(&cache, [&mut train, &mut valid, &mut test])?;
+        let text = registry::load_text_named("sentiment", &registry::cache_dir())?;
+        crate::text::encode_words(&text.texts, [&mut train, &mut valid, &mut test])?;
     }
-    let train_flipped = match config.label_noise {
-        LabelNoise::None => None,
-        noise => {
-            // Own streams: seeded with `split_seed` itself, the noise draw would shuffle like
-            // `epoch_order(_, 0, 0)` and put every flipped row first in seed 0's first epoch.
-            let seed = config.split_seed ^ NOISE_STREAM;
-            let flipped = add_noise(&mut train, noise, seed)?;
-            add_noise(&mut valid, noise, seed ^ 0x7a11d)?;
-            Some(flipped)
+    // Own streams: seeded with `split_seed` itself, the noise draw would shuffle like
+    // `epoch_order(_, 0, 0)` and put every flipped row first in seed 0's first epoch.
+    let (noise, seed) = (config.label_noise, config.split_seed ^ NOISE_STREAM);
+    let flipped = add_noise(&mut train, noise, seed)?;
+    add_noise(&mut valid, noise, seed ^ 0x7a11d)?;
+    let train_flipped = (noise != LabelNoise::None).then_some(flipped);
+    let standardizer = config.standardize.then(|| Standardizer::fit(&train));
+    if let Some(s) = &standardizer {
+        for split in [&mut train, &mut valid, &mut test] {
+            s.apply(split)?;
         }
-    };
-    let standardizer = if config.standardize {
-        let s = Standardizer::fit(&train);
-        s.apply(&mut train)?;
-        s.apply(&mut valid)?;
-        s.apply(&mut test)?;
-        Some(s)
-    } else {
-        None
-    };
+    }
     Ok(PreparedData {
         train,
         valid,

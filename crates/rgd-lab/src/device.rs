@@ -47,7 +47,7 @@ impl DeviceChoice {
             other => Err(LabError::Device(format!(
                 "this rgd was built without the {other:?} backend; rebuild with `cargo build \
                  -p rgd-lab --features {}` or use --device flex",
-                format!("{other:?}").to_lowercase()
+                other.name()
             ))),
         }
     }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use rgd_data::{Standardizer, TableSchema};
 use serde_json::json;
 
 use crate::LabError;
@@ -21,8 +22,19 @@ pub fn load_best(
     let dir = RunDir::new(run);
     let config = RunConfig::from_file(&dir.config())?;
     let data = crate::data::prepare(&config.data)?;
-    let saved = SavedEncoding::read(&dir)?;
-    saved.check(&data, &config.data.source)?;
+    let schema: Option<TableSchema> = read_optional(&dir.schema())?;
+    let standardizer: Option<Standardizer> = read_optional(&dir.standardizer())?;
+    // Refuses data that no longer encodes as the run's did (an edited or replaced file).
+    if (schema.is_some() && schema != data.schema)
+        || (standardizer.is_some() && standardizer != data.standardizer)
+    {
+        return Err(LabError::Config(format!(
+            "data.source = \"{}\" no longer encodes as it did when this run trained (its \
+             schema.json or standardizer.json differs): the file was edited or replaced; \
+             restore it, or train a new run on the new data",
+            config.data.source
+        )));
+    }
     let model = Model::for_data(&config.model, &data.train, &device.inference()?)?;
     let model = crate::checkpoint::load_model(model, &dir.best().join("model.bpk"))?;
     Ok((data, model))
@@ -53,21 +65,16 @@ pub fn eval(run: &Path, device: DeviceChoice, json: bool) -> Result<(), LabError
 pub fn predict(run: &Path, input: &Path, device: DeviceChoice, json: bool) -> Result<(), LabError> {
     let dir = RunDir::new(run);
     let config = RunConfig::from_file(&dir.config())?;
-    let saved = SavedEncoding::read(&dir)?;
-    let Some(schema) = saved.schema else {
+    let schema: Option<TableSchema> = read_optional(&dir.schema())?;
+    let standardizer: Option<Standardizer> = read_optional(&dir.standardizer())?;
+    let Some(schema) = schema else {
         return Err(LabError::Config(format!(
             "{} has no schema.json: predict needs a run trained on a table (KEEL .dat or \
              CSV) by this version of rgd; retrain it",
             run.display()
         )));
     };
-    let bytes = std::fs::read(input).map_err(|e| LabError::io(input, e))?;
-    let name = input.display().to_string();
-    let table = if input.extension().and_then(|e| e.to_str()) == Some("csv") {
-        rgd_data::Table::parse_csv(&bytes, &name)?
-    } else {
-        rgd_data::Table::parse_keel(&bytes, &name)?
-    };
+    let table = crate::data::read_table(input)?;
     let rows = schema.encode(&table)?;
     let mut data = rgd_data::Dataset::from_features(
         &table.name,
@@ -76,16 +83,11 @@ pub fn predict(run: &Path, input: &Path, device: DeviceChoice, json: bool) -> Re
         rows.labels.iter().map(|l| l.unwrap_or(0)).collect(),
         schema.class_names.clone(),
     );
-    if let Some(s) = &saved.standardizer {
+    if let Some(s) = &standardizer {
         s.apply(&mut data)?;
     }
     let device = device.inference()?;
-    let model = Model::new(
-        &config.model,
-        &data.example_shape,
-        schema.class_names.len(),
-        &device,
-    )?;
+    let model = Model::for_data(&config.model, &data, &device)?;
     let model = crate::checkpoint::load_model(model, &dir.best().join("model.bpk"))?;
     let (predicted, _) = predict_rows(&model, &data, &device)?;
     let names = &schema.class_names;
@@ -116,35 +118,6 @@ pub fn predict(run: &Path, input: &Path, device: DeviceChoice, json: bool) -> Re
         }
     }
     Ok(())
-}
-
-/// The encoding a run saved when it trained: its table schema and standardisation.
-struct SavedEncoding {
-    schema: Option<rgd_data::TableSchema>,
-    standardizer: Option<rgd_data::Standardizer>,
-}
-
-impl SavedEncoding {
-    fn read(dir: &RunDir) -> Result<SavedEncoding, LabError> {
-        Ok(SavedEncoding {
-            schema: read_optional(&dir.schema())?,
-            standardizer: read_optional(&dir.standardizer())?,
-        })
-    }
-
-    /// Refuses data that no longer encodes as the run's did (an edited or replaced file).
-    fn check(&self, data: &crate::data::PreparedData, source: &str) -> Result<(), LabError> {
-        let changed = (self.schema.is_some() && self.schema != data.schema)
-            || (self.standardizer.is_some() && self.standardizer != data.standardizer);
-        if changed {
-            return Err(LabError::Config(format!(
-                "data.source = \"{source}\" no longer encodes as it did when this run trained \
-                 (its schema.json or standardizer.json differs): the file was edited or \
-                 replaced; restore it, or train a new run on the new data"
-            )));
-        }
-        Ok(())
-    }
 }
 
 fn read_optional<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, LabError> {

@@ -38,7 +38,7 @@ pub(crate) fn truncate_log(path: &Path, step: u64, csv_header: bool) -> Result<(
     if !path.exists() {
         return Ok(());
     }
-    let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
+    let bytes = crate::run_dir::read(path)?;
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let text = std::str::from_utf8(&bytes[..complete]).map_err(|e| LabError::Corrupt {
         path: path.to_path_buf(),

@@ -75,24 +75,44 @@ pub fn line_chart(
     series: &[Series],
 ) -> Result<(), LabError> {
     let finite_point = |(x, y): &(f64, f64)| x.is_finite() && y.is_finite();
-    let finite: Vec<Vec<(f64, f64)>> = (series.iter())
-        .map(|s| s.points.iter().copied().filter(finite_point).collect())
+    // Coloured by their place in `series`, so that a series without a point shifts no colour.
+    let lines: Vec<_> = (series.iter().enumerate())
+        .map(|(i, s)| {
+            let points: Vec<_> = s.points.iter().copied().filter(finite_point).collect();
+            let colour = COLOURS[i % COLOURS.len()];
+            (s.name.clone(), points, colour.stroke_width(2))
+        })
+        .filter(|(_, points, _)| !points.is_empty())
         .collect();
-    let (Some(x_range), Some(y_range)) = (
-        padded_range(finite.iter().flatten().map(|p| p.0)),
-        padded_range(finite.iter().flatten().map(|p| p.1)),
+    let (Some(x), Some(y)) = (
+        padded_range(lines.iter().flat_map(|l| &l.1).map(|p| p.0)),
+        padded_range(lines.iter().flat_map(|l| &l.1).map(|p| p.1)),
     ) else {
         return Err(plot_error(path, "no series has a finite point"));
     };
-    let styles: Vec<ShapeStyle> = (0..series.len())
-        .map(|i| COLOURS[i % COLOURS.len()].stroke_width(2))
-        .collect();
-    let entries: Vec<(String, ShapeStyle)> = (series.iter().zip(&finite).zip(&styles))
-        .filter(|((_, points), _)| !points.is_empty())
-        .map(|((s, _), style)| (s.name.clone(), *style))
-        .collect();
+    draw_lines(path, [title, x_label, y_label], (x, y), lines, 2)
+}
+
+/// A named polyline and its style.
+type Line = (String, Vec<(f64, f64)>, ShapeStyle);
+
+/// The chart of [`line_chart`] and [`weight_histograms`]: the named `lines` drawn in order (with
+/// markers of `point_size` pixels, none at 0) on the axes' ranges, titled `[title, x label, y
+/// label]`, with their names in a legend column beside the chart, so that it never covers data.
+fn draw_lines(
+    path: &Path,
+    [title, x_label, y_label]: [&str; 3],
+    (x_range, y_range): (Range<f64>, Range<f64>),
+    lines: Vec<Line>,
+    point_size: u32,
+) -> Result<(), LabError> {
     render_sized(path, SIZE, |root| {
-        let area = legend_beside(root, &entries)?;
+        let (area, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        for (i, (name, _, style)) in lines.iter().enumerate() {
+            let y = 60 + 22 * i as i32;
+            legend.draw(&PathElement::new(vec![(4, y), (28, y)], *style))?;
+            legend.draw(&Text::new(name.clone(), (34, y - 8), ("sans-serif", 14)))?;
+        }
         let mut chart = ChartBuilder::on(&area)
             .caption(title, ("sans-serif", 22))
             .margin(12)
@@ -105,8 +125,8 @@ pub fn line_chart(
             .x_desc(x_label)
             .y_desc(y_label)
             .draw()?;
-        for (points, style) in finite.into_iter().zip(styles) {
-            chart.draw_series(LineSeries::new(points, style).point_size(2))?;
+        for (_, points, style) in lines {
+            chart.draw_series(LineSeries::new(points, style).point_size(point_size))?;
         }
         Ok(())
     })
@@ -168,9 +188,8 @@ pub fn weight_histograms(
     let top = outlines.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
     let first = snapshots.iter().map(|s| s.0).min().unwrap_or(0);
     let last = snapshots.iter().map(|s| s.0).max().unwrap_or(0);
-    let styles: Vec<(String, ShapeStyle)> = snapshots
-        .iter()
-        .map(|&(step, _)| {
+    let lines = (snapshots.iter().zip(outlines))
+        .map(|(&(step, _), outline)| {
             let progress = match last - first {
                 0 => 1.0,
                 span => (step - first) as f64 / span as f64,
@@ -180,28 +199,15 @@ pub fn weight_histograms(
                 (f64::from(light) + (f64::from(dark) - f64::from(light)) * progress).round() as u8
             };
             let colour = RGBColor(lerp(198, 8), lerp(219, 48), lerp(239, 107));
-            (format!("step {step}"), colour.stroke_width(2))
+            (format!("step {step}"), outline, colour.stroke_width(2))
         })
         .collect();
-    render_sized(path, SIZE, |root| {
-        let area = legend_beside(root, &styles)?;
-        let mut chart = ChartBuilder::on(&area)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x_range, 0.0..top * 1.1)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(1)
-            .x_desc("example weight (1 = an unweighted example)")
-            .y_desc("fraction of the batch")
-            .draw()?;
-        for (outline, (_, style)) in outlines.into_iter().zip(&styles) {
-            chart.draw_series(LineSeries::new(outline, *style))?;
-        }
-        Ok(())
-    })
+    let labels = [
+        title,
+        "example weight (1 = an unweighted example)",
+        "fraction of the batch",
+    ];
+    draw_lines(path, labels, (x_range, 0.0..top * 1.1), lines, 0)
 }
 
 /// At most `n` of `items`, evenly spaced, always with the first and the last.
@@ -328,23 +334,6 @@ pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<Rang
         0.05 * lo.abs().max(1.0)
     };
     Some(lo - pad..hi + pad)
-}
-
-/// Splits a legend column of [`LEGEND_WIDTH`] pixels off the right of `root`, draws `entries`
-/// (a line in the series' style and its name) in it, and returns the area left for the chart,
-/// so that the legend never covers data.
-fn legend_beside<'a>(
-    root: &DrawingArea<SVGBackend<'a>, Shift>,
-    entries: &[(String, ShapeStyle)],
-) -> Result<DrawingArea<SVGBackend<'a>, Shift>, DrawingAreaErrorKind<std::io::Error>> {
-    let (width, _) = root.dim_in_pixel();
-    let (chart, legend) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
-    for (i, (name, style)) in entries.iter().enumerate() {
-        let y = 60 + 22 * i as i32;
-        legend.draw(&PathElement::new(vec![(4, y), (28, y)], *style))?;
-        legend.draw(&Text::new(name.clone(), (34, y - 8), ("sans-serif", 14)))?;
-    }
-    Ok(chart)
 }
 
 /// Renders a white SVG of `size` pixels with `draw` and writes it atomically to `path`.

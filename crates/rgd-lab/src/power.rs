@@ -8,11 +8,7 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::stats::summarize;
-
-fn t_quantile(p: f64, df: f64) -> Option<f64> {
-    Some(StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(p))
-}
+use crate::stats::{summarize, t_quantile};
 
 /// Two-sided p-value of the one-sample (paired) t-test of "the mean difference is zero":
 /// `t = mean / (sd / sqrt(n))` on `n - 1` degrees of freedom, `p = 2 P(T > |t|)`.

@@ -208,9 +208,7 @@ pub fn fmt_wtl(d: &PairedDifference) -> String {
 
 /// The tidy-CSV cells of a sample: mean and sd as plain numbers (empty without values).
 pub fn mean_sd_cells(s: Option<&Summary>) -> [String; 2] {
-    s.map_or([String::new(), String::new()], |s| {
-        [s.mean.to_string(), s.std.to_string()]
-    })
+    s.map_or_else(Default::default, |s| [s.mean, s.std].map(|v| v.to_string()))
 }
 
 /// The tidy-CSV columns of [`difference_cells`].
@@ -226,17 +224,11 @@ pub const DIFFERENCE_COLUMNS: [&str; 6] = [
 /// The tidy-CSV cells of a paired difference: mean, 95% interval bounds, wins, ties, losses
 /// (empty without one, e.g. for the baseline itself).
 pub fn difference_cells(d: Option<&PairedDifference>) -> [String; 6] {
-    match d {
-        Some(d) => [
-            d.mean.to_string(),
-            d.ci_low.to_string(),
-            d.ci_high.to_string(),
-            d.wins.to_string(),
-            d.ties.to_string(),
-            d.losses.to_string(),
-        ],
-        None => Default::default(),
-    }
+    d.map_or_else(Default::default, |d| {
+        let [mean, low, high] = [d.mean, d.ci_low, d.ci_high].map(|v| v.to_string());
+        let [wins, ties, losses] = [d.wins, d.ties, d.losses].map(|n| n.to_string());
+        [mean, low, high, wins, ties, losses]
+    })
 }
 
 #[cfg(test)]

@@ -12,13 +12,12 @@ use std::time::Instant;
 
 use crate::LabError;
 use crate::launch::{Launcher, Point, run_points};
-use crate::run_dir::{read_json, write_atomic, write_json};
-use crate::suite::catalog::{Part, config_for, folder, settings, suite};
-use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
-use crate::suite::records::{finished_runs, load_records, summaries};
+use crate::run_dir::{RunOptions, read_json, write_atomic, write_json};
+use crate::suite::catalog::{Part, SuiteConfig, config_for, folder, settings, suite};
+use crate::suite::provenance::{Provenance, suite_wall_secs};
+use crate::suite::records::{RecordsOf, finished_runs, load_records, summaries};
 use crate::suite::tables::{Records, records_of, render};
 use crate::sweep::{Ties, best};
-use crate::train::{RunOptions, Summary};
 
 /// Runs (or resumes) a suite into `out`, then writes `results.md`, and per part
 /// `results[-<slug>].csv` and `summary[-<slug>].svg` there. Returns the rendered markdown.
@@ -32,18 +31,39 @@ pub fn run(
     // The suite's folder (records, tables, plots) is this process's; each run locks its own.
     let _lock = crate::lock::lock(out)?;
     match name {
-        "meta" => return crate::meta::suite::run(quick, out, launcher, options),
-        "regimes" => return crate::regimes::run(quick, out, launcher, options),
-        _ => {}
+        "meta" => {
+            let (parts, notes) = crate::meta::suite::suite(quick);
+            stages(name, quick, &parts, notes.into(), out, launcher, options)?;
+            crate::meta::suite::write_outputs(out)
+        }
+        "regimes" => crate::regimes::run(quick, out, launcher, options),
+        _ => {
+            let parts = suite(name, quick)?;
+            stages(name, quick, &parts, notes(&parts), out, launcher, options)?;
+            write_outputs(out)
+        }
     }
-    let parts = suite(name, quick)?;
+}
+
+/// The two stages of suite `name` into `out`: every setting of every method on every data set
+/// of `parts` with seed 0, then the other seeds at each method's setting selected on its seed-0
+/// score (ties to the first); then its `meta.json` with `notes`.
+pub(crate) fn stages<C: SuiteConfig>(
+    name: &str,
+    quick: bool,
+    parts: &[Part<C>],
+    notes: String,
+    out: &Path,
+    launcher: &Launcher,
+    options: RunOptions,
+) -> Result<(), LabError> {
     let started = Instant::now();
-    let finished_before = finished_runs::<Summary>(out);
-    let points = tuning_points(&parts, out)?;
-    crate::data::fetch_missing(points.iter().map(|p| &p.config.data))?;
+    let finished_before = finished_runs::<C::Summary>(out);
+    let points = tuning_points(parts, out)?;
+    C::fetch_missing(&points)?;
     say(options, name, "tuning", points.len());
     let mut tuned = run_points(launcher, &points, out, options)?.into_iter();
-    // Stage 2: the other seeds at each method's setting selected on the part's metric.
+    // Stage 2: the other seeds at each method's setting selected on its seed-0 score.
     let mut points = Vec::new();
     let cells = (parts.iter())
         .flat_map(|p| (p.data.iter()).flat_map(move |d| p.methods.iter().map(move |&m| (p, d, m))));
@@ -51,7 +71,7 @@ pub fn run(
         let scores = (settings(method, part).into_iter())
             .map(|setting| {
                 let s = tuned.next().expect("one summary per point");
-                (part.select.score(&s.selected.valid), setting)
+                (C::score(part, &s), setting)
             })
             .collect::<Vec<_>>();
         let (label, overrides) = best(scores, Ties::First).expect("every method has a setting");
@@ -64,27 +84,29 @@ pub fn run(
     }
     say(options, name, "seeds", points.len());
     run_points(launcher, &points, out, options)?;
-    let records: Records = load_records(out)?;
-    let meta = Provenance {
-        suite: name.to_string(),
+    let records: RecordsOf<C::Summary> = load_records(out)?;
+    let meta = Provenance::new(
+        name,
         quick,
-        command: format!(
-            "rgd reproduce {name}{}",
-            if quick { " --quick" } else { "" }
-        ),
-        machine: machine(),
-        wall_secs: suite_wall_secs(out, started, finished_before != summaries(&records).count()),
-        training_secs: summaries(&records).map(|r| r.wall_secs).sum(),
-        notes: (parts.iter().map(|p| p.notes.as_str()))
-            .collect::<Vec<_>>()
-            .join("\n\n"),
-    };
-    write_json(&out.join("meta.json"), &meta)?;
-    write_outputs(out)
+        suite_wall_secs(out, started, finished_before != summaries(&records).count()),
+        summaries(&records).map(C::secs).sum(),
+        notes,
+    );
+    write_json(&out.join("meta.json"), &meta)
+}
+
+/// The notes of `parts`, a paragraph each.
+pub(crate) fn notes<C>(parts: &[Part<C>]) -> String {
+    (parts.iter().map(|p| p.notes.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// Stage 1 of every suite of `parts`: every setting of every method on every data set, seed 0.
-pub(crate) fn tuning_points(parts: &[Part], out: &Path) -> Result<Vec<Point>, LabError> {
+pub(crate) fn tuning_points<C: SuiteConfig>(
+    parts: &[Part<C>],
+    out: &Path,
+) -> Result<Vec<Point<C>>, LabError> {
     let mut points = Vec::new();
     for part in parts {
         for data in &part.data {
@@ -110,20 +132,12 @@ fn write_outputs(out: &Path) -> Result<String, LabError> {
     let markdown = render(out)?;
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
     for part in &parts {
-        let records = records_of(&records, part);
-        let table = crate::suite::tidy::tidy(&records, part, part.report[0]);
+        let table = crate::suite::tidy::tidy(&records_of(&records, part), part, part.report[0]);
         if table.rows.is_empty() {
             continue; // a part without finished runs has no numbers (nor a plot) yet
         }
-        let suffix = if part.slug.is_empty() {
-            String::new()
-        } else {
-            format!("-{}", part.slug)
-        };
-        write_atomic(
-            &out.join(format!("results{suffix}.csv")),
-            table.to_csv().as_bytes(),
-        )?;
+        let csv = table.to_csv();
+        write_atomic(&out.join(part.file("results", "csv")), csv.as_bytes())?;
     }
     crate::suite::tidy::forest_plots(out, out)?;
     Ok(markdown)

@@ -11,6 +11,7 @@ use crate::metrics_log::{MetaMetricsRow, MetricsRow};
 use crate::plot::{Series, line_chart, weight_histograms};
 use crate::run_dir::RunDir;
 use crate::train::Summary;
+use crate::weight_trace::WeightSnapshot;
 
 /// One drawn plot: its file name and what it shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,11 +50,8 @@ pub fn draw_into(folder: &Path, summary: &Summary, dest: &Path) -> Result<Vec<Fi
 /// The four plots of a run's metrics log: losses, accuracies, weight statistics, and the
 /// effective sample size with the clipped fraction.
 fn log_plots(rows: &[MetricsRow], dest: &Path) -> Result<Vec<Figure>, LabError> {
-    let series = |name: &str, pick: &dyn Fn(&MetricsRow) -> Option<f64>| Series {
-        name: name.to_string(),
-        points: (rows.iter())
-            .filter_map(|r| pick(r).map(|v| (r.step as f64, v)))
-            .collect(),
+    let series = |name: &str, pick: &dyn Fn(&MetricsRow) -> Option<f64>| {
+        stepped(name, rows, |r| Some((r.step, pick(r)?)))
     };
     let percent = |v: Option<f64>| v.map(|v| 100.0 * v);
     let plots = [
@@ -109,11 +107,10 @@ fn log_plots(rows: &[MetricsRow], dest: &Path) -> Result<Vec<Figure>, LabError> 
 
 /// No log kept: the summary's evaluations are the accuracy curves.
 fn summary_plots(summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> {
-    let curve = |name: &str, pick: fn(&crate::metrics::Evaluation) -> f64| Series {
-        name: name.to_string(),
-        points: (summary.evaluations.iter())
-            .map(|e| (e.step as f64, 100.0 * pick(e)))
-            .collect(),
+    let curve = |name: &str, pick: fn(&crate::metrics::Evaluation) -> f64| {
+        stepped(name, &summary.evaluations, |e| {
+            Some((e.step, 100.0 * pick(e)))
+        })
     };
     Ok(chart(
         dest,
@@ -138,46 +135,34 @@ fn trace_plots(summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> 
     let mut figures = Vec::new();
     // Beyond 10 classes the lines are unreadable; the summary keeps them all.
     if (1..=10).contains(&classes) {
-        let series: Vec<Series> = (0..classes)
-            .map(|c| Series {
-                name: format!("class {c}"),
-                points: (trace.iter())
-                    .filter_map(|s| Some((s.step as f64, (*s.class_mean_weight.get(c)?)?)))
-                    .collect(),
-            })
-            .collect();
+        let by_class = |value: &dyn Fn(&WeightSnapshot, usize) -> Option<f64>| -> Vec<Series> {
+            let class = |c| {
+                stepped(format!("class {c}"), trace, |s| {
+                    Some((s.step, value(s, c)?))
+                })
+            };
+            (0..classes).map(class).collect()
+        };
         figures.extend(chart(
             dest,
             "class-weights.svg",
             "Mean weight of each (observed) class's training examples over each evaluation window.",
             "Weight by class",
             "mean example weight",
-            &series,
+            &by_class(&|s, c| *s.class_mean_weight.get(c)?),
         )?);
-        let shares: Vec<Series> = (0..classes)
-            .map(|c| Series {
-                name: format!("class {c}"),
-                points: (trace.iter())
-                    .filter_map(|s| Some((s.step as f64, 100.0 * s.class_weight_share.get(c)?)))
-                    .collect(),
-            })
-            .collect();
         figures.extend(chart(
             dest,
             "class-shares.svg",
             "Each (observed) class's share of the total weight over each evaluation window (its share of the examples under ERM).",
             "Share of the weight by class",
             "share of the weight (%)",
-            &shares,
+            &by_class(&|s, c| Some(100.0 * s.class_weight_share.get(c)?)),
         )?);
     }
-    let share =
-        |name: &str, pick: fn(&crate::weight_trace::WeightSnapshot) -> Option<f64>| Series {
-            name: name.to_string(),
-            points: (trace.iter())
-                .filter_map(|s| pick(s).map(|v| (s.step as f64, 100.0 * v)))
-                .collect(),
-        };
+    let share = |name: &str, pick: fn(&WeightSnapshot) -> Option<f64>| {
+        stepped(name, trace, |s| Some((s.step, 100.0 * pick(s)?)))
+    };
     figures.extend(chart(
         dest,
         "flipped.svg",
@@ -206,11 +191,8 @@ pub fn draw_meta_into(
     } else {
         Vec::new()
     };
-    let series = |name: &str, pick: fn(&MetaMetricsRow) -> Option<f64>| Series {
-        name: name.to_string(),
-        points: (rows.iter())
-            .filter_map(|r| pick(r).map(|v| (r.step as f64, v)))
-            .collect(),
+    let series = |name: &str, pick: fn(&MetaMetricsRow) -> Option<f64>| {
+        stepped(name, &rows, |r| Some((r.step, pick(r)?)))
     };
     figures.extend(chart(
         dest,
@@ -223,12 +205,9 @@ pub fn draw_meta_into(
             series("weighted loss", |r| r.weighted_loss),
         ],
     )?);
-    let valid = Series {
-        name: "meta-validation".into(),
-        points: (summary.evaluations.iter())
-            .map(|e| (e.step as f64, 100.0 * e.valid_accuracy))
-            .collect(),
-    };
+    let valid = stepped("meta-validation", &summary.evaluations, |e| {
+        Some((e.step, 100.0 * e.valid_accuracy))
+    });
     figures.extend(chart(
         dest,
         "accuracy.svg",
@@ -249,6 +228,21 @@ pub fn draw_meta_into(
         ],
     )?);
     Ok(figures)
+}
+
+/// The series `name` of the points `(step, value)` that `point` gives of `items` (of those that
+/// give one).
+fn stepped<T>(
+    name: impl Into<String>,
+    items: &[T],
+    point: impl Fn(&T) -> Option<(u64, f64)>,
+) -> Series {
+    Series {
+        name: name.into(),
+        points: (items.iter())
+            .filter_map(|i| point(i).map(|(step, v)| (step as f64, v)))
+            .collect(),
+    }
 }
 
 /// A line chart of `series` against the training step into `dest/file`, or none when no

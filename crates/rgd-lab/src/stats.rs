@@ -74,11 +74,14 @@ pub fn t_interval(values: &[f64], level: f64) -> Option<(f64, f64)> {
     if !(level > 0.0 && level < 1.0) {
         return None;
     }
-    let t = StudentsT::new(0.0, 1.0, (s.n - 1) as f64)
-        .ok()?
-        .inverse_cdf(0.5 + level / 2.0);
+    let t = t_quantile(0.5 + level / 2.0, (s.n - 1) as f64)?;
     let half = t * s.std / (s.n as f64).sqrt();
     Some((s.mean - half, s.mean + half))
+}
+
+/// The `p` quantile of Student's t distribution with `df` degrees of freedom.
+pub(crate) fn t_quantile(p: f64, df: f64) -> Option<f64> {
+    Some(StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(p))
 }
 
 /// Per-seed differences `treatment_i - baseline_i` summarised: mean, sample standard deviation,

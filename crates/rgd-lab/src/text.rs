@@ -106,17 +106,12 @@ pub fn sentiment_rows(cache: &Path) -> Result<Dataset, LabError> {
     Ok(numeric(text, SENTIMENT_WORDS, rows, 1))
 }
 
-/// Replaces the row numbers of [`sentiment_rows`] splits by word ids (`f32`, padded with 0 to
-/// the longest sentence of the whole set, at most [`MAX_WORDS`]), with a vocabulary built from
-/// the training split's sentences only (the [`WORD_VOCAB`](crate::transformer::WORD_VOCAB) most
-/// frequent words seen at least twice), so that no word count comes from a held-out sentence.
-pub fn encode_words(cache: &Path, splits: [&mut Dataset; 3]) -> Result<(), LabError> {
-    let text = registry::load_text_named("sentiment", cache)?;
-    encode_rows(&text.texts, splits)
-}
-
-/// [`encode_words`] on the sentences `texts` that the splits' row numbers index.
-fn encode_rows(texts: &[String], splits: [&mut Dataset; 3]) -> Result<(), LabError> {
+/// Replaces the row numbers of [`sentiment_rows`] splits (indexing the sentences `texts`) by
+/// word ids (`f32`, padded with 0 to the longest sentence of the whole set, at most
+/// [`MAX_WORDS`]), with a vocabulary built from the training split's sentences only (the
+/// [`WORD_VOCAB`](crate::transformer::WORD_VOCAB) most frequent words seen at least twice), so
+/// that no word count comes from a held-out sentence.
+pub fn encode_words(texts: &[String], splits: [&mut Dataset; 3]) -> Result<(), LabError> {
     if let Some(s) = (splits.iter()).find(|s| s.name != SENTIMENT_WORDS || s.n_features != 1) {
         return Err(LabError::Config(format!(
             "{SENTIMENT_WORDS} is split as sentence rows, but {} is not such a split; it \
@@ -187,7 +182,7 @@ fn read_cached(file: &Path, rows: usize, hidden: usize) -> Result<Option<Vec<f32
     if !file.is_file() {
         return Ok(None);
     }
-    let bytes = std::fs::read(file).map_err(|e| LabError::io(file, e))?;
+    let bytes = crate::run_dir::read(file)?;
     let corrupt = |reason: String| LabError::Corrupt {
         path: file.to_path_buf(),
         reason: format!("{reason}; delete the file to recompute it"),
@@ -224,7 +219,7 @@ mod tests {
             rows(&[2], &[1]),
             rows(&[3, 4], &[0, 0]),
         );
-        encode_rows(&texts, [&mut train, &mut valid, &mut test]).unwrap();
+        encode_words(&texts, [&mut train, &mut valid, &mut test]).unwrap();
         // Padded to the longest sentence of the whole set (4 words), the same for every split.
         for split in [&train, &valid, &test] {
             assert_eq!(
@@ -252,7 +247,7 @@ mod tests {
         let texts = vec!["a b".to_string()];
         let mut other = rows(&[0], &[0]);
         other.name = "fashion-mnist".into();
-        let err = encode_rows(
+        let err = encode_words(
             &texts,
             [&mut rows(&[0], &[1]), &mut rows(&[0], &[0]), &mut other],
         );

@@ -8,7 +8,7 @@ use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
 use rgd::{RgdConfig, RuleConfig};
 use rgd_burn::{Reweighter, loss};
-use rgd_lab::meta::episodes::Learner;
+use rgd_lab::meta::config::{LearnerConfig, MamlConfig};
 use rgd_lab::meta::protonet;
 use rgd_lab::meta::train::meta_gradients;
 
@@ -146,10 +146,10 @@ fn one_first_order_maml_step_of_a_linear_model_equals_the_hand_computed_update()
     let mut erm_ex = Reweighter::new(&RuleConfig::Erm).unwrap();
     let mut erm_task = Reweighter::new(&RuleConfig::Erm).unwrap();
     let (grads, out) = meta_gradients(
-        Learner::Maml {
-            steps: inner_steps,
-            lr: alpha,
-        },
+        LearnerConfig::Maml(MamlConfig {
+            inner_steps,
+            inner_lr: alpha,
+        }),
         &model,
         &|m: &Linear, x| m.forward(x),
         2,
@@ -250,7 +250,7 @@ fn check_detached(level: &str) {
     let mut ex = Reweighter::new(&ex).unwrap();
     let mut task = Reweighter::new(&task).unwrap();
     let (grads, out) = meta_gradients(
-        Learner::ProtoNet,
+        LearnerConfig::Protonet(Default::default()),
         &model,
         &|m: &Linear, x| m.forward(x),
         2,

@@ -21,7 +21,7 @@
 //! Threads: burn's `flex` backend (its matrix products through `gemm`, its reductions) runs on
 //! rayon's global pool, whose size is read from `RAYON_NUM_THREADS` when the pool is first used.
 //! `--threads N` sets that variable before any tensor is made; it must be the first thing the
-//! process computes (the `rgd` binary and the `bench_speed` example call [`speed`] before
+//! process computes (the `rgd` binary and the `bench_speed` example call [`speed_on`] before
 //! touching burn). Setting `RAYON_NUM_THREADS` in the environment does the same.
 
 use std::time::Instant;
@@ -32,6 +32,7 @@ use burn::prelude::*;
 use rgd::{RgdConfig, RuleConfig};
 use rgd_data::Dataset;
 use serde::Serialize;
+use statrs::statistics::{Data, Median};
 
 use crate::LabError;
 use crate::config::{AdamConfig, MethodConfig, OptimConfig, Optimizer, RunConfig, TrainConfig};
@@ -41,8 +42,7 @@ use crate::engine::{Observer, train_step};
 use crate::model::Model;
 use crate::optim::build_optimizer;
 use crate::train::{Supervised, WeightTrace};
-pub use models::step_flops;
-use models::{bench_model, synthetic};
+use models::{bench_model, step_flops, synthetic};
 
 /// Options of `rgd bench speed`.
 #[derive(clap::Args, Debug, Clone)]
@@ -164,18 +164,14 @@ fn set_threads(threads: Option<usize>) -> Result<usize, LabError> {
                 )));
             }
             Ok(_) => {}
-            // SAFETY: `speed` runs before the process starts any thread (it is the command
+            // SAFETY: `speed_on` runs before the process starts any thread (it is the command
             // the binary dispatches to right after parsing its arguments), so no other thread
             // reads the environment concurrently; rayon reads the variable when its global
             // pool is first used, which is after this.
             Err(_) => unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) },
         }
     }
-    Ok(std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())))
+    Ok(crate::device::cpu_threads())
 }
 
 /// One rule's training: the supervised task of the lab on the synthetic pool, its model and
@@ -247,17 +243,7 @@ impl<'a> Runner<'a> {
 }
 
 fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
+    Data::new(values.to_vec()).median()
 }
 
 /// Benchmarks one model.
@@ -336,11 +322,6 @@ fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed
     })
 }
 
-/// `rgd bench speed` on burn's CPU backend (`flex`).
-pub fn speed(args: &SpeedArgs, json: bool) -> Result<(), LabError> {
-    speed_on(args, json, DeviceChoice::Flex)
-}
-
 /// `rgd bench speed` on the backend `device`. Prints a table, or the [`SpeedReport`] as JSON.
 pub fn speed_on(args: &SpeedArgs, json: bool, device: DeviceChoice) -> Result<(), LabError> {
     let threads = set_threads(args.threads)?;
@@ -368,9 +349,7 @@ pub fn speed_on(args: &SpeedArgs, json: bool, device: DeviceChoice) -> Result<()
         models,
     };
     if json {
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| LabError::Config(format!("cannot serialise the report: {e}")))?;
-        println!("{text}");
+        crate::cli::print_json(&report);
     }
     Ok(())
 }

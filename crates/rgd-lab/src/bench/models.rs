@@ -71,6 +71,21 @@ fn layer_macs(config: &ModelConfig, shape: &[usize], classes: usize) -> Vec<f64>
             inputs = width;
         }
     };
+    // `depth` layers of `t` tokens of width `w`, feed-forward width `ff`: query, key and value,
+    // scores, weighted values, attention output, feed-forward in and out; then the head.
+    let encoder = |(t, w, ff): (f64, f64, f64), depth: usize, macs: &mut Vec<f64>| {
+        for _ in 0..depth {
+            macs.extend([
+                3.0 * t * w * w,
+                t * t * w,
+                t * t * w,
+                t * w * w,
+                t * w * ff,
+                t * ff * w,
+            ]);
+        }
+        macs.push(w * classes as f64);
+    };
     let mut macs = Vec::new();
     match config {
         ModelConfig::Vit(vit) => {
@@ -79,17 +94,7 @@ fn layer_macs(config: &ModelConfig, shape: &[usize], classes: usize) -> Vec<f64>
             let width = vit.encoder.width;
             let (t, w) = ((tokens + 1) as f64, width as f64);
             macs.push((tokens * c * p * p * width) as f64);
-            for _ in 0..vit.encoder.depth {
-                macs.extend([
-                    3.0 * t * w * w, // query, key, value
-                    t * t * w,       // scores
-                    t * t * w,       // weighted values
-                    t * w * w,       // attention output
-                    t * w * 2.0 * w, // feed-forward in
-                    t * 2.0 * w * w, // feed-forward out
-                ]);
-            }
-            macs.push(w * classes as f64);
+            encoder((t, w, 2.0 * w), vit.encoder.depth, &mut macs);
         }
         ModelConfig::Cnn(cnn) => {
             let [mut c, mut h, mut w] = [shape[0], shape[1], shape[2]];
@@ -103,19 +108,8 @@ fn layer_macs(config: &ModelConfig, shape: &[usize], classes: usize) -> Vec<f64>
         ModelConfig::Bert(_) => {
             // MiniLM-L6 at the padded length; a 0 first: the embedding lookup is no product,
             // and every encoder layer's input has a gradient (the embeddings train).
-            let (t, w, ff) = (shape[0] as f64, 384.0, 1536.0);
             macs.push(0.0);
-            for _ in 0..6 {
-                macs.extend([
-                    3.0 * t * w * w,
-                    t * t * w,
-                    t * t * w,
-                    t * w * w,
-                    t * w * ff,
-                    t * ff * w,
-                ]);
-            }
-            macs.push(w * classes as f64);
+            encoder((shape[0] as f64, 384.0, 1536.0), 6, &mut macs);
         }
         ModelConfig::Transformer(_) => {}
     }

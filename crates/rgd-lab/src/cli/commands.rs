@@ -10,9 +10,9 @@ use crate::compare::{Grid, run_grid};
 use crate::config::{ConfigFile, RunConfig};
 use crate::launch::Launcher;
 use crate::progress::Verbosity;
-use crate::run_dir::RunDir;
+use crate::run_dir::{RunDir, RunOptions};
 use crate::sweep::Method;
-use crate::train::{RunOptions, Summary};
+use crate::train::Summary;
 
 impl Cli {
     fn options(&self) -> RunOptions {
@@ -133,7 +133,7 @@ impl Cli {
             return crate::meta::resume(run, self.options(), self.json);
         }
         let config = RunConfig::from_file(&RunDir::new(run).config())?;
-        let summary = crate::train::train(&config, run, self.options())?;
+        let summary = crate::run_dir::Trainable::train_in(&config, run, self.options())?;
         self.print_summary(run, &summary);
         Ok(())
     }

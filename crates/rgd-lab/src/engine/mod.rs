@@ -24,10 +24,10 @@ use crate::LabError;
 use crate::checkpoint;
 use crate::config::OptimConfig;
 use crate::model::Model;
-use crate::optim::{clip_grad_norm, learning_rate};
+use crate::optim::{build_optimizer, clip_grad_norm, learning_rate};
 use crate::progress::Verbosity;
 use crate::run_dir::RunDir;
-pub use observe::{Both, NoObserver, NoState, Observer};
+pub use observe::{Both, NoState, Observer};
 use observe::{MetricsFile, ProgressBar};
 
 /// Test hook: make the loss of this step NaN (`RGD_INJECT_NAN_AT_STEP=<step>`), to exercise the
@@ -222,7 +222,7 @@ pub struct Engine<'a> {
     pub seed: u64,
     /// The training (autodiff) device.
     pub device: &'a Device,
-    /// The optimizer's schedule and clipping.
+    /// The optimizer, its schedule and clipping.
     pub optim: &'a OptimConfig,
     /// The cadence.
     pub cadence: Cadence,
@@ -233,7 +233,7 @@ pub struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    /// Trains `task` from the run's checkpoint (or from `model` and `optimizer` if it has
+    /// Trains `task` from the run's checkpoint (or from `model` and a fresh optimizer if it has
     /// none) to the last step, told to `observers` besides the engine's own progress bar and
     /// metrics log; returns the final model and state, and the observers.
     pub fn run<T: Task, O: Observer<T>>(
@@ -241,8 +241,8 @@ impl<'a> Engine<'a> {
         task: &mut T,
         observers: O,
         model: Model,
-        optimizer: ModuleOptimizer,
     ) -> Result<(Model, StateOf<T>, O), LabError> {
+        let optimizer = build_optimizer(self.optim);
         let run = self.run;
         let cadence = &self.cadence;
         let bar = ProgressBar::new(cadence.total, self.verbosity);
@@ -333,13 +333,18 @@ impl<'a> Engine<'a> {
             model = stepped;
             state.step += 1;
             let done = state.step;
-            let evaluation = match cadence.evaluates(done) {
-                true => Some(task.evaluate(&model, done)?),
-                false => None,
-            };
+            let evaluation = (cadence.evaluates(done))
+                .then(|| task.evaluate(&model, done))
+                .transpose()?;
             observers.stepped(task, step, lr, &out, evaluation.as_ref())?;
             if let Some(evaluation) = evaluation {
-                self.evaluated::<T>(state, &model, evaluation)?;
+                state.last = Some(evaluation);
+                state.evaluations.push(evaluation);
+                // The best model: of the highest score, the first of ties.
+                if (state.best.as_ref()).is_none_or(|b| T::score(&evaluation) > T::score(b)) {
+                    state.best = Some(evaluation);
+                    checkpoint::save_model(&model, &run.best().join("model.bpk"))?;
+                }
             }
             if cadence.checkpoints(done) {
                 self.save(task, observers, &model, optimizer, state, clock)?;
@@ -372,24 +377,6 @@ impl<'a> Engine<'a> {
             value,
             resume,
         }
-    }
-
-    /// Keeps `evaluation` in `state`, and `model` as the best one when it scores higher than
-    /// every earlier evaluation.
-    fn evaluated<T: Task>(
-        &self,
-        state: &mut StateOf<T>,
-        model: &Model,
-        evaluation: T::Eval,
-    ) -> Result<(), LabError> {
-        state.last = Some(evaluation);
-        state.evaluations.push(evaluation);
-        let better = (state.best.as_ref()).is_none_or(|b| T::score(&evaluation) > T::score(b));
-        if better {
-            state.best = Some(evaluation);
-            checkpoint::save_model(model, &self.run.best().join("model.bpk"))?;
-        }
-        Ok(())
     }
 
     /// Writes the checkpoint of `state` (the observers flushed first, so no log lags it).

@@ -57,10 +57,7 @@ pub trait Observer<T: Task> {
 pub struct NoState {}
 
 /// No observer beyond the engine's own.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoObserver;
-
-impl<T: Task> Observer<T> for NoObserver {
+impl<T: Task> Observer<T> for () {
     type State = NoState;
 }
 

@@ -155,11 +155,7 @@ pub(crate) fn mark_failed(folder: &Path, reason: &str) -> Result<(), LabError> {
 
 /// Clears the failure mark of a point that is about to run again.
 pub(crate) fn clear_failed(folder: &Path) -> Result<(), LabError> {
-    let path = folder.join(FAILED);
-    if path.exists() {
-        std::fs::remove_file(&path).map_err(|e| LabError::io(&path, e))?;
-    }
-    Ok(())
+    crate::metrics_log::remove_if_present(&folder.join(FAILED))
 }
 
 /// An error naming every point of `folders` that has no summary, with its reason.

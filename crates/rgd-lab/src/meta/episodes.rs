@@ -5,7 +5,7 @@ use burn::prelude::*;
 use rgd_data::{ClassSplit, Dataset, Episode, Standardizer, registry};
 use serde::{Deserialize, Serialize};
 
-use super::config::{LearnerConfig, MetaConfig, MetaDataConfig};
+use super::config::{MetaConfig, MetaDataConfig};
 use crate::LabError;
 use crate::stats::{summarize, t_interval};
 use crate::train::rows_and_labels;
@@ -91,41 +91,6 @@ impl EpisodeAccuracy {
             ci95_low,
             ci95_high,
             worst_tenth: sorted[..k].iter().sum::<f64>() / k as f64,
-        }
-    }
-}
-
-/// The learner of a config.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Learner {
-    /// Prototypical Networks.
-    ProtoNet,
-    /// First-order MAML with `steps` inner SGD steps at learning rate `lr`.
-    Maml {
-        /// Inner steps.
-        steps: usize,
-        /// Inner learning rate.
-        lr: f64,
-    },
-}
-
-impl Learner {
-    /// The learner named in `config`.
-    pub fn of(config: &MetaConfig) -> Self {
-        match config.learner {
-            LearnerConfig::Maml(maml) => Learner::Maml {
-                steps: maml.inner_steps,
-                lr: maml.inner_lr,
-            },
-            LearnerConfig::Protonet(_) => Learner::ProtoNet,
-        }
-    }
-
-    /// The network's output width: the embedding (ProtoNet) or one logit per way (MAML).
-    pub fn outputs(config: &MetaConfig) -> usize {
-        match config.learner {
-            LearnerConfig::Protonet(p) => p.embedding,
-            LearnerConfig::Maml(_) => config.episode.ways,
         }
     }
 }

@@ -10,46 +10,40 @@
 //! [`render`] reads.
 
 use std::path::Path;
-use std::time::Instant;
-
-use rgd::RuleConfig;
 
 use super::config::{LearnerConfig, MamlConfig, MetaConfig};
 use super::train::MetaSummary;
 use crate::LabError;
 use crate::config::ConfigFile;
-use crate::launch::{Launcher, Point, run_points};
 use crate::report::{
     DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells,
 };
-use crate::reproduce::say;
-use crate::run_dir::RunOptions;
-use crate::run_dir::{read_json, write_atomic, write_json};
+use crate::run_dir::{read_json, write_atomic};
 use crate::stats::{PairedDifference, paired_difference, summarize};
 use crate::suite::TAUS;
-use crate::suite::catalog::folder;
-use crate::suite::provenance::{Provenance, machine, suite_wall_secs};
-use crate::suite::records::{RecordsOf, finished_runs, load_records, summaries};
-use crate::sweep::{Method, Ties, best};
+use crate::suite::catalog::{Grid, Part, SuiteConfig, settings, spec};
+use crate::suite::provenance::Provenance;
+use crate::suite::records::{RecordsOf, load_records, summaries};
+use crate::suite::tables::selected;
+use crate::sweep::Method;
 
 /// Methods of the suite, in table order; ERM first (the baseline).
 pub const METHODS: [&str; 5] = ["erm", "rgd-example", "rgd-task", "term-task", "cvar-task"];
 
-/// One benchmark at one episode shape.
-#[derive(Debug, Clone)]
-struct Setting {
-    label: String,
-    base: MetaConfig,
-    lrs: Vec<f64>,
-    taus: Vec<(&'static str, f64)>,
-}
+impl SuiteConfig for MetaConfig {
+    fn set(&mut self, method: &Method, seed: u64) -> Result<(), LabError> {
+        self.seed = seed;
+        method.apply_meta(self)
+    }
 
-/// What the suite runs.
-#[derive(Debug, Clone)]
-struct Suite {
-    settings: Vec<Setting>,
-    seeds: u64,
-    notes: String,
+    /// Meta-validation accuracy; no loss breaks its ties.
+    fn score(_: &Part<Self>, run: &MetaSummary) -> (f64, f64) {
+        (run.selected.valid_accuracy, 0.0)
+    }
+
+    fn secs(run: &MetaSummary) -> f64 {
+        run.wall_secs + run.test_secs
+    }
 }
 
 fn letter_base(quick: bool) -> MetaConfig {
@@ -115,183 +109,94 @@ test_episodes = 600
     .expect("the suite's image config is valid")
 }
 
-fn suite(quick: bool) -> Suite {
-    let with_shots = |base: &MetaConfig, shots: usize| {
-        let mut c = base.clone();
+/// One benchmark at one episode shape: a part whose one data set is the setting, with the
+/// learning rates `lrs` for every method and `taus` for RGD at both levels.
+fn setting(
+    label: &str,
+    base: MetaConfig,
+    lrs: &[f64],
+    taus: &[(&'static str, f64)],
+    seeds: u64,
+) -> Part<MetaConfig> {
+    let tau = |method| Grid {
+        method,
+        ..Grid::tau(taus)
+    };
+    Part {
+        base,
+        data: vec![spec(label, &[])],
+        methods: METHODS.to_vec(),
+        lrs: lrs.to_vec(),
+        grids: vec![tau("rgd-example"), tau("rgd-task")],
+        seeds,
+        ..Part::default()
+    }
+}
+
+/// The suite's settings and its notes.
+pub(crate) fn suite(quick: bool) -> (Vec<Part<MetaConfig>>, &'static str) {
+    let with_shots = |mut c: MetaConfig, shots| {
         c.episode.shots = shots;
         c
     };
     if quick {
-        return Suite {
-            settings: vec![Setting {
-                label: "letter-5way-1shot".into(),
-                base: with_shots(&letter_base(true), 1),
-                lrs: vec![1e-3],
-                taus: TAUS[2..4].to_vec(),
-            }],
-            seeds: 2,
-            notes: "quick mode: letter 5-way 1-shot only, ProtoNet MLP 64-64, 200 meta-steps, lr \
-                    1e-3, tau in {1, 3}, 2 seeds, 600 meta-test episodes"
-                .into(),
-        };
+        let base = with_shots(letter_base(true), 1);
+        return (
+            vec![setting("letter-5way-1shot", base, &[1e-3], &TAUS[2..4], 2)],
+            "quick mode: letter 5-way 1-shot only, ProtoNet MLP 64-64, 200 meta-steps, lr 1e-3, \
+             tau in {1, 3}, 2 seeds, 600 meta-test episodes",
+        );
     }
-    let mut settings = Vec::new();
+    let mut parts = Vec::new();
     for shots in [1, 5] {
-        settings.push(Setting {
-            label: format!("letter-5way-{shots}shot"),
-            base: with_shots(&letter_base(false), shots),
-            lrs: vec![1e-3, 3e-3],
-            taus: TAUS.to_vec(),
-        });
+        let base = with_shots(letter_base(false), shots);
+        let label = format!("letter-5way-{shots}shot");
+        parts.push(setting(&label, base, &[1e-3, 3e-3], &TAUS, 5));
     }
     // First-order MAML on letter 5-way 5-shot: the same MLP as a 5-way classifier, 5 inner SGD
     // steps at 0.5 (0.5 beat 0.1 on meta-validation accuracy with ERM, seed 0).
-    let mut maml = with_shots(&letter_base(false), 5);
+    let mut maml = with_shots(letter_base(false), 5);
     maml.learner = LearnerConfig::Maml(MamlConfig {
         inner_steps: 5,
         inner_lr: 0.5,
     });
-    settings.push(Setting {
-        label: "letter-5way-5shot-maml".into(),
-        base: maml,
-        lrs: vec![1e-3],
-        taus: TAUS[2..4].to_vec(),
-    });
+    let maml = setting("letter-5way-5shot-maml", maml, &[1e-3], &TAUS[2..4], 5);
+    parts.push(maml);
     for shots in [1, 5] {
-        settings.push(Setting {
-            label: format!("images-5way-{shots}shot"),
-            base: with_shots(&images_base(), shots),
-            lrs: vec![1e-3],
-            taus: TAUS[2..4].to_vec(),
-        });
+        let base = with_shots(images_base(), shots);
+        let label = format!("images-5way-{shots}shot");
+        parts.push(setting(&label, base, &[1e-3], &TAUS[2..4], 5));
     }
-    Suite {
-        settings,
-        seeds: 5,
-        notes: "ProtoNet (squared Euclidean distance to class means) trained with Adam (no weight \
-                decay) on a cosine schedule, meta-batch 4 episodes; the model of the best \
-                meta-validation accuracy is evaluated on 600 meta-test episodes (the same episodes \
-                for every run). Letter (keel/letter, standardised with meta-training classes \
-                only; classes 16/5/5): MLP 16-64-64-64, 1000 meta-steps, 15 queries per class, \
-                evaluation every 100 steps on 200 meta-validation episodes; lr in {1e-3, 3e-3} \
-                for every method and tau in {1/9, 1/3, 1, 3, 10} for RGD. Images (10 \
-                Fashion-MNIST classes + 10 MNIST digits, 600 images per class; classes 10/5/5): \
-                CNN with 8 and 16 channels and a linear 784-64 embedding, 150 meta-steps, 10 \
-                queries per class, evaluation every 50 steps on 100 meta-validation episodes; \
-                reduced to fit 2 cores: lr 1e-3 only and tau in {1, 3}. TERM tilt 1 and CVaR \
-                alpha 0.5 (the 2 hardest of 4 episodes) act on episode losses; RGD-example \
-                reweights the query losses within each episode. Letter 5-way 5-shot is also run \
-                with first-order MAML (the same MLP as a 5-way classifier, 5 inner SGD steps at \
-                0.5, chosen over 0.1 on meta-validation with ERM and seed 0; lr 1e-3, tau in \
-                {1, 3}). Settings selected on \
-                meta-validation accuracy with seed 0, then seeds 1-4"
-            .into(),
-    }
-}
-
-/// The grid of a method: (folder label, config at seed 0).
-fn grid(method: &str, setting: &Setting) -> Vec<(String, MetaConfig)> {
-    let mut out = Vec::new();
-    for &lr in &setting.lrs {
-        let taus: Vec<(String, f64)> = if method.starts_with("rgd") {
-            setting
-                .taus
-                .iter()
-                .map(|&(l, t)| (format!("tau{}-", l.replace('/', "_")), t))
-                .collect()
-        } else {
-            vec![(String::new(), 1.0)]
-        };
-        for (prefix, tau) in taus {
-            let mut c = setting.base.clone();
-            c.optim.lr = lr;
-            Method::parse(method)
-                .and_then(|m| m.apply_meta(&mut c))
-                .expect("the suite's METHODS are in the catalogue");
-            if let RuleConfig::Rgd(rgd) = &mut c.method.rule {
-                rgd.tau = tau;
-            }
-            out.push((format!("{prefix}lr{lr}"), c));
-        }
-    }
-    out
-}
-
-/// Runs (or resumes) the suite into `out`, then writes `meta.json`, `results.md` and
-/// `results.csv`. Returns the rendered markdown.
-pub fn run(
-    quick: bool,
-    out: &Path,
-    launcher: &Launcher,
-    options: RunOptions,
-) -> Result<String, LabError> {
-    let suite = suite(quick);
-    let started = Instant::now();
-    let finished_before = finished_runs::<MetaSummary>(out);
-    // Stage 1: every grid setting of every method, seed 0.
-    let cells: Vec<(&Setting, &str)> = (suite.settings.iter())
-        .flat_map(|setting| METHODS.iter().map(move |&m| (setting, m)))
-        .collect();
-    let grids: Vec<Vec<(String, MetaConfig)>> =
-        cells.iter().map(|&(setting, m)| grid(m, setting)).collect();
-    let points: Vec<Point<MetaConfig>> = (cells.iter().zip(&grids))
-        .flat_map(|(&(setting, method), grid)| {
-            (grid.iter()).map(move |(label, config)| Point {
-                config: config.clone(),
-                folder: folder(out, &setting.label, method, label, 0),
-            })
-        })
-        .collect();
-    say(options, "meta", "tuning", points.len());
-    let mut tuned = run_points(launcher, &points, out, options)?.into_iter();
-    // Stage 2: seeds 1.. at each method's setting selected on meta-validation accuracy (seed 0,
-    // ties to the first setting).
-    let mut points = Vec::new();
-    for (&(setting, method), grid) in cells.iter().zip(grids) {
-        let scores = (grid.into_iter())
-            .map(|choice| {
-                let s = tuned.next().expect("one summary per point");
-                (s.selected.valid_accuracy, choice)
-            })
-            .collect::<Vec<_>>();
-        let (label, config) = best(scores, Ties::First).expect("every method has a setting");
-        for seed in 1..suite.seeds {
-            let mut c = config.clone();
-            c.seed = seed;
-            points.push(Point {
-                config: c,
-                folder: folder(out, &setting.label, method, &label, seed),
-            });
-        }
-    }
-    say(options, "meta", "seeds", points.len());
-    run_points(launcher, &points, out, options)?;
-    let records: Records = load_records(out)?;
-    let meta = Provenance {
-        suite: "meta".into(),
-        quick,
-        command: format!("rgd reproduce meta{}", if quick { " --quick" } else { "" }),
-        machine: machine(),
-        wall_secs: suite_wall_secs(out, started, finished_before != summaries(&records).count()),
-        training_secs: summaries(&records).map(|r| r.wall_secs + r.test_secs).sum(),
-        notes: suite.notes.clone(),
-    };
-    write_json(&out.join("meta.json"), &meta)?;
-    write_outputs(out)
+    (
+        parts,
+        "ProtoNet (squared Euclidean distance to class means) trained with Adam (no weight \
+         decay) on a cosine schedule, meta-batch 4 episodes; the model of the best \
+         meta-validation accuracy is evaluated on 600 meta-test episodes (the same episodes \
+         for every run). Letter (keel/letter, standardised with meta-training classes \
+         only; classes 16/5/5): MLP 16-64-64-64, 1000 meta-steps, 15 queries per class, \
+         evaluation every 100 steps on 200 meta-validation episodes; lr in {1e-3, 3e-3} \
+         for every method and tau in {1/9, 1/3, 1, 3, 10} for RGD. Images (10 \
+         Fashion-MNIST classes + 10 MNIST digits, 600 images per class; classes 10/5/5): \
+         CNN with 8 and 16 channels and a linear 784-64 embedding, 150 meta-steps, 10 \
+         queries per class, evaluation every 50 steps on 100 meta-validation episodes; \
+         reduced to fit 2 cores: lr 1e-3 only and tau in {1, 3}. TERM tilt 1 and CVaR \
+         alpha 0.5 (the 2 hardest of 4 episodes) act on episode losses; RGD-example \
+         reweights the query losses within each episode. Letter 5-way 5-shot is also run \
+         with first-order MAML (the same MLP as a 5-way classifier, 5 inner SGD steps at \
+         0.5, chosen over 0.1 on meta-validation with ERM and seed 0; lr 1e-3, tau in \
+         {1, 3}). Settings selected on \
+         meta-validation accuracy with seed 0, then seeds 1-4",
+    )
 }
 
 /// Writes `results.md` and `results.csv` of the suite at `out` from its records and
 /// `meta.json` alone, training nothing; returns the markdown.
 pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
-    let meta: Provenance = read_json(&out.join("meta.json"))?;
     let markdown = render(out)?;
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
-    write_atomic(
-        &out.join("results.csv"),
-        tidy(&load_records(out)?, &suite(meta.quick))
-            .to_csv()
-            .as_bytes(),
-    )?;
+    let meta: Provenance = read_json(&out.join("meta.json"))?;
+    let csv = tidy(&load_records(out)?, &suite(meta.quick).0).to_csv();
+    write_atomic(&out.join("results.csv"), csv.as_bytes())?;
     Ok(markdown)
 }
 
@@ -302,7 +207,8 @@ type Records = RecordsOf<MetaSummary>;
 /// (seed 0, ties to the first), once all its seeds have finished.
 struct Row<'a> {
     label: String,
-    config: MetaConfig,
+    /// Its setting's overrides (`optim.lr=...`, `method.rule.tau=...`).
+    overrides: Vec<String>,
     /// Its runs in seed order, with their meta-test accuracies and worst tenths.
     runs: Vec<&'a MetaSummary>,
     acc: Vec<f64>,
@@ -311,32 +217,30 @@ struct Row<'a> {
     diffs: Option<(Option<PairedDifference>, Option<PairedDifference>)>,
 }
 
-/// Every (setting, method) of `suite` with records, in table order, with its row (`None`
+/// Every (setting, method) of `parts` with records, in table order, with its row (`None`
 /// while unfinished).
-fn rows<'a>(records: &'a Records, suite: &Suite) -> Vec<(String, &'static str, Option<Row<'a>>)> {
+fn rows<'a>(
+    records: &'a Records,
+    parts: &[Part<MetaConfig>],
+) -> Vec<(String, &'static str, Option<Row<'a>>)> {
     let mut out = Vec::new();
-    for setting in &suite.settings {
-        let Some(by_method) = records.get(&setting.label) else {
+    for part in parts {
+        let data_set = &part.data[0].label;
+        let Some(by_method) = records.get(data_set) else {
             continue;
         };
         let mut erm: Option<(Vec<f64>, Vec<f64>)> = None;
         for method in METHODS {
-            let row = by_method.get(method).and_then(|by_label| {
-                let scores = grid(method, setting)
-                    .into_iter()
-                    .filter_map(|(label, config)| {
-                        let s = by_label.get(&label)?.get(&0)?;
-                        Some((s.selected.valid_accuracy, (label, config)))
-                    });
-                let (label, config) = best(scores, Ties::First)?;
-                let runs: Vec<&MetaSummary> = by_label[&label].values().collect();
+            let row = selected(by_method, method, part).and_then(|(label, runs)| {
+                let (_, overrides) =
+                    (settings(method, part).into_iter()).find(|(l, _)| *l == label)?;
                 let acc: Vec<f64> = runs.iter().map(|r| r.test.mean).collect();
                 let worst: Vec<f64> = runs.iter().map(|r| r.test.worst_tenth).collect();
                 let diff = |x: &[f64], base: &[f64]| paired_difference(x, base, 1e-9, 0.95);
                 let diffs = (erm.as_ref()).map(|(a, w)| (diff(&acc, a), diff(&worst, w)));
-                (runs.len() as u64 >= suite.seeds).then_some(Row {
+                (runs.len() as u64 >= part.seeds).then_some(Row {
                     label,
-                    config,
+                    overrides,
                     runs,
                     acc,
                     worst,
@@ -346,7 +250,7 @@ fn rows<'a>(records: &'a Records, suite: &Suite) -> Vec<(String, &'static str, O
             if method == "erm" {
                 erm = row.as_ref().map(|r| (r.acc.clone(), r.worst.clone()));
             }
-            out.push((setting.label.clone(), method, row));
+            out.push((data_set.clone(), method, row));
         }
     }
     out
@@ -358,7 +262,7 @@ fn rows<'a>(records: &'a Records, suite: &Suite) -> Vec<(String, &'static str, O
 /// and worst tenth's mean and sd over seeds (fractions), and the paired per-seed differences to
 /// ERM of both with their 95% intervals and W/T/L (empty for ERM). Unfinished methods have no
 /// row.
-fn tidy(records: &Records, suite: &Suite) -> Table {
+fn tidy(records: &Records, parts: &[Part<MetaConfig>]) -> Table {
     let head = [
         "data_set",
         "method",
@@ -378,19 +282,21 @@ fn tidy(records: &Records, suite: &Suite) -> Table {
         "worst_tenth_diff_ci_high",
     ];
     let mut t = Table::new(head.into_iter().chain(DIFFERENCE_COLUMNS).chain(tail));
-    for (data_set, method, r) in rows(records, suite) {
+    for (data_set, method, r) in rows(records, parts) {
         let Some(r) = r else { continue };
-        let tau = match r.config.method.rule {
-            RuleConfig::Rgd(rgd) if method.starts_with("rgd") => rgd.tau.to_string(),
-            _ => String::new(),
+        let knob = |key: &str| {
+            (r.overrides.iter())
+                .find_map(|o| o.strip_prefix(key))
+                .unwrap_or_default()
+                .to_string()
         };
         let (d_acc, d_worst) = r.diffs.unwrap_or_default();
         let mut row = vec![
             data_set,
             method.to_string(),
-            r.label,
-            r.config.optim.lr.to_string(),
-            tau,
+            r.label.to_string(),
+            knob("optim.lr="),
+            knob("method.rule.tau="),
             r.runs.len().to_string(),
             r.runs[0].selected.valid_accuracy.to_string(),
         ];
@@ -403,7 +309,7 @@ fn tidy(records: &Records, suite: &Suite) -> Table {
     t
 }
 
-fn table(records: &Records, suite: &Suite) -> Table {
+fn table(records: &Records, parts: &[Part<MetaConfig>]) -> Table {
     let mut t = Table::new([
         "episodes",
         "method",
@@ -418,7 +324,7 @@ fn table(records: &Records, suite: &Suite) -> Table {
     ]);
     let pct = |v: &[f64]| summarize(v).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2));
     let diff = |d: Option<PairedDifference>| d.map_or("-".into(), |d| fmt_diff_ci(&d, 100.0, 2));
-    for (data_set, method, r) in rows(records, suite) {
+    for (data_set, method, r) in rows(records, parts) {
         let Some(r) = r else {
             let cells = [data_set.as_str(), method, "not finished"];
             t.push_row(cells.into_iter().chain([""; 7]));
@@ -434,7 +340,7 @@ fn table(records: &Records, suite: &Suite) -> Table {
         t.push_row([
             data_set,
             method.to_string(),
-            r.label,
+            r.label.to_string(),
             format!("{:.2}", r.runs[0].selected.valid_accuracy * 100.0),
             pct(&r.acc),
             format!(
@@ -453,7 +359,7 @@ fn table(records: &Records, suite: &Suite) -> Table {
 /// Renders the suite's results (table and provenance) from its records alone.
 pub fn render(out: &Path) -> Result<String, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
-    let suite = suite(meta.quick);
+    let (parts, _) = suite(meta.quick);
     let records: Records = load_records(out)?;
     crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
     let runs = summaries(&records).count();
@@ -470,34 +376,33 @@ pub fn render(out: &Path) -> Result<String, LabError> {
         meta.wall_secs,
         meta.training_secs,
         meta.notes,
-        suite.seeds,
-        table(&records, &suite).to_markdown(),
+        parts[0].seeds,
+        table(&records, &parts).to_markdown(),
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::catalog::{config_for, folder};
 
     #[test]
     fn every_committed_record_is_what_the_suite_builds_now() {
         let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/meta");
-        let suite = suite(false);
         let mut matched = 0;
-        for setting in &suite.settings {
+        for part in suite(false).0 {
+            let data = &part.data[0];
             for method in METHODS {
-                for (label, config) in grid(method, setting) {
-                    for seed in 0..suite.seeds {
+                for (label, overrides) in settings(method, &part) {
+                    for seed in 0..part.seeds {
                         let path =
-                            folder(&out, &setting.label, method, &label, seed).join("config.toml");
+                            folder(&out, &data.label, method, &label, seed).join("config.toml");
                         if !path.exists() {
                             continue;
                         }
-                        let mut built = config.clone();
-                        built.seed = seed;
                         assert_eq!(
                             MetaConfig::from_file(&path).unwrap(),
-                            built,
+                            config_for(&part, data, method, &overrides, seed).unwrap(),
                             "{}",
                             path.display()
                         );
@@ -514,15 +419,18 @@ mod tests {
     #[test]
     fn the_grids_are_valid_configs_and_label_their_settings_uniquely() {
         for quick in [true, false] {
-            for setting in suite(quick).settings {
+            for part in suite(quick).0 {
                 for method in METHODS {
-                    let g = grid(method, &setting);
+                    let g = settings(method, &part);
                     let mut labels: Vec<&String> = g.iter().map(|(l, _)| l).collect();
                     labels.sort();
                     labels.dedup();
                     assert_eq!(labels.len(), g.len());
-                    for (_, c) in &g {
-                        c.validate().unwrap();
+                    for (_, overrides) in &g {
+                        config_for(&part, &part.data[0], method, overrides, 0)
+                            .unwrap()
+                            .validate()
+                            .unwrap();
                     }
                 }
             }

@@ -19,16 +19,15 @@ use rgd_burn::{PerExampleLoss, Reweighter, WeightedLoss, loss};
 use rgd_data::{Dataset, EpisodeSampler, MetaSplit};
 use serde::{Deserialize, Serialize};
 
-use super::config::MetaConfig;
-use super::episodes::{EpisodeAccuracy, EpisodeTensors, Learner, episode_tensors, load_data};
+use super::config::{LearnerConfig, MetaConfig};
+use super::episodes::{EpisodeAccuracy, EpisodeTensors, episode_tensors, load_data};
 use super::{maml, protonet};
 use crate::LabError;
 use crate::checkpoint::load_model;
 use crate::config::ConfigFile;
-use crate::engine::{Cadence, Engine, Fingerprint, NoObserver, Task};
+use crate::engine::{Cadence, Engine, Fingerprint, Task};
 use crate::metrics_log::MetaMetricsRow;
 use crate::model::Model;
-use crate::optim::build_optimizer;
 use crate::run_dir::{RunDir, RunOptions, write_json};
 use crate::train::classes;
 
@@ -49,7 +48,7 @@ pub struct MetaStep {
 /// lab passes `Model::forward`, the tests a bare linear layer.
 #[allow(clippy::too_many_arguments)]
 pub fn meta_gradients<M: Module + Clone>(
-    learner: Learner,
+    learner: LearnerConfig,
     model: &M,
     forward: &dyn Fn(&M, Tensor<2>) -> Tensor<2>,
     ways: usize,
@@ -63,10 +62,11 @@ pub fn meta_gradients<M: Module + Clone>(
     let mut example_weights = Vec::new();
     for (xs, ys, xq, yq) in episodes {
         let logits = match learner {
-            Learner::ProtoNet => {
+            LearnerConfig::Protonet(_) => {
                 protonet::episode_logits(|x| forward(model, x), xs.clone(), xq.clone(), ways, shots)
             }
-            Learner::Maml { steps, lr } => {
+            LearnerConfig::Maml(c) => {
+                let (steps, lr) = (c.inner_steps, c.inner_lr);
                 let a = maml::adapt(model.clone(), forward, xs.clone(), ys.clone(), steps, lr)?;
                 let logits = forward(&a, xq.clone());
                 adapted.push(a);
@@ -81,8 +81,8 @@ pub fn meta_gradients<M: Module + Clone>(
     let task = task_rule.apply(PerExampleLoss::new(Tensor::cat(episode_losses, 0), b)?)?;
     let mut grads = task.loss.backward();
     let params = match learner {
-        Learner::ProtoNet => GradientsParams::from_grads(grads, model),
-        Learner::Maml { .. } => {
+        LearnerConfig::Protonet(_) => GradientsParams::from_grads(grads, model),
+        LearnerConfig::Maml(_) => {
             let mut acc = GradientsParams::new();
             for a in &adapted {
                 maml::add_gradients(model, &mut acc, GradientsParams::from_module(&mut grads, a));
@@ -157,7 +157,6 @@ pub struct MetaSummary {
 struct MetaTask<'a> {
     config: &'a MetaConfig,
     dataset: Dataset,
-    learner: Learner,
     samplers: [EpisodeSampler; 3],
     example_rule: Reweighter,
     task_rule: Reweighter,
@@ -183,17 +182,16 @@ pub fn train(
     ];
     let device = options.device.training()?;
     device.seed(config.seed);
-    let model = Model::new(
-        &config.model,
-        &ds.example_shape,
-        Learner::outputs(config),
-        &device,
-    )?;
+    // The network embeds (ProtoNet) or gives one logit per way (MAML).
+    let outputs = match config.learner {
+        LearnerConfig::Protonet(p) => p.embedding,
+        LearnerConfig::Maml(_) => e.ways,
+    };
+    let model = Model::new(&config.model, &ds.example_shape, outputs, &device)?;
     let (example_cfg, task_cfg) = config.method.level.rules(config.method.rule);
     let t = &config.train;
     let mut task = MetaTask {
         config,
-        learner: Learner::of(config),
         samplers,
         example_rule: Reweighter::new(&example_cfg)?,
         task_rule: Reweighter::new(&task_cfg)?,
@@ -216,8 +214,7 @@ pub fn train(
         verbosity: options.verbosity,
         fingerprint: Fingerprint::new(config.to_toml()),
     };
-    let optimizer = build_optimizer(&config.optim);
-    let (model, state, _) = engine.run(&mut task, NoObserver, model, optimizer)?;
+    let (model, state, _) = engine.run(&mut task, (), model)?;
     let (Some(best), Some(last)) = (state.best, state.last) else {
         return Err(LabError::Corrupt {
             path: run.checkpoint().join("state.json"),
@@ -260,16 +257,16 @@ impl MetaTask<'_> {
         let mut accuracies = Vec::with_capacity(count as usize);
         for i in 0..count {
             let e = sampler.episode(self.config.train.eval_seed, i);
-            let logits = match self.learner {
-                Learner::ProtoNet => {
+            let logits = match self.config.learner {
+                LearnerConfig::Protonet(_) => {
                     let (xs, _, xq, _) = episode_tensors(data, &e, &self.eval_device);
                     let (ways, shots) = (sampler.ways(), sampler.shots());
                     protonet::episode_logits(|x| valid.forward(x, shape), xs, xq, ways, shots)
                 }
-                Learner::Maml { steps, lr } => {
+                LearnerConfig::Maml(c) => {
                     let (xs, ys, xq, _) = episode_tensors(data, &e, &self.device);
                     let forward = |m: &Model, x| m.forward(x, shape);
-                    let a = maml::adapt(model.clone(), forward, xs, ys, steps, lr)?;
+                    let a = maml::adapt(model.clone(), forward, xs, ys, c.inner_steps, c.inner_lr)?;
                     a.valid().forward(xq.inner(), shape)
                 }
             };
@@ -315,7 +312,7 @@ impl Task for MetaTask<'_> {
             .collect();
         let shape = &ds.example_shape;
         meta_gradients(
-            self.learner,
+            config.learner,
             model,
             &|m: &Model, x| m.forward(x, shape),
             config.episode.ways,

@@ -2,9 +2,9 @@
 //! tau grid, seeds and metrics, as in every suite), the peers, the tau every seed also trains
 //! at, and the training lengths at which every run is evaluated.
 
-use crate::config::{ConfigFile, RunConfig};
+use crate::config::RunConfig;
 use crate::suite::TAUS;
-use crate::suite::catalog::{DataSpec, Grid, Metric, Part, spec};
+use crate::suite::catalog::{DataSpec, Grid, Metric, Part, base_config, spec};
 
 /// The regime map: parts of the usual suite shape, trained once per seed to the longest length
 /// at a constant learning rate, so that one run gives every length.
@@ -29,7 +29,7 @@ const PEERS: [&str; 3] = ["term", "term-neg", "focal"];
 fn base(head: &str, lengths: &[u64], schedule_head: &str) -> RunConfig {
     let epochs = lengths.last().expect("at least one length");
     let list: Vec<String> = lengths.iter().map(u64::to_string).collect();
-    RunConfig::from_toml(&format!(
+    base_config(&format!(
         r#"{head}
 [optim]
 name = "adamw"
@@ -45,21 +45,14 @@ checkpoint_every = 1000
 "#,
         list.join(", ")
     ))
-    .expect("the suite's base config is valid")
 }
 
 fn part(title: &'static str, slug: &'static str, base: RunConfig, data: Vec<DataSpec>) -> Part {
     Part {
         title,
         slug,
-        base,
-        data,
         methods: [&["erm", "rgd"][..], &PEERS].concat(),
-        lrs: vec![1e-3],
-        grids: vec![Grid::tau(&TAUS)],
-        seeds: 5,
-        report: vec![Metric::Accuracy],
-        ..Part::default()
+        ..Part::new(false, base, data, String::new())
     }
 }
 
@@ -205,6 +198,7 @@ norm = "batch""#,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ConfigFile;
     use crate::suite::catalog::{config_for, settings};
 
     #[test]

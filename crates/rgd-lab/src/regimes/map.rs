@@ -14,9 +14,8 @@ use std::collections::BTreeMap;
 use crate::metrics::Evaluation;
 use crate::power::{benjamini_hochberg, fcr_level, minimum_detectable_effect, paired_t_p_value};
 use crate::stats::{PairedDifference, paired_difference, t_interval};
-use crate::suite::catalog::{Metric, Part, folder_name, settings};
-use crate::suite::records::RecordsOf;
-use crate::sweep::{Ties, best};
+use crate::suite::catalog::{DataSpec, Metric, Part, folder_name, settings};
+use crate::suite::tables::{DataRecords, Records, best_of};
 use crate::train::Summary;
 
 use super::design::{Design, FIXED};
@@ -27,9 +26,6 @@ pub(crate) const CONFIRMATORY_SEEDS: usize = 5;
 pub(crate) const DECISIVE_POINTS: f64 = 0.5;
 /// The false-discovery rate of the correction over cells.
 pub(crate) const FDR: f64 = 0.05;
-
-/// method -> setting -> seed -> summary, of one data regime.
-pub(crate) type DataRecords = BTreeMap<String, BTreeMap<String, BTreeMap<u64, Summary>>>;
 
 /// The settings chosen on seed 0 for one data regime (folder labels).
 #[derive(Debug, Clone, PartialEq)]
@@ -54,17 +50,6 @@ impl Choice {
         }
         out
     }
-}
-
-/// The best of `methods`' settings on seed 0 (grid order breaks exact ties).
-fn best_of(part: &Part, records: &DataRecords, methods: &[&str]) -> Option<(String, String)> {
-    let candidates = (methods.iter()).flat_map(|&m| {
-        (settings(m, part).into_iter()).filter_map(move |(label, _)| {
-            let s = records.get(m)?.get(&label)?.get(&0)?;
-            Some((part.select.score(&s.selected.valid), (m.to_string(), label)))
-        })
-    });
-    best(candidates, Ties::First)
 }
 
 /// The choices of one data regime once its seed-0 runs have finished (`None` before).
@@ -220,16 +205,24 @@ fn regime_cells(
     out
 }
 
-/// The map of the records of a regimes suite (keyed by data folder, as on disk).
-pub(crate) fn map(design: &Design, records: &RecordsOf<Summary>) -> Map {
-    let mut cells: Vec<(Cell, Vec<f64>)> = Vec::new();
-    for (index, part) in design.parts.iter().enumerate() {
-        for data in &part.data {
-            if let Some(r) = records.get(&folder_name(&data.label)) {
-                cells.extend(regime_cells(design, index, &data.label, r));
-            }
-        }
-    }
+/// Every data regime of `design` that has records (keyed by data folder, as on disk): its
+/// part's index, the part, the regime and its records.
+pub(crate) fn regimes<'a>(
+    design: &'a Design,
+    records: &'a Records,
+) -> impl Iterator<Item = (usize, &'a Part, &'a DataSpec, &'a DataRecords)> {
+    (design.parts.iter().enumerate()).flat_map(move |(index, part)| {
+        (part.data.iter()).filter_map(move |data| {
+            Some((index, part, data, records.get(&folder_name(&data.label))?))
+        })
+    })
+}
+
+/// The map of the records of a regimes suite.
+pub(crate) fn map(design: &Design, records: &Records) -> Map {
+    let mut cells: Vec<(Cell, Vec<f64>)> = (regimes(design, records))
+        .flat_map(|(index, _, data, r)| regime_cells(design, index, &data.label, r))
+        .collect();
     let family: Vec<usize> = (0..cells.len())
         .filter(|&i| cells[i].0.diff.n >= CONFIRMATORY_SEEDS && cells[i].0.p.is_some())
         .collect();

@@ -19,11 +19,12 @@ use std::time::Instant;
 
 use crate::LabError;
 use crate::launch::{Launcher, Point, run_points};
-use crate::reproduce::{say, tuning_points};
+use crate::reproduce::{notes, say, tuning_points};
 use crate::run_dir::{RunOptions, read_json, write_atomic, write_json};
-use crate::suite::catalog::{config_for, folder, folder_name, settings};
-use crate::suite::provenance::{Provenance, machine};
-use crate::suite::records::{RecordsOf, finished_runs, load_records, summaries};
+use crate::suite::catalog::{config_for, folder, settings};
+use crate::suite::provenance::Provenance;
+use crate::suite::records::{finished_runs, load_records, summaries};
+use crate::suite::tables::Records;
 use crate::train::Summary;
 
 pub use render::render;
@@ -32,29 +33,25 @@ pub use render::render;
 fn seed_points(
     design: &design::Design,
     out: &Path,
-    records: &RecordsOf<Summary>,
+    records: &Records,
 ) -> Result<Vec<Point>, LabError> {
     let mut points = Vec::new();
-    for part in &design.parts {
-        for data in &part.data {
-            let Some(choice) =
-                (records.get(&folder_name(&data.label))).and_then(|r| map::choose(design, part, r))
-            else {
-                continue;
-            };
-            let chosen = std::iter::once(("erm".to_string(), choice.erm.clone()))
-                .chain(choice.comparisons().into_iter().map(|(_, m, s)| (m, s)));
-            for (method, label) in chosen {
-                let overrides = (settings(&method, part).into_iter())
-                    .find(|(l, _)| *l == label)
-                    .map(|(_, o)| o)
-                    .expect("a chosen setting is on the grid");
-                for seed in 1..part.seeds {
-                    points.push(Point {
-                        config: config_for(part, data, &method, &overrides, seed)?,
-                        folder: folder(out, &data.label, &method, &label, seed),
-                    });
-                }
+    for (_, part, data, r) in map::regimes(design, records) {
+        let Some(choice) = map::choose(design, part, r) else {
+            continue;
+        };
+        let chosen = std::iter::once(("erm".to_string(), choice.erm.clone()))
+            .chain(choice.comparisons().into_iter().map(|(_, m, s)| (m, s)));
+        for (method, label) in chosen {
+            let overrides = (settings(&method, part).into_iter())
+                .find(|(l, _)| *l == label)
+                .map(|(_, o)| o)
+                .expect("a chosen setting is on the grid");
+            for seed in 1..part.seeds {
+                points.push(Point {
+                    config: config_for(part, data, &method, &overrides, seed)?,
+                    folder: folder(out, &data.label, &method, &label, seed),
+                });
             }
         }
     }
@@ -74,26 +71,14 @@ pub fn run(
     let started = Instant::now();
     let earlier = read_json::<Provenance>(&out.join("meta.json")).ok();
     let finished_before = finished_runs::<Summary>(out);
-    let provenance = |records: &RecordsOf<Summary>| {
+    let provenance = |records: &Records| {
         let finished = summaries(records).count() != finished_before;
-        let before = earlier.as_ref().map(|m| m.wall_secs);
-        Provenance {
-            suite: "regimes".into(),
-            quick,
-            command: format!(
-                "rgd reproduce regimes{}",
-                if quick { " --quick" } else { "" }
-            ),
-            machine: machine(),
-            wall_secs: match (before, finished) {
-                (Some(b), false) => b,
-                (b, _) => b.unwrap_or(0.0) + started.elapsed().as_secs_f64(),
-            },
-            training_secs: summaries(records).map(|r| r.wall_secs).sum(),
-            notes: (design.parts.iter().map(|p| p.notes.as_str()))
-                .collect::<Vec<_>>()
-                .join("\n\n"),
-        }
+        let wall_secs = match (earlier.as_ref().map(|m| m.wall_secs), finished) {
+            (Some(b), false) => b,
+            (b, _) => b.unwrap_or(0.0) + started.elapsed().as_secs_f64(),
+        };
+        let training: f64 = summaries(records).map(|r| r.wall_secs).sum();
+        Provenance::new("regimes", quick, wall_secs, training, notes(&design.parts))
     };
     let points = tuning_points(&design.parts, out)?;
     crate::data::fetch_missing(points.iter().map(|p| &p.config.data))?;

@@ -11,12 +11,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::LabError;
 use crate::plot::{COLOURS, padded_range, render_sized};
 use crate::run_plots::Figure;
-use crate::suite::catalog::folder_name;
-use crate::suite::records::RecordsOf;
-use crate::train::Summary;
+use crate::suite::tables::Records;
 
 use super::design::{Design, FIXED};
-use super::map::{Cell, Map, tau_exploration};
+use super::map::{Cell, Map, regimes, tau_exploration};
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type DrawResult = Result<(), DrawingAreaErrorKind<std::io::Error>>;
@@ -131,8 +129,9 @@ fn legend(header: &Area, entries: &[(RGBColor, &str)]) -> DrawResult {
     Ok(())
 }
 
-/// `curves.svg`: every data regime's cells against training length; whether there was a cell.
-pub(crate) fn curves(design: &Design, map: &Map, path: &Path) -> Result<bool, LabError> {
+/// `curves.svg` in `dest`: every data regime's cells against training length (none without a
+/// cell).
+fn curves(design: &Design, map: &Map, dest: &Path) -> Result<Option<Figure>, LabError> {
     let mut regimes: Vec<(String, Vec<&Cell>)> = Vec::new();
     for cell in &map.cells {
         match regimes.iter_mut().find(|r| r.0 == cell.data) {
@@ -141,10 +140,10 @@ pub(crate) fn curves(design: &Design, map: &Map, path: &Path) -> Result<bool, La
         }
     }
     if regimes.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     let entries = ["rgd", FIXED, "peer"].map(style);
-    render_sized(path, size(regimes.len()), |root| {
+    render_sized(&dest.join("curves.svg"), size(regimes.len()), |root| {
         let (header, areas) = panels(root, regimes.len());
         legend(&header, &entries)?;
         for (area, (data, cells)) in areas.iter().zip(&regimes) {
@@ -152,7 +151,12 @@ pub(crate) fn curves(design: &Design, map: &Map, path: &Path) -> Result<bool, La
         }
         Ok(())
     })?;
-    Ok(true)
+    Ok(Some(Figure {
+        file: "curves.svg".into(),
+        caption: "Method − ERM in test points against training length (log scale), with the 95% \
+                  interval over seeds as a band, per data regime."
+            .into(),
+    }))
 }
 
 /// Blue below zero, white at zero, red above, saturating at `scale`.
@@ -215,34 +219,23 @@ fn label_at(v: f64, name: impl Fn(usize) -> Option<String>) -> String {
     }
 }
 
-/// `tau-map.svg`: seed 0's RGD − ERM over (length, tau) per data regime; whether there was a
-/// value to draw.
-pub(crate) fn tau_map(
-    design: &Design,
-    records: &RecordsOf<Summary>,
-    path: &Path,
-) -> Result<bool, LabError> {
-    let mut regimes: Vec<(String, TauRows)> = Vec::new();
-    for part in &design.parts {
-        for data in &part.data {
-            if let Some(r) = records.get(&folder_name(&data.label)) {
-                let rows = tau_exploration(design, part, r);
-                if !rows.is_empty() {
-                    regimes.push((data.label.clone(), rows));
-                }
-            }
-        }
-    }
+/// `tau-map.svg` in `dest`: seed 0's RGD − ERM over (length, tau) per data regime (none without
+/// a value to draw).
+fn tau_map(design: &Design, records: &Records, dest: &Path) -> Result<Option<Figure>, LabError> {
+    let regimes: Vec<(String, TauRows)> = (regimes(design, records))
+        .map(|(_, part, data, r)| (data.label.clone(), tau_exploration(design, part, r)))
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect();
     let values = || {
         regimes
             .iter()
             .flat_map(|r| r.1.iter().flat_map(|row| row.1.iter().flatten()))
     };
     let Some(scale) = values().map(|v| v.abs()).reduce(f64::max) else {
-        return Ok(false);
+        return Ok(None);
     };
     let scale = scale.max(0.1);
-    render_sized(path, size(regimes.len()), |root| {
+    render_sized(&dest.join("tau-map.svg"), size(regimes.len()), |root| {
         let (header, areas) = panels(root, regimes.len());
         header.draw(&Text::new(
             format!("seed 0, RGD − ERM in test points; colour saturates at ±{scale:.2} (red: RGD better)"),
@@ -254,7 +247,12 @@ pub(crate) fn tau_map(
         }
         Ok(())
     })?;
-    Ok(true)
+    Ok(Some(Figure {
+        file: "tau-map.svg".into(),
+        caption: "Seed 0 (exploratory): RGD − ERM in test points at every tau of the grid after \
+                  every training length."
+            .into(),
+    }))
 }
 
 /// Draws both figures of the suite at `out` (from its records) into `dest`.
@@ -264,22 +262,9 @@ pub fn figures(out: &Path, dest: &Path) -> Result<Vec<Figure>, LabError> {
     let design = super::design::design(meta.quick);
     let records = crate::suite::records::load_records(out)?;
     let map = super::map::map(&design, &records);
-    let mut figures = Vec::new();
-    if curves(&design, &map, &dest.join("curves.svg"))? {
-        figures.push(Figure {
-            file: "curves.svg".into(),
-            caption: "Method − ERM in test points against training length (log scale), with the \
-                      95% interval over seeds as a band, per data regime."
-                .into(),
-        });
-    }
-    if tau_map(&design, &records, &dest.join("tau-map.svg"))? {
-        figures.push(Figure {
-            file: "tau-map.svg".into(),
-            caption: "Seed 0 (exploratory): RGD − ERM in test points at every tau of the grid \
-                      after every training length."
-                .into(),
-        });
-    }
-    Ok(figures)
+    let figures = [
+        curves(&design, &map, dest)?,
+        tau_map(&design, &records, dest)?,
+    ];
+    Ok(figures.into_iter().flatten().collect())
 }

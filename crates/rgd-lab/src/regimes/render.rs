@@ -7,15 +7,14 @@ use std::path::Path;
 use crate::LabError;
 use crate::metrics::Evaluation;
 use crate::report::Table;
-use crate::suite::catalog::{Part, folder_name};
 use crate::suite::provenance::Provenance;
-use crate::suite::records::{RecordsOf, load_records, summaries};
-use crate::train::Summary;
+use crate::suite::records::{load_records, summaries};
+use crate::suite::tables::Records;
 
 use super::design::{Design, FIXED, design};
 use super::map::{
-    CONFIRMATORY_SEEDS, Cell, DECISIVE_POINTS, DataRecords, FDR, Map, Verdict, at_length, choose,
-    map, tau_exploration,
+    CONFIRMATORY_SEEDS, Cell, DECISIVE_POINTS, FDR, Map, Verdict, at_length, choose, map, regimes,
+    tau_exploration,
 };
 
 fn length_headers(first: &[&str], design: &Design) -> Vec<String> {
@@ -96,14 +95,12 @@ fn differences(design: &Design, map: &Map, index: usize) -> (Table, Table) {
 /// A value read from an evaluation.
 type ValueOf<'a> = &'a dyn Fn(&Evaluation) -> Option<f64>;
 
-/// ERM's own curve: training accuracy and the test metric, mean over seeds, per length.
-fn erm_curve(design: &Design, part: &Part, records: &RecordsOf<Summary>) -> Table {
+/// ERM's own curve: training accuracy and the test metric, mean over seeds, per length, of
+/// the part at `index`.
+fn erm_curve(design: &Design, index: usize, records: &Records) -> Table {
     let mut table = Table::new(length_headers(&["data", "ERM"], design));
-    let metric = part.report[0];
-    for data in &part.data {
-        let Some(runs) = records.get(&folder_name(&data.label)) else {
-            continue;
-        };
+    for (_, part, data, runs) in regimes(design, records).filter(|r| r.0 == index) {
+        let metric = part.report[0];
         let Some(erm) = choose(design, part, runs).and_then(|c| runs.get("erm")?.get(&c.erm))
         else {
             continue;
@@ -136,13 +133,10 @@ fn erm_curve(design: &Design, part: &Part, records: &RecordsOf<Summary>) -> Tabl
     table
 }
 
-/// Seed 0's RGD − ERM at every tau of the grid.
-fn taus(design: &Design, part: &Part, records: &RecordsOf<Summary>) -> Table {
+/// Seed 0's RGD − ERM at every tau of the grid, of the part at `index`.
+fn taus(design: &Design, index: usize, records: &Records) -> Table {
     let mut table = Table::new(length_headers(&["data", "RGD setting"], design));
-    for data in &part.data {
-        let Some(runs): Option<&DataRecords> = records.get(&folder_name(&data.label)) else {
-            continue;
-        };
+    for (_, part, data, runs) in regimes(design, records).filter(|r| r.0 == index) {
         for (label, row) in tau_exploration(design, part, runs) {
             let cells = row.into_iter().map(|v| v.map_or("-".into(), signed));
             table.push_row([data.label.clone(), label].into_iter().chain(cells));
@@ -174,7 +168,7 @@ fn rule(map: &Map) -> String {
 pub fn render(out: &Path) -> Result<String, LabError> {
     let meta: Provenance = crate::run_dir::read_json(&out.join("meta.json"))?;
     let design = design(meta.quick);
-    let records: RecordsOf<Summary> = load_records(out)?;
+    let records: Records = load_records(out)?;
     crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
     let map = map(&design, &records);
     let mut sections = vec![
@@ -196,22 +190,19 @@ pub fn render(out: &Path) -> Result<String, LabError> {
         sections.push(format!("Setup: {}.", part.notes));
         let (diffs, readings) = differences(&design, &map, index);
         let metric = part.report[0].name();
-        for (what, table) in [("difference", diffs), ("reading", readings)] {
-            if !table.rows.is_empty() {
-                sections.push(format!(
-                    "Method − ERM in test {metric}, {what} (pts) after each training length:\n\n{}",
-                    table.to_markdown().trim_end()
-                ));
-            }
-        }
+        let of_map = |what: &str| {
+            format!("Method − ERM in test {metric}, {what} (pts) after each training length")
+        };
         for (what, table) in [
+            (of_map("difference"), diffs),
+            (of_map("reading"), readings),
             (
-                "ERM's own curve, mean over seeds",
-                erm_curve(&design, part, &records),
+                "ERM's own curve, mean over seeds".into(),
+                erm_curve(&design, index, &records),
             ),
             (
-                "Seed 0 (exploratory): RGD − ERM (pts) at every tau",
-                taus(&design, part, &records),
+                "Seed 0 (exploratory): RGD − ERM (pts) at every tau".into(),
+                taus(&design, index, &records),
             ),
         ] {
             if !table.rows.is_empty() {

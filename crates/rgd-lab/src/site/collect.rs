@@ -22,27 +22,15 @@ pub enum Record {
 }
 
 impl Record {
-    /// Steps trained.
-    pub fn steps(&self) -> u64 {
+    /// Steps trained, wall time of training (seconds), and the selected validation and test
+    /// accuracy (meta: the mean meta-test accuracy).
+    pub fn numbers(&self) -> (u64, f64, f64, f64) {
         match self {
-            Record::Supervised(s) => s.steps,
-            Record::Meta(s) => s.steps,
-        }
-    }
-
-    /// Wall time of training (seconds).
-    pub fn wall_secs(&self) -> f64 {
-        match self {
-            Record::Supervised(s) => s.wall_secs,
-            Record::Meta(s) => s.wall_secs,
-        }
-    }
-
-    /// The selected validation and test accuracy (meta: the mean meta-test accuracy).
-    pub fn accuracies(&self) -> (f64, f64) {
-        match self {
-            Record::Supervised(s) => (s.selected.valid.accuracy, s.selected.test.accuracy),
-            Record::Meta(s) => (s.selected.valid_accuracy, s.test.mean),
+            Record::Supervised(s) => {
+                let e = &s.selected;
+                (s.steps, s.wall_secs, e.valid.accuracy, e.test.accuracy)
+            }
+            Record::Meta(s) => (s.steps, s.wall_secs, s.selected.valid_accuracy, s.test.mean),
         }
     }
 }
@@ -162,20 +150,18 @@ fn walk(
     if !seen.insert(dir.to_path_buf()) {
         return Ok(());
     }
-    let summary = dir.join("summary.json");
-    if summary.is_file() {
-        let mut run = run(dir, group, out)?;
-        run.name = relative(dir, root);
-        run.id = run.name.clone();
+    if dir.join("summary.json").is_file() {
+        let run = run(dir, root, group, out)?;
         out.runs.push(run);
         return Ok(());
     }
     let group = match group_kind(dir)? {
-        Some(kind) => {
+        Some((prefix, kind)) => {
+            let name = relative(dir, root);
             out.groups.push(Group {
-                id: format!("{}-{}", kind_name(&kind), relative(dir, root)),
+                id: format!("{prefix}-{name}"),
                 folder: dir.to_path_buf(),
-                name: relative(dir, root),
+                name,
                 kind,
             });
             Some(out.groups.len() - 1)
@@ -200,29 +186,22 @@ fn walk(
     Ok(())
 }
 
-fn kind_name(kind: &GroupKind) -> &'static str {
-    match kind {
-        GroupKind::Comparison(_) => "compare",
-        GroupKind::Suite(_) => "suite",
-    }
-}
-
-/// The group a folder is, if any.
-fn group_kind(dir: &Path) -> Result<Option<GroupKind>, LabError> {
+/// The group a folder is, if any, with its pages' prefix.
+fn group_kind(dir: &Path) -> Result<Option<(&'static str, GroupKind)>, LabError> {
     let comparison = dir.join("comparison.json");
     if comparison.is_file() {
-        return Ok(Some(GroupKind::Comparison(Box::new(read_json(
-            &comparison,
-        )?))));
+        let comparison = Box::new(read_json(&comparison)?);
+        return Ok(Some(("compare", GroupKind::Comparison(comparison))));
     }
     let meta = dir.join("meta.json");
     if meta.is_file() && dir.join("runs").is_dir() {
-        return Ok(Some(GroupKind::Suite(Box::new(read_json(&meta)?))));
+        let suite = Box::new(read_json(&meta)?);
+        return Ok(Some(("suite", GroupKind::Suite(suite))));
     }
     Ok(None)
 }
 
-fn run(dir: &Path, group: Option<usize>, out: &Collection) -> Result<Run, LabError> {
+fn run(dir: &Path, root: &Path, group: Option<usize>, out: &Collection) -> Result<Run, LabError> {
     let summary_path = dir.join("summary.json");
     let value: serde_json::Value = read_json(&summary_path)?;
     let corrupt = |e: serde_json::Error| LabError::Corrupt {
@@ -244,9 +223,10 @@ fn run(dir: &Path, group: Option<usize>, out: &Collection) -> Result<Run, LabErr
         Record::Supervised(s) => (s.seed, s.rule.clone()),
         Record::Meta(s) => (s.seed, format!("{}-{}", s.rule, s.level)),
     };
+    let name = relative(dir, root);
     let mut run = Run {
-        id: String::new(),
-        name: String::new(),
+        id: name.clone(),
+        name,
         folder: dir.to_path_buf(),
         group,
         data_set: data_set_of(&config),

@@ -68,16 +68,14 @@ pub fn runs_table(id: &str, up: &str, collection: &Collection, runs: &[&Run]) ->
         table.runs id=(id) {
             thead { tr {
                 @for (name, numeric) in columns {
-                    @if numeric {
-                        th.num data-type="number" { button type="button" { (name) } }
-                    } @else {
-                        th data-type="text" { button type="button" { (name) } }
+                    th class=[numeric.then_some("num")] data-type=(if numeric { "number" } else { "text" }) {
+                        button type="button" { (name) }
                     }
                 }
             } }
             tbody {
                 @for run in runs {
-                    @let (valid, test) = run.record.accuracies();
+                    @let (steps, wall_secs, valid, test) = run.record.numbers();
                     @let group = run.group.map(|g| &collection.groups[g]);
                     tr {
                         td { a href={ (up) "runs/" (run.id) ".html" } { (run.name) } }
@@ -88,8 +86,8 @@ pub fn runs_table(id: &str, up: &str, collection: &Collection, runs: &[&Run]) ->
                         td { (run.method) }
                         td { (run.setting) }
                         td.num { (run.seed) }
-                        td.num { (run.record.steps()) }
-                        td.num data-value=(run.record.wall_secs()) { (number(run.record.wall_secs(), 1)) }
+                        td.num { (steps) }
+                        td.num data-value=(wall_secs) { (number(wall_secs, 1)) }
                         td.num data-value=(valid) { (number(100.0 * valid, 2)) }
                         td.num data-value=(test) { (number(100.0 * test, 2)) }
                     }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::LabError;
 use crate::config::{ConfigFile, RunConfig};
+use crate::launch::Point;
+use crate::suite::TAUS;
 use crate::sweep::Method;
 
 use super::parts::{
@@ -158,12 +160,12 @@ impl Grid {
 /// and seeds. Most suites have one part; `images` and `text` compare model families, one part
 /// each.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Part {
+pub(crate) struct Part<C = RunConfig> {
     /// The part's heading in the results ("" when the suite has one part).
     pub(crate) title: &'static str,
     /// Suffix of the part's `results-<slug>.csv` and `summary-<slug>.svg` ("" for the first).
     pub(crate) slug: &'static str,
-    pub(crate) base: RunConfig,
+    pub(crate) base: C,
     pub(crate) data: Vec<DataSpec>,
     pub(crate) methods: Vec<&'static str>,
     pub(crate) lrs: Vec<f64>,
@@ -174,15 +176,43 @@ pub(crate) struct Part {
     pub(crate) families: Vec<&'static str>,
     /// Report where the weight goes (flipped labels, classes) from the runs' weight traces.
     pub(crate) weight_tables: bool,
-    /// Report the end of training next to the selected evaluation: the test metric at the last
-    /// evaluation and the training-split accuracy against the training labels (the config must
-    /// set `train.eval_train`), to show whether a model memorised noisy labels.
-    pub(crate) end_table: bool,
     /// Validation metric the settings are selected on.
     pub(crate) select: Metric,
     /// Test metrics reported, one table each (the first also gets the paired table).
     pub(crate) report: Vec<Metric>,
     pub(crate) notes: String,
+}
+
+impl Part {
+    /// A part of the suites' usual protocol, for the caller to adapt: the tabular suite's
+    /// methods at lr 1e-3, RGD's tau on the whole grid (quick: 1 and 3), 5 seeds (quick: 2),
+    /// selected on and reporting accuracy.
+    pub(crate) fn new(quick: bool, base: RunConfig, data: Vec<DataSpec>, notes: String) -> Part {
+        Part {
+            base,
+            data,
+            methods: TABULAR_METHODS.to_vec(),
+            lrs: vec![1e-3],
+            grids: vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })],
+            seeds: if quick { 2 } else { 5 },
+            report: vec![Metric::Accuracy],
+            notes,
+            ..Part::default()
+        }
+    }
+
+    /// The part's file `<stem>.<ext>`, `<stem>-<slug>.<ext>` but for the first part.
+    pub(crate) fn file(&self, stem: &str, ext: &str) -> String {
+        match self.slug {
+            "" => format!("{stem}.{ext}"),
+            slug => format!("{stem}-{slug}.{ext}"),
+        }
+    }
+}
+
+/// A part's base config from `toml` (a bug in the suite's definition if it does not parse).
+pub(crate) fn base_config(toml: &str) -> RunConfig {
+    RunConfig::from_toml(toml).expect("the suite's base config is valid")
 }
 
 /// The parts of a suite, in table order.
@@ -215,7 +245,7 @@ pub(crate) fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
 }
 
 /// The settings of a method: (folder label, overrides).
-pub(crate) fn settings(method: &str, part: &Part) -> Vec<(String, Vec<String>)> {
+pub(crate) fn settings<C>(method: &str, part: &Part<C>) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for &lr in &part.lrs {
         let lr_set = format!("optim.lr={lr}");
@@ -234,16 +264,48 @@ pub(crate) fn settings(method: &str, part: &Part) -> Vec<(String, Vec<String>)> 
     out
 }
 
-pub(crate) fn config_for(
-    part: &Part,
+/// The config of one run of `part`: supervised, or meta-learning ([`crate::meta::suite`]).
+pub(crate) trait SuiteConfig: crate::run_dir::Trainable {
+    /// Sets `method` (its rule, and its loss or level) and `seed`.
+    fn set(&mut self, method: &Method, seed: u64) -> Result<(), LabError>;
+    /// The seed-0 score a part selects a setting on, compared as [`Metric::score`].
+    fn score(part: &Part<Self>, run: &Self::Summary) -> (f64, f64);
+    /// A run's time (seconds) in the suite's summed training time.
+    fn secs(run: &Self::Summary) -> f64;
+    /// Fetches the data sets of `points` missing from the cache (by default none).
+    fn fetch_missing(_: &[Point<Self>]) -> Result<(), LabError> {
+        Ok(())
+    }
+}
+
+impl SuiteConfig for RunConfig {
+    fn set(&mut self, method: &Method, seed: u64) -> Result<(), LabError> {
+        self.seed = seed;
+        method.apply(self)
+    }
+
+    fn score(part: &Part, run: &Self::Summary) -> (f64, f64) {
+        part.select.score(&run.selected.valid)
+    }
+
+    fn secs(run: &Self::Summary) -> f64 {
+        run.wall_secs
+    }
+
+    fn fetch_missing(points: &[Point]) -> Result<(), LabError> {
+        crate::data::fetch_missing(points.iter().map(|p| &p.config.data))
+    }
+}
+
+pub(crate) fn config_for<C: SuiteConfig>(
+    part: &Part<C>,
     data: &DataSpec,
     method: &str,
     overrides: &[String],
     seed: u64,
-) -> Result<RunConfig, LabError> {
+) -> Result<C, LabError> {
     let mut config = part.base.with_overrides(&data.overrides)?;
-    Method::parse(method)?.apply(&mut config)?;
-    config.seed = seed;
+    config.set(&Method::parse(method)?, seed)?;
     config.with_overrides(overrides)
 }
 

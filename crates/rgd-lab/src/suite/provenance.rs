@@ -31,6 +31,22 @@ pub struct Provenance {
     pub notes: String,
 }
 
+impl Provenance {
+    /// The provenance of `rgd reproduce <suite> [--quick]` on this machine (times in seconds).
+    pub(crate) fn new(suite: &str, quick: bool, wall: f64, training: f64, notes: String) -> Self {
+        let quick_flag = if quick { " --quick" } else { "" };
+        Provenance {
+            suite: suite.into(),
+            quick,
+            command: format!("rgd reproduce {suite}{quick_flag}"),
+            machine: machine(),
+            wall_secs: wall,
+            training_secs: training,
+            notes,
+        }
+    }
+}
+
 /// CPU model (with its family and model numbers, which tell CPU generations apart where the
 /// name does not, e.g. "AMD EPYC"), core count and the instruction set the kernels ran on
 /// ([`rgd_kernels::instruction_set`]), for the provenance of results.

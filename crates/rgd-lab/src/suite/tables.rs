@@ -11,7 +11,7 @@ use crate::run_dir::read_json;
 use crate::stats::{
     METRIC_TIE, average_ranks, paired_difference, snap_to_tie, summarize, wilcoxon_signed_rank,
 };
-use crate::suite::catalog::{Metric, Part, folder_name, settings, suite};
+use crate::suite::catalog::{Metric, Part, SuiteConfig, folder_name, settings, suite};
 use crate::suite::provenance::Provenance;
 use crate::suite::records::{RecordsOf, load_records, summaries};
 use crate::suite::tidy::rows;
@@ -31,22 +31,40 @@ pub(crate) fn records_of(records: &Records, part: &Part) -> Records {
         .collect()
 }
 
-/// The selected setting of `method` on one data set: the best seed-0 validation `part.select`,
-/// ties broken by the lower validation loss, then by the earlier setting in grid order (as at
-/// run time, [`Metric::score`]), with its runs in seed order.
-pub(crate) fn selected<'a>(
-    by_method: &'a BTreeMap<String, BTreeMap<String, BTreeMap<u64, Summary>>>,
-    method: &str,
-    part: &Part,
-) -> Option<(&'a str, Vec<&'a Summary>)> {
-    let by_label = by_method.get(method)?;
-    let scores = settings(method, part).into_iter().filter_map(|(label, _)| {
-        let (label, seeds) = by_label.get_key_value(&label)?;
-        let valid = &seeds.get(&0)?.selected.valid;
-        Some((part.select.score(valid), label.as_str()))
+/// method -> setting -> seed -> summary: the records of one data set.
+pub(crate) type DataRecords<S = Summary> = BTreeMap<String, BTreeMap<String, BTreeMap<u64, S>>>;
+
+/// The best of `methods`' settings on one data set, as (method, folder label): the best seed-0
+/// score ([`SuiteConfig::score`]: validation `part.select`, ties broken by the lower validation
+/// loss), then the earlier setting in grid order (as at run time).
+pub(crate) fn best_of<C: SuiteConfig>(
+    part: &Part<C>,
+    records: &DataRecords<C::Summary>,
+    methods: &[&str],
+) -> Option<(String, String)> {
+    let candidates = (methods.iter()).flat_map(|&m| {
+        (settings(m, part).into_iter()).filter_map(move |(label, _)| {
+            let s = records.get(m)?.get(&label)?.get(&0)?;
+            Some((C::score(part, s), (m.to_string(), label)))
+        })
     });
-    let label = best(scores, Ties::First)?;
-    Some((label, by_label[label].values().collect()))
+    best(candidates, Ties::First)
+}
+
+/// The selected setting of `method` on one data set ([`best_of`]) with its runs in seed order.
+pub(crate) fn selected<'a, C: SuiteConfig>(
+    records: &'a DataRecords<C::Summary>,
+    method: &str,
+    part: &Part<C>,
+) -> Option<(String, Vec<&'a C::Summary>)> {
+    let (_, label) = best_of(part, records, &[method])?;
+    let runs = records[method][&label].values().collect();
+    Some((label, runs))
+}
+
+/// `mean ± sd` of `values` times `scale` with `decimals` decimals; `-` without values.
+pub(crate) fn mean_sd(values: &[f64], scale: f64, decimals: usize) -> String {
+    summarize(values).map_or("-".into(), |s| fmt_mean_std(&s, scale, decimals))
 }
 
 /// The tables of `part` in `metric`, at each method's validation-selected setting: per data
@@ -74,12 +92,10 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> (Table, 
         let set_means: Vec<f64> = (set.iter())
             .map(|r| summarize(&r.tests).map_or(f64::NAN, |s| snap_to_tie(s.mean)))
             .collect();
-        for (i, r) in set.iter().enumerate() {
-            row.push(summarize(&r.tests).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2)));
+        row.extend(set.iter().map(|r| mean_sd(&r.tests, 100.0, 2)));
+        for (i, rank) in average_ranks(&set_means, true).into_iter().enumerate() {
             means[i].push(set_means[i]);
-        }
-        for (i, r) in average_ranks(&set_means, true).into_iter().enumerate() {
-            ranks[i].push(r);
+            ranks[i].push(rank);
         }
         main.push_row(row);
         finished_sets.push(data);
@@ -222,7 +238,7 @@ pub(crate) fn render_part(records: &Records, part: &Part) -> String {
             ));
         }
     }
-    if part.end_table {
+    if part.base.train.eval_train {
         sections.push(end_table(records, part, &finished));
     }
     if part.weight_tables {
@@ -266,8 +282,9 @@ pub(crate) fn render_part(records: &Records, part: &Part) -> String {
 /// Where training ended, each method at its selected setting, mean ± sd over seeds: the epoch
 /// of the selected (best-validation) evaluation, the test metric there and at the last
 /// evaluation, the last evaluation's paired difference to ERM, and the training-split accuracy
-/// against the training labels at the end. A model that memorised flipped labels has a training
-/// accuracy near 100% and a last test accuracy below its selected one.
+/// against the training labels at the end (of a part whose config sets `train.eval_train`). A
+/// model that memorised flipped labels has a training accuracy near 100% and a last test
+/// accuracy below its selected one.
 pub(crate) fn end_table(records: &Records, part: &Part, finished: &[String]) -> String {
     let metric = part.report[0];
     let mut table = Table::new([
@@ -289,11 +306,8 @@ pub(crate) fn end_table(records: &Records, part: &Part, finished: &[String]) -> 
             let Some(runs) = runs_of(method) else {
                 continue;
             };
-            let mean = |v: Vec<f64>, scale: f64, decimals: usize| {
-                summarize(&v).map_or("-".into(), |s| fmt_mean_std(&s, scale, decimals))
-            };
             let batch = part.base.train.batch_size as f64;
-            let epochs = runs
+            let epochs: Vec<f64> = runs
                 .iter()
                 .map(|s| s.selected.step as f64 * batch / s.sizes[0] as f64)
                 .collect();
@@ -307,18 +321,15 @@ pub(crate) fn end_table(records: &Records, part: &Part, finished: &[String]) -> 
                 .iter()
                 .filter_map(|s| s.last.train.as_ref().map(|m| m.accuracy))
                 .collect();
+            let there: Vec<f64> = runs.iter().map(|s| metric.of(&s.selected.test)).collect();
             table.push_row([
                 data.clone(),
                 method.to_string(),
-                mean(epochs, 1.0, 1),
-                mean(
-                    runs.iter().map(|s| metric.of(&s.selected.test)).collect(),
-                    100.0,
-                    2,
-                ),
-                mean(last, 100.0, 2),
+                mean_sd(&epochs, 1.0, 1),
+                mean_sd(&there, 100.0, 2),
+                mean_sd(&last, 100.0, 2),
                 versus_erm,
-                mean(train, 100.0, 2),
+                mean_sd(&train, 100.0, 2),
             ]);
         }
     }

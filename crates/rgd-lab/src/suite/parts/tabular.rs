@@ -1,14 +1,12 @@
 //! The tabular and imbalance suites' parts.
 
 use super::super::catalog::{
-    DataSpec, Grid, IMBALANCED_SETS, Metric, Part, TABULAR_METHODS, TABULAR_SETS, spec,
+    DataSpec, IMBALANCED_SETS, Metric, Part, TABULAR_SETS, base_config, spec,
 };
 use super::ADAMW;
-use crate::config::{ConfigFile, RunConfig};
-use crate::suite::TAUS;
 
 pub(crate) fn tabular(quick: bool) -> Part {
-    let base = RunConfig::from_toml(&format!(
+    let base = base_config(&format!(
         r#"
 [model]
 hidden = [256, 256]
@@ -20,8 +18,7 @@ batch_size = 128
 epochs = 20
 max_steps = 1000
 "#
-    ))
-    .expect("the suite's base config is valid");
+    ));
     let data = if quick {
         let overrides = ["data.source=magic", "data.max_train=2000"];
         vec![spec("magic (2000 rows)", &overrides)]
@@ -35,22 +32,16 @@ max_steps = 1000
             .map(|&s| spec(s, &[&source(s)]))
             .collect()
     };
+    let notes = if quick {
+        "quick mode: magic subsampled to 2000 training rows".into()
+    } else {
+        "each set split 70/15/15, stratified, with split seed 0; every method at every \
+         learning rate, the rules' knobs on their grids"
+            .into()
+    };
     Part {
-        base,
-        data,
-        methods: TABULAR_METHODS.to_vec(),
         lrs: if quick { vec![1e-3] } else { vec![1e-3, 3e-3] },
-        grids: vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })],
-        seeds: if quick { 2 } else { 5 },
-        report: vec![Metric::Accuracy],
-        notes: if quick {
-            "quick mode: magic subsampled to 2000 training rows".into()
-        } else {
-            "each set split 70/15/15, stratified, with split seed 0; every method at every \
-             learning rate, the rules' knobs on their grids"
-                .into()
-        },
-        ..Part::default()
+        ..Part::new(quick, base, data, notes)
     }
 }
 

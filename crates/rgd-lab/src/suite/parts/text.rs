@@ -1,15 +1,15 @@
 //! The text suite's parts: the linear probe, the transformer from scratch, fine-tuning (for
 //! 40 steps, for 3 epochs, and with each domain held out).
 
-use super::super::catalog::{DataSpec, Grid, Metric, Part, TABULAR_METHODS, spec};
+use super::super::catalog::{DataSpec, Grid, Part, base_config, spec};
 use super::ADAMW;
-use crate::config::{ConfigFile, RunConfig};
+use crate::config::ConfigFile;
 use crate::suite::TAUS;
 
 /// Sentence sentiment (amazon, imdb, yelp) with a linear probe on the pretrained MiniLM sentence
 /// embeddings: in-domain, and each domain held out in turn.
 pub(crate) fn text(quick: bool) -> Part {
-    let base = RunConfig::from_toml(&format!(
+    let base = base_config(&format!(
         r#"
 [data]
 source = "sentiment-minilm"
@@ -20,8 +20,7 @@ hidden = []
 batch_size = 64
 epochs = 30
 "#
-    ))
-    .expect("the suite's base config is valid");
+    ));
     let mut data = vec![spec("sentiment-in-domain", &[])];
     if !quick {
         data.extend(rgd_data::SENTIMENT_DOMAINS.iter().map(|d| DataSpec {
@@ -32,30 +31,24 @@ epochs = 30
             ],
         }));
     }
+    let notes = if quick {
+        "quick mode: in-domain only".into()
+    } else {
+        "linear probe: a linear classifier on the frozen all-MiniLM-L6-v2 sentence embeddings \
+         (384 values, masked mean pooling, L2-normalised, then standardised on the training \
+         split) of the 3000 labelled sentences of the sentiment data (1000 each from amazon, \
+         imdb, yelp). In-domain: a 70/15/15 split stratified by domain and label; \
+         sentiment_<domain>: that domain held out as the test set (1000 sentences), the other \
+         two split 80/20 into training and validation; the classifier is an MLP without \
+         hidden layers. Test sets of 450-1000 sentences resolve about ±3-4 points (95%) per \
+         run"
+        .into()
+    };
     Part {
         title: "Linear probe on the frozen MiniLM embeddings",
-        base,
-        data,
-        methods: TABULAR_METHODS.to_vec(),
         lrs: if quick { vec![1e-2] } else { vec![3e-3, 1e-2] },
-        grids: vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })],
-        seeds: if quick { 2 } else { 5 },
         families: vec!["sentiment_"],
-        report: vec![Metric::Accuracy],
-        notes: if quick {
-            "quick mode: in-domain only".into()
-        } else {
-            "linear probe: a linear classifier on the frozen all-MiniLM-L6-v2 sentence embeddings \
-             (384 values, masked mean pooling, L2-normalised, then standardised on the training \
-             split) of the 3000 labelled sentences of the sentiment data (1000 each from amazon, \
-             imdb, yelp). In-domain: a 70/15/15 split stratified by domain and label; \
-             sentiment_<domain>: that domain held out as the test set (1000 sentences), the other \
-             two split 80/20 into training and validation; the classifier is an MLP without \
-             hidden layers. Test sets of 450-1000 sentences resolve about ±3-4 points (95%) per \
-             run"
-            .into()
-        },
-        ..Part::default()
+        ..Part::new(quick, base, data, notes)
     }
 }
 
@@ -63,7 +56,7 @@ epochs = 30
 /// sentences): in-domain and each domain held out, ERM against RGD.
 pub(crate) fn text_transformer(quick: bool) -> Part {
     let epochs = if quick { 1 } else { 6 };
-    let base = RunConfig::from_toml(&format!(
+    let base = base_config(&format!(
         r#"
 [data]
 source = "sentiment-words"
@@ -81,8 +74,7 @@ lr = 1e-3
 batch_size = 64
 epochs = {epochs}
 "#
-    ))
-    .expect("the suite's base config is valid");
+    ));
     let mut part = text(quick);
     part.title = "Transformer trained from scratch";
     part.slug = "transformer";
@@ -110,7 +102,7 @@ epochs = {epochs}
 /// in-domain only (a step costs about 4.5 s on 2 cores).
 pub(crate) fn text_finetuned(quick: bool) -> Part {
     let steps = if quick { 2 } else { 40 };
-    let base = RunConfig::from_toml(&format!(
+    let base = base_config(&format!(
         r#"
 [data]
 source = "sentiment-wordpiece"
@@ -130,34 +122,30 @@ batch_size = 32
 steps = {steps}
 eval_every = {steps}
 "#
-    ))
-    .expect("the suite's base config is valid");
+    ));
     let overrides: &[&str] = if quick { &["data.max_train=64"] } else { &[] };
     let data = vec![spec("bert-sentiment-in-domain", overrides)];
+    let notes = if quick {
+        "quick mode: 64 training sentences".into()
+    } else {
+        format!(
+            "all-MiniLM-L6-v2 fine-tuned end to end (embeddings and all 6 layers, a linear \
+             head on the masked mean of the last layer's outputs, WordPiece tokens from its \
+             tokenizer.json, each batch padded to its longest sentence and masked), the \
+             linear probe's in-domain split; {steps} steps are 0.6 epoch of the 2100 \
+             training sentences, evaluated once at the end. Sized for 2 cores, where a step \
+             takes about 4.5 s and an evaluation of the 900 validation and test sentences \
+             about 45 s: the 13 runs take about 45 minutes"
+        )
+    };
     Part {
         title: "Fine-tuning the pretrained encoder",
         slug: "finetuned",
-        base,
-        data,
         methods: vec!["erm", "rgd", "term", "focal"],
         lrs: vec![5e-5],
         grids: vec![Grid::tau(&TAUS[2..4])],
         seeds: if quick { 2 } else { 3 },
-        report: vec![Metric::Accuracy],
-        notes: if quick {
-            "quick mode: 64 training sentences".into()
-        } else {
-            format!(
-                "all-MiniLM-L6-v2 fine-tuned end to end (embeddings and all 6 layers, a linear \
-                 head on the masked mean of the last layer's outputs, WordPiece tokens from its \
-                 tokenizer.json, each batch padded to its longest sentence and masked), the \
-                 linear probe's in-domain split; {steps} steps are 0.6 epoch of the 2100 \
-                 training sentences, evaluated once at the end. Sized for 2 cores, where a step \
-                 takes about 4.5 s and an evaluation of the 900 validation and test sentences \
-                 about 45 s: the 13 runs take about 45 minutes"
-            )
-        },
-        ..Part::default()
+        ..Part::new(quick, base, data, notes)
     }
 }
 
