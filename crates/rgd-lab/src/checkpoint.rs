@@ -23,10 +23,7 @@ fn corrupt(path: &Path, what: &str, err: impl std::fmt::Debug) -> LabError {
     } else {
         "delete the checkpoint folder to start the run over"
     };
-    LabError::Corrupt {
-        path: path.to_path_buf(),
-        reason: format!("cannot read the {what} ({err:?}); {fix}"),
-    }
+    LabError::corrupt(path, format!("cannot read the {what} ({err:?}); {fix}"))
 }
 
 /// The model's parameters as a `.bpk` record.

@@ -10,11 +10,11 @@ use crate::LabError;
 use crate::config::{ConfigFile, RunConfig};
 use crate::launch::{Launcher, Point, run_points};
 use crate::report::{
-    DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_wtl, mean_sd_cells,
+    DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells,
 };
 use crate::run_dir::{RunOptions, write_atomic, write_json};
 use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
-use crate::suite::{tables::mean_sd, tidy::difference_plot};
+use crate::suite::tidy::difference_plot;
 use crate::sweep::{Method, Ties, best};
 use crate::train::Summary;
 
@@ -43,10 +43,6 @@ pub struct Cell {
 }
 
 impl Cell {
-    fn valid_mean(&self) -> f64 {
-        self.valid_accuracies().iter().sum::<f64>() / self.runs.len() as f64
-    }
-
     fn valid_accuracies(&self) -> Vec<f64> {
         self.runs
             .iter()
@@ -137,7 +133,8 @@ pub fn run_grid(
     let selected = methods
         .into_iter()
         .map(|range| {
-            let scores = range.map(|i| (cells[i].valid_mean(), i));
+            let mean = |c: &Cell| summarize(&c.valid_accuracies()).map_or(f64::NAN, |s| s.mean);
+            let scores = range.map(|i| (mean(&cells[i]), i));
             best(scores, Ties::Last).expect("every method has at least one cell")
         })
         .collect();
@@ -245,8 +242,8 @@ impl Comparison {
                 } else {
                     cell.setting.clone()
                 },
-                mean_sd(&cell.valid_accuracies(), 100.0, 2),
-                mean_sd(&test, 100.0, 2),
+                fmt_mean_std(&cell.valid_accuracies(), 100.0, 2),
+                fmt_mean_std(&test, 100.0, 2),
                 diff.as_ref()
                     .map_or("-".into(), |d| fmt_diff_ci(d, 100.0, 2)),
                 diff.as_ref().map_or("-".into(), fmt_wtl),

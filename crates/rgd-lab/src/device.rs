@@ -27,12 +27,9 @@ pub enum DeviceChoice {
 
 impl DeviceChoice {
     /// The name `--device` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            DeviceChoice::Flex => "flex",
-            DeviceChoice::Cuda => "cuda",
-            DeviceChoice::Wgpu => "wgpu",
-        }
+    pub fn name(self) -> String {
+        let value = clap::ValueEnum::to_possible_value(&self).expect("no variant is skipped");
+        value.get_name().to_string()
     }
 
     /// The plain (no autodiff) device, for evaluation and prediction.

@@ -16,7 +16,7 @@
 use burn::nn::transformer::{
     TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput, TransformerEncoderLayer,
 };
-use burn::nn::{Dropout, LayerNorm, Linear};
+use burn::nn::{Dropout, Initializer, LayerNorm, Linear};
 use burn::prelude::*;
 use rgd_kernels::EncoderPath;
 use rgd_kernels::attention::{Masks, attention};
@@ -25,6 +25,12 @@ use rgd_kernels::linear::linear;
 
 use crate::LabError;
 use crate::config::EncoderConfig;
+
+/// The initialiser of the ViT's and the text transformer's embeddings and positions: N(0, 0.02).
+pub(crate) const SMALL: Initializer = Initializer::Normal {
+    mean: 0.0,
+    std: 0.02,
+};
 
 /// A pre-norm encoder of `config.depth` layers, feed-forward width `2 · config.width`.
 pub(crate) fn encoder(

@@ -137,6 +137,14 @@ impl LabError {
         }
     }
 
+    /// A damaged or foreign file at `path`: what is wrong and what to do.
+    pub fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        LabError::Corrupt {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+
     /// The process exit code for this error (sysexits.h conventions; [`EXIT_CODES`] lists them).
     pub fn exit_code(&self) -> i32 {
         match self {

@@ -30,7 +30,6 @@ pub mod numerics;
 pub mod optim;
 pub mod plot;
 pub mod power;
-pub mod progress;
 pub mod regimes;
 pub mod report;
 pub mod reproduce;

@@ -16,14 +16,9 @@ use std::path::Path;
 
 use crate::LabError;
 
-/// A held lock on a folder; released when dropped (or when the process ends).
-#[derive(Debug)]
-pub struct FolderLock {
-    _file: File,
-}
-
 /// Locks `folder` (created if missing) for this process, or fails at once with
-/// [`LabError::Busy`] naming the process that holds it.
+/// [`LabError::Busy`] naming the process that holds it. The lock is held until the returned
+/// `.lock` file is dropped (or the process ends).
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -33,7 +28,7 @@ pub struct FolderLock {
 /// drop(held);
 /// assert!(again.try_lock().is_ok());
 /// ```
-pub fn lock(folder: &Path) -> Result<FolderLock, LabError> {
+pub fn lock(folder: &Path) -> Result<File, LabError> {
     std::fs::create_dir_all(folder).map_err(|e| LabError::io(folder, e))?;
     let path = folder.join(".lock");
     let mut file = std::fs::OpenOptions::new()
@@ -67,7 +62,7 @@ pub fn lock(folder: &Path) -> Result<FolderLock, LabError> {
     file.set_len(0).map_err(|e| LabError::io(&path, e))?;
     file.write_all(holder.as_bytes())
         .map_err(|e| LabError::io(&path, e))?;
-    Ok(FolderLock { _file: file })
+    Ok(file)
 }
 
 fn hostname() -> String {

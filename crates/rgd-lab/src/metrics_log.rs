@@ -31,22 +31,28 @@ pub(crate) fn remove_if_present(path: &Path) -> Result<(), LabError> {
     }
 }
 
-/// Keeps only the complete log lines of steps `<= step` (the header too, for CSV). A last line
-/// without its newline is a row torn by a kill mid-write: it is dropped whatever it holds, so a
-/// cut inside its step number cannot pass for an earlier step.
-pub(crate) fn truncate_log(path: &Path, step: u64, csv_header: bool) -> Result<(), LabError> {
+/// Cuts the log back to where its run starts: removes it on a fresh start (`None`); on a resume
+/// from the checkpoint of `step`, keeps only its complete lines of steps `<= step` (the header
+/// too, for `csv`). A last line without its newline is a row torn by a kill mid-write: it is
+/// dropped whatever it holds, so a cut inside its step number cannot pass for an earlier step.
+pub(crate) fn truncate_log(path: &Path, step: Option<u64>, csv: bool) -> Result<(), LabError> {
+    let Some(step) = step else {
+        return remove_if_present(path);
+    };
     if !path.exists() {
         return Ok(());
     }
     let bytes = crate::run_dir::read(path)?;
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let text = std::str::from_utf8(&bytes[..complete]).map_err(|e| LabError::Corrupt {
-        path: path.to_path_buf(),
-        reason: format!("not UTF-8 text ({e}); delete the run folder to start over"),
+    let text = std::str::from_utf8(&bytes[..complete]).map_err(|e| {
+        LabError::corrupt(
+            path,
+            format!("not UTF-8 text ({e}); delete the run folder to start over"),
+        )
     })?;
     let mut lines = text.lines();
     let mut kept: Vec<&str> = Vec::new();
-    if csv_header && let Some(h) = lines.next() {
+    if csv && let Some(h) = lines.next() {
         kept.push(h);
     }
     for line in lines {
@@ -165,7 +171,7 @@ mod tests {
             for cut in last_row..=text.len() {
                 let path = dir.path().join(format!("log-{csv}-{cut}"));
                 std::fs::write(&path, &text[..cut]).unwrap();
-                truncate_log(&path, 1000, csv).unwrap();
+                truncate_log(&path, Some(1000), csv).unwrap();
                 let kept = std::fs::read_to_string(&path).unwrap();
                 let expected = if cut == text.len() {
                     text
@@ -174,7 +180,7 @@ mod tests {
                 };
                 assert_eq!(kept, expected, "cut at byte {cut}");
                 // A resume to step 12 keeps the rows up to it.
-                truncate_log(&path, 12, csv).unwrap();
+                truncate_log(&path, Some(12), csv).unwrap();
                 assert_eq!(std::fs::read_to_string(&path).unwrap(), &text[..last_row]);
             }
         }

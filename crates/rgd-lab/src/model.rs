@@ -115,24 +115,12 @@ impl Cnn {
         rgd_kernels::conv::conv2d_relu(x, conv.weight.val(), bias, options, self.conv)
     }
 
-    /// `self.pool.forward(x)`: on the Gemm path the kernel of `rgd_kernels::pool` for a pool of
-    /// non-overlapping windows without padding (the CNN's 2x2), burn's otherwise.
-    fn max_pool(&self, x: Tensor<4>) -> Tensor<4> {
-        let pool = &self.pool;
-        let plain = pool.stride == pool.kernel_size
-            && matches!(pool.padding, PaddingConfig2d::Valid)
-            && pool.dilation == [1, 1]
-            && !pool.ceil_mode;
-        match plain {
-            true => rgd_kernels::pool::max_pool2d(x, pool.kernel_size, self.conv),
-            false => pool.forward(x),
-        }
-    }
-
-    /// Logits `[B, classes]` of images `[B, C, H, W]`.
+    /// Logits `[B, classes]` of images `[B, C, H, W]`. The pool is `self.pool`, non-overlapping
+    /// 2x2 windows without padding: `rgd_kernels::pool`'s on the Gemm path, burn's otherwise.
     pub fn forward(&self, mut x: Tensor<4>) -> Tensor<2> {
         for conv in &self.convs {
-            x = self.max_pool(self.conv_relu(conv, x));
+            let activated = self.conv_relu(conv, x);
+            x = rgd_kernels::pool::max_pool2d(activated, self.pool.kernel_size, self.conv);
         }
         let [batch, c, h, w] = x.dims();
         self.head.forward(x.reshape([batch, c * h * w]))
@@ -211,12 +199,12 @@ impl Model {
                 crate::transformer::TextTransformer::new(max_len, classes, encoder, device)?,
             )),
             (ModelConfig::Bert(bert), &[_]) => {
-                Ok(Model::Bert(crate::bert::BertClassifier::minilm(
-                    classes,
-                    bert.freeze_layers,
-                    bert.kernels,
-                    device,
-                )?))
+                // MiniLM-L6 with fresh weights, what pretrained weights or a checkpoint load into.
+                let encoder = crate::bert::BertConfig::minilm_l6().init(device);
+                let encoder = encoder.with_kernels(bert.kernels);
+                let classifier =
+                    crate::bert::BertClassifier::new(encoder, classes, bert.freeze_layers, device)?;
+                Ok(Model::Bert(classifier))
             }
             (ModelConfig::Cnn(_) | ModelConfig::Vit(_), shape) => Err(LabError::Config(format!(
                 "model.kind = \"{}\" needs image data [channels, height, width], but the data set's \

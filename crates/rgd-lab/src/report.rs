@@ -2,7 +2,7 @@
 
 use comfy_table::{CellAlignment, ContentArrangement, presets::ASCII_MARKDOWN};
 
-use crate::stats::{PairedDifference, Summary};
+use crate::stats::{PairedDifference, Summary, summarize};
 
 /// A table of strings, rendered deterministically to Markdown, the terminal or CSV.
 ///
@@ -166,20 +166,22 @@ fn signed(x: f64, decimals: usize) -> String {
     format!("{:+.*}", decimals, if rounds_to_zero { 0.0 } else { x })
 }
 
-/// `mean ± std`, both multiplied by `scale` (100 for accuracies in percent), with `decimals`
-/// decimals.
+/// `mean ± std` of `values`, both multiplied by `scale` (100 for accuracies in percent), with
+/// `decimals` decimals; `-` without values.
 ///
 /// ```
-/// use rgd_lab::{report::fmt_mean_std, stats::summarize};
-/// let s = summarize(&[0.8531 - 0.0042, 0.8531 + 0.0042]).unwrap();
-/// assert_eq!(fmt_mean_std(&s, 100.0, 2), "85.31 ± 0.59");
+/// use rgd_lab::report::fmt_mean_std;
+/// assert_eq!(fmt_mean_std(&[0.8531 - 0.0042, 0.8531 + 0.0042], 100.0, 2), "85.31 ± 0.59");
+/// assert_eq!(fmt_mean_std(&[], 100.0, 2), "-");
 /// ```
-pub fn fmt_mean_std(summary: &Summary, scale: f64, decimals: usize) -> String {
-    format!(
-        "{:.decimals$} ± {:.decimals$}",
-        summary.mean * scale,
-        summary.std * scale
-    )
+pub fn fmt_mean_std(values: &[f64], scale: f64, decimals: usize) -> String {
+    summarize(values).map_or("-".into(), |s| {
+        format!(
+            "{:.decimals$} ± {:.decimals$}",
+            s.mean * scale,
+            s.std * scale
+        )
+    })
 }
 
 /// Mean difference and its confidence interval, signed and multiplied by `scale`:
@@ -234,7 +236,7 @@ pub fn difference_cells(d: Option<&PairedDifference>) -> [String; 6] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::{paired_difference, summarize};
+    use crate::stats::paired_difference;
 
     fn sample() -> Table {
         let mut t = Table::new(["method", "test acc (%)", "Δ vs ERM", "W/T/L", "note"]);
@@ -303,9 +305,8 @@ TERM,-,,,
 
     #[test]
     fn number_formats() {
-        let s = summarize(&[0.85, 0.86]).unwrap();
-        assert_eq!(fmt_mean_std(&s, 100.0, 2), "85.50 ± 0.71");
-        assert_eq!(fmt_mean_std(&s, 1.0, 0), "1 ± 0");
+        assert_eq!(fmt_mean_std(&[0.85, 0.86], 100.0, 2), "85.50 ± 0.71");
+        assert_eq!(fmt_mean_std(&[0.85, 0.86], 1.0, 0), "1 ± 0");
         let d = PairedDifference {
             n: 5,
             mean: 0.0035,

@@ -8,14 +8,13 @@
 //! ([`crate::suite::catalog`]); their tables are [`crate::suite::tables`].
 
 use std::path::Path;
-use std::time::Instant;
 
 use crate::LabError;
 use crate::launch::{Launcher, Point, run_points};
 use crate::run_dir::{RunOptions, read_json, write_atomic, write_json};
 use crate::suite::catalog::{Part, SuiteConfig, config_for, folder, settings, suite};
-use crate::suite::provenance::{Provenance, suite_wall_secs};
-use crate::suite::records::{RecordsOf, finished_runs, load_records, summaries};
+use crate::suite::provenance::{Clock, Provenance};
+use crate::suite::records::load_records;
 use crate::suite::tables::{Records, records_of, render};
 use crate::sweep::{Ties, best};
 
@@ -57,8 +56,7 @@ pub(crate) fn stages<C: SuiteConfig>(
     launcher: &Launcher,
     options: RunOptions,
 ) -> Result<(), LabError> {
-    let started = Instant::now();
-    let finished_before = finished_runs::<C::Summary>(out);
+    let clock = Clock::start::<C>(out);
     let points = tuning_points(parts, out)?;
     C::fetch_missing(&points)?;
     say(options, name, "tuning", points.len());
@@ -84,14 +82,7 @@ pub(crate) fn stages<C: SuiteConfig>(
     }
     say(options, name, "seeds", points.len());
     run_points(launcher, &points, out, options)?;
-    let records: RecordsOf<C::Summary> = load_records(out)?;
-    let meta = Provenance::new(
-        name,
-        quick,
-        suite_wall_secs(out, started, finished_before != summaries(&records).count()),
-        summaries(&records).map(C::secs).sum(),
-        notes,
-    );
+    let meta = clock.provenance::<C>(name, quick, &load_records(out)?, notes);
     write_json(&out.join("meta.json"), &meta)
 }
 
@@ -172,7 +163,7 @@ pub fn render_only(name: &str, out: &Path) -> Result<String, LabError> {
 
 /// Prints `<suite>: <stage> stage, <runs> runs` unless quiet.
 pub(crate) fn say(options: RunOptions, suite: &str, stage: &str, runs: usize) {
-    if options.verbosity == crate::progress::Verbosity::Normal {
+    if !options.quiet {
         eprintln!("{suite}: {stage} stage, {runs} runs");
     }
 }

@@ -20,8 +20,8 @@ use crate::config::ConfigFile;
 /// Options of one run that do not change its result.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
-    /// How much to print.
-    pub verbosity: crate::progress::Verbosity,
+    /// Print nothing but errors and the final result (`--quiet`).
+    pub quiet: bool,
     /// The backend to compute on.
     pub device: crate::device::DeviceChoice,
 }
@@ -61,51 +61,30 @@ impl RunDir {
     pub fn root(&self) -> &Path {
         &self.root
     }
+}
 
-    /// `config.toml`.
-    pub fn config(&self) -> PathBuf {
-        self.root.join("config.toml")
-    }
+/// The accessors of [`RunDir`]: each a file or folder of the run, named in its doc.
+macro_rules! run_files {
+    ($($name:ident => $file:literal,)*) => {
+        impl RunDir {
+            $(#[doc = concat!("`", $file, "`.")]
+            pub fn $name(&self) -> PathBuf {
+                self.root.join($file)
+            })*
+        }
+    };
+}
 
-    /// `standardizer.json`.
-    pub fn standardizer(&self) -> PathBuf {
-        self.root.join("standardizer.json")
-    }
-
-    /// `schema.json`.
-    pub fn schema(&self) -> PathBuf {
-        self.root.join("schema.json")
-    }
-
-    /// `metrics.csv`.
-    pub fn metrics(&self) -> PathBuf {
-        self.root.join("metrics.csv")
-    }
-
-    /// `weights.jsonl`.
-    pub fn weights(&self) -> PathBuf {
-        self.root.join("weights.jsonl")
-    }
-
-    /// `checkpoint/`.
-    pub fn checkpoint(&self) -> PathBuf {
-        self.root.join("checkpoint")
-    }
-
-    /// `best/`.
-    pub fn best(&self) -> PathBuf {
-        self.root.join("best")
-    }
-
-    /// `summary.json`.
-    pub fn summary(&self) -> PathBuf {
-        self.root.join("summary.json")
-    }
-
-    /// `plots/`.
-    pub fn plots(&self) -> PathBuf {
-        self.root.join("plots")
-    }
+run_files! {
+    config => "config.toml",
+    standardizer => "standardizer.json",
+    schema => "schema.json",
+    metrics => "metrics.csv",
+    weights => "weights.jsonl",
+    checkpoint => "checkpoint",
+    best => "best",
+    summary => "summary.json",
+    plots => "plots",
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, flushed to disk, then
@@ -233,9 +212,11 @@ pub fn read(path: &Path) -> Result<Vec<u8>, LabError> {
 
 /// Reads and parses a JSON file, naming it in the error.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, LabError> {
-    serde_json::from_slice(&read(path)?).map_err(|e| LabError::Corrupt {
-        path: path.to_path_buf(),
-        reason: format!("not valid JSON for this file ({e}); delete it to start over"),
+    serde_json::from_slice(&read(path)?).map_err(|e| {
+        LabError::corrupt(
+            path,
+            format!("not valid JSON for this file ({e}); delete it to start over"),
+        )
     })
 }
 

@@ -270,17 +270,12 @@ fn chart(
 }
 
 fn read_rows<R: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<R>, LabError> {
-    let corrupt = |e: csv::Error| LabError::Corrupt {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let mut reader = csv::Reader::from_path(path).map_err(corrupt)?;
-    reader
-        .deserialize()
-        .collect::<Result<_, _>>()
-        .map_err(corrupt)
+    let mut reader = csv::Reader::from_path(path).map_err(|e| corrupt(path, e))?;
+    let rows = reader.deserialize().collect::<Result<_, _>>();
+    rows.map_err(|e| corrupt(path, e))
 }
 
+/// The `(step, weights)` of each line of `weights.jsonl`.
 fn read_weights(path: &Path) -> Result<Vec<(u64, Vec<f32>)>, LabError> {
     #[derive(serde::Deserialize)]
     struct Snapshot {
@@ -288,13 +283,11 @@ fn read_weights(path: &Path) -> Result<Vec<(u64, Vec<f32>)>, LabError> {
         weights: Vec<f32>,
     }
     let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
-    (text.lines().filter(|l| !l.trim().is_empty()))
-        .map(|line| {
-            let s: Snapshot = serde_json::from_str(line).map_err(|e| LabError::Corrupt {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-            Ok((s.step, s.weights))
-        })
+    (serde_json::Deserializer::from_str(&text).into_iter::<Snapshot>())
+        .map(|s| s.map(|s| (s.step, s.weights)).map_err(|e| corrupt(path, e)))
         .collect()
+}
+
+fn corrupt(path: &Path, reason: impl ToString) -> LabError {
+    LabError::corrupt(path, reason.to_string())
 }

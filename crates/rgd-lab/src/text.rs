@@ -183,9 +183,8 @@ fn read_cached(file: &Path, rows: usize, hidden: usize) -> Result<Option<Vec<f32
         return Ok(None);
     }
     let bytes = crate::run_dir::read(file)?;
-    let corrupt = |reason: String| LabError::Corrupt {
-        path: file.to_path_buf(),
-        reason: format!("{reason}; delete the file to recompute it"),
+    let corrupt = |reason: String| {
+        LabError::corrupt(file, format!("{reason}; delete the file to recompute it"))
     };
     let st = safetensors::SafeTensors::deserialize(&bytes)
         .map_err(|e| corrupt(format!("not a safetensors file: {e}")))?;

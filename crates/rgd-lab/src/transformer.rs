@@ -13,15 +13,14 @@
 
 use burn::module::Param;
 use burn::nn::transformer::TransformerEncoder;
-use burn::nn::{
-    Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
-};
+use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
 use rgd_kernels::EncoderPath;
 
 use crate::LabError;
 use crate::config::EncoderConfig;
+use crate::encoder::SMALL;
 
 /// Size of the word vocabulary (ids `0..WORD_VOCAB`, `[PAD]` = 0, `[UNK]` = 1) of the
 /// from-scratch text data (`sentiment-words`).
@@ -49,15 +48,11 @@ impl TextTransformer {
         device: &Device,
     ) -> Result<Self, LabError> {
         let width = config.width;
-        let small = Initializer::Normal {
-            mean: 0.0,
-            std: 0.02,
-        };
         Ok(TextTransformer {
             embedding: (EmbeddingConfig::new(WORD_VOCAB, width))
-                .with_initializer(small.clone())
+                .with_initializer(SMALL)
                 .init(device),
-            positions: small.init([1, max_len, width], device),
+            positions: SMALL.init([1, max_len, width], device),
             encoder: crate::encoder::encoder(config, device)?,
             norm: LayerNormConfig::new(width).init(device),
             head: LinearConfig::new(width, classes).init(device),
@@ -67,19 +62,24 @@ impl TextTransformer {
 
     /// Logits `[B, classes]` of word-id rows `[B, max_len]` (0 = padding).
     pub fn forward(&self, rows: Tensor<2>) -> Tensor<2> {
-        let [b, _] = rows.dims();
         let ids = token_ids(rows);
         let t = ids.dims()[1];
         let mask = ids.clone().not_equal_elem(0);
-        let width = self.positions.val().dims()[2];
-        let x = self.embedding.forward(ids) + self.positions.val().narrow(1, 0, t);
+        // Read before the embedding: burn initialises parameters on first use, in that order.
+        let positions = self.positions.val();
+        let x = self.embedding.forward(ids) + positions.narrow(1, 0, t);
         let padding = Some(mask.clone().bool_not());
         let z = crate::encoder::forward(&self.encoder, x, padding, self.kernels);
-        let m = mask.float().reshape([b, t, 1]);
-        let pooled = (z * m.clone()).sum_dim(1).reshape([b, width])
-            / m.sum_dim(1).reshape([b, 1]).clamp_min(1.0);
+        let pooled = masked_mean(z, mask.float());
         self.head.forward(self.norm.forward(pooled))
     }
+}
+
+/// The mean of `hidden` `[B, T, H]` over the positions where `mask` `[B, T]` is 1, `[B, H]`.
+pub(crate) fn masked_mean(hidden: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
+    let [b, t, h] = hidden.dims();
+    let m = mask.reshape([b, t, 1]);
+    (hidden * m.clone()).sum_dim(1).reshape([b, h]) / m.sum_dim(1).reshape([b, 1]).clamp_min(1.0)
 }
 
 /// Token-id rows (`f32`, 0 = padding) as ids cut to the batch's longest sentence (at least one

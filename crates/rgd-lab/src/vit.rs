@@ -10,13 +10,14 @@
 
 use burn::module::Param;
 use burn::nn::transformer::TransformerEncoder;
-use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
 use rgd_kernels::EncoderPath;
 
 use crate::LabError;
 use crate::config::VitConfig;
+use crate::encoder::SMALL;
 
 /// The Vision Transformer.
 #[derive(Module, Debug)]
@@ -49,14 +50,10 @@ impl Vit {
             )));
         }
         let tokens = (h / p) * (w / p) + 1;
-        let small = Initializer::Normal {
-            mean: 0.0,
-            std: 0.02,
-        };
         Ok(Vit {
             patch_embedding: LinearConfig::new(c * p * p, width).init(device),
-            class_token: small.init([1, 1, width], device),
-            positions: small.init([1, tokens, width], device),
+            class_token: SMALL.init([1, 1, width], device),
+            positions: SMALL.init([1, tokens, width], device),
             encoder: crate::encoder::encoder(&config.encoder, device)?,
             norm: LayerNormConfig::new(width).init(device),
             head: LinearConfig::new(width, classes).init(device),

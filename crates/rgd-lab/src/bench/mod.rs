@@ -210,30 +210,24 @@ impl<'a> Runner<'a> {
         })
     }
 
-    /// One training step on the next batch of the task's epoch order: the engine's step and
-    /// the weight trace's share of it.
-    fn step(&mut self) -> Result<(), LabError> {
-        let (model, out) = train_step(
-            &mut self.task,
-            self.model.clone(),
-            &mut self.optimizer,
-            self.step,
-            1e-3,
-            self.clip,
-            false,
-        )?;
-        self.trace
-            .stepped(&self.task, self.step, 1e-3, &out, None)?;
-        self.model = model;
-        self.step += 1;
-        Ok(())
-    }
-
-    /// Seconds of `steps` steps, the device synchronised at the end.
+    /// Seconds of `steps` training steps on the next batches of the task's epoch order (each
+    /// the engine's step and the weight trace's share of it), the device synchronised at the end.
     fn time(&mut self, steps: usize, device: &Device) -> Result<f64, LabError> {
         let started = Instant::now();
         for _ in 0..steps {
-            self.step()?;
+            let (model, out) = train_step(
+                &mut self.task,
+                self.model.clone(),
+                &mut self.optimizer,
+                self.step,
+                1e-3,
+                self.clip,
+                false,
+            )?;
+            self.trace
+                .stepped(&self.task, self.step, 1e-3, &out, None)?;
+            self.model = model;
+            self.step += 1;
         }
         device
             .sync()
@@ -276,28 +270,25 @@ fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed
         },
         ..RunConfig::default()
     };
-    let (erm_config, rgd_config) = (
-        run_config(RuleConfig::Erm),
-        run_config(RuleConfig::Rgd(RgdConfig::new().with_tau(args.tau))),
-    );
-    let mut erm = Runner::new(&erm_config, &data, device)?;
-    let mut rgd = Runner::new(&rgd_config, &data, device)?;
-    let parameters = erm.model.num_params();
-    erm.time(args.warmup, device)?;
-    rgd.time(args.warmup, device)?;
-    let mut erm_secs = Vec::new();
-    let mut rgd_secs = Vec::new();
+    let rgd = RuleConfig::Rgd(RgdConfig::new().with_tau(args.tau));
+    let configs = [RuleConfig::Erm, rgd].map(run_config);
+    let mut runners = [
+        Runner::new(&configs[0], &data, device)?,
+        Runner::new(&configs[1], &data, device)?,
+    ];
+    let parameters = runners[0].model.num_params();
+    for runner in &mut runners {
+        runner.time(args.warmup, device)?;
+    }
+    let mut secs = [Vec::new(), Vec::new()];
     // ABBA order (ERM first in even pairs, RGD first in odd ones), so that a drift within a
     // pair, or a penalty for running second, falls on both rules alike.
     for k in 0..args.repetitions {
-        if k % 2 == 0 {
-            erm_secs.push(erm.time(args.steps, device)?);
-            rgd_secs.push(rgd.time(args.steps, device)?);
-        } else {
-            rgd_secs.push(rgd.time(args.steps, device)?);
-            erm_secs.push(erm.time(args.steps, device)?);
+        for r in [k % 2, 1 - k % 2] {
+            secs[r].push(runners[r].time(args.steps, device)?);
         }
     }
+    let [erm_secs, rgd_secs] = secs;
     let ratios: Vec<f64> = rgd_secs.iter().zip(&erm_secs).map(|(r, e)| r / e).collect();
     let flops = step_flops(&config, &shape, 10, batch);
     let erm_rate = args.steps as f64 / median(&erm_secs);

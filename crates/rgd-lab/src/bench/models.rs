@@ -12,6 +12,12 @@ use crate::config::{BertConfig, CnnConfig, MlpConfig, ModelConfig, VitConfig};
 
 /// The benchmark model's config, example shape and default batch size.
 pub(super) fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize), LabError> {
+    // The encoder path of `vit-*` and `minilm-*`.
+    let kernels = match name.rsplit_once('-') {
+        Some((_, "packed")) => EncoderPath::Packed,
+        Some((_, "burn")) => EncoderPath::Burn,
+        _ => EncoderPath::Fused,
+    };
     match name {
         "mlp" => Ok((ModelConfig::Mlp(MlpConfig::default()), vec![784], 128)),
         "cnn" | "cnn-burn" => Ok((
@@ -32,19 +38,10 @@ pub(super) fn bench_model(name: &str) -> Result<(ModelConfig, Vec<usize>, usize)
         )),
         "vit" | "vit-packed" | "vit-burn" => {
             let mut vit = VitConfig::default();
-            vit.encoder.kernels = match name {
-                "vit-packed" => EncoderPath::Packed,
-                "vit-burn" => EncoderPath::Burn,
-                _ => EncoderPath::Fused,
-            };
+            vit.encoder.kernels = kernels;
             Ok((ModelConfig::Vit(vit), vec![1, 28, 28], 64))
         }
         "minilm" | "minilm-packed" | "minilm-burn" => {
-            let kernels = match name {
-                "minilm-packed" => EncoderPath::Packed,
-                "minilm-burn" => EncoderPath::Burn,
-                _ => EncoderPath::Fused,
-            };
             let bert = BertConfig {
                 freeze_layers: 0,
                 kernels,

@@ -23,6 +23,7 @@ use rgd_kernels::EncoderPath;
 use serde::Deserialize;
 
 use crate::LabError;
+use crate::transformer::masked_mean;
 
 mod weights;
 pub(crate) use weights::f32_values;
@@ -74,18 +75,14 @@ impl BertConfig {
     /// Reads `config.json`.
     pub fn from_file(path: &Path) -> Result<Self, LabError> {
         let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
-        let config: BertConfig = serde_json::from_str(&text).map_err(|e| LabError::Corrupt {
-            path: path.to_path_buf(),
-            reason: format!("not a BERT config.json: {e}"),
-        })?;
+        let config: BertConfig = serde_json::from_str(&text)
+            .map_err(|e| LabError::corrupt(path, format!("not a BERT config.json: {e}")))?;
         let (hidden, heads) = (config.hidden_size, config.num_attention_heads);
         if heads == 0 || !hidden.is_multiple_of(heads) {
-            return Err(LabError::Corrupt {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "hidden_size {hidden} is not a multiple of num_attention_heads {heads}"
-                ),
-            });
+            return Err(LabError::corrupt(
+                path,
+                format!("hidden_size {hidden} is not a multiple of num_attention_heads {heads}"),
+            ));
         }
         Ok(config)
     }
@@ -166,11 +163,7 @@ impl Bert {
     /// The sentence embedding of sentence-transformers: the mean of the hidden states over the
     /// real tokens, L2-normalised, `[B, H]`.
     pub fn sentence_embedding(hidden: Tensor<3>, mask: Tensor<2, Int>) -> Tensor<2> {
-        let [b, t, _] = hidden.dims();
-        let m = mask.float().reshape([b, t, 1]);
-        let summed = (hidden * m.clone()).sum_dim(1).squeeze_dim::<2>(1);
-        let counts = m.sum_dim(1).squeeze_dim::<2>(1).clamp_min(1e-9);
-        let mean = summed / counts;
+        let mean = masked_mean(hidden, mask.float());
         let norm = mean
             .clone()
             .powi_scalar(2)
@@ -193,19 +186,6 @@ pub struct BertClassifier {
 }
 
 impl BertClassifier {
-    /// MiniLM-L6's architecture ([`BertConfig::minilm_l6`]) with fresh weights, its layers on
-    /// `kernels`' path, and a head for `classes`, bottom layers frozen: what pretrained weights
-    /// ([`Self::with_pretrained`]) or a checkpoint load into. Reads no file.
-    pub fn minilm(
-        classes: usize,
-        frozen_layers: usize,
-        kernels: EncoderPath,
-        device: &Device,
-    ) -> Result<Self, LabError> {
-        let bert = BertConfig::minilm_l6().init(device).with_kernels(kernels);
-        Self::new(bert, classes, frozen_layers, device)
-    }
-
     /// The encoder's weights from `folder` (`config.json`, which must describe this
     /// architecture, and `model.safetensors`); the head keeps its weights.
     pub fn with_pretrained(self, folder: &Path) -> Result<Self, LabError> {
@@ -277,11 +257,7 @@ impl BertClassifier {
         let ids = crate::transformer::token_ids(rows);
         let mask = ids.clone().not_equal_elem(0).int();
         let hidden = self.bert.forward(ids, mask.clone());
-        let [b, t, h] = hidden.dims();
-        let m = mask.float().reshape([b, t, 1]);
-        let pooled = (hidden * m.clone()).sum_dim(1).reshape([b, h])
-            / m.sum_dim(1).reshape([b, 1]).clamp_min(1.0);
-        self.head.forward(pooled)
+        self.head.forward(masked_mean(hidden, mask.float()))
     }
 }
 
@@ -414,7 +390,7 @@ mod tests {
         )
         .unwrap();
         let device = Device::flex();
-        let e = BertClassifier::minilm(2, 6, EncoderPath::Fused, &device)
+        let e = BertClassifier::new(BertConfig::minilm_l6().init(&device), 2, 6, &device)
             .unwrap()
             .with_pretrained(dir.path())
             .unwrap_err()

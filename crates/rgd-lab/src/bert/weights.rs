@@ -11,15 +11,13 @@ use super::{Bert, BertConfig};
 use crate::LabError;
 
 impl Bert {
-    /// Replaces every parameter with the tensor of the same name in a Hugging Face BERT
-    /// safetensors file (names without the `bert.` prefix, PyTorch's `[out, in]` linear
-    /// weights). A missing tensor or a wrong shape is an error naming it.
+    /// Replaces every parameter of this encoder of `config` with the tensor of the same name in
+    /// a Hugging Face BERT safetensors file (names without the `bert.` prefix, PyTorch's
+    /// `[out, in]` linear weights). A missing tensor or a wrong shape is an error naming it.
     pub fn load_safetensors(mut self, path: &Path, config: &BertConfig) -> Result<Bert, LabError> {
         let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
-        let file = SafeTensors::deserialize(&bytes).map_err(|e| LabError::Corrupt {
-            path: path.to_path_buf(),
-            reason: format!("not a safetensors file: {e}"),
-        })?;
+        let file = SafeTensors::deserialize(&bytes)
+            .map_err(|e| LabError::corrupt(path, format!("not a safetensors file: {e}")))?;
         let device = self.pooler.weight.val().device();
         let w = Weights {
             file: &file,
@@ -38,13 +36,6 @@ impl Bert {
             [config.type_vocab_size, h],
         )?;
         w.layer_norm("embeddings.LayerNorm", h, &mut self.embeddings_norm)?;
-        if self.encoder.layers.len() != config.num_hidden_layers {
-            return Err(LabError::Config(format!(
-                "the encoder has {} layers but the config says {}",
-                self.encoder.layers.len(),
-                config.num_hidden_layers
-            )));
-        }
         for (i, layer) in self.encoder.layers.iter_mut().enumerate() {
             let name = |suffix: &str| format!("encoder.layer.{i}.{suffix}");
             let (mha, pwff) = (&mut layer.mha, &mut layer.pwff);

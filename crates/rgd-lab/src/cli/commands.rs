@@ -9,7 +9,6 @@ use crate::LabError;
 use crate::compare::{Grid, run_grid};
 use crate::config::{ConfigFile, RunConfig};
 use crate::launch::Launcher;
-use crate::progress::Verbosity;
 use crate::run_dir::{RunDir, RunOptions};
 use crate::sweep::Method;
 use crate::train::Summary;
@@ -17,11 +16,7 @@ use crate::train::Summary;
 impl Cli {
     fn options(&self) -> RunOptions {
         RunOptions {
-            verbosity: if self.quiet {
-                Verbosity::Quiet
-            } else {
-                Verbosity::Normal
-            },
+            quiet: self.quiet,
             device: self.device,
         }
     }

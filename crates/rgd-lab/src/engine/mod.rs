@@ -25,7 +25,6 @@ use crate::checkpoint;
 use crate::config::OptimConfig;
 use crate::model::Model;
 use crate::optim::{build_optimizer, clip_grad_norm, learning_rate};
-use crate::progress::Verbosity;
 use crate::run_dir::RunDir;
 pub use observe::{Both, NoState, Observer};
 use observe::{MetricsFile, ProgressBar};
@@ -226,8 +225,8 @@ pub struct Engine<'a> {
     pub optim: &'a OptimConfig,
     /// The cadence.
     pub cadence: Cadence,
-    /// How much to print.
-    pub verbosity: Verbosity,
+    /// Print no progress (`--quiet`).
+    pub quiet: bool,
     /// The run's config and numerics, checked on resume.
     pub fingerprint: Fingerprint,
 }
@@ -245,7 +244,7 @@ impl<'a> Engine<'a> {
         let optimizer = build_optimizer(self.optim);
         let run = self.run;
         let cadence = &self.cadence;
-        let bar = ProgressBar::new(cadence.total, self.verbosity);
+        let bar = ProgressBar::new(cadence.total, self.quiet);
         let metrics = MetricsFile::new(run.metrics(), cadence.log_every);
         let mut observers = ((bar, metrics), observers);
         let loaded = checkpoint::load::<Both<StateOf<T>, _>>(

@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Task;
 use crate::LabError;
-use crate::metrics_log::{open_append, remove_if_present, truncate_log};
-use crate::progress::Verbosity;
+use crate::metrics_log::{open_append, truncate_log};
 
 /// Watches the steps and evaluations of a run of task `T`.
 ///
@@ -109,7 +108,7 @@ impl<T: Task, A: Observer<T>, B: Observer<T>> Observer<T> for (A, B) {
 /// lines otherwise (a quarter of the run apart), nothing with `--quiet`.
 pub(crate) struct ProgressBar<E> {
     total: u64,
-    verbosity: Verbosity,
+    quiet: bool,
     label: String,
     bar: Option<indicatif::ProgressBar>,
     /// Plain lines: the step of the next one, and the step and time this process started at.
@@ -118,10 +117,10 @@ pub(crate) struct ProgressBar<E> {
 }
 
 impl<E> ProgressBar<E> {
-    pub(crate) fn new(total: u64, verbosity: Verbosity) -> Self {
+    pub(crate) fn new(total: u64, quiet: bool) -> Self {
         ProgressBar {
             total,
-            verbosity,
+            quiet,
             label: String::new(),
             bar: None,
             plain: None,
@@ -136,7 +135,7 @@ impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
     fn start(&mut self, task: &T, resumed: Option<(u64, &NoState)>) -> Result<(), LabError> {
         let done = resumed.map_or(0, |(step, _)| step);
         self.label = task.label();
-        let normal = self.verbosity == Verbosity::Normal;
+        let normal = !self.quiet;
         if normal && std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(self.total).with_position(done);
             let template = "{prefix:>24} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}";
@@ -227,10 +226,7 @@ impl<T: Task> Observer<T> for MetricsFile {
 
     fn start(&mut self, _task: &T, resumed: Option<(u64, &NoState)>) -> Result<(), LabError> {
         let path = &self.path;
-        match resumed {
-            Some((step, _)) => truncate_log(path, step, true)?,
-            None => remove_if_present(path)?,
-        }
+        truncate_log(path, resumed.map(|(step, _)| step), true)?;
         let exists = path.exists() && std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
         let file = open_append(path)?;
         let log = csv::WriterBuilder::new()

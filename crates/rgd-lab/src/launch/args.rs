@@ -38,15 +38,13 @@ pub struct LaunchArgs {
 impl LaunchArgs {
     /// The launcher, its Slurm settings from `table` (a config's `[launcher]`) and the flags.
     pub fn launcher(&self, table: Option<toml::Table>) -> Result<Launcher, LabError> {
-        let mut slurm: SlurmOptions = match table {
-            Some(t) => SlurmOptions::deserialize(toml::Value::Table(t)).map_err(|e| {
-                LabError::Config(format!(
-                    "[launcher]: {e}; its keys are partition, time, cpus_per_task, mem, \
-                     max_running, sbatch_args, max_array_size"
-                ))
-            })?,
-            None => SlurmOptions::default(),
-        };
+        let table = toml::Value::Table(table.unwrap_or_default());
+        let mut slurm = SlurmOptions::deserialize(table).map_err(|e| {
+            LabError::Config(format!(
+                "[launcher]: {e}; its keys are partition, time, cpus_per_task, mem, \
+                 max_running, sbatch_args, max_array_size"
+            ))
+        })?;
         slurm.partition = self.partition.clone().unwrap_or(slurm.partition);
         slurm.time = self.time.clone().unwrap_or(slurm.time);
         slurm.mem = self.mem.clone().unwrap_or(slurm.mem);

@@ -19,6 +19,7 @@ pub mod status;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use crate::LabError;
 use crate::config::RunConfig;
@@ -28,22 +29,18 @@ pub use args::LaunchArgs;
 pub use slurm::SlurmOptions;
 
 /// How a grid's runs are launched (`--launcher`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, SmartDefault)]
 pub enum Launcher {
     /// In this process, one run after another (`local`), or in N worker processes (`local:N`),
     /// the cores split between them.
+    #[default]
     Local {
         /// Worker processes (1: in this process).
+        #[default = 1]
         workers: usize,
     },
     /// One task of a Slurm job array per run (`slurm`).
     Slurm(SlurmOptions),
-}
-
-impl Default for Launcher {
-    fn default() -> Self {
-        Launcher::Local { workers: 1 }
-    }
 }
 
 impl Launcher {

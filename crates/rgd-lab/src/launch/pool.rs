@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use super::{clear_failed, mark_failed, stopped_by, worker_command};
 use crate::LabError;
-use crate::progress::Verbosity;
 use crate::run_dir::RunOptions;
 
 /// Trains the runs in `folders`, at most `workers` at once.
@@ -80,7 +79,7 @@ pub(super) fn run(
                     format!("FAILED ({reason})")
                 }
             };
-            if options.verbosity == Verbosity::Normal {
+            if !options.quiet {
                 eprintln!("[{finished}/{total}] {}: {outcome}", folder.display());
             }
         }

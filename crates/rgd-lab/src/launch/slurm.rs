@@ -19,7 +19,6 @@ use smart_default::SmartDefault;
 
 use super::{clear_failed, mark_failed, stopped_by, worker_command};
 use crate::LabError;
-use crate::progress::Verbosity;
 use crate::run_dir::RunOptions;
 use crate::run_dir::write_atomic;
 
@@ -47,7 +46,8 @@ pub struct SlurmOptions {
 }
 
 /// Submits `folders` as job arrays of at most [`SlurmOptions::max_array_size`] tasks, one after
-/// another, and waits for each.
+/// another, waits for each and marks the runs it left unfinished failed; a signal stops the wait
+/// (after cancelling the array) and the submissions.
 pub(super) fn run(
     folders: &[PathBuf],
     grid: &Path,
@@ -71,88 +71,74 @@ pub(super) fn run(
         .as_bytes(),
     )?;
     for chunk in folders.chunks(slurm.max_array_size.max(1)) {
-        let stopped = run_array(chunk, grid, &dir, &script, slurm, options)?;
+        let mut lines = String::new();
+        for folder in chunk {
+            clear_failed(folder)?;
+            let absolute = std::fs::canonicalize(folder).map_err(|e| LabError::io(folder, e))?;
+            lines += &format!("{}\n", absolute.display());
+        }
+        let n = (0..)
+            .find(|i| !dir.join(format!("points-{i}.txt")).exists())
+            .unwrap_or(0);
+        let list = dir.join(format!("points-{n}.txt"));
+        write_atomic(&list, lines.as_bytes())?;
+        let mut array = format!("0-{}", chunk.len() - 1);
+        if slurm.max_running > 0 {
+            array += &format!("%{}", slurm.max_running);
+        }
+        let mut sbatch = Command::new("sbatch");
+        sbatch
+            .arg("--parsable")
+            .arg(format!("--array={array}"))
+            .arg("--requeue")
+            .arg(format!(
+                "--job-name=rgd-{}",
+                grid.file_name()
+                    .map_or("grid".into(), |s| s.to_string_lossy())
+            ))
+            .arg(format!("--output={}/%A_%a.log", dir.display()))
+            .arg(format!("--cpus-per-task={}", slurm.cpus_per_task.max(1)));
+        for (flag, value) in [
+            ("partition", &slurm.partition),
+            ("time", &slurm.time),
+            ("mem", &slurm.mem),
+        ] {
+            if !value.is_empty() {
+                sbatch.arg(format!("--{flag}={value}"));
+            }
+        }
+        sbatch.args(&slurm.sbatch_args).arg(&script).arg(&list);
+        let job = output(&mut sbatch, "sbatch")?;
+        let job = job.trim().split(';').next().unwrap_or_default().to_string();
+        if job.is_empty() || !job.chars().all(|c| c.is_ascii_digit()) {
+            return Err(LabError::Launcher(format!(
+                "sbatch printed `{job}`, not a job id"
+            )));
+        }
+        if !options.quiet {
+            eprintln!(
+                "submitted {} runs as Slurm job array {job} (logs in {})",
+                chunk.len(),
+                dir.display()
+            );
+        }
+        let stopped = wait(&job, chunk.len(), options)?;
+        for (i, folder) in chunk.iter().enumerate() {
+            if !folder.join("summary.json").exists() {
+                let task = format!("{job}_{i}");
+                let state = task_state(&task).unwrap_or_else(|| "state unknown".into());
+                let log = dir.join(format!("{task}.log"));
+                mark_failed(
+                    folder,
+                    &format!("Slurm task {task}: {state}; log: {}", log.display()),
+                )?;
+            }
+        }
         if stopped.is_some() {
             return stopped_by(stopped, folders);
         }
     }
     Ok(())
-}
-
-/// Submits one array for `folders`, waits for it and marks the runs it left unfinished;
-/// returns the signal that stopped the wait, if one did.
-fn run_array(
-    folders: &[PathBuf],
-    grid: &Path,
-    dir: &Path,
-    script: &Path,
-    slurm: &SlurmOptions,
-    options: RunOptions,
-) -> Result<Option<i32>, LabError> {
-    let mut lines = String::new();
-    for folder in folders {
-        clear_failed(folder)?;
-        let absolute = std::fs::canonicalize(folder).map_err(|e| LabError::io(folder, e))?;
-        lines += &format!("{}\n", absolute.display());
-    }
-    let n = (0..)
-        .find(|i| !dir.join(format!("points-{i}.txt")).exists())
-        .unwrap_or(0);
-    let list = dir.join(format!("points-{n}.txt"));
-    write_atomic(&list, lines.as_bytes())?;
-    let mut array = format!("0-{}", folders.len() - 1);
-    if slurm.max_running > 0 {
-        array += &format!("%{}", slurm.max_running);
-    }
-    let mut sbatch = Command::new("sbatch");
-    sbatch
-        .arg("--parsable")
-        .arg(format!("--array={array}"))
-        .arg("--requeue")
-        .arg(format!(
-            "--job-name=rgd-{}",
-            grid.file_name()
-                .map_or("grid".into(), |s| s.to_string_lossy())
-        ))
-        .arg(format!("--output={}/%A_%a.log", dir.display()))
-        .arg(format!("--cpus-per-task={}", slurm.cpus_per_task.max(1)));
-    for (flag, value) in [
-        ("partition", &slurm.partition),
-        ("time", &slurm.time),
-        ("mem", &slurm.mem),
-    ] {
-        if !value.is_empty() {
-            sbatch.arg(format!("--{flag}={value}"));
-        }
-    }
-    sbatch.args(&slurm.sbatch_args).arg(script).arg(&list);
-    let job = output(&mut sbatch, "sbatch")?;
-    let job = job.trim().split(';').next().unwrap_or_default().to_string();
-    if job.is_empty() || !job.chars().all(|c| c.is_ascii_digit()) {
-        return Err(LabError::Launcher(format!(
-            "sbatch printed `{job}`, not a job id"
-        )));
-    }
-    if options.verbosity == Verbosity::Normal {
-        eprintln!(
-            "submitted {} runs as Slurm job array {job} (logs in {})",
-            folders.len(),
-            dir.display()
-        );
-    }
-    let stopped = wait(&job, folders.len(), options)?;
-    for (i, folder) in folders.iter().enumerate() {
-        if !folder.join("summary.json").exists() {
-            let task = format!("{job}_{i}");
-            let state = task_state(&task).unwrap_or_else(|| "state unknown".into());
-            let log = dir.join(format!("{task}.log"));
-            mark_failed(
-                folder,
-                &format!("Slurm task {task}: {state}; log: {}", log.display()),
-            )?;
-        }
-    }
-    Ok(stopped)
 }
 
 /// Waits until no task of `job` is pending or running; on a signal, cancels the array first.
@@ -168,7 +154,7 @@ fn wait(job: &str, total: usize, options: RunOptions) -> Result<Option<i32>, Lab
         if left == 0 {
             return Ok(stopped);
         }
-        if left != last && options.verbosity == Verbosity::Normal {
+        if left != last && !options.quiet {
             eprintln!(
                 "Slurm job {job}: {} of {total} tasks finished",
                 total.saturating_sub(left)

@@ -58,10 +58,9 @@ pub fn cli_train(
 pub fn is_meta_run(run: &Path) -> Result<bool, LabError> {
     let path = crate::run_dir::RunDir::new(run).config();
     let text = std::fs::read_to_string(&path).map_err(|e| LabError::io(&path, e))?;
-    let table: toml::Table = text.parse().map_err(|e| LabError::Corrupt {
-        path: path.clone(),
-        reason: format!("not TOML ({e})"),
-    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| LabError::corrupt(path.clone(), format!("not TOML ({e})")))?;
     Ok(table.contains_key("learner") || table.contains_key("episode"))
 }
 
@@ -69,7 +68,7 @@ pub fn is_meta_run(run: &Path) -> Result<bool, LabError> {
 /// its checkpoint (or trains it from the start when it has none, as a launcher's worker does).
 pub fn resume(run: &Path, options: RunOptions, json: bool) -> Result<(), LabError> {
     let config = config::MetaConfig::from_file(&crate::run_dir::RunDir::new(run).config())?;
-    let s = train::train(&config, run, options)?;
+    let s = crate::run_dir::Trainable::train_in(&config, run, options)?;
     print_summary(run, &s, options, json);
     Ok(())
 }
@@ -77,7 +76,7 @@ pub fn resume(run: &Path, options: RunOptions, json: bool) -> Result<(), LabErro
 fn print_summary(folder: &Path, s: &train::MetaSummary, options: RunOptions, json: bool) {
     if json {
         crate::cli::print_json(s);
-    } else if options.verbosity == crate::progress::Verbosity::Normal {
+    } else if !options.quiet {
         println!(
             "{}: {} {} ({} level) seed {}, {} meta-steps in {:.1}s; best meta-valid acc {:.4} at \
              step {}; meta-test acc {:.4} (95% CI {:.4}-{:.4}, worst tenth {:.4}) over {} episodes",

@@ -21,7 +21,7 @@ use crate::report::{
 use crate::run_dir::{read_json, write_atomic};
 use crate::stats::{PairedDifference, paired_difference, summarize};
 use crate::suite::TAUS;
-use crate::suite::catalog::{Grid, Part, SuiteConfig, settings, spec};
+use crate::suite::catalog::{Grid, Part, SuiteConfig, spec};
 use crate::suite::provenance::Provenance;
 use crate::suite::records::{RecordsOf, load_records, summaries};
 use crate::suite::tables::selected;
@@ -195,7 +195,7 @@ pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
     let markdown = render(out)?;
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
     let meta: Provenance = read_json(&out.join("meta.json"))?;
-    let csv = tidy(&load_records(out)?, &suite(meta.quick).0).to_csv();
+    let csv = tables(&load_records(out)?, &suite(meta.quick).0).1.to_csv();
     write_atomic(&out.join("results.csv"), csv.as_bytes())?;
     Ok(markdown)
 }
@@ -203,66 +203,26 @@ pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
 /// setting -> method -> grid label -> seed -> summary.
 type Records = RecordsOf<MetaSummary>;
 
-/// A method's row of one setting, at its grid setting selected on meta-validation accuracy
-/// (seed 0, ties to the first), once all its seeds have finished.
-struct Row<'a> {
-    label: String,
-    /// Its setting's overrides (`optim.lr=...`, `method.rule.tau=...`).
-    overrides: Vec<String>,
-    /// Its runs in seed order, with their meta-test accuracies and worst tenths.
-    runs: Vec<&'a MetaSummary>,
-    acc: Vec<f64>,
-    worst: Vec<f64>,
-    /// The paired differences of both to ERM's (`None` for ERM itself, or without ERM).
-    diffs: Option<(Option<PairedDifference>, Option<PairedDifference>)>,
-}
-
-/// Every (setting, method) of `parts` with records, in table order, with its row (`None`
-/// while unfinished).
-fn rows<'a>(
-    records: &'a Records,
-    parts: &[Part<MetaConfig>],
-) -> Vec<(String, &'static str, Option<Row<'a>>)> {
-    let mut out = Vec::new();
-    for part in parts {
-        let data_set = &part.data[0].label;
-        let Some(by_method) = records.get(data_set) else {
-            continue;
-        };
-        let mut erm: Option<(Vec<f64>, Vec<f64>)> = None;
-        for method in METHODS {
-            let row = selected(by_method, method, part).and_then(|(label, runs)| {
-                let (_, overrides) =
-                    (settings(method, part).into_iter()).find(|(l, _)| *l == label)?;
-                let acc: Vec<f64> = runs.iter().map(|r| r.test.mean).collect();
-                let worst: Vec<f64> = runs.iter().map(|r| r.test.worst_tenth).collect();
-                let diff = |x: &[f64], base: &[f64]| paired_difference(x, base, 1e-9, 0.95);
-                let diffs = (erm.as_ref()).map(|(a, w)| (diff(&acc, a), diff(&worst, w)));
-                (runs.len() as u64 >= part.seeds).then_some(Row {
-                    label,
-                    overrides,
-                    runs,
-                    acc,
-                    worst,
-                    diffs,
-                })
-            });
-            if method == "erm" {
-                erm = row.as_ref().map(|r| (r.acc.clone(), r.worst.clone()));
-            }
-            out.push((data_set.clone(), method, row));
-        }
-    }
-    out
-}
-
-/// `results.csv`: tidy, numbers as numbers. One row per (episode setting, method) at the
-/// method's selected grid setting (its label, learning rate and tau as their own columns): the
-/// seeds, the meta-validation accuracy of seed 0 (what selected it), the meta-test accuracy's
-/// and worst tenth's mean and sd over seeds (fractions), and the paired per-seed differences to
-/// ERM of both with their 95% intervals and W/T/L (empty for ERM). Unfinished methods have no
-/// row.
-fn tidy(records: &Records, parts: &[Part<MetaConfig>]) -> Table {
+/// The suite's table and `results.csv` (tidy, numbers as numbers): a row per (episode setting,
+/// method) at the method's grid setting selected on meta-validation accuracy (seed 0, ties to
+/// the first), once all its seeds have finished (the table marks the others). The CSV has the
+/// selected setting's label, learning rate and tau as their own columns, the seeds, the
+/// meta-validation accuracy of seed 0 (what selected it), the meta-test accuracy's and worst
+/// tenth's mean and sd over seeds (fractions), and the paired per-seed differences to ERM of
+/// both with their 95% intervals and W/T/L (empty for ERM).
+fn tables(records: &Records, parts: &[Part<MetaConfig>]) -> (Table, Table) {
+    let mut table = Table::new([
+        "episodes",
+        "method",
+        "selected (seed 0)",
+        "valid acc (%)",
+        "test acc (%)",
+        "± 95% CI (episodes)",
+        "worst tenth (%)",
+        "Δ acc vs ERM (pts, 95% CI)",
+        "W/T/L",
+        "Δ worst tenth vs ERM",
+    ]);
     let head = [
         "data_set",
         "method",
@@ -281,79 +241,78 @@ fn tidy(records: &Records, parts: &[Part<MetaConfig>]) -> Table {
         "worst_tenth_diff_ci_low",
         "worst_tenth_diff_ci_high",
     ];
-    let mut t = Table::new(head.into_iter().chain(DIFFERENCE_COLUMNS).chain(tail));
-    for (data_set, method, r) in rows(records, parts) {
-        let Some(r) = r else { continue };
-        let knob = |key: &str| {
-            (r.overrides.iter())
-                .find_map(|o| o.strip_prefix(key))
-                .unwrap_or_default()
-                .to_string()
-        };
-        let (d_acc, d_worst) = r.diffs.unwrap_or_default();
-        let mut row = vec![
-            data_set,
-            method.to_string(),
-            r.label.to_string(),
-            knob("optim.lr="),
-            knob("method.rule.tau="),
-            r.runs.len().to_string(),
-            r.runs[0].selected.valid_accuracy.to_string(),
-        ];
-        row.extend(mean_sd_cells(summarize(&r.acc).as_ref()));
-        row.extend(difference_cells(d_acc.as_ref()));
-        row.extend(mean_sd_cells(summarize(&r.worst).as_ref()));
-        row.extend(difference_cells(d_worst.as_ref()).into_iter().take(3));
-        t.push_row(row);
-    }
-    t
-}
-
-fn table(records: &Records, parts: &[Part<MetaConfig>]) -> Table {
-    let mut t = Table::new([
-        "episodes",
-        "method",
-        "selected (seed 0)",
-        "valid acc (%)",
-        "test acc (%)",
-        "± 95% CI (episodes)",
-        "worst tenth (%)",
-        "Δ acc vs ERM (pts, 95% CI)",
-        "W/T/L",
-        "Δ worst tenth vs ERM",
-    ]);
-    let pct = |v: &[f64]| summarize(v).map_or("-".into(), |s| fmt_mean_std(&s, 100.0, 2));
-    let diff = |d: Option<PairedDifference>| d.map_or("-".into(), |d| fmt_diff_ci(&d, 100.0, 2));
-    for (data_set, method, r) in rows(records, parts) {
-        let Some(r) = r else {
-            let cells = [data_set.as_str(), method, "not finished"];
-            t.push_row(cells.into_iter().chain([""; 7]));
+    let mut tidy = Table::new(head.into_iter().chain(DIFFERENCE_COLUMNS).chain(tail));
+    let diff = |x: &[f64], base: &[f64]| paired_difference(x, base, 1e-9, 0.95);
+    let show = |d: Option<PairedDifference>| d.map_or("-".into(), |d| fmt_diff_ci(&d, 100.0, 2));
+    for part in parts {
+        let data_set = &part.data[0].label;
+        let Some(by_method) = records.get(data_set) else {
             continue;
         };
-        let half: Vec<f64> = (r.runs.iter())
-            .map(|s| (s.test.ci95_high - s.test.ci95_low) / 2.0)
-            .collect();
-        let (d_acc, wtl, d_worst) = match r.diffs {
-            Some((a, w)) => (diff(a), a.map_or("-".into(), |d| fmt_wtl(&d)), diff(w)),
-            None => Default::default(),
-        };
-        t.push_row([
-            data_set,
-            method.to_string(),
-            r.label.to_string(),
-            format!("{:.2}", r.runs[0].selected.valid_accuracy * 100.0),
-            pct(&r.acc),
-            format!(
-                "± {:.2}",
-                summarize(&half).map_or(f64::NAN, |s| s.mean) * 100.0
-            ),
-            pct(&r.worst),
-            d_acc,
-            wtl,
-            d_worst,
-        ]);
+        let mut erm: Option<(Vec<f64>, Vec<f64>)> = None;
+        for method in METHODS {
+            let chosen = selected(by_method, method, part);
+            let Some(((label, overrides), runs)) =
+                chosen.filter(|(_, runs)| runs.len() as u64 >= part.seeds)
+            else {
+                let cells = [data_set.as_str(), method, "not finished"];
+                table.push_row(cells.into_iter().chain([""; 7]));
+                continue;
+            };
+            let acc: Vec<f64> = runs.iter().map(|r| r.test.mean).collect();
+            let worst: Vec<f64> = runs.iter().map(|r| r.test.worst_tenth).collect();
+            // The paired differences of both to ERM's (`None` for ERM itself, or without ERM).
+            let diffs = (erm.as_ref()).map(|(a, w)| (diff(&acc, a), diff(&worst, w)));
+            let (d_acc, wtl, d_worst) = match diffs {
+                Some((a, w)) => (show(a), a.map_or("-".into(), |d| fmt_wtl(&d)), show(w)),
+                None => Default::default(),
+            };
+            let half: Vec<f64> = (runs.iter())
+                .map(|s| (s.test.ci95_high - s.test.ci95_low) / 2.0)
+                .collect();
+            let valid = runs[0].selected.valid_accuracy;
+            table.push_row([
+                data_set.clone(),
+                method.to_string(),
+                label.clone(),
+                format!("{:.2}", valid * 100.0),
+                fmt_mean_std(&acc, 100.0, 2),
+                format!(
+                    "± {:.2}",
+                    summarize(&half).map_or(f64::NAN, |s| s.mean) * 100.0
+                ),
+                fmt_mean_std(&worst, 100.0, 2),
+                d_acc,
+                wtl,
+                d_worst,
+            ]);
+            let knob = |key: &str| {
+                (overrides.iter())
+                    .find_map(|o| o.strip_prefix(key))
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let (d_acc, d_worst) = diffs.unwrap_or_default();
+            let mut row = vec![
+                data_set.clone(),
+                method.to_string(),
+                label,
+                knob("optim.lr="),
+                knob("method.rule.tau="),
+                runs.len().to_string(),
+                valid.to_string(),
+            ];
+            row.extend(mean_sd_cells(summarize(&acc).as_ref()));
+            row.extend(difference_cells(d_acc.as_ref()));
+            row.extend(mean_sd_cells(summarize(&worst).as_ref()));
+            row.extend(difference_cells(d_worst.as_ref()).into_iter().take(3));
+            tidy.push_row(row);
+            if method == "erm" {
+                erm = Some((acc, worst));
+            }
+        }
     }
-    t
+    (table, tidy)
 }
 
 /// Renders the suite's results (table and provenance) from its records alone.
@@ -362,29 +321,25 @@ pub fn render(out: &Path) -> Result<String, LabError> {
     let (parts, _) = suite(meta.quick);
     let records: Records = load_records(out)?;
     crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
-    let runs = summaries(&records).count();
+    let what = "meta-training and meta-test time";
+    let line = meta.line("", what, summaries(&records).count(), meta.training_secs);
     Ok(format!(
-        "Command: `{}`. Machine: {}. Wall time: {:.0} s; meta-training and meta-test time summed \
-         over all {runs} runs: {:.0} s.\n\nSetup: {}.\n\nEach method at the setting selected on \
+        "{line}\n\nSetup: {}.\n\nEach method at the setting selected on \
          meta-validation accuracy (seed 0); test accuracy and worst tenth (the mean accuracy of \
          the 10% hardest of the 600 meta-test episodes) as mean ± sd over {} seeds; \"± 95% CI \
          (episodes)\" is the half-width of the per-run t-interval over the 600 episodes, averaged \
          over seeds; Δ columns are paired per-seed differences to ERM with a 95% t-interval over \
          seeds, W/T/L counts seeds.\n\n{}",
-        meta.command,
-        meta.machine,
-        meta.wall_secs,
-        meta.training_secs,
         meta.notes,
         parts[0].seeds,
-        table(&records, &parts).to_markdown(),
+        tables(&records, &parts).0.to_markdown(),
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::catalog::{config_for, folder};
+    use crate::suite::catalog::{config_for, folder, settings};
 
     #[test]
     fn every_committed_record_is_what_the_suite_builds_now() {

@@ -164,85 +164,84 @@ struct MetaTask<'a> {
     eval_device: Device,
 }
 
-/// Trains `config` in the folder `run`, resuming from its checkpoint if there is one, and
-/// evaluates the model of the best meta-validation accuracy on the meta-test episodes.
-pub fn train(
-    config: &MetaConfig,
-    run: &Path,
-    options: RunOptions,
-) -> Result<MetaSummary, LabError> {
-    let run = RunDir::new(run);
-    let (dataset, split) = load_data(config)?;
-    let (ds, e) = (&dataset, &config.episode);
-    let sampler = |s| EpisodeSampler::new(ds, split.classes(s), e.ways, e.shots, e.queries);
-    let samplers = [
-        sampler(MetaSplit::Train)?,
-        sampler(MetaSplit::Valid)?,
-        sampler(MetaSplit::Test)?,
-    ];
-    let device = options.device.training()?;
-    device.seed(config.seed);
-    // The network embeds (ProtoNet) or gives one logit per way (MAML).
-    let outputs = match config.learner {
-        LearnerConfig::Protonet(p) => p.embedding,
-        LearnerConfig::Maml(_) => e.ways,
-    };
-    let model = Model::new(&config.model, &ds.example_shape, outputs, &device)?;
-    let (example_cfg, task_cfg) = config.method.level.rules(config.method.rule);
-    let t = &config.train;
-    let mut task = MetaTask {
-        config,
-        samplers,
-        example_rule: Reweighter::new(&example_cfg)?,
-        task_rule: Reweighter::new(&task_cfg)?,
-        device: device.clone(),
-        eval_device: options.device.inference()?,
-        dataset,
-    };
-    let engine = Engine {
-        run: &run,
-        seed: config.seed,
-        device: &device,
-        optim: &config.optim,
-        cadence: Cadence {
-            total: t.meta_steps,
-            log_every: t.log_every,
-            eval_every: t.eval_every,
-            eval_at: Vec::new(),
-            checkpoint_every: t.checkpoint_every,
-        },
-        verbosity: options.verbosity,
-        fingerprint: Fingerprint::new(config.to_toml()),
-    };
-    let (model, state, _) = engine.run(&mut task, (), model)?;
-    let (Some(best), Some(last)) = (state.best, state.last) else {
-        return Err(LabError::Corrupt {
-            path: run.checkpoint().join("state.json"),
-            reason: "the run has steps but no evaluation; delete the checkpoint folder to start \
-                     the run over"
-                .into(),
-        });
-    };
-    let best_model = load_model(model, &run.best().join("model.bpk"))?;
-    let test_started = Instant::now();
-    let acc = task.accuracies(&best_model, 2, t.test_episodes)?;
-    let summary = MetaSummary {
-        numerics: crate::numerics::NUMERICS,
-        learner: config.learner.kind().to_string(),
-        rule: rule_name(&config.method.rule),
-        level: config.method.level.name().to_string(),
-        seed: config.seed,
-        steps: state.step,
-        selected: best,
-        last,
-        test: EpisodeAccuracy::from_episodes(&acc),
-        wall_secs: state.elapsed_secs,
-        test_secs: test_started.elapsed().as_secs_f64(),
-        machine: Some(crate::suite::provenance::machine()),
-        evaluations: state.evaluations,
-    };
-    write_json(&run.summary(), &summary)?;
-    Ok(summary)
+impl crate::run_dir::Trainable for MetaConfig {
+    type Summary = MetaSummary;
+
+    /// Trains in the folder `run`, resuming from its checkpoint if there is one, and evaluates
+    /// the model of the best meta-validation accuracy on the meta-test episodes.
+    fn train_in(&self, run: &Path, options: RunOptions) -> Result<MetaSummary, LabError> {
+        let (config, run) = (self, RunDir::new(run));
+        let (dataset, split) = load_data(config)?;
+        let (ds, e) = (&dataset, &config.episode);
+        let sampler = |s| EpisodeSampler::new(ds, split.classes(s), e.ways, e.shots, e.queries);
+        let samplers = [
+            sampler(MetaSplit::Train)?,
+            sampler(MetaSplit::Valid)?,
+            sampler(MetaSplit::Test)?,
+        ];
+        let device = options.device.training()?;
+        device.seed(config.seed);
+        // The network embeds (ProtoNet) or gives one logit per way (MAML).
+        let outputs = match config.learner {
+            LearnerConfig::Protonet(p) => p.embedding,
+            LearnerConfig::Maml(_) => e.ways,
+        };
+        let model = Model::new(&config.model, &ds.example_shape, outputs, &device)?;
+        let (example_cfg, task_cfg) = config.method.level.rules(config.method.rule);
+        let t = &config.train;
+        let mut task = MetaTask {
+            config,
+            samplers,
+            example_rule: Reweighter::new(&example_cfg)?,
+            task_rule: Reweighter::new(&task_cfg)?,
+            device: device.clone(),
+            eval_device: options.device.inference()?,
+            dataset,
+        };
+        let engine = Engine {
+            run: &run,
+            seed: config.seed,
+            device: &device,
+            optim: &config.optim,
+            cadence: Cadence {
+                total: t.meta_steps,
+                log_every: t.log_every,
+                eval_every: t.eval_every,
+                eval_at: Vec::new(),
+                checkpoint_every: t.checkpoint_every,
+            },
+            quiet: options.quiet,
+            fingerprint: Fingerprint::new(config.to_toml()),
+        };
+        let (model, state, _) = engine.run(&mut task, (), model)?;
+        let (Some(best), Some(last)) = (state.best, state.last) else {
+            return Err(LabError::corrupt(
+                run.checkpoint().join("state.json"),
+                "the run has steps but no evaluation; delete the checkpoint folder to \
+                         start the run over",
+            ));
+        };
+        let best_model = load_model(model, &run.best().join("model.bpk"))?;
+        let test_started = Instant::now();
+        let acc = task.accuracies(&best_model, 2, t.test_episodes)?;
+        let summary = MetaSummary {
+            numerics: crate::numerics::NUMERICS,
+            learner: config.learner.kind().to_string(),
+            rule: rule_name(&config.method.rule),
+            level: config.method.level.name().to_string(),
+            seed: config.seed,
+            steps: state.step,
+            selected: best,
+            last,
+            test: EpisodeAccuracy::from_episodes(&acc),
+            wall_secs: state.elapsed_secs,
+            test_secs: test_started.elapsed().as_secs_f64(),
+            machine: Some(crate::suite::provenance::machine()),
+            evaluations: state.evaluations,
+        };
+        write_json(&run.summary(), &summary)?;
+        Ok(summary)
+    }
 }
 
 impl MetaTask<'_> {
@@ -393,12 +392,4 @@ impl crate::numerics::Versioned for MetaSummary {
 fn rule_name(rule: &RuleConfig) -> String {
     rule.init()
         .map_or_else(|_| "?".into(), |r| r.name().to_string())
-}
-
-impl crate::run_dir::Trainable for MetaConfig {
-    type Summary = MetaSummary;
-
-    fn train_in(&self, folder: &Path, options: RunOptions) -> Result<MetaSummary, LabError> {
-        train(self, folder, options)
-    }
 }

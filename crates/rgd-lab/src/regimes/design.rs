@@ -47,12 +47,13 @@ checkpoint_every = 1000
     ))
 }
 
-fn part(title: &'static str, slug: &'static str, base: RunConfig, data: Vec<DataSpec>) -> Part {
+/// A part of the map, titled `[title, slug]`: ERM, RGD and the peers on `data`.
+fn part(titles: [&'static str; 2], base: RunConfig, data: Vec<DataSpec>, notes: &str) -> Part {
     Part {
-        title,
-        slug,
+        title: titles[0],
+        slug: titles[1],
         methods: [&["erm", "rgd"][..], &PEERS].concat(),
-        ..Part::new(false, base, data, String::new())
+        ..Part::new(false, base, data, notes.into())
     }
 }
 
@@ -85,9 +86,8 @@ hidden = [256, 256]"#,
 
 /// Fashion-MNIST clean, and with 20% and 40% symmetric label noise.
 fn clean_noisy() -> Part {
-    let mut clean_noisy = part(
-        "Fashion-MNIST: clean and with symmetric label noise",
-        "",
+    part(
+        ["Fashion-MNIST: clean and with symmetric label noise", ""],
         fashion(&LENGTHS),
         vec![
             spec("fashion-mnist-clean", &[]),
@@ -100,45 +100,42 @@ fn clean_noisy() -> Part {
                 &["data.label_noise=symmetric", "data.noise_rate=0.4"],
             ),
         ],
-    );
-    clean_noisy.notes = "Fashion-MNIST: a fixed subsample of 10000 training images (split seed 0; \
+        "Fashion-MNIST: a fixed subsample of 10000 training images (split seed 0; \
         under label noise flipped to a uniformly chosen other class, in the training and \
         validation splits alike), the validation split of 9000 images, the official \
         10000-image test set (clean); MLP 256-256 on the pixels, AdamW (weight decay 0.01) at a \
         constant lr 1e-3 after 100 warm-up steps, batch 128, 100 epochs (7800 steps), evaluated \
         after 1, 3, 10, 30 and 100 epochs: one run per seed gives every length, since the rate \
-        does not depend on the total"
-        .into();
-    clean_noisy
+        does not depend on the total",
+    )
 }
 
 /// Fashion-MNIST long-tailed to ratios 10 and 100, selected on balanced accuracy.
 fn long_tailed() -> Part {
-    let mut long_tailed = part(
-        "Fashion-MNIST: long-tailed",
-        "lt",
-        fashion(&LENGTHS),
-        vec![
-            spec("fashion-mnist-LT10", &["data.long_tail_ratio=10"]),
-            spec("fashion-mnist-LT100", &["data.long_tail_ratio=100"]),
-        ],
-    );
-    long_tailed.select = Metric::BalancedAccuracy;
-    long_tailed.report = vec![Metric::BalancedAccuracy, Metric::WorstClass];
-    long_tailed.notes = "the same model and schedule; the training split long-tailed with an \
+    let notes = "the same model and schedule; the training split long-tailed with an \
         exponential profile to ratios 10 and 100 before the 10000-image subsample (which keeps \
         the profile), balanced validation and test splits; selected on validation balanced \
-        accuracy"
-        .into();
-    long_tailed
+        accuracy";
+    Part {
+        select: Metric::BalancedAccuracy,
+        report: vec![Metric::BalancedAccuracy, Metric::WorstClass],
+        ..part(
+            ["Fashion-MNIST: long-tailed", "lt"],
+            fashion(&LENGTHS),
+            vec![
+                spec("fashion-mnist-LT10", &["data.long_tail_ratio=10"]),
+                spec("fashion-mnist-LT100", &["data.long_tail_ratio=100"]),
+            ],
+            notes,
+        )
+    }
 }
 
 /// Two sets of the tabular suite with its MLP and split.
 fn tabular() -> Part {
     let tabular = |source: &str| format!("data.source={source}");
-    let mut tabular_part = part(
-        "Tabular",
-        "tabular",
+    part(
+        ["Tabular", "tabular"],
         base(
             r#"[model]
 hidden = [256, 256]
@@ -151,18 +148,15 @@ dropout = 0.1"#,
             spec("magic", &[&tabular("magic")]),
             spec("phoneme", &[&tabular("keel/phoneme")]),
         ],
-    );
-    tabular_part.notes = "two sets of the tabular suite with its MLP (256-256, batch norm, \
+        "two sets of the tabular suite with its MLP (256-256, batch norm, \
         dropout 0.1) and split (70/15/15 stratified, split seed 0), at a constant lr 1e-3 after \
-        20 warm-up steps, batch 128, 100 epochs, evaluated after 1, 3, 10, 30 and 100 epochs"
-        .into();
-    tabular_part
+        20 warm-up steps, batch 128, 100 epochs, evaluated after 1, 3, 10, 30 and 100 epochs",
+    )
 }
 
 fn quick_design() -> Design {
     let mut quick = part(
-        "",
-        "",
+        ["", ""],
         base(
             r#"[data]
 source = "magic"
@@ -180,13 +174,12 @@ norm = "batch""#,
                 &["data.label_noise=symmetric", "data.noise_rate=0.2"],
             ),
         ],
+        "quick mode: magic subsampled to 1000 training rows, clean and with 20% symmetric label \
+         noise, MLP 64-64, tau in {1, 3}, TERM with tilt -1 as the only peer, 10 epochs \
+         evaluated after 1, 3 and 10, 5 seeds",
     );
     quick.methods = vec!["erm", "rgd", "term-neg"];
     quick.grids = vec![Grid::tau(&TAUS[2..4])];
-    quick.notes = "quick mode: magic subsampled to 1000 training rows, clean and with 20% \
-                   symmetric label noise, MLP 64-64, tau in {1, 3}, TERM with tilt -1 as the \
-                   only peer, 10 epochs evaluated after 1, 3 and 10, 5 seeds"
-        .into();
     Design {
         parts: vec![quick],
         peers: vec!["term-neg"],

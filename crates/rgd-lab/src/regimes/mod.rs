@@ -15,17 +15,16 @@ pub mod plots;
 pub mod render;
 
 use std::path::Path;
-use std::time::Instant;
 
 use crate::LabError;
+use crate::config::RunConfig;
 use crate::launch::{Launcher, Point, run_points};
 use crate::reproduce::{notes, say, tuning_points};
-use crate::run_dir::{RunOptions, read_json, write_atomic, write_json};
+use crate::run_dir::{RunOptions, write_atomic, write_json};
 use crate::suite::catalog::{config_for, folder, settings};
-use crate::suite::provenance::Provenance;
-use crate::suite::records::{finished_runs, load_records, summaries};
+use crate::suite::provenance::Clock;
+use crate::suite::records::load_records;
 use crate::suite::tables::Records;
-use crate::train::Summary;
 
 pub use render::render;
 
@@ -68,17 +67,9 @@ pub fn run(
     options: RunOptions,
 ) -> Result<String, LabError> {
     let design = design::design(quick);
-    let started = Instant::now();
-    let earlier = read_json::<Provenance>(&out.join("meta.json")).ok();
-    let finished_before = finished_runs::<Summary>(out);
+    let clock = Clock::start::<RunConfig>(out);
     let provenance = |records: &Records| {
-        let finished = summaries(records).count() != finished_before;
-        let wall_secs = match (earlier.as_ref().map(|m| m.wall_secs), finished) {
-            (Some(b), false) => b,
-            (b, _) => b.unwrap_or(0.0) + started.elapsed().as_secs_f64(),
-        };
-        let training: f64 = summaries(records).map(|r| r.wall_secs).sum();
-        Provenance::new("regimes", quick, wall_secs, training, notes(&design.parts))
+        clock.provenance::<RunConfig>("regimes", quick, records, notes(&design.parts))
     };
     let points = tuning_points(&design.parts, out)?;
     crate::data::fetch_missing(points.iter().map(|p| &p.config.data))?;

@@ -226,12 +226,8 @@ fn tau_map(design: &Design, records: &Records, dest: &Path) -> Result<Option<Fig
         .map(|(_, part, data, r)| (data.label.clone(), tau_exploration(design, part, r)))
         .filter(|(_, rows)| !rows.is_empty())
         .collect();
-    let values = || {
-        regimes
-            .iter()
-            .flat_map(|r| r.1.iter().flat_map(|row| row.1.iter().flatten()))
-    };
-    let Some(scale) = values().map(|v| v.abs()).reduce(f64::max) else {
+    let values = (regimes.iter()).flat_map(|r| r.1.iter().flat_map(|row| row.1.iter().flatten()));
+    let Some(scale) = values.map(|v| v.abs()).reduce(f64::max) else {
         return Ok(None);
     };
     let scale = scale.max(0.1);

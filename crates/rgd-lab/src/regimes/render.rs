@@ -172,14 +172,11 @@ pub fn render(out: &Path) -> Result<String, LabError> {
     crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
     let map = map(&design, &records);
     let mut sections = vec![
-        format!(
-            "Command: `{}`. Machine: {}. Wall time: {:.0} s (of the invocations that finished a \
-             stage); training time summed over all {} runs: {:.0} s.",
-            meta.command,
-            meta.machine,
-            meta.wall_secs,
+        meta.line(
+            " (of the invocations that finished a stage)",
+            "training time",
             summaries(&records).count(),
-            summaries(&records).map(|r| r.wall_secs).sum::<f64>()
+            summaries(&records).map(|r| r.wall_secs).sum(),
         ),
         rule(&map),
     ];

@@ -204,9 +204,8 @@ fn group_kind(dir: &Path) -> Result<Option<(&'static str, GroupKind)>, LabError>
 fn run(dir: &Path, root: &Path, group: Option<usize>, out: &Collection) -> Result<Run, LabError> {
     let summary_path = dir.join("summary.json");
     let value: serde_json::Value = read_json(&summary_path)?;
-    let corrupt = |e: serde_json::Error| LabError::Corrupt {
-        path: summary_path.clone(),
-        reason: format!("not a run summary ({e})"),
+    let corrupt = |e: serde_json::Error| {
+        LabError::corrupt(summary_path.clone(), format!("not a run summary ({e})"))
     };
     let record = if value.get("learner").is_some() {
         Record::Meta(Box::new(serde_json::from_value(value).map_err(corrupt)?))

@@ -27,22 +27,6 @@ pub const SUITES: [&str; 7] = [
     "meta",
 ];
 
-/// KEEL imbalanced binary sets of the imbalance suite (a sample of those with >= 1000 rows).
-pub const IMBALANCED_SETS: [&str; 12] = [
-    "yeast1",
-    "yeast3",
-    "yeast4",
-    "yeast5",
-    "yeast6",
-    "winequality-red-4",
-    "car-good",
-    "abalone19",
-    "shuttle-2_vs_5",
-    "page-blocks0",
-    "segment0",
-    "poker-8-9_vs_5",
-];
-
 /// A metric a suite selects on (validation) or reports (test).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Metric {
@@ -96,28 +80,6 @@ impl Metric {
         }
     }
 }
-
-/// The KEEL development sets of the tabular suite (issue 5).
-pub const TABULAR_SETS: [&str; 15] = [
-    "magic",
-    "letter",
-    "phoneme",
-    "satimage",
-    "optdigits",
-    "segment",
-    "german",
-    "chess",
-    "splice",
-    "marketing",
-    "contraceptive",
-    "titanic",
-    "vehicle",
-    "vowel",
-    "pima",
-];
-
-/// Methods of the tabular suite, in table order; ERM first (the baseline).
-pub const TABULAR_METHODS: [&str; 5] = ["erm", "rgd", "term", "absgd", "focal"];
 
 /// One data set of a suite: its label and the config overrides that load it.
 #[derive(Debug, Clone)]
@@ -191,7 +153,7 @@ impl Part {
         Part {
             base,
             data,
-            methods: TABULAR_METHODS.to_vec(),
+            methods: vec!["erm", "rgd", "term", "absgd", "focal"],
             lrs: vec![1e-3],
             grids: vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS })],
             seeds: if quick { 2 } else { 5 },
@@ -244,8 +206,11 @@ pub(crate) fn suite(name: &str, quick: bool) -> Result<Vec<Part>, LabError> {
     }
 }
 
-/// The settings of a method: (folder label, overrides).
-pub(crate) fn settings<C>(method: &str, part: &Part<C>) -> Vec<(String, Vec<String>)> {
+/// A setting of a method: its folder label and its overrides.
+pub(crate) type Setting = (String, Vec<String>);
+
+/// The settings of a method.
+pub(crate) fn settings<C>(method: &str, part: &Part<C>) -> Vec<Setting> {
     let mut out = Vec::new();
     for &lr in &part.lrs {
         let lr_set = format!("optim.lr={lr}");

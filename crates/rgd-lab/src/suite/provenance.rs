@@ -7,6 +7,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::run_dir::read_json;
+use crate::suite::catalog::SuiteConfig;
+use crate::suite::records::{RecordsOf, load_records, summaries};
 
 /// Provenance of a suite's results (`results/<suite>/meta.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,16 +34,56 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    /// The provenance of `rgd reproduce <suite> [--quick]` on this machine (times in seconds).
-    pub(crate) fn new(suite: &str, quick: bool, wall: f64, training: f64, notes: String) -> Self {
+    /// The first line of a suite's results: `Command: ... Wall time: <s> s<wall>; <what> summed
+    /// over all <runs> runs: <training> s.`
+    pub(crate) fn line(&self, wall: &str, what: &str, runs: usize, training: f64) -> String {
+        format!(
+            "Command: `{}`. Machine: {}. Wall time: {:.0} s{wall}; {what} summed over all {runs} \
+             runs: {training:.0} s.",
+            self.command, self.machine, self.wall_secs
+        )
+    }
+}
+
+/// The clock of one `rgd reproduce` invocation into a suite folder: when it started, the
+/// earlier invocations' `meta.json` and how many runs had finished before it.
+pub(crate) struct Clock(Instant, Option<Provenance>, usize);
+
+impl Clock {
+    /// Starts the clock of an invocation into the suite folder `out`.
+    pub(crate) fn start<C: SuiteConfig>(out: &Path) -> Clock {
+        Clock(
+            Instant::now(),
+            read_json(&out.join("meta.json")).ok(),
+            load_records::<C::Summary>(out).map_or(0, |r| summaries(&r).count()),
+        )
+    }
+
+    /// The provenance of `rgd reproduce <suite> [--quick]` with `records` on this machine: the
+    /// wall time is the earlier invocations' plus this one's, unless this one finished no run
+    /// (a re-render), which would only add noise; the training time is the runs'
+    /// ([`SuiteConfig::secs`]).
+    pub(crate) fn provenance<C: SuiteConfig>(
+        &self,
+        suite: &str,
+        quick: bool,
+        records: &RecordsOf<C::Summary>,
+        notes: String,
+    ) -> Provenance {
+        let Clock(started, earlier, finished_before) = self;
+        let earlier = earlier.as_ref().map(|m| m.wall_secs);
+        let wall_secs = match earlier {
+            Some(earlier) if summaries(records).count() == *finished_before => earlier,
+            _ => earlier.unwrap_or(0.0) + started.elapsed().as_secs_f64(),
+        };
         let quick_flag = if quick { " --quick" } else { "" };
         Provenance {
             suite: suite.into(),
             quick,
             command: format!("rgd reproduce {suite}{quick_flag}"),
             machine: machine(),
-            wall_secs: wall,
-            training_secs: training,
+            wall_secs,
+            training_secs: summaries(records).map(C::secs).sum(),
             notes,
         }
     }
@@ -63,14 +105,4 @@ pub fn machine() -> String {
     }
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cpu}, {cores} cores, {}", rgd_kernels::instruction_set())
-}
-
-/// The suite's wall time: the earlier invocations' (from `meta.json`) plus this one's, unless
-/// this one finished no run (a re-render), which would only add noise to the records.
-pub fn suite_wall_secs(out: &Path, started: Instant, finished_a_run: bool) -> f64 {
-    match read_json::<Provenance>(&out.join("meta.json")) {
-        Ok(earlier) if !finished_a_run => earlier.wall_secs,
-        Ok(earlier) => earlier.wall_secs + started.elapsed().as_secs_f64(),
-        Err(_) => started.elapsed().as_secs_f64(),
-    }
 }

@@ -19,11 +19,6 @@ pub fn summaries<S>(records: &RecordsOf<S>) -> impl Iterator<Item = &S> {
         .flat_map(|r| r.values())
 }
 
-/// How many runs under `out` have finished (0 when there is no such folder yet).
-pub fn finished_runs<S: serde::de::DeserializeOwned>(out: &Path) -> usize {
-    load_records::<S>(out).map_or(0, |r| summaries(&r).count())
-}
-
 /// Reads every `runs/<data>/<method>/<setting>/seed<k>/summary.json` under `out`.
 pub fn load_records<S: serde::de::DeserializeOwned>(out: &Path) -> Result<RecordsOf<S>, LabError> {
     let mut records = RecordsOf::new();
@@ -53,9 +48,8 @@ pub fn load_records<S: serde::de::DeserializeOwned>(out: &Path) -> Result<Record
                     let k: u64 = name(&seed)
                         .trim_start_matches("seed")
                         .parse()
-                        .map_err(|_| LabError::Corrupt {
-                            path: seed.clone(),
-                            reason: "run folders are named seed<k>".into(),
+                        .map_err(|_| {
+                            LabError::corrupt(seed.clone(), "run folders are named seed<k>")
                         })?;
                     records
                         .entry(name(&data))

@@ -11,7 +11,7 @@ use crate::run_dir::read_json;
 use crate::stats::{
     METRIC_TIE, average_ranks, paired_difference, snap_to_tie, summarize, wilcoxon_signed_rank,
 };
-use crate::suite::catalog::{Metric, Part, SuiteConfig, folder_name, settings, suite};
+use crate::suite::catalog::{Metric, Part, Setting, SuiteConfig, folder_name, settings, suite};
 use crate::suite::provenance::Provenance;
 use crate::suite::records::{RecordsOf, load_records, summaries};
 use crate::suite::tidy::rows;
@@ -51,20 +51,19 @@ pub(crate) fn best_of<C: SuiteConfig>(
     best(candidates, Ties::First)
 }
 
-/// The selected setting of `method` on one data set ([`best_of`]) with its runs in seed order.
+/// The selected setting of `method` on one data set ([`best_of`]), as (folder label, overrides),
+/// with its runs in seed order.
 pub(crate) fn selected<'a, C: SuiteConfig>(
     records: &'a DataRecords<C::Summary>,
     method: &str,
     part: &Part<C>,
-) -> Option<(String, Vec<&'a C::Summary>)> {
+) -> Option<(Setting, Vec<&'a C::Summary>)> {
     let (_, label) = best_of(part, records, &[method])?;
     let runs = records[method][&label].values().collect();
-    Some((label, runs))
-}
-
-/// `mean ± sd` of `values` times `scale` with `decimals` decimals; `-` without values.
-pub(crate) fn mean_sd(values: &[f64], scale: f64, decimals: usize) -> String {
-    summarize(values).map_or("-".into(), |s| fmt_mean_std(&s, scale, decimals))
+    Some((
+        settings(method, part).into_iter().find(|s| s.0 == label)?,
+        runs,
+    ))
 }
 
 /// The tables of `part` in `metric`, at each method's validation-selected setting: per data
@@ -92,7 +91,7 @@ pub(crate) fn tables(records: &Records, part: &Part, metric: Metric) -> (Table, 
         let set_means: Vec<f64> = (set.iter())
             .map(|r| summarize(&r.tests).map_or(f64::NAN, |s| snap_to_tie(s.mean)))
             .collect();
-        row.extend(set.iter().map(|r| mean_sd(&r.tests, 100.0, 2)));
+        row.extend(set.iter().map(|r| fmt_mean_std(&r.tests, 100.0, 2)));
         for (i, rank) in average_ranks(&set_means, true).into_iter().enumerate() {
             means[i].push(set_means[i]);
             ranks[i].push(rank);
@@ -205,15 +204,8 @@ pub fn render(out: &Path) -> Result<String, LabError> {
             }
         })
         .collect();
-    Ok(format!(
-        "Command: `{}`. Machine: {}. Wall time: {:.0} s; training time summed \
-         over all {runs} runs: {:.0} s.\n\n{}",
-        meta.command,
-        meta.machine,
-        meta.wall_secs,
-        meta.training_secs,
-        rendered.join("\n"),
-    ))
+    let line = meta.line("", "training time", runs, meta.training_secs);
+    Ok(format!("{line}\n\n{}", rendered.join("\n")))
 }
 
 /// One part's setup line and tables.
@@ -325,11 +317,11 @@ pub(crate) fn end_table(records: &Records, part: &Part, finished: &[String]) -> 
             table.push_row([
                 data.clone(),
                 method.to_string(),
-                mean_sd(&epochs, 1.0, 1),
-                mean_sd(&there, 100.0, 2),
-                mean_sd(&last, 100.0, 2),
+                fmt_mean_std(&epochs, 1.0, 1),
+                fmt_mean_std(&there, 100.0, 2),
+                fmt_mean_std(&last, 100.0, 2),
                 versus_erm,
-                mean_sd(&train, 100.0, 2),
+                fmt_mean_std(&train, 100.0, 2),
             ]);
         }
     }

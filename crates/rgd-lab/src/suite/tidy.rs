@@ -17,7 +17,7 @@ use crate::report::{DIFFERENCE_COLUMNS, Table, difference_cells, mean_sd_cells};
 use crate::run_dir::read_json;
 use crate::run_plots::Figure;
 use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
-use crate::suite::catalog::{Metric, Part, settings, suite};
+use crate::suite::catalog::{Metric, Part, Setting, settings, suite};
 use crate::suite::provenance::Provenance;
 use crate::suite::records::load_records;
 use crate::suite::tables::{Records, records_of, seed_count, selected};
@@ -46,14 +46,12 @@ pub(crate) fn rows(records: &Records, part: &Part, metric: Metric) -> (Vec<Strin
     let seeds = seed_count(records);
     let mut rows = Vec::new();
     for (data, by_method) in records {
-        let chosen: Vec<(String, Vec<f64>)> = (part.methods.iter())
+        let chosen: Vec<(Setting, Vec<f64>)> = (part.methods.iter())
             .filter_map(|m| selected(by_method, m, part))
             .filter(|(_, runs)| runs.len() >= seeds)
-            .map(|(label, runs)| {
-                (
-                    label,
-                    runs.iter().map(|s| metric.of(&s.selected.test)).collect(),
-                )
+            .map(|(setting, runs)| {
+                let tests = runs.iter().map(|s| metric.of(&s.selected.test)).collect();
+                (setting, tests)
             })
             .collect();
         if chosen.len() < part.methods.len() {
@@ -64,10 +62,7 @@ pub(crate) fn rows(records: &Records, part: &Part, metric: Metric) -> (Vec<Strin
             .and_then(|s| s.values().next())
             .map_or(0, |s| s.sizes[2]);
         let erm = part.methods.iter().position(|m| *m == "erm");
-        for (method, (label, tests)) in part.methods.iter().zip(&chosen) {
-            let overrides = (settings(method, part).into_iter())
-                .find(|(l, _)| l == label)
-                .map_or_else(Vec::new, |(_, o)| o);
+        for (method, ((label, overrides), tests)) in part.methods.iter().zip(&chosen) {
             let knobs = (keys.iter())
                 .map(|key| {
                     (overrides.iter())

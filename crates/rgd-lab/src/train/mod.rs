@@ -82,14 +82,6 @@ pub struct Summary {
     pub evaluations: Vec<Evaluation>,
 }
 
-/// One step's output: the reweighted loss and the training rows of the batch.
-pub struct StepOut {
-    /// The rule's weights, statistics and the weighted loss.
-    pub loss: WeightedLoss,
-    /// The training rows of the batch.
-    pub rows: Vec<usize>,
-}
-
 /// Supervised training as a task of the engine: data, rule and the weight statistics.
 pub struct Supervised<'a> {
     config: &'a RunConfig,
@@ -101,6 +93,8 @@ pub struct Supervised<'a> {
     eval_device: Device,
     steps_per_epoch: u64,
     order: (u64, Vec<usize>),
+    /// The training rows of the last step's batch.
+    rows: Vec<usize>,
 }
 
 impl<'a> Supervised<'a> {
@@ -138,6 +132,7 @@ impl<'a> Supervised<'a> {
             eval_device,
             steps_per_epoch,
             order: (u64::MAX, Vec::new()),
+            rows: Vec::new(),
         })
     }
 }
@@ -191,7 +186,7 @@ impl crate::run_dir::Trainable for RunConfig {
             device: &device,
             optim: &config.optim,
             cadence,
-            verbosity: options.verbosity,
+            quiet: options.quiet,
             fingerprint: Fingerprint::new(config.to_toml()),
         };
         let observers = (WeightLog(run.weights()), WeightTrace::default());
@@ -203,7 +198,7 @@ impl crate::run_dir::Trainable for RunConfig {
 impl Task for Supervised<'_> {
     type Eval = Evaluation;
     type State = TrainState;
-    type Out = StepOut;
+    type Out = WeightedLoss;
     type Row = MetricsRow;
 
     fn label(&self) -> String {
@@ -215,7 +210,7 @@ impl Task for Supervised<'_> {
         model: &Model,
         step: u64,
         inject_nan: bool,
-    ) -> Result<(GradientsParams, StepOut), LabError> {
+    ) -> Result<(GradientsParams, WeightedLoss), LabError> {
         let config = self.config;
         let epoch = step / self.steps_per_epoch;
         if self.order.0 != epoch {
@@ -227,24 +222,22 @@ impl Task for Supervised<'_> {
         let batch = config.train.batch_size;
         let start = (step % self.steps_per_epoch) as usize * batch;
         let order = &self.order.1;
-        let rows = order[start..(start + batch).min(order.len())].to_vec();
-        let train = &self.data.train;
+        self.rows = order[start..(start + batch).min(order.len())].to_vec();
+        let (train, rows) = (&self.data.train, &self.rows);
         let group = |r: usize| train.domains.as_ref().map_or(train.labels[r], |d| d[r]) as usize;
         let groups: Option<Vec<usize>> =
             (config.method.rule.needs_groups()).then(|| rows.iter().map(|&r| group(r)).collect());
         if !self.replicas.is_empty() {
-            let (grads, loss) = self.sharded(model, &rows, groups.as_deref(), inject_nan)?;
-            return Ok((grads, StepOut { loss, rows }));
+            return self.sharded(model, groups.as_deref(), inject_nan);
         }
-        let (x, y) = batch_tensors(train, &rows, &self.device);
+        let (x, y) = batch_tensors(train, rows, &self.device);
         let per_example =
             self.per_example(model.forward(x, &train.example_shape), y, inject_nan)?;
         let out = match &groups {
             Some(g) => self.reweighter.apply_grouped(per_example, g)?,
             None => self.reweighter.apply(per_example)?,
         };
-        let grads = GradientsParams::from_grads(out.loss.backward(), model);
-        Ok((grads, StepOut { loss: out, rows }))
+        Ok((GradientsParams::from_grads(out.loss.backward(), model), out))
     }
 
     fn evaluate(&mut self, model: &Model, done: u64) -> Result<Evaluation, LabError> {
@@ -263,15 +256,15 @@ impl Task for Supervised<'_> {
         eval.valid.accuracy
     }
 
-    fn train_row(&self, step: u64, lr: f64, out: &StepOut) -> MetricsRow {
-        let s = out.loss.stats;
+    fn train_row(&self, step: u64, lr: f64, out: &WeightedLoss) -> MetricsRow {
+        let s = out.stats;
         MetricsRow {
             step: step + 1,
             epoch: step / self.steps_per_epoch,
             kind: "train".into(),
             lr: Some(lr),
-            train_loss: Some(out.loss.mean_loss()),
-            weighted_loss: Some(out.loss.weighted_mean_loss()),
+            train_loss: Some(out.mean_loss()),
+            weighted_loss: Some(out.weighted_mean_loss()),
             weight_min: Some(s.min),
             weight_max: Some(s.max),
             weight_mean: Some(s.mean),
@@ -300,11 +293,11 @@ impl Task for Supervised<'_> {
         }
     }
 
-    fn progress(out: &StepOut, last: Option<&Evaluation>) -> String {
+    fn progress(out: &WeightedLoss, last: Option<&Evaluation>) -> String {
         let acc = last.map_or(String::new(), |e| {
             format!(" valid acc {:.4}", e.valid.accuracy)
         });
-        format!("loss {:.4}{acc}", out.loss.mean_loss())
+        format!("loss {:.4}{acc}", out.mean_loss())
     }
 
     fn state(&self) -> TrainState {
@@ -346,11 +339,10 @@ impl Supervised<'_> {
     fn sharded(
         &mut self,
         model: &Model,
-        rows: &[usize],
         groups: Option<&[usize]>,
         inject_nan: bool,
     ) -> Result<(GradientsParams, WeightedLoss), LabError> {
-        let train = &self.data.train;
+        let (train, rows) = (&self.data.train, &self.rows);
         let size = rows.len().div_ceil(self.replicas.len());
         let mut replicas = Vec::new();
         let mut shards = Vec::new();
@@ -377,11 +369,12 @@ impl Supervised<'_> {
         state: LoopState<Evaluation, TrainState>,
         weight_trace: Vec<WeightSnapshot>,
     ) -> Result<Summary, LabError> {
-        let last = state.last.ok_or_else(|| LabError::Corrupt {
-            path: run.checkpoint().join("state.json"),
-            reason: "the run has steps but no evaluation; delete the checkpoint folder to start \
-                     the run over"
-                .into(),
+        let last = state.last.ok_or_else(|| {
+            LabError::corrupt(
+                run.checkpoint().join("state.json"),
+                "the run has steps but no evaluation; delete the checkpoint folder to start \
+                     the run over",
+            )
         })?;
         let selected = match self.config.train.selection {
             Selection::Last => last,

@@ -1,13 +1,14 @@
 //! The supervised run's own observers of the engine: the batch weights at each evaluation
 //! (`weights.jsonl`) and the weight trace (where the weight went in each evaluation window).
 
+use rgd_burn::WeightedLoss;
 use serde::{Deserialize, Serialize};
 
-use super::{StepOut, Supervised};
+use super::Supervised;
 use crate::LabError;
 use crate::engine::{NoState, Observer};
 use crate::metrics::Evaluation;
-use crate::metrics_log::{append_weights, remove_if_present, truncate_log};
+use crate::metrics_log::{append_weights, truncate_log};
 use crate::weight_trace::{WeightSnapshot, WeightWindow};
 
 /// `weights.jsonl` at this path: the last batch's weights at each evaluation, one JSON line
@@ -22,10 +23,7 @@ impl Observer<Supervised<'_>> for WeightLog {
         _: &Supervised<'_>,
         resumed: Option<(u64, &NoState)>,
     ) -> Result<(), LabError> {
-        match resumed {
-            Some((step, _)) => truncate_log(&self.0, step, false),
-            None => remove_if_present(&self.0),
-        }
+        truncate_log(&self.0, resumed.map(|(step, _)| step), false)
     }
 
     fn stepped(
@@ -33,11 +31,11 @@ impl Observer<Supervised<'_>> for WeightLog {
         _: &Supervised<'_>,
         step: u64,
         _: f64,
-        out: &StepOut,
+        out: &WeightedLoss,
         eval: Option<&Evaluation>,
     ) -> Result<(), LabError> {
         match eval {
-            Some(_) => append_weights(&self.0, step + 1, &out.loss.weights),
+            Some(_) => append_weights(&self.0, step + 1, &out.weights),
             None => Ok(()),
         }
     }
@@ -73,16 +71,15 @@ impl Observer<Supervised<'_>> for WeightTrace {
         task: &Supervised<'_>,
         step: u64,
         _: f64,
-        out: &StepOut,
+        out: &WeightedLoss,
         eval: Option<&Evaluation>,
     ) -> Result<(), LabError> {
         // The batch's training labels and, under label noise, whether each was flipped.
-        let (data, rows) = (&task.data, &out.rows);
+        let (data, rows) = (&task.data, &task.rows);
         let labels: Vec<u32> = rows.iter().map(|&r| data.train.labels[r]).collect();
         let flipped: Option<Vec<bool>> =
             (data.train_flipped.as_ref()).map(|f| rows.iter().map(|&r| f[r]).collect());
-        self.window
-            .add(&out.loss.weights, &labels, flipped.as_deref());
+        self.window.add(&out.weights, &labels, flipped.as_deref());
         if eval.is_some() {
             self.trace.extend(self.window.take(step + 1));
         }

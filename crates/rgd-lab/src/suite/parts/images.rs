@@ -2,7 +2,7 @@
 
 use super::super::catalog::{DataSpec, Grid, Metric, Part, base_config, spec};
 use super::ADAMW;
-use crate::config::ConfigFile;
+use crate::config::{ModelConfig, VitConfig};
 use crate::suite::TAUS;
 
 /// Fashion-MNIST with the CNN: the official test set, 5% of the training images for
@@ -58,10 +58,10 @@ pub(crate) fn images_vit(quick: bool) -> Part {
     let mut part = images(quick);
     part.title = "ViT";
     part.slug = "vit";
-    let mut vit = crate::config::VitConfig::default();
+    let mut vit = VitConfig::default();
     // Its records ran on burn-nn's encoder layers, before the fused attention and GELU.
     vit.encoder.kernels = rgd_kernels::EncoderPath::Burn;
-    part.base.model = crate::config::ModelConfig::Vit(vit);
+    part.base.model = ModelConfig::Vit(vit);
     for data in &mut part.data {
         data.label = format!("vit-{}", data.label);
     }
@@ -85,15 +85,11 @@ pub(crate) fn images_converged(quick: bool) -> Part {
     let mut part = images(quick);
     part.title = "CNN trained for 10 epochs";
     part.slug = "epochs";
-    let epochs = if quick { 1 } else { 10 };
-    part.base = (part.base)
-        .with_overrides(&[
-            "model.conv=gemm".into(),
-            "train.steps=0".into(),
-            format!("train.epochs={epochs}"),
-            "train.eval_every=0".into(),
-        ])
-        .expect("the suite's base config is valid");
+    if let ModelConfig::Cnn(cnn) = &mut part.base.model {
+        cnn.conv = rgd_kernels::conv::ConvPath::Gemm;
+    }
+    let train = &mut part.base.train;
+    (train.steps, train.epochs, train.eval_every) = (0, if quick { 1 } else { 10 }, 0);
     for data in &mut part.data {
         data.label = match quick {
             true => "fashion-mnist-1-epoch (2000 rows)".into(),
@@ -119,10 +115,8 @@ pub(crate) fn images_vit_epochs() -> Part {
     let mut part = images_converged(false);
     part.title = "ViT trained for 2 epochs";
     part.slug = "vit-epochs";
-    part.base.model = crate::config::ModelConfig::Vit(crate::config::VitConfig::default());
-    part.base = (part.base)
-        .with_overrides(&["train.epochs=2".into()])
-        .expect("the suite's base config is valid");
+    part.base.model = ModelConfig::Vit(VitConfig::default());
+    part.base.train.epochs = 2;
     part.data[0].label = "vit-fashion-mnist-2-epochs".into();
     part.grids = vec![Grid::tau(&TAUS[2..4])];
     part.notes = "the ViT part's data and model on the fused attention and GELU kernels (the \

@@ -1,9 +1,42 @@
 //! The tabular and imbalance suites' parts.
 
-use super::super::catalog::{
-    DataSpec, IMBALANCED_SETS, Metric, Part, TABULAR_SETS, base_config, spec,
-};
+use super::super::catalog::{DataSpec, Metric, Part, base_config, spec};
 use super::ADAMW;
+
+/// The KEEL development sets of the tabular suite (issue 5).
+const TABULAR_SETS: [&str; 15] = [
+    "magic",
+    "letter",
+    "phoneme",
+    "satimage",
+    "optdigits",
+    "segment",
+    "german",
+    "chess",
+    "splice",
+    "marketing",
+    "contraceptive",
+    "titanic",
+    "vehicle",
+    "vowel",
+    "pima",
+];
+
+/// KEEL imbalanced binary sets of the imbalance suite (a sample of those with >= 1000 rows).
+const IMBALANCED_SETS: [&str; 12] = [
+    "yeast1",
+    "yeast3",
+    "yeast4",
+    "yeast5",
+    "yeast6",
+    "winequality-red-4",
+    "car-good",
+    "abalone19",
+    "shuttle-2_vs_5",
+    "page-blocks0",
+    "segment0",
+    "poker-8-9_vs_5",
+];
 
 pub(crate) fn tabular(quick: bool) -> Part {
     let base = base_config(&format!(

@@ -3,7 +3,6 @@
 
 use super::super::catalog::{DataSpec, Grid, Part, base_config, spec};
 use super::ADAMW;
-use crate::config::ConfigFile;
 use crate::suite::TAUS;
 
 /// Sentence sentiment (amazon, imdb, yelp) with a linear probe on the pretrained MiniLM sentence
@@ -155,13 +154,8 @@ pub(crate) fn text_finetuned_epochs() -> Part {
     let mut part = text_finetuned(false);
     part.title = "Fine-tuning the pretrained encoder for 3 epochs";
     part.slug = "finetuned-epochs";
-    part.base = (part.base)
-        .with_overrides(&[
-            "train.steps=0".into(),
-            "train.epochs=3".into(),
-            "train.eval_every=0".into(),
-        ])
-        .expect("the suite's base config is valid");
+    let train = &mut part.base.train;
+    (train.steps, train.epochs, train.eval_every) = (0, 3, 0);
     part.data[0].label = "bert-sentiment-in-domain-3-epochs".into();
     part.methods = vec!["erm", "rgd"];
     part.seeds = 5;
