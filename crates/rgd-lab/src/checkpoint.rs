@@ -106,20 +106,20 @@ pub fn save<S: Serialize>(
     })
 }
 
-/// The checkpoint in `dir`, loaded into `model` and `optimizer`, with the loop's state; `None`
-/// when the run has none yet. Finishes a swap that a crash interrupted first.
+/// The checkpoint in `dir`, loaded into `model` and `optimizer`, with the loop's state; both as
+/// given and no state when the run has none yet. Finishes a swap that a crash interrupted first.
 pub fn load<S: DeserializeOwned>(
     dir: &Path,
     model: Model,
     optimizer: ModuleOptimizer,
-) -> Result<Option<(Model, ModuleOptimizer, S)>, LabError> {
+) -> Result<(Model, ModuleOptimizer, Option<S>), LabError> {
     recover_folder(dir)?;
     if !dir.join("state.json").exists() {
-        return Ok(None);
+        return Ok((model, optimizer, None));
     }
     let state: S = read_json(&dir.join("state.json"))?;
     let model = load_model(model, &dir.join("model.bpk"))?;
     let path = dir.join("optimizer.bpk");
     let optimizer = optimizer_from_bytes(optimizer, read(&path)?, &path)?;
-    Ok(Some((model, optimizer, state)))
+    Ok((model, optimizer, Some(state)))
 }

@@ -14,6 +14,7 @@ use crate::report::{
 };
 use crate::run_dir::{RunOptions, write_atomic, write_json};
 use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
+use crate::suite::catalog::knob;
 use crate::suite::tidy::difference_plot;
 use crate::sweep::{Method, Ties, best};
 use crate::train::Summary;
@@ -188,10 +189,8 @@ impl Comparison {
             .collect()
     }
 
-    /// `results.csv`: tidy, numbers as numbers. One row per method at its selected setting:
-    /// `tau` and `lr` (empty where not tuned), seeds, validation and test accuracy mean and sd
-    /// (fractions), the paired difference to ERM with its 95% interval and W/T/L (empty for
-    /// ERM).
+    /// `results.csv`: tidy, numbers as numbers (fractions), a row per method at its selected
+    /// setting (`tau` and `lr` empty where not tuned, the difference to ERM empty for ERM).
     pub fn tidy(&self) -> Table {
         let columns = [
             "method",
@@ -205,13 +204,8 @@ impl Comparison {
         ];
         let mut table = Table::new(columns.into_iter().chain(DIFFERENCE_COLUMNS));
         for (cell, test, diff) in self.rows() {
-            let knob = |name: &str| {
-                (cell.setting.split_whitespace())
-                    .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let mut row = vec![cell.method.clone(), knob("tau"), knob("lr")];
+            let mut row = vec![cell.method.clone()];
+            row.extend(["tau", "lr"].map(|k| knob(cell.setting.split_whitespace(), k)));
             row.push(test.len().to_string());
             for values in [&cell.valid_accuracies(), &test] {
                 row.extend(mean_sd_cells(summarize(values).as_ref()));

@@ -9,6 +9,7 @@ use rgd_data::{Dataset, Standardizer, Table, TableSchema, registry};
 
 use crate::LabError;
 use crate::config::{DataConfig, LabelNoise, NoiseRate};
+use crate::text::{SENTIMENT_MINILM, SENTIMENT_WORDPIECE, SENTIMENT_WORDS};
 
 /// Train, validation and test splits ready for training.
 #[derive(Debug, Clone)]
@@ -85,9 +86,9 @@ pub fn load(source: &str, label_column: &str) -> Result<Source, LabError> {
         return Ok(Source::Table(table, schema));
     }
     Ok(Source::Encoded(match source {
-        crate::text::SENTIMENT_MINILM => crate::text::sentiment_minilm(&cache)?,
-        crate::text::SENTIMENT_WORDS => crate::text::sentiment_rows(&cache)?,
-        crate::text::SENTIMENT_WORDPIECE => crate::text::sentiment_wordpiece(&cache)?,
+        SENTIMENT_MINILM | SENTIMENT_WORDS | SENTIMENT_WORDPIECE => {
+            crate::text::sentiment(source, &cache)?
+        }
         _ => registry::load_named(source, &cache)?,
     }))
 }
@@ -130,11 +131,11 @@ pub fn fetch_missing<'a>(
     let mut needed: Vec<&str> = (configs.into_iter())
         .flat_map(|c| [c.source.as_str(), c.test_source.as_str()])
         .flat_map(|name| match name {
-            crate::text::SENTIMENT_MINILM | crate::text::SENTIMENT_WORDPIECE => vec![
+            SENTIMENT_MINILM | SENTIMENT_WORDPIECE => vec![
                 registry::missing("sentiment", &cache),
                 (!cache.join("minilm/model.safetensors").is_file()).then_some("minilm"),
             ],
-            crate::text::SENTIMENT_WORDS => vec![registry::missing("sentiment", &cache)],
+            SENTIMENT_WORDS => vec![registry::missing("sentiment", &cache)],
             _ => vec![registry::missing(name, &cache)],
         })
         .flatten()
@@ -159,7 +160,7 @@ pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
     check_splits(config, &split)?;
     let mut train = shrink_train(config, split.train)?;
     let (mut valid, mut test) = (split.valid, split.test);
-    if config.source == crate::text::SENTIMENT_WORDS {
+    if config.source == SENTIMENT_WORDS {
         // Split as row numbers, then encoded with a vocabulary of the training rows alone.
         let text = registry::load_text_named("sentiment", &registry::cache_dir())?;
         crate::text::encode_words(&text.texts, [&mut train, &mut valid, &mut test])?;
@@ -249,35 +250,33 @@ fn shrink_train(config: &DataConfig, mut train: Dataset) -> Result<Dataset, LabE
 /// The test set of `data.test_source`: a table is encoded with the training file's schema (its
 /// categories, classes and fills), anything else must have the training set's classes and width.
 fn load_test(config: &DataConfig, train: &Source) -> Result<Dataset, LabError> {
-    let test = load(&config.test_source, &config.label_column)?;
-    let dataset = match (train, &test) {
-        (Source::Table(_, schema), Source::Table(table, _)) => schema.to_dataset(table)?,
-        (Source::Table(..), Source::Encoded(_)) | (Source::Encoded(_), Source::Table(..)) => {
+    let test = match (train, load(&config.test_source, &config.label_column)?) {
+        (Source::Table(_, schema), Source::Table(table, _)) => Source::Table(table, schema.clone()),
+        (Source::Encoded(_), test @ Source::Encoded(_)) => test,
+        _ => {
             return Err(LabError::Config(format!(
                 "data.test_source = \"{}\" and data.source = \"{}\" must both be tables or \
                  both not",
                 config.test_source, config.source
             )));
         }
-        (Source::Encoded(train), Source::Encoded(_)) => {
-            let test = test.dataset()?;
-            if test.class_names != train.class_names || test.example_shape != train.example_shape {
-                return Err(LabError::Config(format!(
-                    "data.test_source = \"{}\" has classes [{}] and examples of shape {:?}, but \
-                     the training data has classes [{}] and shape {:?}; give a test set of the \
-                     same classes and shape",
-                    config.test_source,
-                    test.class_names.join(", "),
-                    test.example_shape,
-                    train.class_names.join(", "),
-                    train.example_shape
-                )));
-            }
-            test
-        }
     };
-    dataset.validate()?;
-    Ok(dataset)
+    let test = test.dataset()?;
+    if let Source::Encoded(train) = train
+        && (test.class_names != train.class_names || test.example_shape != train.example_shape)
+    {
+        return Err(LabError::Config(format!(
+            "data.test_source = \"{}\" has classes [{}] and examples of shape {:?}, but the \
+             training data has classes [{}] and shape {:?}; give a test set of the same classes \
+             and shape",
+            config.test_source,
+            test.class_names.join(", "),
+            test.example_shape,
+            train.class_names.join(", "),
+            train.example_shape
+        )));
+    }
+    Ok(test)
 }
 
 /// Refuses splits too small to train or measure on: empty, or (validation and test) with fewer

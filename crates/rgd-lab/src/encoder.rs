@@ -54,9 +54,8 @@ pub(crate) fn encoder(
 
 /// The encoder over tokens `x` `[B, T, D]` with an optional padding mask `[B, T]` (true: a
 /// padding token, attended by none): the fused kernels on `kernels`' fused path, for pre-norm
-/// and post-norm layers with exact GELU and burn's softmax (attention dropout included: its
-/// mask is drawn by burn's own `Dropout`, in the same order of random draws as burn's forward);
-/// burn's `TransformerEncoder::forward` otherwise (op for op as before the kernels).
+/// and post-norm layers with exact GELU and burn's softmax (the attention dropout drawn in
+/// burn's order, see `attention_dropout`); burn's `TransformerEncoder::forward` otherwise.
 pub(crate) fn forward(
     encoder: &TransformerEncoder,
     x: Tensor<3>,

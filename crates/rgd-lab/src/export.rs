@@ -30,17 +30,9 @@ impl ModuleVisitor for Collect {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let tensor = param.val();
         let shape = tensor.dims().to_vec();
-        let values = tensor
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .unwrap_or_default();
-        let name = self
-            .path
-            .iter()
-            .filter(|p| !p.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(".");
+        let values = (tensor.into_data().try_into_vec_as::<f32>()).unwrap_or_default();
+        let parts: Vec<String> = (self.path.iter().filter(|p| !p.is_empty()).cloned()).collect();
+        let name = parts.join(".");
         let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         self.tensors.insert(name, (shape, raw));
     }

@@ -60,8 +60,7 @@ pub fn eval(run: &Path, device: DeviceChoice, json: bool) -> Result<(), LabError
     Ok(())
 }
 
-/// Predicts the rows of `input` with the encoding the run saved (`schema.json`,
-/// `standardizer.json`): the training file is not read again.
+/// Predicts the rows of `input` with the encoding the run saved: the training file is not read.
 pub fn predict(run: &Path, input: &Path, device: DeviceChoice, json: bool) -> Result<(), LabError> {
     let dir = RunDir::new(run);
     let config = RunConfig::from_file(&dir.config())?;
@@ -91,19 +90,13 @@ pub fn predict(run: &Path, input: &Path, device: DeviceChoice, json: bool) -> Re
     let model = crate::checkpoint::load_model(model, &dir.best().join("model.bpk"))?;
     let (predicted, _) = predict_rows(&model, &data, &device)?;
     let names = &schema.class_names;
-    let labelled: Vec<(u32, u32)> = rows
-        .labels
-        .iter()
-        .zip(&predicted)
+    let labelled: Vec<(u32, u32)> = (rows.labels.iter().zip(&predicted))
         .filter_map(|(l, &p)| l.map(|l| (l, p)))
         .collect();
     let accuracy = (!labelled.is_empty())
         .then(|| labelled.iter().filter(|(l, p)| l == p).count() as f64 / labelled.len() as f64);
     if json {
-        let labels: Vec<&str> = predicted
-            .iter()
-            .map(|&c| names[c as usize].as_str())
-            .collect();
+        let labels: Vec<&str> = (predicted.iter().map(|&c| names[c as usize].as_str())).collect();
         println!(
             "{}",
             json!({ "predictions": labels, "accuracy": accuracy, "labelled": labelled.len() })

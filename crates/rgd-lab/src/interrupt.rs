@@ -1,11 +1,8 @@
 //! Stopping cleanly: SIGINT (Ctrl-C) and SIGTERM ask the engine to finish its step, write a
 //! checkpoint and exit 130 or 143 ([`crate::LabError::Interrupted`]), which a launcher reads as
 //! "interrupted, resume later". A second signal while the first is being handled ends the
-//! process at once with the same status (the last checkpoint is then the resume point).
-//!
-//! A closed standard output (`rgd ... | head -1`) ends the process quietly by SIGPIPE, as it
-//! does `cat` or `grep` (the shell reports 141), instead of a panic from `println!`:
-//! [`die_on_closed_stdout`].
+//! process at once with the same status (the last checkpoint is then the resume point). A closed
+//! standard output ends the process by SIGPIPE: [`die_on_closed_stdout`].
 
 use std::sync::Arc;
 use std::sync::OnceLock;

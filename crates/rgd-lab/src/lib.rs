@@ -4,6 +4,7 @@
 //! resumable run folders, and compares them over seeds with paired statistics. The training loop
 //! is the lab's own, on burn's autodiff and optimizers; the reweighting is `rgd-burn`'s.
 #![warn(missing_docs)]
+#![warn(clippy::too_many_lines)]
 
 pub mod bench;
 pub mod bert;

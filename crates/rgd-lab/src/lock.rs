@@ -16,9 +16,8 @@ use std::path::Path;
 
 use crate::LabError;
 
-/// Locks `folder` (created if missing) for this process, or fails at once with
-/// [`LabError::Busy`] naming the process that holds it. The lock is held until the returned
-/// `.lock` file is dropped (or the process ends).
+/// Locks `folder` (created if missing) for this process until the returned `.lock` file drops
+/// (or the process ends); fails at once with [`LabError::Busy`] if another holds it.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -42,13 +41,10 @@ pub fn lock(folder: &Path) -> Result<File, LabError> {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
             let holder = std::fs::read_to_string(&path).unwrap_or_default();
-            let holder = match holder.trim() {
-                "" => "another process".into(),
-                holder => holder.into(),
-            };
+            let holder = Some(holder.trim()).filter(|h| !h.is_empty());
             return Err(LabError::Busy {
                 folder: folder.into(),
-                holder,
+                holder: holder.unwrap_or("another process").into(),
             });
         }
         Err(TryLockError::Error(e)) => return Err(LabError::io(&path, e)),

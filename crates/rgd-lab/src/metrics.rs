@@ -43,15 +43,9 @@ impl Metrics {
             tp[t as usize] += usize::from(p == t);
         }
         let present: Vec<usize> = (0..classes).filter(|&c| support[c] > 0).collect();
+        // Both of present classes only (support > 0): no division by zero.
         let recall = |c: usize| tp[c] as f64 / support[c] as f64;
-        let f1 = |c: usize| {
-            let denominator = support[c] + predicted_count[c];
-            if denominator == 0 {
-                0.0
-            } else {
-                2.0 * tp[c] as f64 / denominator as f64
-            }
-        };
+        let f1 = |c: usize| 2.0 * tp[c] as f64 / (support[c] + predicted_count[c]) as f64;
         let n_present = present.len().max(1) as f64;
         let worst_domain_accuracy = domains.map(|domains| {
             let n_domains = domains.iter().max().map_or(0, |&d| d as usize + 1);

@@ -1,5 +1,4 @@
-//! The run folder's append-only logs: `metrics.csv` (one typed row per logged step and per
-//! evaluation) and `weights.jsonl` (the batch weights at each evaluation).
+//! The run folder's append-only logs, `metrics.csv` and `weights.jsonl`, and their rows.
 
 use std::path::Path;
 
@@ -51,24 +50,14 @@ pub(crate) fn truncate_log(path: &Path, step: Option<u64>, csv: bool) -> Result<
         )
     })?;
     let mut lines = text.lines();
-    let mut kept: Vec<&str> = Vec::new();
-    if csv && let Some(h) = lines.next() {
-        kept.push(h);
-    }
-    for line in lines {
-        let first = line
-            .trim_start_matches("{\"step\":")
-            .split([',', '}'])
-            .next()
-            .unwrap_or("");
-        if first.parse::<u64>().is_ok_and(|s| s <= step) {
-            kept.push(line);
-        }
-    }
-    let mut out = kept.join("\n");
-    if !out.is_empty() {
-        out.push('\n');
-    }
+    let header = if csv { lines.next() } else { None };
+    let rows = lines.filter(|line| {
+        let mut fields = line.trim_start_matches("{\"step\":").split([',', '}']);
+        (fields.next()).is_some_and(|f| f.parse::<u64>().is_ok_and(|s| s <= step))
+    });
+    let out: String = (header.into_iter().chain(rows))
+        .map(|line| format!("{line}\n"))
+        .collect();
     write_atomic(path, out.as_bytes())
 }
 
@@ -119,8 +108,7 @@ pub struct MetricsRow {
     pub test_worst_domain: Option<f64>,
 }
 
-/// One row of a meta run's `metrics.csv`: a logged meta-step (losses, task-level and
-/// example-level weight statistics) or a meta-validation evaluation.
+/// One row of a meta run's `metrics.csv`: a logged meta-step or a meta-validation evaluation.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct MetaMetricsRow {
     /// Meta-steps done.

@@ -97,20 +97,13 @@ impl Cnn {
     }
 
     /// `relu(conv.forward(x))` on the configured path: burn's own forward and ReLU, or the gemm
-    /// kernel with the same padding and options, its bias and ReLU fused.
+    /// kernel with the same options, its bias and ReLU fused. Every convolution is 3x3, `Same`
+    /// and of stride 1 (`Cnn::new`): burn pads it by one pixel on each side.
     fn conv_relu(&self, conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         if self.conv == ConvPath::Burn {
             return relu(conv.forward(x));
         }
-        let [_, _, height, width] = x.dims();
-        let padding = padding_pairs(
-            &conv.padding,
-            [height, width],
-            conv.kernel_size,
-            conv.stride,
-        );
-        let options =
-            ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, conv.groups);
+        let options = ConvOptions::new(conv.stride, [1, 1], conv.dilation, conv.groups);
         let bias = conv.bias.as_ref().map(|b| b.val());
         rgd_kernels::conv::conv2d_relu(x, conv.weight.val(), bias, options, self.conv)
     }
@@ -124,30 +117,6 @@ impl Cnn {
         }
         let [batch, c, h, w] = x.dims();
         self.head.forward(x.reshape([batch, c * h * w]))
-    }
-}
-
-/// The `(before, after)` padding of each spatial dimension, as burn's `Conv2d::forward`
-/// computes it (its own function is private): `Same` pads `(out − 1)·stride + kernel − size` in
-/// all, the smaller half first, with `out = ceil(size / stride)`.
-fn padding_pairs(
-    config: &PaddingConfig2d,
-    size: [usize; 2],
-    kernel: [usize; 2],
-    stride: [usize; 2],
-) -> [(usize, usize); 2] {
-    let same = |d: usize| {
-        let out = size[d].div_ceil(stride[d]);
-        let total = match out {
-            0 => 0,
-            out => ((out - 1) * stride[d] + kernel[d]).saturating_sub(size[d]),
-        };
-        (total / 2, total - total / 2)
-    };
-    match config {
-        PaddingConfig2d::Valid => [(0, 0), (0, 0)],
-        PaddingConfig2d::Same => [same(0), same(1)],
-        PaddingConfig2d::Explicit(top, left, bottom, right) => [(*top, *bottom), (*left, *right)],
     }
 }
 
@@ -179,47 +148,43 @@ impl Model {
         classes: usize,
         device: &Device,
     ) -> Result<Self, LabError> {
-        match (config, example_shape) {
-            (ModelConfig::Mlp(mlp), shape) => Ok(Model::Mlp(Mlp::new(
-                shape.iter().product(),
-                classes,
-                mlp,
-                device,
-            ))),
-            (ModelConfig::Cnn(cnn), &[c, h, w]) => {
-                Ok(Model::Cnn(Cnn::new([c, h, w], classes, cnn, device)))
+        Ok(match (config, example_shape) {
+            (ModelConfig::Mlp(mlp), shape) => {
+                Model::Mlp(Mlp::new(shape.iter().product(), classes, mlp, device))
             }
-            (ModelConfig::Vit(vit), &[c, h, w]) => Ok(Model::Vit(crate::vit::Vit::new(
-                [c, h, w],
-                classes,
-                vit,
-                device,
-            )?)),
-            (ModelConfig::Transformer(encoder), &[max_len]) => Ok(Model::Transformer(
+            (ModelConfig::Cnn(cnn), &[c, h, w]) => {
+                Model::Cnn(Cnn::new([c, h, w], classes, cnn, device))
+            }
+            (ModelConfig::Vit(vit), &[c, h, w]) => {
+                Model::Vit(crate::vit::Vit::new([c, h, w], classes, vit, device)?)
+            }
+            (ModelConfig::Transformer(encoder), &[max_len]) => Model::Transformer(
                 crate::transformer::TextTransformer::new(max_len, classes, encoder, device)?,
-            )),
+            ),
             (ModelConfig::Bert(bert), &[_]) => {
                 // MiniLM-L6 with fresh weights, what pretrained weights or a checkpoint load into.
                 let encoder = crate::bert::BertConfig::minilm_l6().init(device);
                 let encoder = encoder.with_kernels(bert.kernels);
                 let classifier =
                     crate::bert::BertClassifier::new(encoder, classes, bert.freeze_layers, device)?;
-                Ok(Model::Bert(classifier))
+                Model::Bert(classifier)
             }
-            (ModelConfig::Cnn(_) | ModelConfig::Vit(_), shape) => Err(LabError::Config(format!(
-                "model.kind = \"{}\" needs image data [channels, height, width], but the data set's \
-                 examples have shape {shape:?}; use model.kind = \"mlp\"",
-                config.kind()
-            ))),
+            (ModelConfig::Cnn(_) | ModelConfig::Vit(_), shape) => {
+                return Err(LabError::Config(format!(
+                    "model.kind = \"{}\" needs image data [channels, height, width], but the data \
+                     set's examples have shape {shape:?}; use model.kind = \"mlp\"",
+                    config.kind()
+                )));
+            }
             (ModelConfig::Transformer(_) | ModelConfig::Bert(_), shape) => {
-                Err(LabError::Config(format!(
+                return Err(LabError::Config(format!(
                     "model.kind = \"{}\" needs token-id rows [length], but the data set's examples \
                      have shape {shape:?}; use a text source (sentiment-words, \
                      sentiment-wordpiece) or model.kind = \"mlp\"",
                     config.kind()
-                )))
+                )));
             }
-        }
+        })
     }
 
     /// The model for the examples and classes of `data`.

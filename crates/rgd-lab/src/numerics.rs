@@ -19,29 +19,26 @@ pub trait Versioned {
     fn numerics(&self) -> u32;
 }
 
-/// Checks that `records` were all computed with one numerics version and returns it (this
-/// build's when there are none).
+/// Checks that `records` were all computed with one numerics version.
 ///
 /// ```
 /// struct R(u32);
 /// impl rgd_lab::numerics::Versioned for R { fn numerics(&self) -> u32 { self.0 } }
-/// assert_eq!(rgd_lab::numerics::one_version([&R(1), &R(1)], "x").unwrap(), 1);
+/// assert!(rgd_lab::numerics::one_version([&R(1), &R(1)], "x").is_ok());
 /// assert!(rgd_lab::numerics::one_version([&R(1), &R(2)], "x").is_err());
 /// ```
 pub fn one_version<'a, R: Versioned + 'a>(
     records: impl IntoIterator<Item = &'a R>,
     place: &str,
-) -> Result<u32, crate::LabError> {
+) -> Result<(), crate::LabError> {
     let mut versions: Vec<u32> = records.into_iter().map(Versioned::numerics).collect();
     versions.sort_unstable();
     versions.dedup();
-    match versions.as_slice() {
-        [] => Ok(NUMERICS),
-        [one] => Ok(*one),
-        many => Err(crate::LabError::Config(format!(
-            "{place} holds runs of numerics versions {many:?}: a table would pair results computed \
-             differently; rerun the older runs (delete their folders) with this build (version \
-             {NUMERICS})"
-        ))),
-    }
+    crate::config::check(versions.len() <= 1, || {
+        format!(
+            "{place} holds runs of numerics versions {versions:?}: a table would pair results \
+             computed differently; rerun the older runs (delete their folders) with this build \
+             (version {NUMERICS})"
+        )
+    })
 }

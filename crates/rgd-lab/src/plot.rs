@@ -4,7 +4,8 @@
 //! Every plot is rendered in memory by plotters' SVG backend and written atomically (to
 //! `<path>.tmp`, then renamed), creating the parent folder if needed. Text is emitted as SVG
 //! `<text>` elements, so no font files are needed. A plot with nothing to draw (no series, no
-//! finite point, no bar) is an error, [`LabError::Plot`], rather than an empty picture.
+//! finite point, no bar) is an error, [`LabError::Plot`], rather than an empty picture; a file
+//! that cannot be written is a [`LabError::Io`].
 
 use std::{fs, ops::Range, path::Path};
 
@@ -55,11 +56,6 @@ pub struct Series {
 ///
 /// Non-finite points are skipped; the axes span the finite points padded by 5% (by 5% of
 /// `max(|v|, 1)` around a constant), so a single point or a flat curve still shows.
-///
-/// # Errors
-///
-/// [`LabError::Plot`] when no series has a finite point, [`LabError::Io`] when the file cannot be
-/// written.
 ///
 /// ```
 /// use rgd_lab::plot::{line_chart, Series};
@@ -137,15 +133,11 @@ fn draw_lines(
 /// (latest), with the step in the legend.
 ///
 /// At most [`MAX_OUTLINES`] snapshots are drawn, evenly spaced from the first to the last, so
-/// the outlines and the legend stay readable. Each outline is a step line over 30 equal bins spanning the x axis (the global finite
-/// min..max of all weights, padded as in [`line_chart`]), with the fraction of the snapshot's
-/// finite weights in each bin as height, so batches of different sizes compare. All-equal
-/// weights (ERM: every weight is 1) give a single spike.
-///
-/// # Errors
-///
-/// [`LabError::Plot`] when there is no finite weight, [`LabError::Io`] when the file cannot be
-/// written.
+/// the outlines and the legend stay readable. Each outline is a step line over 30 equal bins
+/// spanning the x axis (the global finite min..max of all weights, padded as in
+/// [`line_chart`]), with the fraction of the snapshot's finite weights in each bin as height,
+/// so batches of different sizes compare. All-equal weights (ERM: every weight is 1) give a
+/// single spike.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -195,10 +187,7 @@ pub fn weight_histograms(
                 span => (step - first) as f64 / span as f64,
             };
             // From a light to a dark blue (matplotlib's "Blues" ends).
-            let lerp = |light: u8, dark: u8| {
-                (f64::from(light) + (f64::from(dark) - f64::from(light)) * progress).round() as u8
-            };
-            let colour = RGBColor(lerp(198, 8), lerp(219, 48), lerp(239, 107));
+            let colour = blend(RGBColor(198, 219, 239), RGBColor(8, 48, 107), progress);
             (format!("step {step}"), outline, colour.stroke_width(2))
         })
         .collect();
@@ -208,6 +197,12 @@ pub fn weight_histograms(
         "fraction of the batch",
     ];
     draw_lines(path, labels, (x_range, 0.0..top * 1.1), lines, 0)
+}
+
+/// The colour a fraction `t` (0 to 1) of the way from `from` to `to`.
+pub(crate) fn blend(from: RGBColor, to: RGBColor, t: f64) -> RGBColor {
+    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * t).round() as u8;
+    RGBColor(mix(from.0, to.0), mix(from.1, to.1), mix(from.2, to.2))
 }
 
 /// At most `n` of `items`, evenly spaced, always with the first and the last.
@@ -237,11 +232,6 @@ pub struct Interval {
 /// interval as a horizontal bar, with a vertical line at zero, so that a difference is read
 /// against no difference. The x range spans the intervals and zero (padded by 5%); the height
 /// grows with the rows. Rows with a non-finite estimate are left out.
-///
-/// # Errors
-///
-/// [`LabError::Plot`] when no row has a finite estimate, [`LabError::Io`] when the file cannot
-/// be written.
 ///
 /// ```
 /// use rgd_lab::plot::{Interval, forest_plot};

@@ -159,13 +159,6 @@ impl Table {
     }
 }
 
-/// Formats `x` with a sign and `decimals` decimals, writing values that round to zero as `+0.00`
-/// rather than `-0.00`.
-fn signed(x: f64, decimals: usize) -> String {
-    let rounds_to_zero = (x * 10f64.powi(decimals as i32)).round() == 0.0;
-    format!("{:+.*}", decimals, if rounds_to_zero { 0.0 } else { x })
-}
-
 /// `mean ± std` of `values`, both multiplied by `scale` (100 for accuracies in percent), with
 /// `decimals` decimals; `-` without values.
 ///
@@ -185,7 +178,7 @@ pub fn fmt_mean_std(values: &[f64], scale: f64, decimals: usize) -> String {
 }
 
 /// Mean difference and its confidence interval, signed and multiplied by `scale`:
-/// `+0.35 [-0.10, +0.80]`.
+/// `+0.35 [-0.10, +0.80]` (`+0.00` rather than `-0.00` for values that round to zero).
 ///
 /// ```
 /// use rgd_lab::{report::fmt_diff_ci, stats::paired_difference};
@@ -193,7 +186,11 @@ pub fn fmt_mean_std(values: &[f64], scale: f64, decimals: usize) -> String {
 /// assert_eq!(fmt_diff_ci(&d, 100.0, 1), "+10.0 [-117.1, +137.1]");
 /// ```
 pub fn fmt_diff_ci(d: &PairedDifference, scale: f64, decimals: usize) -> String {
-    let s = |x: f64| signed(x * scale, decimals);
+    let s = |x: f64| {
+        let x = x * scale;
+        let rounds_to_zero = (x * 10f64.powi(decimals as i32)).round() == 0.0;
+        format!("{:+.*}", decimals, if rounds_to_zero { 0.0 } else { x })
+    };
     format!("{} [{}, {}]", s(d.mean), s(d.ci_low), s(d.ci_high))
 }
 

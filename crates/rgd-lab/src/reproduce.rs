@@ -61,7 +61,6 @@ pub(crate) fn stages<C: SuiteConfig>(
     C::fetch_missing(&points)?;
     say(options, name, "tuning", points.len());
     let mut tuned = run_points(launcher, &points, out, options)?.into_iter();
-    // Stage 2: the other seeds at each method's setting selected on its seed-0 score.
     let mut points = Vec::new();
     let cells = (parts.iter())
         .flat_map(|p| (p.data.iter()).flat_map(move |d| p.methods.iter().map(move |&m| (p, d, m))));
@@ -114,8 +113,7 @@ pub(crate) fn tuning_points<C: SuiteConfig>(
     Ok(points)
 }
 
-/// Writes `results.md`, and per part with finished runs `results[-<slug>].csv` and
-/// `summary[-<slug>].svg`, from the records and `meta.json` alone; returns the markdown.
+/// [`run`]'s outputs of a supervised suite, from the records and `meta.json` alone.
 fn write_outputs(out: &Path) -> Result<String, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
     let parts = suite(&meta.suite, meta.quick)?;

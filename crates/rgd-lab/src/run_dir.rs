@@ -40,8 +40,8 @@ pub trait Trainable: crate::config::file::ConfigFile + PartialEq + Clone {
     /// holding another config, or a finished run of other numerics, is an error: nothing is
     /// overwritten. The folder is locked ([`crate::lock`]) until this returns.
     fn run_or_reuse(&self, folder: &Path, options: RunOptions) -> Result<Self::Summary, LabError> {
-        let _lock = crate::lock::lock(folder)?;
-        stage_locked(self, folder)?.map_or_else(|| self.train_in(folder, options), Ok)
+        let (_lock, finished) = stage(self, folder)?;
+        finished.map_or_else(|| self.train_in(folder, options), Ok)
     }
 }
 
@@ -157,26 +157,19 @@ pub fn write_config(run: &RunDir, toml: &str) -> Result<(), LabError> {
 
 /// Prepares `folder` for a run of `config` without training it (a launcher's first step): the
 /// summary of a finished run of this config and numerics, or `None` with the config written
-/// (a run to train or resume). Refuses what [`Trainable::run_or_reuse`] refuses.
-pub fn stage<C, S>(config: &C, folder: &Path) -> Result<Option<S>, LabError>
+/// (a run to train or resume), beside the folder's lock, held until that file drops. Refuses
+/// what [`Trainable::run_or_reuse`] refuses.
+pub fn stage<C, S>(config: &C, folder: &Path) -> Result<(std::fs::File, Option<S>), LabError>
 where
     C: ConfigFile + PartialEq,
     S: serde::de::DeserializeOwned + crate::numerics::Versioned,
 {
-    let _lock = crate::lock::lock(folder)?;
-    stage_locked(config, folder)
-}
-
-fn stage_locked<C, S>(config: &C, folder: &Path) -> Result<Option<S>, LabError>
-where
-    C: ConfigFile + PartialEq,
-    S: serde::de::DeserializeOwned + crate::numerics::Versioned,
-{
+    let lock = crate::lock::lock(folder)?;
     let run = RunDir::new(folder);
     let write = || write_config(&run, &config.to_toml());
     if !run.config().exists() {
         write()?;
-        return Ok(None);
+        return Ok((lock, None));
     }
     let existing = C::from_file(&run.config())?;
     let started = run.checkpoint().exists() || run.summary().exists();
@@ -190,7 +183,7 @@ where
         )));
     }
     if !run.summary().exists() {
-        return Ok(None);
+        return Ok((lock, None));
     }
     let summary: S = read_json(&run.summary())?;
     let numerics = summary.numerics();
@@ -202,7 +195,7 @@ where
             crate::numerics::NUMERICS
         )));
     }
-    Ok(Some(summary))
+    Ok((lock, Some(summary)))
 }
 
 /// Reads a file, naming it in the error.
@@ -265,7 +258,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = crate::config::RunConfig::default();
         let reuse = |config: &crate::config::RunConfig, folder: &Path| {
-            stage::<_, Record>(config, folder).map(|r| r.map(|r| r.numerics))
+            stage::<_, Record>(config, folder).map(|(_, r)| r.map(|r| r.numerics))
         };
         let run = RunDir::new(dir.path().join("a"));
         write_config(&run, &config.to_toml()).unwrap();

@@ -25,10 +25,11 @@ pub struct Figure {
 /// Draws the plots of the supervised run in `folder` (whose summary is `summary`) into `dest`.
 pub fn draw_into(folder: &Path, summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> {
     let run = RunDir::new(folder);
-    let mut figures = match run.metrics().is_file() {
-        true => log_plots(&read_rows::<MetricsRow>(&run.metrics())?, dest)?,
-        false => summary_plots(summary, dest)?,
+    let plots = match run.metrics().is_file() {
+        true => log_plots(&read_rows::<MetricsRow>(&run.metrics())?),
+        false => summary_plots(summary),
     };
+    let mut figures = charts(dest, plots)?;
     if run.weights().is_file() {
         let snapshots = read_weights(&run.weights())?;
         if !snapshots.is_empty() {
@@ -43,18 +44,18 @@ pub fn draw_into(folder: &Path, summary: &Summary, dest: &Path) -> Result<Vec<Fi
             });
         }
     }
-    figures.extend(trace_plots(summary, dest)?);
+    figures.extend(charts(dest, trace_plots(summary))?);
     Ok(figures)
 }
 
 /// The four plots of a run's metrics log: losses, accuracies, weight statistics, and the
 /// effective sample size with the clipped fraction.
-fn log_plots(rows: &[MetricsRow], dest: &Path) -> Result<Vec<Figure>, LabError> {
+fn log_plots(rows: &[MetricsRow]) -> Vec<Plot<'static>> {
     let series = |name: &str, pick: &dyn Fn(&MetricsRow) -> Option<f64>| {
         stepped(name, rows, |r| Some((r.step, pick(r)?)))
     };
     let percent = |v: Option<f64>| v.map(|v| 100.0 * v);
-    let plots = [
+    vec![
         (
             "loss.svg",
             "Training loss of each logged batch, unweighted and weighted, and the validation loss.",
@@ -97,42 +98,34 @@ fn log_plots(rows: &[MetricsRow], dest: &Path) -> Result<Vec<Figure>, LabError> 
                 series("clipped", &|r| r.clipped_fraction),
             ],
         ),
-    ];
-    let mut figures = Vec::new();
-    for (file, caption, title, y_label, series) in plots {
-        figures.extend(chart(dest, file, caption, title, y_label, &series)?);
-    }
-    Ok(figures)
+    ]
 }
 
 /// No log kept: the summary's evaluations are the accuracy curves.
-fn summary_plots(summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> {
+fn summary_plots(summary: &Summary) -> Vec<Plot<'static>> {
     let curve = |name: &str, pick: fn(&crate::metrics::Evaluation) -> f64| {
         stepped(name, &summary.evaluations, |e| {
             Some((e.step, 100.0 * pick(e)))
         })
     };
-    Ok(chart(
-        dest,
+    vec![(
         "accuracy.svg",
         "Validation and test accuracy at each evaluation (from the summary).",
         "Accuracy",
         "accuracy (%)",
-        &[
+        vec![
             curve("validation", |e| e.valid.accuracy),
             curve("test", |e| e.test.accuracy),
         ],
-    )?
-    .into_iter()
-    .collect())
+    )]
 }
 
 /// The per-class mean weight and, under label noise, the weight on flipped labels, over the
 /// evaluation windows of the summary's weight trace.
-fn trace_plots(summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> {
+fn trace_plots(summary: &Summary) -> Vec<Plot<'static>> {
     let trace = &summary.weight_trace;
     let classes = (trace.iter()).fold(0, |n, s| n.max(s.class_mean_weight.len()));
-    let mut figures = Vec::new();
+    let mut plots = Vec::new();
     // Beyond 10 classes the lines are unreadable; the summary keeps them all.
     if (1..=10).contains(&classes) {
         let by_class = |value: &dyn Fn(&WeightSnapshot, usize) -> Option<f64>| -> Vec<Series> {
@@ -143,38 +136,35 @@ fn trace_plots(summary: &Summary, dest: &Path) -> Result<Vec<Figure>, LabError> 
             };
             (0..classes).map(class).collect()
         };
-        figures.extend(chart(
-            dest,
+        plots.push((
             "class-weights.svg",
             "Mean weight of each (observed) class's training examples over each evaluation window.",
             "Weight by class",
             "mean example weight",
-            &by_class(&|s, c| *s.class_mean_weight.get(c)?),
-        )?);
-        figures.extend(chart(
-            dest,
+            by_class(&|s, c| *s.class_mean_weight.get(c)?),
+        ));
+        plots.push((
             "class-shares.svg",
             "Each (observed) class's share of the total weight over each evaluation window (its share of the examples under ERM).",
             "Share of the weight by class",
             "share of the weight (%)",
-            &by_class(&|s, c| Some(100.0 * s.class_weight_share.get(c)?)),
-        )?);
+            by_class(&|s, c| Some(100.0 * s.class_weight_share.get(c)?)),
+        ));
     }
     let share = |name: &str, pick: fn(&WeightSnapshot) -> Option<f64>| {
         stepped(name, trace, |s| Some((s.step, 100.0 * pick(s)?)))
     };
-    figures.extend(chart(
-        dest,
+    plots.push((
         "flipped.svg",
         "Under label noise: the flipped examples' share of the total weight, against their share of the examples (equal under ERM).",
         "Weight on flipped labels",
         "share (%)",
-        &[
+        vec![
             share("share of the weight", |s| s.flipped_weight_share),
             share("share of the examples", |s| s.flipped_fraction),
         ],
-    )?);
-    Ok(figures)
+    ));
+    plots
 }
 
 /// Draws the plots of the meta-learning run in `folder` into `dest` (from its `metrics.csv`, or
@@ -185,7 +175,6 @@ pub fn draw_meta_into(
     dest: &Path,
 ) -> Result<Vec<Figure>, LabError> {
     let metrics = RunDir::new(folder).metrics();
-    let mut figures = Vec::new();
     let rows: Vec<MetaMetricsRow> = if metrics.is_file() {
         read_rows(&metrics)?
     } else {
@@ -194,40 +183,39 @@ pub fn draw_meta_into(
     let series = |name: &str, pick: fn(&MetaMetricsRow) -> Option<f64>| {
         stepped(name, &rows, |r| Some((r.step, pick(r)?)))
     };
-    figures.extend(chart(
-        dest,
-        "loss.svg",
-        "Mean episode loss of each logged meta-batch, unweighted and weighted.",
-        "Meta-training loss",
-        "per-query loss (nats)",
-        &[
-            series("episode loss", |r| r.task_loss),
-            series("weighted loss", |r| r.weighted_loss),
-        ],
-    )?);
     let valid = stepped("meta-validation", &summary.evaluations, |e| {
         Some((e.step, 100.0 * e.valid_accuracy))
     });
-    figures.extend(chart(
-        dest,
-        "accuracy.svg",
-        "Mean query accuracy over the meta-validation episodes at each evaluation.",
-        "Meta-validation accuracy",
-        "accuracy (%)",
-        &[valid],
-    )?);
-    figures.extend(chart(
-        dest,
-        "weight-stats.svg",
-        "Largest and mean episode weight of each logged meta-batch.",
-        "Episode weights",
-        "episode weight",
-        &[
-            series("largest weight", |r| r.task_weight_max),
-            series("mean weight", |r| r.task_weight_mean),
-        ],
-    )?);
-    Ok(figures)
+    let plots = [
+        (
+            "loss.svg",
+            "Mean episode loss of each logged meta-batch, unweighted and weighted.",
+            "Meta-training loss",
+            "per-query loss (nats)",
+            vec![
+                series("episode loss", |r| r.task_loss),
+                series("weighted loss", |r| r.weighted_loss),
+            ],
+        ),
+        (
+            "accuracy.svg",
+            "Mean query accuracy over the meta-validation episodes at each evaluation.",
+            "Meta-validation accuracy",
+            "accuracy (%)",
+            vec![valid],
+        ),
+        (
+            "weight-stats.svg",
+            "Largest and mean episode weight of each logged meta-batch.",
+            "Episode weights",
+            "episode weight",
+            vec![
+                series("largest weight", |r| r.task_weight_max),
+                series("mean weight", |r| r.task_weight_mean),
+            ],
+        ),
+    ];
+    charts(dest, plots)
 }
 
 /// The series `name` of the points `(step, value)` that `point` gives of `items` (of those that
@@ -245,28 +233,28 @@ fn stepped<T>(
     }
 }
 
-/// A line chart of `series` against the training step into `dest/file`, or none when no
-/// series has a point.
-fn chart(
+/// A line chart: file name, caption, title, y label and its series.
+type Plot<'a> = (&'a str, &'a str, &'a str, &'a str, Vec<Series>);
+
+/// Draws each of `plots` that has a point as a line chart against the training step into `dest`.
+fn charts(
     dest: &Path,
-    file: &str,
-    caption: &str,
-    title: &str,
-    y_label: &str,
-    series: &[Series],
-) -> Result<Option<Figure>, LabError> {
-    let drawn: Vec<Series> = (series.iter())
-        .filter(|s| s.points.iter().any(|(x, y)| x.is_finite() && y.is_finite()))
-        .cloned()
-        .collect();
-    if drawn.is_empty() {
-        return Ok(None);
+    plots: impl IntoIterator<Item = Plot<'static>>,
+) -> Result<Vec<Figure>, LabError> {
+    let mut figures = Vec::new();
+    for (file, caption, title, y_label, series) in plots {
+        let drawn: Vec<Series> = (series.into_iter())
+            .filter(|s| s.points.iter().any(|(x, y)| x.is_finite() && y.is_finite()))
+            .collect();
+        if !drawn.is_empty() {
+            line_chart(&dest.join(file), title, "training step", y_label, &drawn)?;
+            figures.push(Figure {
+                file: file.into(),
+                caption: caption.into(),
+            });
+        }
     }
-    line_chart(&dest.join(file), title, "training step", y_label, &drawn)?;
-    Ok(Some(Figure {
-        file: file.into(),
-        caption: caption.into(),
-    }))
+    Ok(figures)
 }
 
 fn read_rows<R: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<R>, LabError> {

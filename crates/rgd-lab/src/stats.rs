@@ -106,9 +106,8 @@ pub struct PairedDifference {
     pub losses: usize,
 }
 
-/// Compares paired results (one per seed): `d_i = treatment_i - baseline_i`, the mean and
-/// sample standard deviation of `d`, its Student-t interval at `level`, and the number of wins
-/// (`d_i > tie_tolerance`), ties and losses (`d_i < -tie_tolerance`).
+/// The [`PairedDifference`] of paired results (one per seed), with its interval at `level` and
+/// ties within `tie_tolerance`.
 ///
 /// With a single pair the interval is degenerate, `(mean, mean)`: there is no spread to estimate.
 /// `None` when the slices are empty or of different lengths.

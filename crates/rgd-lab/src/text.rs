@@ -1,13 +1,16 @@
-//! Text as numeric data: the sentiment sentences embedded once by the pretrained MiniLM encoder
-//! (the linear-probe setting), cached next to the weights.
+//! Text as numeric data: the 3-domain sentiment set (amazon, imdb, yelp), labels and domains
+//! kept, with each sentence as numbers.
 //!
-//! `sentiment-minilm` is the 3-domain sentiment set (amazon, imdb, yelp) with each sentence
-//! replaced by its 384-dimensional sentence embedding (masked mean pooling, L2-normalised; see
-//! [`crate::bert`]). A linear model on it is a linear probe; `model.hidden = []` gives one.
+//! `sentiment-minilm`: its 384-dimensional MiniLM sentence embedding (masked mean pooling,
+//! L2-normalised; see [`crate::bert`]), computed once and cached next to the weights. A linear
+//! model on it is a linear probe; `model.hidden = []` gives one.
 //!
-//! `sentiment-words` is the same set as word ids of a word vocabulary (the
+//! `sentiment-words`: word ids of a word vocabulary (the
 //! [`WORD_VOCAB`](crate::transformer::WORD_VOCAB) most frequent words seen at least twice in the
 //! training split's sentences), for the from-scratch transformer (`model.kind = "transformer"`).
+//!
+//! `sentiment-wordpiece`: MiniLM WordPiece ids (`[CLS] ... [SEP]`, at most 128, padded with
+//! `[PAD]` = 0 to the longest sentence), for `model.kind = "bert"`.
 
 use std::path::Path;
 
@@ -24,7 +27,7 @@ pub const SENTIMENT_MINILM: &str = "sentiment-minilm";
 /// The registry-style name of the word-id sentiment set.
 pub const SENTIMENT_WORDS: &str = "sentiment-words";
 
-/// The registry-style name of the WordPiece-id sentiment set (for `model.kind = "bert"`).
+/// The registry-style name of the WordPiece-id sentiment set.
 pub const SENTIMENT_WORDPIECE: &str = "sentiment-wordpiece";
 
 /// Words kept per sentence in `sentiment-words`.
@@ -33,26 +36,70 @@ pub const MAX_WORDS: usize = 64;
 /// Sentences per forward pass when embedding.
 const EMBED_BATCH: usize = 64;
 
-/// The sentence embeddings `[texts.len() * H]` of `texts` by the encoder in `folder`, computed in
-/// batches padded to their longest sentence.
-pub fn sentence_embeddings(
-    texts: &[String],
-    folder: &Path,
-    device: &Device,
-) -> Result<Vec<f32>, LabError> {
-    let bert = Bert::from_pretrained(folder, device)?;
+/// The width of a MiniLM sentence embedding.
+const HIDDEN: usize = 384;
+
+/// The sentiment set `name` (one of the three above) as the module docs describe it, but
+/// `sentiment-words` as each sentence's row number, the form in which it is split
+/// ([`encode_words`] then turns the rows into word ids).
+pub fn sentiment(name: &str, cache: &Path) -> Result<Dataset, LabError> {
+    let text = registry::load_text_named("sentiment", cache)?;
+    let (features, width) = match name {
+        SENTIMENT_MINILM => (minilm_embeddings(&text.texts, cache)?, HIDDEN),
+        SENTIMENT_WORDS => ((0..text.len()).map(|r| r as f32).collect(), 1), // exact: 3000 < 2^24
+        _ => {
+            let folder = cache.join("minilm");
+            let tokenizer = WordPieceTokenizer::from_file(folder.join("tokenizer.json"), 128)?;
+            if tokenizer.pad_id() != 0 {
+                return Err(LabError::Config(format!(
+                    "the MiniLM tokenizer pads with id {}, but token-id rows pad with 0",
+                    tokenizer.pad_id()
+                )));
+            }
+            let texts: Vec<&str> = text.texts.iter().map(String::as_str).collect();
+            let encoded = tokenizer.encode_batch(&texts)?;
+            let ids = encoded.ids.iter().map(|&id| id as f32).collect();
+            (ids, encoded.seq_len)
+        }
+    };
+    let mut ds = Dataset::from_features(name, features, width, text.labels, text.class_names);
+    ds.domains = text.domains;
+    ds.domain_names = text.domain_names;
+    Ok(ds)
+}
+
+/// The MiniLM sentence embeddings `[texts.len() * HIDDEN]` of `texts`: the cache file's, else
+/// computed (about a minute on 2 cores) in batches padded to their longest sentence, and cached.
+fn minilm_embeddings(texts: &[String], cache: &Path) -> Result<Vec<f32>, LabError> {
+    let folder = cache.join("minilm");
+    let file = folder.join("sentiment-embeddings.safetensors");
+    if file.is_file() {
+        let bytes = crate::run_dir::read(&file)?;
+        let corrupt = |reason: String| {
+            LabError::corrupt(&file, format!("{reason}; delete the file to recompute it"))
+        };
+        let st = safetensors::SafeTensors::deserialize(&bytes)
+            .map_err(|e| corrupt(format!("not a safetensors file: {e}")))?;
+        return crate::bert::f32_values(&st, "embeddings", &[texts.len(), HIDDEN]).map_err(corrupt);
+    }
+    eprintln!(
+        "embedding {} sentences with MiniLM (cached in {})",
+        texts.len(),
+        file.display()
+    );
+    let device = Device::flex();
+    let bert = Bert::from_pretrained(&folder, &device)?;
     let tokenizer = WordPieceTokenizer::from_file(folder.join("tokenizer.json"), 128)?;
     let mut out = Vec::new();
     for chunk in texts.chunks(EMBED_BATCH) {
         let batch =
             tokenizer.encode_batch(&chunk.iter().map(String::as_str).collect::<Vec<_>>())?;
         let shape = [batch.batch, batch.seq_len];
-        let ints = |v: &[u32]| v.iter().map(|&x| i64::from(x)).collect::<Vec<_>>();
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(ints(&batch.ids), shape), device);
-        let mask = Tensor::<2, Int>::from_data(
-            TensorData::new(ints(&batch.attention_mask), shape),
-            device,
-        );
+        let tensor = |v: &[u32]| {
+            let v: Vec<i64> = v.iter().map(|&x| i64::from(x)).collect();
+            Tensor::<2, Int>::from_data(TensorData::new(v, shape), &device)
+        };
+        let (ids, mask) = (tensor(&batch.ids), tensor(&batch.attention_mask));
         let e = Bert::sentence_embedding(bert.forward(ids, mask.clone()), mask);
         out.extend(
             e.into_data()
@@ -63,54 +110,19 @@ pub fn sentence_embeddings(
                 })?,
         );
     }
+    let bytes: Vec<u8> = out.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let shape = vec![texts.len(), HIDDEN];
+    let data = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape, &bytes)
+        .and_then(|view| safetensors::serialize([("embeddings", view)], None))
+        .map_err(|e| LabError::Config(format!("embeddings: {e}")))?;
+    write_atomic(&file, &data)?;
     Ok(out)
 }
 
-/// The sentiment set with MiniLM sentence embeddings as features (domains kept), from the cache
-/// file if present, else computed (about a minute on 2 cores) and cached.
-pub fn sentiment_minilm(cache: &Path) -> Result<Dataset, LabError> {
-    let text = registry::load_text_named("sentiment", cache)?;
-    let folder = cache.join("minilm");
-    let file = folder.join("sentiment-embeddings.safetensors");
-    let hidden = 384;
-    let features = match read_cached(&file, text.len(), hidden)? {
-        Some(f) => f,
-        None => {
-            eprintln!(
-                "embedding {} sentences with MiniLM (cached in {})",
-                text.len(),
-                file.display()
-            );
-            let f = sentence_embeddings(&text.texts, &folder, &Device::flex())?;
-            let bytes: Vec<u8> = f.iter().flat_map(|v| v.to_le_bytes()).collect();
-            let view = safetensors::tensor::TensorView::new(
-                safetensors::Dtype::F32,
-                vec![text.len(), hidden],
-                &bytes,
-            )
-            .map_err(|e| LabError::Config(format!("embeddings: {e}")))?;
-            let data = safetensors::serialize([("embeddings", view)], None)
-                .map_err(|e| LabError::Config(format!("embeddings: {e}")))?;
-            write_atomic(&file, &data)?;
-            f
-        }
-    };
-    Ok(numeric(text, SENTIMENT_MINILM, features, hidden))
-}
-
-/// The sentiment set with each sentence's row number as its one feature, domains kept: the form
-/// in which `sentiment-words` is split. [`encode_words`] then turns the rows into word ids.
-pub fn sentiment_rows(cache: &Path) -> Result<Dataset, LabError> {
-    let text = registry::load_text_named("sentiment", cache)?;
-    let rows = (0..text.len()).map(|r| r as f32).collect(); // exact: 3000 < 2^24
-    Ok(numeric(text, SENTIMENT_WORDS, rows, 1))
-}
-
-/// Replaces the row numbers of [`sentiment_rows`] splits (indexing the sentences `texts`) by
+/// Replaces the row numbers of `sentiment-words` splits (indexing the sentences `texts`) by
 /// word ids (`f32`, padded with 0 to the longest sentence of the whole set, at most
-/// [`MAX_WORDS`]), with a vocabulary built from the training split's sentences only (the
-/// [`WORD_VOCAB`](crate::transformer::WORD_VOCAB) most frequent words seen at least twice), so
-/// that no word count comes from a held-out sentence.
+/// [`MAX_WORDS`]), with a vocabulary built from the training split's sentences only (see the
+/// module docs), so that no word count comes from a held-out sentence.
 pub fn encode_words(texts: &[String], splits: [&mut Dataset; 3]) -> Result<(), LabError> {
     if let Some(s) = (splits.iter()).find(|s| s.name != SENTIMENT_WORDS || s.n_features != 1) {
         return Err(LabError::Config(format!(
@@ -131,65 +143,12 @@ pub fn encode_words(texts: &[String], splits: [&mut Dataset; 3]) -> Result<(), L
             .flat_map(|r| &encoded.ids[r * width..(r + 1) * width])
             .map(|&id| id as f32)
             .collect();
-        let mut ds = Dataset::from_features(
-            SENTIMENT_WORDS,
-            features,
-            width,
-            std::mem::take(&mut split.labels),
-            std::mem::take(&mut split.class_names),
-        );
-        ds.domains = split.domains.take();
-        ds.domain_names = std::mem::take(&mut split.domain_names);
-        *split = ds;
+        // The ids in `from_features`' layout; the name, labels and domains stay.
+        let ids = Dataset::from_features(SENTIMENT_WORDS, features, width, vec![], vec![]);
+        (split.features, split.n_features) = (ids.features, ids.n_features);
+        (split.example_shape, split.feature_names) = (ids.example_shape, ids.feature_names);
     }
     Ok(())
-}
-
-/// The sentiment set as MiniLM WordPiece ids (`f32`, `[CLS] ... [SEP]`, at most 128, padded
-/// with `[PAD]` = 0 to the longest sentence), domains kept.
-pub fn sentiment_wordpiece(cache: &Path) -> Result<Dataset, LabError> {
-    let text = registry::load_text_named("sentiment", cache)?;
-    let tokenizer =
-        WordPieceTokenizer::from_file(cache.join("minilm").join("tokenizer.json"), 128)?;
-    if tokenizer.pad_id() != 0 {
-        return Err(LabError::Config(format!(
-            "the MiniLM tokenizer pads with id {}, but token-id rows pad with 0",
-            tokenizer.pad_id()
-        )));
-    }
-    let texts: Vec<&str> = text.texts.iter().map(String::as_str).collect();
-    let encoded = tokenizer.encode_batch(&texts)?;
-    let features = encoded.ids.iter().map(|&id| id as f32).collect();
-    Ok(numeric(
-        text,
-        SENTIMENT_WORDPIECE,
-        features,
-        encoded.seq_len,
-    ))
-}
-
-/// `text` with `width` numeric features per sentence (row-major `features`) in place of its
-/// texts; labels and domains kept.
-fn numeric(text: rgd_data::TextDataset, name: &str, features: Vec<f32>, width: usize) -> Dataset {
-    let mut ds = Dataset::from_features(name, features, width, text.labels, text.class_names);
-    ds.domains = text.domains;
-    ds.domain_names = text.domain_names;
-    ds
-}
-
-/// The cached embeddings if the file exists and matches `[rows, hidden]`.
-fn read_cached(file: &Path, rows: usize, hidden: usize) -> Result<Option<Vec<f32>>, LabError> {
-    if !file.is_file() {
-        return Ok(None);
-    }
-    let bytes = crate::run_dir::read(file)?;
-    let corrupt = |reason: String| {
-        LabError::corrupt(file, format!("{reason}; delete the file to recompute it"))
-    };
-    let st = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| corrupt(format!("not a safetensors file: {e}")))?;
-    let values = crate::bert::f32_values(&st, "embeddings", &[rows, hidden]).map_err(corrupt)?;
-    Ok(Some(values))
 }
 
 #[cfg(test)]

@@ -39,8 +39,7 @@ pub struct TextTransformer {
 }
 
 impl TextTransformer {
-    /// A classifier of sequences up to `max_len` words (`config.width`, `config.depth`,
-    /// `config.heads`, dropout `config.dropout`).
+    /// A classifier of sequences up to `max_len` words, its encoder as `config` says.
     pub fn new(
         max_len: usize,
         classes: usize,

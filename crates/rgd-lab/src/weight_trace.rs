@@ -7,8 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Running sums of one evaluation window (part of the checkpoint, so a resumed run reports the
-/// same trace).
+/// Running sums of one evaluation window.
 ///
 /// ```
 /// use rgd_lab::weight_trace::WeightWindow;
@@ -85,10 +84,7 @@ impl WeightWindow {
         Some(WeightSnapshot {
             step,
             mean_weight: w.total / w.count as f64,
-            class_mean_weight: w
-                .class_weight
-                .iter()
-                .zip(&w.class_count)
+            class_mean_weight: (w.class_weight.iter().zip(&w.class_count))
                 .map(|(&s, &n)| (n > 0).then(|| s / n as f64))
                 .collect(),
             class_weight_share: (w.class_weight.iter())

@@ -13,10 +13,9 @@
 //! change on the machine, or an order effect within a pair, hits both rules alike; the
 //! reported RGD/ERM ratio is the median of the per-pair ratios, with their minimum and maximum.
 //!
-//! Inputs are synthetic: a fixed-seed pool of uniform [0, 1) pixels and uniform labels, the
-//! Fashion-MNIST shapes (`[784]` for the MLP, `[1, 28, 28]` for the CNN and the ViT, 10
-//! classes), or for MiniLM rows of uniform token ids padded to 48. Speed does not depend on the
-//! values (only on the padded length).
+//! Inputs are a synthetic fixed-seed pool of the Fashion-MNIST shapes (`[784]` for the MLP,
+//! `[1, 28, 28]` for the CNN and the ViT, 10 classes), or for MiniLM token rows padded to 48:
+//! speed does not depend on the values (only on the padded length).
 //!
 //! Threads: burn's `flex` backend (its matrix products through `gemm`, its reductions) runs on
 //! rayon's global pool, whose size is read from `RAYON_NUM_THREADS` when the pool is first used.
@@ -174,8 +173,7 @@ fn set_threads(threads: Option<usize>) -> Result<usize, LabError> {
     Ok(crate::device::cpu_threads())
 }
 
-/// One rule's training: the supervised task of the lab on the synthetic pool, its model and
-/// optimizer, stepped by the engine's own [`train_step`].
+/// One rule's training on the synthetic pool, its model and optimizer (see the module docs).
 struct Runner<'a> {
     task: Supervised<'a>,
     /// The weight statistics every step of a run adds to (the loop's one per-step observer
@@ -281,8 +279,7 @@ fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed
         runner.time(args.warmup, device)?;
     }
     let mut secs = [Vec::new(), Vec::new()];
-    // ABBA order (ERM first in even pairs, RGD first in odd ones), so that a drift within a
-    // pair, or a penalty for running second, falls on both rules alike.
+    // ABBA order: ERM first in even pairs, RGD first in odd ones (see the module docs).
     for k in 0..args.repetitions {
         for r in [k % 2, 1 - k % 2] {
             secs[r].push(runners[r].time(args.steps, device)?);
@@ -316,7 +313,7 @@ fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed
 /// `rgd bench speed` on the backend `device`. Prints a table, or the [`SpeedReport`] as JSON.
 pub fn speed_on(args: &SpeedArgs, json: bool, device: DeviceChoice) -> Result<(), LabError> {
     let threads = set_threads(args.threads)?;
-    let device_name = format!("{device:?}").to_lowercase();
+    let device_name = device.name();
     let device = device.training()?;
     let machine = crate::suite::provenance::machine();
     if !json {

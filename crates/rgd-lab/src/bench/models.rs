@@ -139,7 +139,7 @@ pub(super) fn synthetic(shape: &[usize], examples: usize, seed: u64, tokens: boo
                 } else {
                     rng.random_range(8.min(width)..=width)
                 };
-                let ids: Vec<f32> = (0..width)
+                (0..width)
                     .map(|j| {
                         if j < length {
                             rng.random_range(1..30522u32) as f32
@@ -147,8 +147,7 @@ pub(super) fn synthetic(shape: &[usize], examples: usize, seed: u64, tokens: boo
                             0.0
                         }
                     })
-                    .collect();
-                ids
+                    .collect::<Vec<f32>>()
             })
             .collect(),
     };

@@ -74,8 +74,7 @@ impl BertConfig {
 
     /// Reads `config.json`.
     pub fn from_file(path: &Path) -> Result<Self, LabError> {
-        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
-        let config: BertConfig = serde_json::from_str(&text)
+        let config: BertConfig = serde_json::from_slice(&crate::run_dir::read(path)?)
             .map_err(|e| LabError::corrupt(path, format!("not a BERT config.json: {e}")))?;
         let (hidden, heads) = (config.hidden_size, config.num_attention_heads);
         if heads == 0 || !hidden.is_multiple_of(heads) {

@@ -15,7 +15,7 @@ impl Bert {
     /// a Hugging Face BERT safetensors file (names without the `bert.` prefix, PyTorch's
     /// `[out, in]` linear weights). A missing tensor or a wrong shape is an error naming it.
     pub fn load_safetensors(mut self, path: &Path, config: &BertConfig) -> Result<Bert, LabError> {
-        let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
+        let bytes = crate::run_dir::read(path)?;
         let file = SafeTensors::deserialize(&bytes)
             .map_err(|e| LabError::corrupt(path, format!("not a safetensors file: {e}")))?;
         let device = self.pooler.weight.val().device();
@@ -84,10 +84,8 @@ struct Weights<'a> {
 
 impl Weights<'_> {
     fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>, LabError> {
-        let values = f32_values(self.file, name, &shape).map_err(|reason| LabError::Corrupt {
-            path: self.path.to_path_buf(),
-            reason,
-        })?;
+        let values =
+            f32_values(self.file, name, &shape).map_err(|why| LabError::corrupt(self.path, why))?;
         Ok(Tensor::from_data(
             TensorData::new(values, shape),
             self.device,

@@ -159,10 +159,8 @@ impl Cli {
             crate::run_dir::write_atomic(doc, new.as_bytes())?;
         }
         if self.json {
-            println!(
-                "{}",
-                json!({ "suite": name, "out": folder, "markdown": markdown })
-            );
+            let printed = json!({ "suite": name, "out": folder, "markdown": markdown });
+            println!("{printed}");
         } else {
             println!("{markdown}");
         }
@@ -286,10 +284,7 @@ fn grid(methods: &[String], seeds: u64, taus: &[f64], lrs: &[f64]) -> Result<Gri
         return Err(LabError::Config("--seeds must be at least 1".into()));
     }
     Ok(Grid {
-        methods: methods
-            .iter()
-            .map(|m| Method::parse(m))
-            .collect::<Result<_, _>>()?,
+        methods: (methods.iter().map(|m| Method::parse(m))).collect::<Result<_, _>>()?,
         seeds: (0..seeds).collect(),
         taus: taus.to_vec(),
         lrs: lrs.to_vec(),
@@ -306,31 +301,22 @@ fn load_grid_config(
         return Ok((RunConfig::load(None, overrides)?, None));
     };
     let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
-    let mut table: toml::Table = text
-        .parse()
-        .map_err(|e| LabError::Config(format!("{}: {e}", path.display())))?;
+    let in_file = |m: String| LabError::Config(format!("{}: {m}", path.display()));
+    let mut table: toml::Table = text.parse().map_err(|e| in_file(format!("{e}")))?;
     let launcher = match table.remove("launcher") {
         Some(toml::Value::Table(t)) => Some(t),
-        Some(_) => {
-            return Err(LabError::Config(format!(
-                "{}: launcher must be a table ([launcher])",
-                path.display()
-            )));
-        }
+        Some(_) => return Err(in_file("launcher must be a table ([launcher])".into())),
         None => None,
     };
     let base: RunConfig = crate::config::file::from_table(table).map_err(|e| match e {
-        LabError::Config(m) => LabError::Config(format!("{}: {m}", path.display())),
+        LabError::Config(m) => in_file(m),
         other => other,
     })?;
     Ok((base.with_overrides(overrides)?, launcher))
 }
 
 fn sanitize(name: &str) -> String {
-    let stem = Path::new(name)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(name);
+    let stem = (Path::new(name).file_stem().and_then(|s| s.to_str())).unwrap_or(name);
     stem.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-")
 }
 
@@ -346,19 +332,13 @@ fn data(action: &DataAction, as_json: bool) -> Result<(), LabError> {
         DataAction::List => {
             let names = rgd_data::registry::list_names(&cache);
             if as_json {
-                let items: Vec<_> = names
-                    .iter()
-                    .map(|(n, p)| json!({ "name": n, "present": p }))
-                    .collect();
-                println!("{}", serde_json::Value::Array(items));
+                let items = (names.iter()).map(|(n, p)| json!({ "name": n, "present": p }));
+                println!("{}", serde_json::Value::Array(items.collect()));
             } else {
                 println!("data sets (cache: {}):", cache.display());
                 for (name, present) in names {
-                    println!(
-                        "  {:<32} {}",
-                        name,
-                        if present { "present" } else { "not fetched" }
-                    );
+                    let state = if present { "present" } else { "not fetched" };
+                    println!("  {name:<32} {state}");
                 }
             }
             Ok(())

@@ -47,8 +47,7 @@ pub trait ConfigFile: Serialize + DeserializeOwned + Default + Clone {
     /// Checks every value once; the message names the key, the value and what is allowed.
     fn validate(&self) -> Result<(), LabError>;
 
-    /// Parses TOML text into a checked config (missing keys take their defaults; unknown keys
-    /// are an error; files of the flat layout of earlier versions read too).
+    /// Parses TOML text into a checked config (as the module documentation describes).
     fn from_toml(text: &str) -> Result<Self, LabError> {
         let table: Table = toml::from_str(text).map_err(|e| config_error(e.to_string()))?;
         from_table(table)
@@ -132,10 +131,7 @@ pub fn from_table<T: ConfigFile>(mut table: Table) -> Result<T, LabError> {
         }
     }
     let skeleton = skeleton::<T>(&mut table)?;
-    if flat_layout {
-        prune(&mut table, &skeleton);
-    }
-    check_keys(&table, &skeleton, "")?;
+    check_keys(&mut table, &skeleton, "", flat_layout)?;
     let config: T = deserialize(&table, &skeleton)?;
     config.validate()?;
     Ok(config)
@@ -217,25 +213,24 @@ fn variant_defaults<T: ConfigFile>(
     }
 }
 
-/// Step 4: keeps only the keys the skeleton has.
-fn prune(table: &mut Table, skeleton: &Table) {
-    table.retain(|k, _| skeleton.contains_key(k));
-    for (k, v) in table.iter_mut() {
-        if let (Value::Table(t), Some(Value::Table(s))) = (v, skeleton.get(k)) {
-            prune(t, s);
-        }
+/// Steps 4 and 5: every key is one of the skeleton's, with a value of the same kind; with
+/// `prune` (a file of the flat layout) the keys the skeleton lacks are dropped first.
+fn check_keys(
+    table: &mut Table,
+    skeleton: &Table,
+    prefix: &str,
+    prune: bool,
+) -> Result<(), LabError> {
+    if prune {
+        table.retain(|k, _| skeleton.contains_key(k));
     }
-}
-
-/// Step 5: every key is one of the skeleton's, with a value of the same kind.
-fn check_keys(table: &Table, skeleton: &Table, prefix: &str) -> Result<(), LabError> {
-    for (k, v) in table {
+    for (k, v) in table.iter_mut() {
         let key = dotted(prefix, k);
         let Some(expected) = skeleton.get(k) else {
             return Err(unknown_key(&key, prefix, skeleton));
         };
         match (expected, v) {
-            (Value::Table(s), Value::Table(t)) => check_keys(t, s, &key)?,
+            (Value::Table(s), Value::Table(t)) => check_keys(t, s, &key, prune)?,
             (Value::Float(_), Value::Integer(_)) => {}
             (e, v) if std::mem::discriminant(e) == std::mem::discriminant(v) => {}
             (e, v) => {

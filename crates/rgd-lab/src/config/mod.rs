@@ -18,11 +18,8 @@ pub use file::ConfigFile;
 
 use crate::LabError;
 
-/// A fully resolved run configuration (what `config.toml` of a run folder holds).
-///
-/// Defaults follow PyTorch, not burn: Adam/AdamW epsilon 1e-8, AdamW weight decay 0.01, SGD
-/// momentum without dampening, gradient clipping by the global norm. Reported test metrics are
-/// those at the step with the best validation accuracy (`selection = "best_valid"`).
+/// A fully resolved run configuration (what `config.toml` of a run folder holds); the
+/// optimizer's defaults follow PyTorch ([`OptimConfig`]).
 ///
 /// ```
 /// use rgd_lab::config::{ConfigFile, Optimizer, RunConfig};
@@ -88,8 +85,7 @@ pub struct DataConfig {
     pub label_noise: LabelNoise,
 }
 
-/// Label noise: `label_noise = { kind = "symmetric", rate = 0.4 }` (to a uniformly chosen other
-/// class), `"asymmetric"` (along the Fashion-MNIST class map) or `"none"`.
+/// Label noise: `label_noise = { kind = "symmetric", rate = 0.4 }`, `"asymmetric"` or `"none"`.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum LabelNoise {

@@ -24,8 +24,7 @@ pub enum ModelConfig {
     /// A multi-layer perceptron on flat features.
     #[default]
     Mlp(MlpConfig),
-    /// A small CNN on images `[C, H, W]`: 3x3 convolutions, each followed by 2x2 max pooling,
-    /// then an MLP head.
+    /// A small CNN on images `[C, H, W]`.
     Cnn(CnnConfig),
     /// A Vision Transformer on images, as patch tokens.
     Vit(VitConfig),
@@ -118,10 +117,8 @@ pub struct BertConfig {
     /// Freeze the embeddings and this many bottom encoder layers (0: fine-tune all; 6 for
     /// MiniLM: train the head only).
     pub freeze_layers: usize,
-    /// Which implementation computes the encoder layers, as for the ViT: `"fused"` (default:
-    /// the fused attention with its dropout, GELU and dense-layer kernels on the CPU),
-    /// `"packed"` or `"burn"` (burn-nn's layers; the records made before the fused MiniLM name
-    /// it).
+    /// Which implementation computes the encoder layers, as [`EncoderConfig::kernels`]
+    /// (`"burn"`: the records made before the fused MiniLM).
     pub kernels: EncoderPath,
 }
 

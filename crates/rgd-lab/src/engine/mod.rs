@@ -37,8 +37,7 @@ const INJECT_NAN_ENV: &str = "RGD_INJECT_NAN_AT_STEP";
 /// (`RGD_STOP_AFTER_STEP=<step>`), to exercise resume end to end.
 const STOP_ENV: &str = "RGD_STOP_AFTER_STEP";
 
-/// How often the loop logs, evaluates and checkpoints (counts > 0, but `checkpoint_every`,
-/// where 0 means "at every evaluation").
+/// How often the loop logs, evaluates and checkpoints (counts > 0 but `checkpoint_every`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cadence {
     /// Optimizer steps in all.
@@ -47,8 +46,7 @@ pub struct Cadence {
     pub log_every: u64,
     /// Evaluate every this many steps (and after the last), unless `eval_at` lists the steps.
     pub eval_every: u64,
-    /// Evaluate after exactly these step counts, increasing (and after the last), when not
-    /// empty.
+    /// Evaluate after exactly these step counts, increasing (and after the last), if not empty.
     pub eval_at: Vec<u64>,
     /// Checkpoint every this many steps (and after the last; 0: at every evaluation).
     pub checkpoint_every: u64,
@@ -81,10 +79,9 @@ impl Cadence {
     }
 }
 
-/// One training step of `task` at `step` (0-based): its gradients at `model`, clipped to the
-/// global norm `clip` (0: no clipping), then the optimizer step at learning rate `lr`. The
-/// engine's loop runs exactly this between its seeding and its observers; `rgd bench speed`
-/// times it.
+/// One training step of the loop (and of `rgd bench speed`) of `task` at `step` (0-based): its
+/// gradients at `model`, clipped to the global norm `clip` (0: no clipping), then the optimizer
+/// step at learning rate `lr`.
 #[allow(clippy::too_many_arguments)]
 pub fn train_step<T: Task>(
     task: &mut T,
@@ -244,27 +241,34 @@ impl<'a> Engine<'a> {
         let optimizer = build_optimizer(self.optim);
         let run = self.run;
         let cadence = &self.cadence;
-        let bar = ProgressBar::new(cadence.total, self.quiet);
-        let metrics = MetricsFile::new(run.metrics(), cadence.log_every);
+        let bar = ProgressBar {
+            total: cadence.total,
+            quiet: self.quiet,
+            bar: None,
+            plain: None,
+            last: None,
+        };
+        let metrics = MetricsFile {
+            path: run.metrics(),
+            log_every: cadence.log_every,
+            log: None,
+        };
         let mut observers = ((bar, metrics), observers);
-        let loaded = checkpoint::load::<Both<StateOf<T>, _>>(
-            &run.checkpoint(),
-            model.clone(),
-            optimizer.clone(),
-        )?;
-        let (model, mut optimizer, mut state) = match loaded {
-            Some((model, optimizer, saved)) => {
+        let (model, mut optimizer, saved) =
+            checkpoint::load::<Both<StateOf<T>, _>>(&run.checkpoint(), model, optimizer)?;
+        let mut state = match saved {
+            Some(saved) => {
                 let state = saved.first;
                 if let Some(fingerprint) = &state.fingerprint {
                     self.fingerprint.check(fingerprint, run)?;
                 }
                 task.load_state(&state.task)?;
                 observers.start(task, Some((state.step, &saved.second)))?;
-                (model, optimizer, state)
+                state
             }
             None => {
                 observers.start(task, None)?;
-                let state = LoopState {
+                LoopState {
                     step: 0,
                     best: None,
                     last: None,
@@ -272,8 +276,7 @@ impl<'a> Engine<'a> {
                     evaluations: Vec::new(),
                     fingerprint: None,
                     task: task.state(),
-                };
-                (model, optimizer, state)
+                }
             }
         };
         let result = self.steps(task, &mut observers, model, &mut optimizer, &mut state);
@@ -297,18 +300,20 @@ impl<'a> Engine<'a> {
         let clock = (state.elapsed_secs, Instant::now());
         state.fingerprint = Some(self.fingerprint.clone());
         let mut saved_at = state.step;
+        let stopped = |step, why, signal| LabError::Interrupted {
+            step,
+            why,
+            run: run.root().to_path_buf(),
+            signal,
+        };
         while state.step < cadence.total {
             let step = state.step;
             if let Some(signal) = crate::interrupt::requested() {
                 if saved_at != step {
                     self.save(task, observers, &model, optimizer, state, clock)?;
                 }
-                return Err(LabError::Interrupted {
-                    step,
-                    why: crate::interrupt::name(signal).into(),
-                    run: run.root().to_path_buf(),
-                    signal: Some(signal),
-                });
+                let why = crate::interrupt::name(signal).into();
+                return Err(stopped(step, why, Some(signal)));
             }
             self.device
                 .seed(self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ step);
@@ -349,12 +354,7 @@ impl<'a> Engine<'a> {
                 self.save(task, observers, &model, optimizer, state, clock)?;
                 saved_at = done;
                 if stop_after.is_some_and(|s| done >= s) && done < cadence.total {
-                    return Err(LabError::Interrupted {
-                        step: done,
-                        why: format!("{STOP_ENV}, a test hook"),
-                        run: run.root().to_path_buf(),
-                        signal: None,
-                    });
+                    return Err(stopped(done, format!("{STOP_ENV}, a test hook"), None));
                 }
             }
         }

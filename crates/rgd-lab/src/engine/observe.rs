@@ -1,7 +1,6 @@
-//! Observers of the engine's loop: whatever watches a run without changing it (the progress
-//! bar, the metrics log, and for supervised runs the weight log and the weight trace). The loop
-//! tells each observer about every step and the evaluation after it, flushes them before each
-//! checkpoint (so no log lags the checkpoint) and saves their state with it.
+//! Observers of the engine's loop: whatever watches a run without changing it. The loop tells
+//! each about every step and the evaluation after it, flushes them before each checkpoint (so
+//! no log lags it) and saves their state with it.
 
 use std::fs::File;
 use std::io::IsTerminal;
@@ -106,27 +105,13 @@ impl<T: Task, A: Observer<T>, B: Observer<T>> Observer<T> for (A, B) {
 
 /// The progress of a run's steps, with the task's label and message: a bar on a terminal, plain
 /// lines otherwise (a quarter of the run apart), nothing with `--quiet`.
-pub(crate) struct ProgressBar<E> {
-    total: u64,
-    quiet: bool,
-    label: String,
-    bar: Option<indicatif::ProgressBar>,
-    /// Plain lines: the step of the next one, and the step and time this process started at.
-    plain: Option<(u64, u64, Instant)>,
-    last: Option<E>,
-}
-
-impl<E> ProgressBar<E> {
-    pub(crate) fn new(total: u64, quiet: bool) -> Self {
-        ProgressBar {
-            total,
-            quiet,
-            label: String::new(),
-            bar: None,
-            plain: None,
-            last: None,
-        }
-    }
+pub(super) struct ProgressBar<E> {
+    pub(super) total: u64,
+    pub(super) quiet: bool,
+    pub(super) bar: Option<indicatif::ProgressBar>,
+    /// Plain lines: the label, the next one's step, and the step and time this process started at.
+    pub(super) plain: Option<(String, u64, u64, Instant)>,
+    pub(super) last: Option<E>,
 }
 
 impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
@@ -134,17 +119,16 @@ impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
 
     fn start(&mut self, task: &T, resumed: Option<(u64, &NoState)>) -> Result<(), LabError> {
         let done = resumed.map_or(0, |(step, _)| step);
-        self.label = task.label();
         let normal = !self.quiet;
         if normal && std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(self.total).with_position(done);
             let template = "{prefix:>24} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}";
             let style = ProgressStyle::with_template(template).expect("the template is valid");
             bar.set_style(style.progress_chars("=> "));
-            bar.set_prefix(self.label.clone());
+            bar.set_prefix(task.label());
             self.bar = Some(bar);
         } else if normal {
-            self.plain = Some((done + self.total / 4, done, Instant::now()));
+            self.plain = Some((task.label(), done + self.total / 4, done, Instant::now()));
         }
         Ok(())
     }
@@ -157,9 +141,7 @@ impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
         out: &T::Out,
         eval: Option<&T::Eval>,
     ) -> Result<(), LabError> {
-        if eval.is_some() {
-            self.last = eval.copied();
-        }
+        self.last = eval.copied().or(self.last);
         let (step, total) = (step + 1, self.total);
         let message = || T::progress(out, self.last.as_ref());
         if let Some(bar) = &self.bar {
@@ -167,14 +149,13 @@ impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
             if step.is_multiple_of(10) || step == total {
                 bar.set_message(message());
             }
-        } else if let Some((next, start, started)) = &mut self.plain
+        } else if let Some((label, next, start, started)) = &mut self.plain
             && (step >= *next || step == total)
         {
             *next = step + (total / 4).max(1);
             let rate = (step - *start) as f64 / started.elapsed().as_secs_f64().max(1e-9);
             eprintln!(
-                "{}: step {step}/{total} ({rate:.1} steps/s) {}",
-                self.label,
+                "{label}: step {step}/{total} ({rate:.1} steps/s) {}",
                 message()
             );
         }
@@ -190,33 +171,21 @@ impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
 
 /// `metrics.csv`: a training row every `log_every` steps and a row per evaluation, typed by the
 /// task (a header when the file is new); cut back to the checkpoint on resume.
-pub(crate) struct MetricsFile {
-    path: PathBuf,
-    log_every: u64,
-    log: Option<csv::Writer<crate::crash::Writer<File>>>,
+pub(super) struct MetricsFile {
+    pub(super) path: PathBuf,
+    pub(super) log_every: u64,
+    pub(super) log: Option<csv::Writer<crate::crash::Writer<File>>>,
 }
 
 impl MetricsFile {
-    pub(crate) fn new(path: PathBuf, log_every: u64) -> Self {
-        MetricsFile {
-            path,
-            log_every,
-            log: None,
-        }
-    }
-
-    fn log(&mut self) -> Result<&mut csv::Writer<crate::crash::Writer<File>>, LabError> {
-        match &mut self.log {
-            Some(log) => Ok(log),
-            None => Err(LabError::Internal(format!(
-                "{}: a metrics row came before the run started",
-                self.path.display()
-            ))),
-        }
+    fn log(&mut self) -> &mut csv::Writer<crate::crash::Writer<File>> {
+        self.log
+            .as_mut()
+            .expect("the engine starts its observers before the first step")
     }
 
     fn write(&mut self, row: &impl Serialize) -> Result<(), LabError> {
-        let written = self.log()?.serialize(row);
+        let written = self.log().serialize(row);
         written.map_err(|e| LabError::io(&self.path, std::io::Error::other(e)))
     }
 }
@@ -227,7 +196,7 @@ impl<T: Task> Observer<T> for MetricsFile {
     fn start(&mut self, _task: &T, resumed: Option<(u64, &NoState)>) -> Result<(), LabError> {
         let path = &self.path;
         truncate_log(path, resumed.map(|(step, _)| step), true)?;
-        let exists = path.exists() && std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+        let exists = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
         let file = open_append(path)?;
         let log = csv::WriterBuilder::new()
             .has_headers(!exists)
@@ -247,14 +216,11 @@ impl<T: Task> Observer<T> for MetricsFile {
         if (step + 1).is_multiple_of(self.log_every) {
             self.write(&task.train_row(step, lr, out))?;
         }
-        match eval {
-            Some(eval) => self.write(&task.eval_row(step, eval)),
-            None => Ok(()),
-        }
+        eval.map_or(Ok(()), |eval| self.write(&task.eval_row(step, eval)))
     }
 
     fn save(&mut self) -> Result<NoState, LabError> {
-        let flushed = self.log()?.flush();
+        let flushed = self.log().flush();
         flushed.map_err(|e| LabError::io(&self.path, e))?;
         Ok(NoState {})
     }

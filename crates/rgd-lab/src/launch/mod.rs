@@ -31,8 +31,7 @@ pub use slurm::SlurmOptions;
 /// How a grid's runs are launched (`--launcher`).
 #[derive(Debug, Clone, PartialEq, SmartDefault)]
 pub enum Launcher {
-    /// In this process, one run after another (`local`), or in N worker processes (`local:N`),
-    /// the cores split between them.
+    /// In this process (`local`), or in N worker processes (`local:N`).
     #[default]
     Local {
         /// Worker processes (1: in this process).
@@ -54,19 +53,13 @@ impl Launcher {
     /// assert!(Launcher::parse("ssh", &slurm).unwrap_err().to_string().contains("local:N"));
     /// ```
     pub fn parse(text: &str, options: &SlurmOptions) -> Result<Launcher, LabError> {
-        let bad = || {
-            LabError::Config(format!(
+        match (text, text.strip_prefix("local:").map(str::parse)) {
+            ("local", _) => Ok(Launcher::default()),
+            ("slurm", _) => Ok(Launcher::Slurm(options.clone())),
+            (_, Some(Ok(workers))) if workers >= 1 => Ok(Launcher::Local { workers }),
+            _ => Err(LabError::Config(format!(
                 "--launcher {text}: expected local, local:N (N >= 1 worker processes) or slurm"
-            ))
-        };
-        match text.split_once(':') {
-            None if text == "local" => Ok(Launcher::default()),
-            None if text == "slurm" => Ok(Launcher::Slurm(options.clone())),
-            Some(("local", n)) => match n.parse::<usize>() {
-                Ok(workers) if workers >= 1 => Ok(Launcher::Local { workers }),
-                _ => Err(bad()),
-            },
-            _ => Err(bad()),
+            ))),
         }
     }
 }
@@ -106,7 +99,8 @@ pub fn run_points<C: Trainable>(
     }
     let mut todo = Vec::new();
     for point in points {
-        if crate::run_dir::stage::<_, C::Summary>(&point.config, &point.folder)?.is_none() {
+        let (_, finished) = crate::run_dir::stage::<_, C::Summary>(&point.config, &point.folder)?;
+        if finished.is_none() {
             todo.push(point.folder.clone());
         }
     }

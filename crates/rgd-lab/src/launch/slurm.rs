@@ -45,9 +45,7 @@ pub struct SlurmOptions {
     pub max_array_size: usize,
 }
 
-/// Submits `folders` as job arrays of at most [`SlurmOptions::max_array_size`] tasks, one after
-/// another, waits for each and marks the runs it left unfinished failed; a signal stops the wait
-/// (after cancelling the array) and the submissions.
+/// Submits `folders` as job arrays, one after another, as the module documentation describes.
 pub(super) fn run(
     folders: &[PathBuf],
     grid: &Path,
@@ -82,39 +80,7 @@ pub(super) fn run(
             .unwrap_or(0);
         let list = dir.join(format!("points-{n}.txt"));
         write_atomic(&list, lines.as_bytes())?;
-        let mut array = format!("0-{}", chunk.len() - 1);
-        if slurm.max_running > 0 {
-            array += &format!("%{}", slurm.max_running);
-        }
-        let mut sbatch = Command::new("sbatch");
-        sbatch
-            .arg("--parsable")
-            .arg(format!("--array={array}"))
-            .arg("--requeue")
-            .arg(format!(
-                "--job-name=rgd-{}",
-                grid.file_name()
-                    .map_or("grid".into(), |s| s.to_string_lossy())
-            ))
-            .arg(format!("--output={}/%A_%a.log", dir.display()))
-            .arg(format!("--cpus-per-task={}", slurm.cpus_per_task.max(1)));
-        for (flag, value) in [
-            ("partition", &slurm.partition),
-            ("time", &slurm.time),
-            ("mem", &slurm.mem),
-        ] {
-            if !value.is_empty() {
-                sbatch.arg(format!("--{flag}={value}"));
-            }
-        }
-        sbatch.args(&slurm.sbatch_args).arg(&script).arg(&list);
-        let job = output(&mut sbatch, "sbatch")?;
-        let job = job.trim().split(';').next().unwrap_or_default().to_string();
-        if job.is_empty() || !job.chars().all(|c| c.is_ascii_digit()) {
-            return Err(LabError::Launcher(format!(
-                "sbatch printed `{job}`, not a job id"
-            )));
-        }
+        let job = submit(&list, chunk.len(), grid, &dir, &script, slurm)?;
         if !options.quiet {
             eprintln!(
                 "submitted {} runs as Slurm job array {job} (logs in {})",
@@ -139,6 +105,52 @@ pub(super) fn run(
         }
     }
     Ok(())
+}
+
+/// Submits the runs listed in `list` (`count` of them) as one job array of `script`, its logs in
+/// `dir`, named after `grid`; returns the job id.
+fn submit(
+    list: &Path,
+    count: usize,
+    grid: &Path,
+    dir: &Path,
+    script: &Path,
+    slurm: &SlurmOptions,
+) -> Result<String, LabError> {
+    let mut array = format!("0-{}", count - 1);
+    if slurm.max_running > 0 {
+        array += &format!("%{}", slurm.max_running);
+    }
+    let mut sbatch = Command::new("sbatch");
+    sbatch
+        .arg("--parsable")
+        .arg(format!("--array={array}"))
+        .arg("--requeue")
+        .arg(format!(
+            "--job-name=rgd-{}",
+            grid.file_name()
+                .map_or("grid".into(), |s| s.to_string_lossy())
+        ))
+        .arg(format!("--output={}/%A_%a.log", dir.display()))
+        .arg(format!("--cpus-per-task={}", slurm.cpus_per_task.max(1)));
+    for (flag, value) in [
+        ("partition", &slurm.partition),
+        ("time", &slurm.time),
+        ("mem", &slurm.mem),
+    ] {
+        if !value.is_empty() {
+            sbatch.arg(format!("--{flag}={value}"));
+        }
+    }
+    sbatch.args(&slurm.sbatch_args).arg(script).arg(list);
+    let job = output(&mut sbatch, "sbatch")?;
+    let job = job.trim().split(';').next().unwrap_or_default().to_string();
+    if job.is_empty() || !job.chars().all(|c| c.is_ascii_digit()) {
+        return Err(LabError::Launcher(format!(
+            "sbatch printed `{job}`, not a job id"
+        )));
+    }
+    Ok(job)
 }
 
 /// Waits until no task of `job` is pending or running; on a signal, cancels the array first.

@@ -1,5 +1,4 @@
-//! The configuration of a meta-learning run: one TOML file, every default written out,
-//! validated once.
+//! The configuration of a meta-learning run, a TOML file like a run's ([`crate::config`]).
 //!
 //! ```toml
 //! seed = 0
@@ -113,11 +112,10 @@ pub struct EpisodeConfig {
 #[derive(Debug, Clone, Copy, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum LearnerConfig {
-    /// Prototypical Networks: the network embeds, logits are negative squared distances to the
-    /// class means of the support set.
+    /// Prototypical Networks ([`crate::meta::protonet`]): the network embeds.
     #[default]
     Protonet(ProtonetConfig),
-    /// First-order MAML: the network classifies after SGD steps on the support set.
+    /// First-order MAML ([`crate::meta::maml`]): the network classifies.
     Maml(MamlConfig),
 }
 
@@ -146,8 +144,7 @@ pub struct MamlConfig {
 #[derive(Debug, Clone, PartialEq, SmartDefault, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetaMethodConfig {
-    /// The rule, as in supervised runs: `{ name = "erm" }`, `{ name = "rgd", tau = 1.0 }`,
-    /// `{ name = "term", tilt = 1.0 }`, `{ name = "cvar", alpha = 0.5 }`, ...
+    /// The rule, as in supervised runs ([`crate::config::MethodConfig::rule`]).
     #[default(RuleConfig::Erm)]
     pub rule: RuleConfig,
     /// The level the rule reweights; the other level is ERM. The weights are detached at both.

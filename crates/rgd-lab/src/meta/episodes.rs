@@ -51,8 +51,7 @@ pub(crate) fn episode_tensors(data: &Dataset, e: &Episode, device: &Device) -> E
     (xs, ys, xq, yq)
 }
 
-/// Accuracy over evaluation episodes: mean, 95% confidence interval (Student t over episodes)
-/// and the mean of the worst tenth of the episodes.
+/// Accuracy over evaluation episodes (the interval: Student's t over episodes).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EpisodeAccuracy {
     /// Episodes evaluated.

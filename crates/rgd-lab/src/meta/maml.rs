@@ -7,7 +7,7 @@
 //! (second derivatives dropped). The inner steps are never reweighted: the rules act on the
 //! query losses (example level) or the episode losses (task level).
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::Module;
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
 use rgd_burn::loss;
@@ -33,29 +33,4 @@ pub fn adapt<M: Module + Clone>(
         model = sgd.step(lr, model, grads);
     }
     Ok(model)
-}
-
-/// Visits the parameters of a module to add the gradients of `add` into `acc`.
-struct AddGrads<'a> {
-    acc: &'a mut GradientsParams,
-    add: &'a mut GradientsParams,
-}
-
-impl ModuleVisitor for AddGrads<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = self.add.remove::<D>(param.id) {
-            let sum = match self.acc.remove::<D>(param.id) {
-                Some(a) => a + g,
-                None => g,
-            };
-            self.acc.register(param.id, sum);
-        }
-    }
-}
-
-/// Adds the gradients `add` into `acc`, parameter by parameter of `module` (the ids of the
-/// adapted models are the meta-model's).
-pub fn add_gradients<M: Module>(module: &M, acc: &mut GradientsParams, mut add: GradientsParams) {
-    let mut visitor = AddGrads { acc, add: &mut add };
-    module.visit(&mut visitor);
 }

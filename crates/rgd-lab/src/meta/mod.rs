@@ -1,12 +1,5 @@
 //! Meta-learning (issue 8): few-shot episodes with RGD on the query losses (example level) or
-//! on the episode losses of a meta-batch (task level).
-//!
-//! - [`config`]: the TOML configuration of a meta run, validated once.
-//! - [`protonet`]: Prototypical Networks' logits and episode losses.
-//! - [`episodes`]: the benchmark, episodes as tensors, accuracy over evaluation episodes.
-//! - [`maml`]: first-order MAML's inner adaptation.
-//! - [`train`]: the meta-training loop with run folders, checkpoints and resume.
-//! - [`suite`]: `rgd reproduce meta`.
+//! on the episode losses of a meta-batch (task level), ProtoNet or first-order MAML.
 //!
 //! Episodes come from `rgd_data::EpisodeSampler` over disjoint class splits
 //! (`rgd_data::LETTER_SPLIT`, `rgd_data::IMAGE_SPLIT`).

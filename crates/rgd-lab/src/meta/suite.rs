@@ -14,14 +14,13 @@ use std::path::Path;
 use super::config::{LearnerConfig, MamlConfig, MetaConfig};
 use super::train::MetaSummary;
 use crate::LabError;
-use crate::config::ConfigFile;
 use crate::report::{
     DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells,
 };
 use crate::run_dir::{read_json, write_atomic};
 use crate::stats::{PairedDifference, paired_difference, summarize};
 use crate::suite::TAUS;
-use crate::suite::catalog::{Grid, Part, SuiteConfig, spec};
+use crate::suite::catalog::{Grid, Part, SuiteConfig, base_config, knob, spec};
 use crate::suite::provenance::Provenance;
 use crate::suite::records::{RecordsOf, load_records, summaries};
 use crate::suite::tables::selected;
@@ -47,7 +46,7 @@ impl SuiteConfig for MetaConfig {
 }
 
 fn letter_base(quick: bool) -> MetaConfig {
-    MetaConfig::from_toml(&format!(
+    base_config(&format!(
         r#"
 [data]
 benchmark = "letter"
@@ -73,11 +72,10 @@ test_episodes = 600
 "#,
         if quick { 200 } else { 1000 }
     ))
-    .expect("the suite's letter config is valid")
 }
 
 fn images_base() -> MetaConfig {
-    MetaConfig::from_toml(
+    base_config(
         r#"
 [data]
 benchmark = "images"
@@ -106,7 +104,6 @@ valid_episodes = 100
 test_episodes = 600
 "#,
     )
-    .expect("the suite's image config is valid")
 }
 
 /// One benchmark at one episode shape: a part whose one data set is the setting, with the
@@ -203,15 +200,9 @@ pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
 /// setting -> method -> grid label -> seed -> summary.
 type Records = RecordsOf<MetaSummary>;
 
-/// The suite's table and `results.csv` (tidy, numbers as numbers): a row per (episode setting,
-/// method) at the method's grid setting selected on meta-validation accuracy (seed 0, ties to
-/// the first), once all its seeds have finished (the table marks the others). The CSV has the
-/// selected setting's label, learning rate and tau as their own columns, the seeds, the
-/// meta-validation accuracy of seed 0 (what selected it), the meta-test accuracy's and worst
-/// tenth's mean and sd over seeds (fractions), and the paired per-seed differences to ERM of
-/// both with their 95% intervals and W/T/L (empty for ERM).
-fn tables(records: &Records, parts: &[Part<MetaConfig>]) -> (Table, Table) {
-    let mut table = Table::new([
+/// The two tables of [`tables`], empty: the markdown one and `results.csv`'s.
+fn headers() -> (Table, Table) {
+    let table = Table::new([
         "episodes",
         "method",
         "selected (seed 0)",
@@ -241,7 +232,15 @@ fn tables(records: &Records, parts: &[Part<MetaConfig>]) -> (Table, Table) {
         "worst_tenth_diff_ci_low",
         "worst_tenth_diff_ci_high",
     ];
-    let mut tidy = Table::new(head.into_iter().chain(DIFFERENCE_COLUMNS).chain(tail));
+    let tidy = Table::new(head.into_iter().chain(DIFFERENCE_COLUMNS).chain(tail));
+    (table, tidy)
+}
+
+/// The suite's table and `results.csv` (tidy, numbers as numbers, the columns named below): a
+/// row per (episode setting, method) at the method's selected setting, once all its seeds have
+/// finished (the table marks the others).
+fn tables(records: &Records, parts: &[Part<MetaConfig>]) -> (Table, Table) {
+    let (mut table, mut tidy) = headers();
     let diff = |x: &[f64], base: &[f64]| paired_difference(x, base, 1e-9, 0.95);
     let show = |d: Option<PairedDifference>| d.map_or("-".into(), |d| fmt_diff_ci(&d, 100.0, 2));
     for part in parts {
@@ -286,19 +285,13 @@ fn tables(records: &Records, parts: &[Part<MetaConfig>]) -> (Table, Table) {
                 wtl,
                 d_worst,
             ]);
-            let knob = |key: &str| {
-                (overrides.iter())
-                    .find_map(|o| o.strip_prefix(key))
-                    .unwrap_or_default()
-                    .to_string()
-            };
             let (d_acc, d_worst) = diffs.unwrap_or_default();
             let mut row = vec![
                 data_set.clone(),
                 method.to_string(),
                 label,
-                knob("optim.lr="),
-                knob("method.rule.tau="),
+                knob(&overrides, "optim.lr"),
+                knob(&overrides, "method.rule.tau"),
                 runs.len().to_string(),
                 valid.to_string(),
             ];
@@ -339,6 +332,7 @@ pub fn render(out: &Path) -> Result<String, LabError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ConfigFile;
     use crate::suite::catalog::{config_for, folder, settings};
 
     #[test]

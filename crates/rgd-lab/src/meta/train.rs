@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use rgd::{RuleConfig, RuleState};
 use rgd_burn::{PerExampleLoss, Reweighter, WeightedLoss, loss};
@@ -34,8 +34,7 @@ use crate::train::classes;
 /// What one meta-step computed.
 #[derive(Debug, Clone)]
 pub struct MetaStep {
-    /// The task level: episode losses (each the example-weighted mean of its query losses),
-    /// their weights and `L = (1/B) Σ v_i L_i`.
+    /// The task level: the episode losses `L_i`, their weights `v_i` and `L`.
     pub task: WeightedLoss,
     /// The example-level weights of every query, episode after episode.
     pub example_weights: Vec<f32>,
@@ -83,11 +82,12 @@ pub fn meta_gradients<M: Module + Clone>(
     let params = match learner {
         LearnerConfig::Protonet(_) => GradientsParams::from_grads(grads, model),
         LearnerConfig::Maml(_) => {
-            let mut acc = GradientsParams::new();
+            // Summed per parameter of the meta-model, whose ids the adapted models share.
+            let mut acc = GradientsAccumulator::new();
             for a in &adapted {
-                maml::add_gradients(model, &mut acc, GradientsParams::from_module(&mut grads, a));
+                acc.accumulate(model, GradientsParams::from_module(&mut grads, a));
             }
-            acc
+            acc.grads()
         }
     };
     Ok((
@@ -167,8 +167,7 @@ struct MetaTask<'a> {
 impl crate::run_dir::Trainable for MetaConfig {
     type Summary = MetaSummary;
 
-    /// Trains in the folder `run`, resuming from its checkpoint if there is one, and evaluates
-    /// the model of the best meta-validation accuracy on the meta-test episodes.
+    /// Also evaluates the model of the best meta-validation accuracy on the meta-test episodes.
     fn train_in(&self, run: &Path, options: RunOptions) -> Result<MetaSummary, LabError> {
         let (config, run) = (self, RunDir::new(run));
         let (dataset, split) = load_data(config)?;

@@ -6,8 +6,7 @@ use crate::config::RunConfig;
 use crate::suite::TAUS;
 use crate::suite::catalog::{DataSpec, Grid, Metric, Part, base_config, spec};
 
-/// The regime map: parts of the usual suite shape, trained once per seed to the longest length
-/// at a constant learning rate, so that one run gives every length.
+/// The regime map's design (see the module).
 #[derive(Debug, Clone)]
 pub(crate) struct Design {
     pub(crate) parts: Vec<Part>,

@@ -9,8 +9,6 @@
 //! [`DECISIVE_POINTS`], and otherwise there is *no effect* larger than that minimum. Cells with
 //! fewer seeds are *exploratory*.
 
-use std::collections::BTreeMap;
-
 use crate::metrics::Evaluation;
 use crate::power::{benjamini_hochberg, fcr_level, minimum_detectable_effect, paired_t_p_value};
 use crate::stats::{PairedDifference, paired_difference, t_interval};
@@ -56,7 +54,7 @@ impl Choice {
 pub(crate) fn choose(design: &Design, part: &Part, records: &DataRecords) -> Option<Choice> {
     let erm = settings("erm", part).into_iter().next()?.0;
     records.get("erm")?.get(&erm)?.get(&0)?;
-    let (_, rgd) = best_of(part, records, &["rgd"])?;
+    let (_, (rgd, _)) = best_of(part, records, &["rgd"])?;
     let fixed = (settings("rgd", part).into_iter())
         .map(|(label, _)| label)
         .find(|l| l.starts_with(&format!("tau{}-", design.fixed_tau)))?;
@@ -64,7 +62,7 @@ pub(crate) fn choose(design: &Design, part: &Part, records: &DataRecords) -> Opt
         erm,
         rgd,
         fixed,
-        peer: best_of(part, records, &design.peers),
+        peer: best_of(part, records, &design.peers).map(|(m, (label, _))| (m, label)),
     })
 }
 
@@ -138,29 +136,6 @@ pub(crate) struct Map {
     pub(crate) rejected: usize,
 }
 
-/// Per-seed test values (points) of `metric` after `epochs`, of one setting.
-fn values(
-    part: &Part,
-    runs: &BTreeMap<u64, Summary>,
-    metric: Metric,
-    epochs: u64,
-) -> Vec<(u64, f64)> {
-    (runs.iter())
-        .filter_map(|(&seed, s)| Some((seed, 100.0 * metric.of(&at_length(part, s, epochs)?.test))))
-        .collect()
-}
-
-/// The paired differences (points) of `treatment` to `baseline` over their common seeds.
-pub(crate) fn pair(t: &[(u64, f64)], b: &[(u64, f64)]) -> Option<(PairedDifference, Vec<f64>)> {
-    let common: Vec<(f64, f64)> = (t.iter())
-        .filter_map(|&(seed, v)| b.iter().find(|x| x.0 == seed).map(|x| (v, x.1)))
-        .collect();
-    let (tv, bv): (Vec<f64>, Vec<f64>) = common.into_iter().unzip();
-    let diff = paired_difference(&tv, &bv, 1e-9, 0.95)?;
-    let d = tv.iter().zip(&bv).map(|(a, b)| a - b).collect();
-    Some((diff, d))
-}
-
 /// The cells of one data regime (before the reading).
 fn regime_cells(
     design: &Design,
@@ -180,12 +155,15 @@ fn regime_cells(
         };
         for &epochs in &design.lengths {
             let metric = part.report[0];
-            let Some((diff, d)) = pair(
-                &values(part, runs, metric, epochs),
-                &values(part, erm, metric, epochs),
-            ) else {
+            let value = |s: &Summary| Some(100.0 * metric.of(&at_length(part, s, epochs)?.test));
+            // Paired over the seeds both have.
+            let (tv, bv): (Vec<f64>, Vec<f64>) = (runs.iter())
+                .filter_map(|(seed, s)| Some((value(s)?, value(erm.get(seed)?)?)))
+                .unzip();
+            let Some(diff) = paired_difference(&tv, &bv, 1e-9, 0.95) else {
                 continue;
             };
+            let d: Vec<f64> = tv.iter().zip(&bv).map(|(a, b)| a - b).collect();
             let cell = Cell {
                 part: index,
                 data: label.to_string(),
@@ -226,10 +204,7 @@ pub(crate) fn map(design: &Design, records: &Records) -> Map {
     let family: Vec<usize> = (0..cells.len())
         .filter(|&i| cells[i].0.diff.n >= CONFIRMATORY_SEEDS && cells[i].0.p.is_some())
         .collect();
-    let p: Vec<f64> = family
-        .iter()
-        .map(|&i| cells[i].0.p.unwrap_or(1.0))
-        .collect();
+    let p: Vec<f64> = family.iter().filter_map(|&i| cells[i].0.p).collect();
     let (rejected, r) = benjamini_hochberg(&p, FDR);
     let level = fcr_level(r, family.len(), FDR);
     for (&i, &reject) in family.iter().zip(&rejected) {

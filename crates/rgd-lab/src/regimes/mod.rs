@@ -26,8 +26,6 @@ use crate::suite::provenance::Clock;
 use crate::suite::records::load_records;
 use crate::suite::tables::Records;
 
-pub use render::render;
-
 /// The other seeds of the chosen settings, once seed 0 has finished.
 fn seed_points(
     design: &design::Design,
@@ -88,7 +86,7 @@ pub fn run(
 /// Writes `results.md`, `map.csv`, `curves.svg` and `tau-map.svg` of the suite at `out` from
 /// its records and `meta.json` alone, training nothing; returns the markdown.
 pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
-    let markdown = render(out)?;
+    let markdown = render::render(out)?;
     write_atomic(&out.join("results.md"), markdown.as_bytes())?;
     write_atomic(&out.join("map.csv"), render::tidy(out)?.as_bytes())?;
     plots::figures(out, out)?;

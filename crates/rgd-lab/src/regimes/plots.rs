@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::LabError;
-use crate::plot::{COLOURS, padded_range, render_sized};
+use crate::plot::{COLOURS, blend, padded_range, render_sized};
 use crate::run_plots::Figure;
 use crate::suite::tables::Records;
 
@@ -32,20 +32,28 @@ fn style(comparison: &str) -> (RGBColor, &'static str) {
     }
 }
 
-/// The panels of a figure with `n` of them, below a header strip for the legend or the scale.
-fn panels<'a>(root: &Area<'a>, n: usize) -> (Area<'a>, Vec<Area<'a>>) {
-    let (header, body) = root.split_vertically(HEADER);
+/// Draws `dest/file`: `n` panels below a header strip (`top`, for the legend or the scale).
+fn panelled(
+    dest: &Path,
+    file: &str,
+    caption: &str,
+    n: usize,
+    draw: impl for<'a> FnOnce(&Area<'a>, &[Area<'a>]) -> DrawResult,
+) -> Result<Option<Figure>, LabError> {
     let rows = n.div_ceil(COLUMNS);
-    let areas = body.split_evenly((rows, COLUMNS));
-    (header, areas.into_iter().take(n).collect())
+    let size = (PANEL.0 * COLUMNS as u32, HEADER + PANEL.1 * rows as u32);
+    render_sized(&dest.join(file), size, |root| {
+        let (header, body) = root.split_vertically(HEADER);
+        let areas = body.split_evenly((rows, COLUMNS));
+        draw(&header, &areas[..n])
+    })?;
+    Ok(Some(Figure {
+        file: file.into(),
+        caption: caption.into(),
+    }))
 }
 
-fn size(n: usize) -> (u32, u32) {
-    let rows = n.div_ceil(COLUMNS) as u32;
-    (PANEL.0 * COLUMNS as u32, HEADER + PANEL.1 * rows)
-}
-
-fn curve_panel(area: &Area, design: &Design, data: &str, cells: &[&Cell]) -> DrawResult {
+fn curve_panel(area: &Area, design: &Design, cells: &[Cell]) -> DrawResult {
     let x_range =
         (design.lengths[0] as f64 / 1.5)..(*design.lengths.last().unwrap_or(&1) as f64 * 1.5);
     let ys = (cells.iter())
@@ -56,7 +64,7 @@ fn curve_panel(area: &Area, design: &Design, data: &str, cells: &[&Cell]) -> Dra
         .find(|c| c.comparison != "rgd" && c.comparison != FIXED)
         .map_or(String::new(), |c| format!(" (peer: {})", c.comparison));
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{data}{peer}"), ("sans-serif", 16))
+        .caption(format!("{}{peer}", cells[0].data), ("sans-serif", 16))
         .margin(10)
         .x_label_area_size(32)
         .y_label_area_size(48)
@@ -90,11 +98,7 @@ fn curve_panel(area: &Area, design: &Design, data: &str, cells: &[&Cell]) -> Dra
     names.dedup();
     for name in names {
         let (colour, _) = style(name);
-        let mut points: Vec<&Cell> = cells
-            .iter()
-            .copied()
-            .filter(|c| c.comparison == name)
-            .collect();
+        let mut points: Vec<&Cell> = cells.iter().filter(|c| c.comparison == name).collect();
         points.sort_by_key(|c| c.epochs);
         let x = |c: &Cell| c.epochs as f64;
         let band: Vec<(f64, f64)> = (points.iter().map(|c| (x(c), c.diff.ci_high)))
@@ -132,44 +136,28 @@ fn legend(header: &Area, entries: &[(RGBColor, &str)]) -> DrawResult {
 /// `curves.svg` in `dest`: every data regime's cells against training length (none without a
 /// cell).
 fn curves(design: &Design, map: &Map, dest: &Path) -> Result<Option<Figure>, LabError> {
-    let mut regimes: Vec<(String, Vec<&Cell>)> = Vec::new();
-    for cell in &map.cells {
-        match regimes.iter_mut().find(|r| r.0 == cell.data) {
-            Some(r) => r.1.push(cell),
-            None => regimes.push((cell.data.clone(), vec![cell])),
-        }
-    }
+    // The map holds each data regime's cells together.
+    let regimes: Vec<&[Cell]> = map.cells.chunk_by(|a, b| a.data == b.data).collect();
     if regimes.is_empty() {
         return Ok(None);
     }
     let entries = ["rgd", FIXED, "peer"].map(style);
-    render_sized(&dest.join("curves.svg"), size(regimes.len()), |root| {
-        let (header, areas) = panels(root, regimes.len());
-        legend(&header, &entries)?;
-        for (area, (data, cells)) in areas.iter().zip(&regimes) {
-            curve_panel(area, design, data, cells)?;
+    let caption = "Method − ERM in test points against training length (log scale), with the \
+                   95% interval over seeds as a band, per data regime.";
+    panelled(dest, "curves.svg", caption, regimes.len(), |top, areas| {
+        legend(top, &entries)?;
+        for (area, cells) in areas.iter().zip(&regimes) {
+            curve_panel(area, design, cells)?;
         }
         Ok(())
-    })?;
-    Ok(Some(Figure {
-        file: "curves.svg".into(),
-        caption: "Method − ERM in test points against training length (log scale), with the 95% \
-                  interval over seeds as a band, per data regime."
-            .into(),
-    }))
+    })
 }
 
 /// Blue below zero, white at zero, red above, saturating at `scale`.
 fn diverging(value: f64, scale: f64) -> RGBColor {
     let t = (value / scale).clamp(-1.0, 1.0);
-    let mix = |a: u8, b: u8, t: f64| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
-    let (r, g, b) = if t >= 0.0 {
-        (214, 39, 40)
-    } else {
-        (31, 119, 180)
-    };
-    let t = t.abs();
-    RGBColor(mix(255, r, t), mix(255, g, t), mix(255, b, t))
+    let end = if t >= 0.0 { COLOURS[3] } else { COLOURS[0] };
+    blend(WHITE, end, t.abs())
 }
 
 type TauRows = Vec<(String, Vec<Option<f64>>)>;
@@ -231,9 +219,10 @@ fn tau_map(design: &Design, records: &Records, dest: &Path) -> Result<Option<Fig
         return Ok(None);
     };
     let scale = scale.max(0.1);
-    render_sized(&dest.join("tau-map.svg"), size(regimes.len()), |root| {
-        let (header, areas) = panels(root, regimes.len());
-        header.draw(&Text::new(
+    let caption = "Seed 0 (exploratory): RGD − ERM in test points at every tau of the grid after \
+                   every training length.";
+    panelled(dest, "tau-map.svg", caption, regimes.len(), |top, areas| {
+        top.draw(&Text::new(
             format!("seed 0, RGD − ERM in test points; colour saturates at ±{scale:.2} (red: RGD better)"),
             (12, 12),
             ("sans-serif", 14),
@@ -242,13 +231,7 @@ fn tau_map(design: &Design, records: &Records, dest: &Path) -> Result<Option<Fig
             heat_panel(area, design, data, rows, scale)?;
         }
         Ok(())
-    })?;
-    Ok(Some(Figure {
-        file: "tau-map.svg".into(),
-        caption: "Seed 0 (exploratory): RGD − ERM in test points at every tau of the grid after \
-                  every training length."
-            .into(),
-    }))
+    })
 }
 
 /// Draws both figures of the suite at `out` (from its records) into `dest`.

@@ -28,26 +28,15 @@ fn signed(v: f64) -> String {
 }
 
 /// The rows of `part`'s cells: one per (data regime, comparison) in map order, one column per
-/// length.
+/// length (the map holds each row's cells together).
 fn cell_rows<'a>(design: &Design, map: &'a Map, index: usize) -> Vec<Vec<Option<&'a Cell>>> {
-    let mut rows: Vec<Vec<Option<&Cell>>> = Vec::new();
     let same = |a: &Cell, b: &Cell| a.data == b.data && a.comparison == b.comparison;
-    for cell in map.cells.iter().filter(|c| c.part == index) {
-        let position = rows
-            .iter()
-            .position(|r| r.iter().flatten().any(|c| same(c, cell)));
-        let row = match position {
-            Some(i) => &mut rows[i],
-            None => {
-                rows.push(vec![None; design.lengths.len()]);
-                rows.last_mut().expect("just pushed")
-            }
-        };
-        if let Some(c) = design.lengths.iter().position(|&e| e == cell.epochs) {
-            row[c] = Some(cell);
-        }
-    }
-    rows
+    (map.cells.chunk_by(same).filter(|row| row[0].part == index))
+        .map(|row| {
+            let at = move |&e: &u64| row.iter().find(|c| c.epochs == e);
+            design.lengths.iter().map(at).collect()
+        })
+        .collect()
 }
 
 fn name_of(cell: &Cell) -> String {

@@ -76,20 +76,10 @@ pub struct Group {
     pub id: String,
     /// Its folder.
     pub folder: PathBuf,
-    /// Its folder below the parent of the path it was found under.
-    pub name: String,
+    /// `compare FOLDER` (below the parent of the path it was found under) or `reproduce SUITE`.
+    pub title: String,
     /// What it is.
     pub kind: GroupKind,
-}
-
-impl Group {
-    /// `compare FOLDER` or `reproduce SUITE`.
-    pub fn title(&self) -> String {
-        match &self.kind {
-            GroupKind::Comparison(_) => format!("compare {}", self.name),
-            GroupKind::Suite(p) => format!("reproduce {}", p.suite),
-        }
-    }
 }
 
 /// Every run and group under the report's paths.
@@ -156,12 +146,16 @@ fn walk(
         return Ok(());
     }
     let group = match group_kind(dir)? {
-        Some((prefix, kind)) => {
+        Some(kind) => {
             let name = relative(dir, root);
+            let (id, title) = match &kind {
+                GroupKind::Comparison(_) => (format!("compare-{name}"), format!("compare {name}")),
+                GroupKind::Suite(p) => (format!("suite-{name}"), format!("reproduce {}", p.suite)),
+            };
             out.groups.push(Group {
-                id: format!("{prefix}-{name}"),
+                id,
                 folder: dir.to_path_buf(),
-                name,
+                title,
                 kind,
             });
             Some(out.groups.len() - 1)
@@ -186,17 +180,16 @@ fn walk(
     Ok(())
 }
 
-/// The group a folder is, if any, with its pages' prefix.
-fn group_kind(dir: &Path) -> Result<Option<(&'static str, GroupKind)>, LabError> {
+/// The group a folder is, if any.
+fn group_kind(dir: &Path) -> Result<Option<GroupKind>, LabError> {
     let comparison = dir.join("comparison.json");
     if comparison.is_file() {
-        let comparison = Box::new(read_json(&comparison)?);
-        return Ok(Some(("compare", GroupKind::Comparison(comparison))));
+        let comparison = read_json(&comparison)?;
+        return Ok(Some(GroupKind::Comparison(Box::new(comparison))));
     }
     let meta = dir.join("meta.json");
     if meta.is_file() && dir.join("runs").is_dir() {
-        let suite = Box::new(read_json(&meta)?);
-        return Ok(Some(("suite", GroupKind::Suite(suite))));
+        return Ok(Some(GroupKind::Suite(Box::new(read_json(&meta)?))));
     }
     Ok(None)
 }

@@ -38,9 +38,8 @@ pub fn write(site: &Path, collection: &Collection, index: usize) -> Result<(), L
     let runs: Vec<&Run> = (collection.runs.iter())
         .filter(|r| r.group == Some(index))
         .collect();
-    let title = group.title();
     let body = html! {
-        h1 { (title) }
+        h1 { (group.title) }
         p { "Folder: " code { (group.folder.display()) } ". " (runs.len()) " runs." }
         @for f in &figures { (figure(&group.id, f)) }
         h2 { "Results" }
@@ -48,7 +47,7 @@ pub fn write(site: &Path, collection: &Collection, index: usize) -> Result<(), L
         h2 { "Runs" }
         (runs_table("runs", "../", collection, &runs))
     };
-    let page = layout(&title, "../", body);
+    let page = layout(&group.title, "../", body);
     crate::run_dir::write_atomic(
         &site.join("groups").join(format!("{}.html", group.id)),
         page.as_bytes(),

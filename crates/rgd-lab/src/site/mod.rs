@@ -113,11 +113,9 @@ fn write_run_pages(out: &Path, collection: &Collection) -> Result<(), LabError> 
     std::thread::scope(|scope| {
         let workers: Vec<_> = (collection.runs.chunks(chunk))
             .map(|runs| {
-                scope.spawn(move || -> Result<(), LabError> {
-                    for run in runs {
-                        run_page::write(out, collection, run)?;
-                    }
-                    Ok(())
+                scope.spawn(move || {
+                    runs.iter()
+                        .try_for_each(|r| run_page::write(out, collection, r))
                 })
             })
             .collect();
@@ -137,7 +135,7 @@ fn index_page(collection: &Collection) -> String {
             h2 { "Comparisons and suites" }
             ul {
                 @for g in &collection.groups {
-                    li { a href={ "groups/" (g.id) ".html" } { (g.title()) } }
+                    li { a href={ "groups/" (g.id) ".html" } { (g.title) } }
                 }
             }
         }

@@ -80,7 +80,7 @@ pub fn runs_table(id: &str, up: &str, collection: &Collection, runs: &[&Run]) ->
                     tr {
                         td { a href={ (up) "runs/" (run.id) ".html" } { (run.name) } }
                         td { @if let Some(g) = group {
-                            a href={ (up) "groups/" (g.id) ".html" } { (g.title()) }
+                            a href={ (up) "groups/" (g.id) ".html" } { (g.title) }
                         } }
                         td { (run.data_set) }
                         td { (run.method) }

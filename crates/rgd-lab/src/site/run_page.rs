@@ -32,7 +32,7 @@ pub fn write(site: &Path, collection: &Collection, run: &Run) -> Result<(), LabE
         dl.facts {
             dt { "folder" } dd { code { (run.folder.display()) } }
             @if let Some(g) = group {
-                dt { "part of" } dd { a href={ "../groups/" (g.id) ".html" } { (g.title()) } }
+                dt { "part of" } dd { a href={ "../groups/" (g.id) ".html" } { (g.title) } }
             }
             (facts(&run.record))
         }

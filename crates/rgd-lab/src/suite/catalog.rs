@@ -1,7 +1,5 @@
-//! The suites as data: each suite is a list of parts, each part a base config, its data sets,
-//! its methods with their grids, its seeds, the metric it selects on and the metrics it reports;
-//! the points of a part (folder labels and overrides) and their configs. The parts themselves
-//! are in [`super::parts`].
+//! The suites as data: each suite is a list of `Part`s; the points of a part (folder labels
+//! and overrides) and their configs. The parts themselves are in [`super::parts`].
 
 use std::path::{Path, PathBuf};
 
@@ -173,8 +171,8 @@ impl Part {
 }
 
 /// A part's base config from `toml` (a bug in the suite's definition if it does not parse).
-pub(crate) fn base_config(toml: &str) -> RunConfig {
-    RunConfig::from_toml(toml).expect("the suite's base config is valid")
+pub(crate) fn base_config<C: ConfigFile>(toml: &str) -> C {
+    C::from_toml(toml).expect("the suite's base config is valid")
 }
 
 /// The parts of a suite, in table order.
@@ -227,6 +225,13 @@ pub(crate) fn settings<C>(method: &str, part: &Part<C>) -> Vec<Setting> {
         }
     }
     out
+}
+
+/// The value of `key` in `key=value` items (empty when none sets it).
+pub(crate) fn knob<S: AsRef<str>>(items: impl IntoIterator<Item = S>, key: &str) -> String {
+    (items.into_iter())
+        .find_map(|o| Some(o.as_ref().strip_prefix(key)?.strip_prefix('=')?.to_string()))
+        .unwrap_or_default()
 }
 
 /// The config of one run of `part`: supervised, or meta-learning ([`crate::meta::suite`]).

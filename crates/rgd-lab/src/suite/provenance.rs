@@ -1,5 +1,4 @@
-//! Provenance of a suite's results (`results/<suite>/meta.json`): the command, the machine and
-//! the wall time.
+//! Provenance of a suite's results: [`Provenance`] and its wall-time rule (`Clock`).
 
 use std::path::Path;
 use std::time::Instant;
@@ -21,8 +20,7 @@ pub struct Provenance {
     pub quick: bool,
     /// The command that produced the records.
     pub command: String,
-    /// CPU model with its family and model numbers, core count and instruction set (older
-    /// records: the model name and core count only).
+    /// The [`machine`] (older records: the CPU model name and core count only).
     pub machine: String,
     /// Wall time summed over the invocations that wrote these records (seconds; an
     /// invocation that reuses finished runs adds only its own short time).

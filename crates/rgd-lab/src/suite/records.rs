@@ -1,5 +1,4 @@
-//! The records of a suite: `runs/<data>/<method>/<setting>/seed<k>/summary.json` under its
-//! folder, read into nested maps.
+//! The records of a suite, its runs' summaries, read into nested maps.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -34,36 +34,31 @@ pub(crate) fn records_of(records: &Records, part: &Part) -> Records {
 /// method -> setting -> seed -> summary: the records of one data set.
 pub(crate) type DataRecords<S = Summary> = BTreeMap<String, BTreeMap<String, BTreeMap<u64, S>>>;
 
-/// The best of `methods`' settings on one data set, as (method, folder label): the best seed-0
-/// score ([`SuiteConfig::score`]: validation `part.select`, ties broken by the lower validation
-/// loss), then the earlier setting in grid order (as at run time).
+/// The best of `methods`' settings on one data set, as (method, setting): the best seed-0 score
+/// ([`SuiteConfig::score`]), then the earlier setting in grid order (as at run time).
 pub(crate) fn best_of<C: SuiteConfig>(
     part: &Part<C>,
     records: &DataRecords<C::Summary>,
     methods: &[&str],
-) -> Option<(String, String)> {
+) -> Option<(String, Setting)> {
     let candidates = (methods.iter()).flat_map(|&m| {
-        (settings(m, part).into_iter()).filter_map(move |(label, _)| {
-            let s = records.get(m)?.get(&label)?.get(&0)?;
-            Some((C::score(part, s), (m.to_string(), label)))
+        (settings(m, part).into_iter()).filter_map(move |setting| {
+            let s = records.get(m)?.get(&setting.0)?.get(&0)?;
+            Some((C::score(part, s), (m.to_string(), setting)))
         })
     });
     best(candidates, Ties::First)
 }
 
-/// The selected setting of `method` on one data set ([`best_of`]), as (folder label, overrides),
-/// with its runs in seed order.
+/// The selected setting of `method` on one data set ([`best_of`]), with its runs in seed order.
 pub(crate) fn selected<'a, C: SuiteConfig>(
     records: &'a DataRecords<C::Summary>,
     method: &str,
     part: &Part<C>,
 ) -> Option<(Setting, Vec<&'a C::Summary>)> {
-    let (_, label) = best_of(part, records, &[method])?;
-    let runs = records[method][&label].values().collect();
-    Some((
-        settings(method, part).into_iter().find(|s| s.0 == label)?,
-        runs,
-    ))
+    let (_, setting) = best_of(part, records, &[method])?;
+    let runs = records[method][&setting.0].values().collect();
+    Some((setting, runs))
 }
 
 /// The tables of `part` in `metric`, at each method's validation-selected setting: per data
@@ -187,7 +182,7 @@ pub fn render(out: &Path) -> Result<String, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
     match meta.suite.as_str() {
         "meta" => return crate::meta::suite::render(out),
-        "regimes" => return crate::regimes::render(out),
+        "regimes" => return crate::regimes::render::render(out),
         _ => {}
     }
     let parts = suite(&meta.suite, meta.quick)?;

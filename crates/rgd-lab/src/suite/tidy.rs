@@ -17,7 +17,7 @@ use crate::report::{DIFFERENCE_COLUMNS, Table, difference_cells, mean_sd_cells};
 use crate::run_dir::read_json;
 use crate::run_plots::Figure;
 use crate::stats::{METRIC_TIE, PairedDifference, paired_difference, summarize};
-use crate::suite::catalog::{Metric, Part, Setting, settings, suite};
+use crate::suite::catalog::{Metric, Part, Setting, knob, settings, suite};
 use crate::suite::provenance::Provenance;
 use crate::suite::records::load_records;
 use crate::suite::tables::{Records, records_of, seed_count, selected};
@@ -63,14 +63,7 @@ pub(crate) fn rows(records: &Records, part: &Part, metric: Metric) -> (Vec<Strin
             .map_or(0, |s| s.sizes[2]);
         let erm = part.methods.iter().position(|m| *m == "erm");
         for (method, ((label, overrides), tests)) in part.methods.iter().zip(&chosen) {
-            let knobs = (keys.iter())
-                .map(|key| {
-                    (overrides.iter())
-                        .find_map(|o| o.strip_prefix(&format!("{key}=")))
-                        .unwrap_or_default()
-                        .to_string()
-                })
-                .collect();
+            let knobs = keys.iter().map(|key| knob(overrides, key)).collect();
             let diff = erm
                 .filter(|&e| part.methods[e] != *method)
                 .and_then(|e| paired_difference(tests, &chosen[e].1, METRIC_TIE, 0.95));

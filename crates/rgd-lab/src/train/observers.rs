@@ -1,5 +1,4 @@
-//! The supervised run's own observers of the engine: the batch weights at each evaluation
-//! (`weights.jsonl`) and the weight trace (where the weight went in each evaluation window).
+//! The supervised run's own observers of the engine: `weights.jsonl` and the weight trace.
 
 use rgd_burn::WeightedLoss;
 use serde::{Deserialize, Serialize};
@@ -34,10 +33,7 @@ impl Observer<Supervised<'_>> for WeightLog {
         out: &WeightedLoss,
         eval: Option<&Evaluation>,
     ) -> Result<(), LabError> {
-        match eval {
-            Some(_) => append_weights(&self.0, step + 1, &out.weights),
-            None => Ok(()),
-        }
+        eval.map_or(Ok(()), |_| append_weights(&self.0, step + 1, &out.weights))
     }
 }
 
