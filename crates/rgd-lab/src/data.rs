@@ -128,7 +128,7 @@ pub fn fetch_missing<'a>(
     configs: impl IntoIterator<Item = &'a DataConfig>,
 ) -> Result<(), LabError> {
     let cache = registry::cache_dir();
-    let mut needed: Vec<&str> = (configs.into_iter())
+    let needed: std::collections::BTreeSet<&str> = (configs.into_iter())
         .flat_map(|c| [c.source.as_str(), c.test_source.as_str()])
         .flat_map(|name| match name {
             SENTIMENT_MINILM | SENTIMENT_WORDPIECE => vec![
@@ -140,8 +140,6 @@ pub fn fetch_missing<'a>(
         })
         .flatten()
         .collect();
-    needed.sort_unstable();
-    needed.dedup();
     for name in needed {
         eprintln!("fetching {name} into {} (missing)", cache.display());
         fetch(name, &cache)?;
@@ -190,37 +188,52 @@ pub fn prepare(config: &DataConfig) -> Result<PreparedData, LabError> {
     })
 }
 
-/// Training, validation and test splits of `source`: a held-out domain, or a stratified split
-/// with the test set held out or read from `data.test_source`. A table's missing numbers are
+/// Training, validation and test splits of `source`, stratified by domain and label. The test
+/// set is the domain `data.test_domain` (DomainBed's leave-one-domain-out: the other domains
+/// make training and validation), `data.test_source`, or held out. A table's missing numbers are
 /// filled with the training split's means.
 fn split(config: &DataConfig, source: &mut Source) -> Result<rgd_data::Split, LabError> {
-    let dataset = source.dataset()?;
+    let mut dataset = source.dataset()?;
+    let mut test = None;
     if !config.test_domain.is_empty() {
-        return leave_domain_out(&dataset, config);
+        let Some(domains) = &dataset.domains else {
+            return Err(LabError::Config(format!(
+                "data.test_domain = \"{}\" but {} has no domains (rotated-mnist and \
+                 colored-mnist do)",
+                config.test_domain, config.source
+            )));
+        };
+        let names = &dataset.domain_names;
+        let Some(domain) = names.iter().position(|d| *d == config.test_domain) else {
+            return Err(LabError::Config(format!(
+                "data.test_domain = \"{}\" is not a domain of {}; its domains are {}",
+                config.test_domain,
+                config.source,
+                names.join(", ")
+            )));
+        };
+        let (test_rows, rest): (Vec<usize>, Vec<usize>) =
+            (0..dataset.len()).partition(|&i| domains[i] as usize == domain);
+        test = Some(dataset.subset(&test_rows));
+        dataset = dataset.subset(&rest);
     }
-    let test_fraction = if config.test_source.is_empty() {
-        config.test_fraction
-    } else {
-        0.0
-    };
+    let held_out = test.is_none() && config.test_source.is_empty();
     let idx = rgd_data::stratified_indices(
         &dataset.labels,
         dataset.domains.as_deref(),
         config.valid_fraction,
-        test_fraction,
+        if held_out { config.test_fraction } else { 0.0 },
         config.split_seed,
     )?;
-    let dataset = match &mut *source {
-        Source::Table(table, schema) => {
-            schema.fit_fills(table, &idx.train)?;
-            source.dataset()?
-        }
-        Source::Encoded(_) => dataset,
-    };
-    let test = if config.test_source.is_empty() {
-        dataset.subset(&idx.test)
-    } else {
-        load_test(config, source)?
+    // A table has no domains: `dataset` is still the whole file.
+    if let Source::Table(table, schema) = &mut *source {
+        schema.fit_fills(table, &idx.train)?;
+        dataset = source.dataset()?;
+    }
+    let test = match test {
+        Some(test) => test,
+        None if held_out => dataset.subset(&idx.test),
+        None => load_test(config, source)?,
     };
     Ok(rgd_data::Split {
         train: dataset.subset(&idx.train),
@@ -308,41 +321,6 @@ fn check_splits(config: &DataConfig, split: &rgd_data::Split) -> Result<(), LabE
 
 /// Mixed into `split_seed` for the label-noise draws.
 const NOISE_STREAM: u64 = 0x6e6f_6973_655f_7365;
-
-/// DomainBed's leave-one-domain-out split: the domain `config.test_domain` is the test set; the
-/// other domains are split into training and validation, stratified by (domain, label).
-fn leave_domain_out(dataset: &Dataset, config: &DataConfig) -> Result<rgd_data::Split, LabError> {
-    let Some(domains) = &dataset.domains else {
-        return Err(LabError::Config(format!(
-            "data.test_domain = \"{}\" but {} has no domains (rotated-mnist and colored-mnist do)",
-            config.test_domain, config.source
-        )));
-    };
-    let names = &dataset.domain_names;
-    let Some(held_out) = names.iter().position(|d| *d == config.test_domain) else {
-        return Err(LabError::Config(format!(
-            "data.test_domain = \"{}\" is not a domain of {}; its domains are {}",
-            config.test_domain,
-            config.source,
-            dataset.domain_names.join(", ")
-        )));
-    };
-    let (test_rows, rest): (Vec<usize>, Vec<usize>) =
-        (0..dataset.len()).partition(|&i| domains[i] as usize == held_out);
-    let rest = dataset.subset(&rest);
-    let idx = rgd_data::stratified_indices(
-        &rest.labels,
-        rest.domains.as_deref(),
-        config.valid_fraction,
-        0.0,
-        config.split_seed,
-    )?;
-    Ok(rgd_data::Split {
-        train: rest.subset(&idx.train),
-        valid: rest.subset(&idx.valid),
-        test: dataset.subset(&test_rows),
-    })
-}
 
 /// Flips labels of `data` in place (`symmetric` or Fashion-MNIST `asymmetric`); returns the mask
 /// (all `false` without noise).
@@ -459,7 +437,8 @@ mod domain_and_noise_tests {
             valid_fraction: 0.25,
             ..DataConfig::default()
         };
-        let split = leave_domain_out(&ds, &config).unwrap();
+        let split_of = |config: &DataConfig| split(config, &mut Source::Encoded(ds.clone()));
+        let split = split_of(&config).unwrap();
         assert_eq!(split.test.len(), 40);
         assert!(split.test.domains.as_ref().unwrap().iter().all(|&d| d == 1));
         assert_eq!(split.train.len() + split.valid.len(), 80);
@@ -471,7 +450,7 @@ mod domain_and_noise_tests {
             test_domain: "w".into(),
             ..config
         };
-        let e = leave_domain_out(&ds, &bad).unwrap_err().to_string();
+        let e = split_of(&bad).unwrap_err().to_string();
         assert!(e.contains("its domains are x, y, z"), "{e}");
         let (_dir, flat) = domains_file();
         let e = prepare(&DataConfig {

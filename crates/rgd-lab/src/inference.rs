@@ -64,15 +64,14 @@ pub fn eval(run: &Path, device: DeviceChoice, json: bool) -> Result<(), LabError
 pub fn predict(run: &Path, input: &Path, device: DeviceChoice, json: bool) -> Result<(), LabError> {
     let dir = RunDir::new(run);
     let config = RunConfig::from_file(&dir.config())?;
-    let schema: Option<TableSchema> = read_optional(&dir.schema())?;
-    let standardizer: Option<Standardizer> = read_optional(&dir.standardizer())?;
-    let Some(schema) = schema else {
+    let Some(schema) = read_optional::<TableSchema>(&dir.schema())? else {
         return Err(LabError::Config(format!(
             "{} has no schema.json: predict needs a run trained on a table (KEEL .dat or \
              CSV) by this version of rgd; retrain it",
             run.display()
         )));
     };
+    let standardizer: Option<Standardizer> = read_optional(&dir.standardizer())?;
     let table = crate::data::read_table(input)?;
     let rows = schema.encode(&table)?;
     let mut data = rgd_data::Dataset::from_features(

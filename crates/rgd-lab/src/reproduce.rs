@@ -10,12 +10,13 @@
 use std::path::Path;
 
 use crate::LabError;
-use crate::launch::{Launcher, Point, run_points};
-use crate::run_dir::{RunOptions, read_json, write_atomic, write_json};
-use crate::suite::catalog::{Part, SuiteConfig, config_for, folder, settings, suite};
+use crate::launch::{Launcher, run_points};
+use crate::run_dir::{RunOptions, read_json, write_atomic};
+use crate::suite::catalog::{DataSpec, Part, SuiteConfig, runs, settings, suite};
 use crate::suite::provenance::{Clock, Provenance};
 use crate::suite::records::load_records;
 use crate::suite::tables::{Records, records_of, render};
+use crate::suite::tidy::{forest_plots, tidy};
 use crate::sweep::{Ties, best};
 
 /// Runs (or resumes) a suite into `out`, then writes `results.md`, and per part
@@ -33,15 +34,14 @@ pub fn run(
         "meta" => {
             let (parts, notes) = crate::meta::suite::suite(quick);
             stages(name, quick, &parts, notes.into(), out, launcher, options)?;
-            crate::meta::suite::write_outputs(out)
         }
-        "regimes" => crate::regimes::run(quick, out, launcher, options),
+        "regimes" => crate::regimes::run(quick, out, launcher, options)?,
         _ => {
             let parts = suite(name, quick)?;
             stages(name, quick, &parts, notes(&parts), out, launcher, options)?;
-            write_outputs(out)
         }
     }
+    write_outputs(out)
 }
 
 /// The two stages of suite `name` into `out`: every setting of every method on every data set
@@ -57,32 +57,19 @@ pub(crate) fn stages<C: SuiteConfig>(
     options: RunOptions,
 ) -> Result<(), LabError> {
     let clock = Clock::start::<C>(out);
-    let points = tuning_points(parts, out)?;
-    C::fetch_missing(&points)?;
-    say(options, name, "tuning", points.len());
-    let mut tuned = run_points(launcher, &points, out, options)?.into_iter();
+    let mut tuned = tune(name, parts, out, launcher, options)?.into_iter();
     let mut points = Vec::new();
-    let cells = (parts.iter())
-        .flat_map(|p| (p.data.iter()).flat_map(move |d| p.methods.iter().map(move |&m| (p, d, m))));
-    for (part, data, method) in cells {
-        let scores = (settings(method, part).into_iter())
-            .map(|setting| {
-                let s = tuned.next().expect("one summary per point");
-                (C::score(part, &s), setting)
-            })
-            .collect::<Vec<_>>();
-        let (label, overrides) = best(scores, Ties::First).expect("every method has a setting");
-        for seed in 1..part.seeds {
-            points.push(Point {
-                config: config_for(part, data, method, &overrides, seed)?,
-                folder: folder(out, &data.label, method, &label, seed),
-            });
-        }
+    for (part, data, method) in cells(parts) {
+        // Settings first: the zip stops at the last one, before the next cell's summary.
+        let tried = settings(method, part).into_iter().zip(tuned.by_ref());
+        let scores = tried.map(|(setting, s)| (C::score(part, &s), setting));
+        let setting = best(scores, Ties::First).expect("every method has a setting");
+        points.extend(runs(out, part, data, method, &setting, 1..part.seeds)?);
     }
     say(options, name, "seeds", points.len());
     run_points(launcher, &points, out, options)?;
-    let meta = clock.provenance::<C>(name, quick, &load_records(out)?, notes);
-    write_json(&out.join("meta.json"), &meta)
+    clock.write_meta::<C>(out, name, quick, notes)?;
+    Ok(())
 }
 
 /// The notes of `parts`, a paragraph each.
@@ -92,43 +79,62 @@ pub(crate) fn notes<C>(parts: &[Part<C>]) -> String {
         .join("\n\n")
 }
 
-/// Stage 1 of every suite of `parts`: every setting of every method on every data set, seed 0.
-pub(crate) fn tuning_points<C: SuiteConfig>(
+/// Every (part, data set, method) of `parts`, in table order.
+fn cells<C>(parts: &[Part<C>]) -> impl Iterator<Item = (&Part<C>, &DataSpec, &'static str)> {
+    (parts.iter())
+        .flat_map(|p| (p.data.iter()).flat_map(move |d| p.methods.iter().map(move |&m| (p, d, m))))
+}
+
+/// Stage 1 of suite `name`: fetches the data sets missing from the cache, then trains every
+/// setting of every method on every data set of `parts` with seed 0. Returns the summaries in
+/// that order.
+pub(crate) fn tune<C: SuiteConfig>(
+    name: &str,
     parts: &[Part<C>],
     out: &Path,
-) -> Result<Vec<Point<C>>, LabError> {
+    launcher: &Launcher,
+    options: RunOptions,
+) -> Result<Vec<C::Summary>, LabError> {
     let mut points = Vec::new();
-    for part in parts {
-        for data in &part.data {
-            for &method in &part.methods {
-                for (label, overrides) in settings(method, part) {
-                    points.push(Point {
-                        config: config_for(part, data, method, &overrides, 0)?,
-                        folder: folder(out, &data.label, method, &label, 0),
-                    });
+    for (part, data, method) in cells(parts) {
+        for setting in settings(method, part) {
+            points.extend(runs(out, part, data, method, &setting, 0..1)?);
+        }
+    }
+    C::fetch_missing(&points)?;
+    say(options, name, "tuning", points.len());
+    run_points(launcher, &points, out, options)
+}
+
+/// [`run`]'s outputs, from the records and `meta.json` in `out` alone: `results.md`, the
+/// suite's CSVs (a part's `results[-<slug>].csv`, the meta suite's `results.csv`, the regime
+/// map's `map.csv`) and its plots ([`forest_plots`]).
+pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
+    let markdown = render(out)?;
+    write_atomic(&out.join("results.md"), markdown.as_bytes())?;
+    let meta: Provenance = read_json(&out.join("meta.json"))?;
+    match meta.suite.as_str() {
+        "meta" => {
+            let csv = crate::meta::suite::tidy(out, meta.quick)?;
+            write_atomic(&out.join("results.csv"), csv.as_bytes())?;
+        }
+        "regimes" => write_atomic(
+            &out.join("map.csv"),
+            crate::regimes::render::tidy(out, meta.quick)?.as_bytes(),
+        )?,
+        name => {
+            let records: Records = load_records(out)?;
+            for part in &suite(name, meta.quick)? {
+                let table = tidy(&records_of(&records, part), part, part.report[0]);
+                if table.rows.is_empty() {
+                    continue; // a part without finished runs has no numbers (nor a plot) yet
                 }
+                let csv = table.to_csv();
+                write_atomic(&out.join(part.file("results", "csv")), csv.as_bytes())?;
             }
         }
     }
-    Ok(points)
-}
-
-/// [`run`]'s outputs of a supervised suite, from the records and `meta.json` alone.
-fn write_outputs(out: &Path) -> Result<String, LabError> {
-    let meta: Provenance = read_json(&out.join("meta.json"))?;
-    let parts = suite(&meta.suite, meta.quick)?;
-    let records: Records = load_records(out)?;
-    let markdown = render(out)?;
-    write_atomic(&out.join("results.md"), markdown.as_bytes())?;
-    for part in &parts {
-        let table = crate::suite::tidy::tidy(&records_of(&records, part), part, part.report[0]);
-        if table.rows.is_empty() {
-            continue; // a part without finished runs has no numbers (nor a plot) yet
-        }
-        let csv = table.to_csv();
-        write_atomic(&out.join(part.file("results", "csv")), csv.as_bytes())?;
-    }
-    crate::suite::tidy::forest_plots(out, out)?;
+    forest_plots(out, out)?;
     Ok(markdown)
 }
 
@@ -152,11 +158,7 @@ pub fn render_only(name: &str, out: &Path) -> Result<String, LabError> {
             meta.suite
         )));
     }
-    match name {
-        "meta" => crate::meta::suite::write_outputs(out),
-        "regimes" => crate::regimes::write_outputs(out),
-        _ => write_outputs(out),
-    }
+    write_outputs(out)
 }
 
 /// Prints `<suite>: <stage> stage, <runs> runs` unless quiet.

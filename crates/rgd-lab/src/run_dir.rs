@@ -142,19 +142,6 @@ pub fn recover_folder(dir: &Path) -> Result<(), LabError> {
     Ok(())
 }
 
-/// Writes `config.toml` of a run: the resolved config (`toml`, every default written out) after
-/// comments naming the command line and the versions that produced it.
-pub fn write_config(run: &RunDir, toml: &str) -> Result<(), LabError> {
-    let command: Vec<String> = std::env::args().collect();
-    let header = format!(
-        "# Resolved configuration of this run (every default written out).\n\
-         # command: {}\n# rgd-lab {}, burn 0.22.1\n\n",
-        command.join(" "),
-        env!("CARGO_PKG_VERSION"),
-    );
-    write_atomic(&run.config(), (header + toml).as_bytes())
-}
-
 /// Prepares `folder` for a run of `config` without training it (a launcher's first step): the
 /// summary of a finished run of this config and numerics, or `None` with the config written
 /// (a run to train or resume), beside the folder's lock, held until that file drops. Refuses
@@ -166,7 +153,17 @@ where
 {
     let lock = crate::lock::lock(folder)?;
     let run = RunDir::new(folder);
-    let write = || write_config(&run, &config.to_toml());
+    // The resolved config (every default written out) after comments naming the command line
+    // and the versions that produced it.
+    let write = || {
+        let header = format!(
+            "# Resolved configuration of this run (every default written out).\n\
+             # command: {}\n# rgd-lab {}, burn 0.22.1\n\n",
+            std::env::args().collect::<Vec<_>>().join(" "),
+            env!("CARGO_PKG_VERSION"),
+        );
+        write_atomic(&run.config(), (header + &config.to_toml()).as_bytes())
+    };
     if !run.config().exists() {
         write()?;
         return Ok((lock, None));
@@ -261,7 +258,7 @@ mod tests {
             stage::<_, Record>(config, folder).map(|(_, r)| r.map(|r| r.numerics))
         };
         let run = RunDir::new(dir.path().join("a"));
-        write_config(&run, &config.to_toml()).unwrap();
+        assert_eq!(reuse(&config, run.root()).unwrap(), None);
         write_atomic(
             &run.summary(),
             format!("{{\"numerics\": {}}}", crate::numerics::NUMERICS).as_bytes(),

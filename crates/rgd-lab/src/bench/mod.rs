@@ -152,17 +152,14 @@ pub fn peak_rss_mib() -> f64 {
 /// already set to something else.
 fn set_threads(threads: Option<usize>) -> Result<usize, LabError> {
     if let Some(n) = threads {
-        if n == 0 {
-            return Err(LabError::Config("--threads must be at least 1".into()));
-        }
+        crate::config::check(n > 0, || "--threads must be at least 1".into())?;
         match std::env::var("RAYON_NUM_THREADS") {
-            Ok(v) if v.trim() != n.to_string() => {
-                return Err(LabError::Config(format!(
+            Ok(v) => crate::config::check(v.trim() == n.to_string(), || {
+                format!(
                     "--threads {n} contradicts RAYON_NUM_THREADS={v} in the environment; unset \
                      one of them"
-                )));
-            }
-            Ok(_) => {}
+                )
+            })?,
             // SAFETY: `speed_on` runs before the process starts any thread (it is the command
             // the binary dispatches to right after parsing its arguments), so no other thread
             // reads the environment concurrently; rayon reads the variable when its global
@@ -242,11 +239,9 @@ fn median(values: &[f64]) -> f64 {
 fn bench_one(args: &SpeedArgs, name: &str, device: &Device) -> Result<ModelSpeed, LabError> {
     let (config, shape, default_batch) = bench_model(name)?;
     let batch = args.batch_size.unwrap_or(default_batch);
-    if batch == 0 || args.steps == 0 || args.repetitions == 0 {
-        return Err(LabError::Config(
-            "--batch-size, --steps and --repetitions must be at least 1".into(),
-        ));
-    }
+    crate::config::check(batch > 0 && args.steps > 0 && args.repetitions > 0, || {
+        "--batch-size, --steps and --repetitions must be at least 1".into()
+    })?;
     let tokens = config.reads_token_ids();
     let data = synthetic(&shape, (batch * 16).max(2048), args.seed, tokens);
     let run_config = |rule| RunConfig {

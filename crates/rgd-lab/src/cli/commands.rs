@@ -280,9 +280,7 @@ epochs = 15
 
 /// The grid of `rgd compare`: methods by name, seeds `0..seeds`, the tau and lr values.
 fn grid(methods: &[String], seeds: u64, taus: &[f64], lrs: &[f64]) -> Result<Grid, LabError> {
-    if seeds == 0 {
-        return Err(LabError::Config("--seeds must be at least 1".into()));
-    }
+    crate::config::check(seeds > 0, || "--seeds must be at least 1".into())?;
     Ok(Grid {
         methods: (methods.iter().map(|m| Method::parse(m))).collect::<Result<_, _>>()?,
         seeds: (0..seeds).collect(),

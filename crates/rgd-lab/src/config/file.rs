@@ -49,7 +49,7 @@ pub trait ConfigFile: Serialize + DeserializeOwned + Default + Clone {
 
     /// Parses TOML text into a checked config (as the module documentation describes).
     fn from_toml(text: &str) -> Result<Self, LabError> {
-        let table: Table = toml::from_str(text).map_err(|e| config_error(e.to_string()))?;
+        let table: Table = toml::from_str(text).map_err(|e| LabError::Config(e.to_string()))?;
         from_table(table)
     }
 
@@ -57,7 +57,7 @@ pub trait ConfigFile: Serialize + DeserializeOwned + Default + Clone {
     fn from_file(path: &Path) -> Result<Self, LabError> {
         let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
         Self::from_toml(&text).map_err(|e| match e {
-            LabError::Config(m) => config_error(format!("{}: {m}", path.display())),
+            LabError::Config(m) => LabError::Config(format!("{}: {m}", path.display())),
             other => other,
         })
     }
@@ -80,7 +80,7 @@ pub trait ConfigFile: Serialize + DeserializeOwned + Default + Clone {
         let mut table = to_table(self);
         for item in overrides {
             let (key, raw) = item.split_once('=').ok_or_else(|| {
-                config_error(format!("override `{item}` must have the form key=value"))
+                LabError::Config(format!("override `{item}` must have the form key=value"))
             })?;
             let key = key.trim();
             let key = (Self::MOVED.iter())
@@ -110,10 +110,6 @@ pub trait ConfigFile: Serialize + DeserializeOwned + Default + Clone {
         }
         from_table(table)
     }
-}
-
-fn config_error(message: impl Into<String>) -> LabError {
-    LabError::Config(message.into())
 }
 
 /// The config as a TOML table, every default written out.
@@ -172,7 +168,7 @@ fn skeleton<T: ConfigFile>(table: &mut Table) -> Result<Table, LabError> {
         let name = match variant.get(*tag) {
             Some(Value::String(name)) => name.clone(),
             Some(other) => {
-                return Err(config_error(format!(
+                return Err(LabError::Config(format!(
                     "{path}.{tag}: expected the name of a variant, found {other}"
                 )));
             }
@@ -199,7 +195,7 @@ fn variant_defaults<T: ConfigFile>(
     tag: &str,
     name: &str,
 ) -> Result<Table, LabError> {
-    let error = |e: String| config_error(format!("{path}.{tag}: {e}"));
+    let error = |e: String| LabError::Config(format!("{path}.{tag}: {e}"));
     let mut table = base.clone();
     let mut variant = Table::new();
     variant.insert(tag.to_string(), Value::String(name.to_string()));
@@ -234,7 +230,7 @@ fn check_keys(
             (Value::Float(_), Value::Integer(_)) => {}
             (e, v) if std::mem::discriminant(e) == std::mem::discriminant(v) => {}
             (e, v) => {
-                return Err(config_error(format!(
+                return Err(LabError::Config(format!(
                     "{key}: expected {}, found {v}",
                     kind_of(e)
                 )));
@@ -252,7 +248,7 @@ fn unknown_key(key: &str, parent: &str, level: &Table) -> LabError {
     } else {
         format!("of `{parent}`")
     };
-    config_error(format!(
+    LabError::Config(format!(
         "unknown key `{key}`; the keys {place} are: {}",
         valid.join(", ")
     ))
@@ -282,10 +278,10 @@ fn deserialize<T: ConfigFile>(table: &Table, skeleton: &Table) -> Result<T, LabE
             continue;
         }
         if let Err(e) = Value::Table(one).try_into::<T>() {
-            return Err(config_error(format!("{key}: {}", e.message())));
+            return Err(LabError::Config(format!("{key}: {}", e.message())));
         }
     }
-    Err(config_error(error))
+    Err(LabError::Config(error))
 }
 
 /// Every (dotted key, value) whose value is not a table.
@@ -361,7 +357,7 @@ fn set(table: &mut Table, key: &str, value: Value) -> Result<(), LabError> {
             .entry(part.to_string())
             .or_insert_with(|| Value::Table(Table::new()))
             .as_table_mut()
-            .ok_or_else(|| config_error(format!("`{part}` in `{key}` is not a table")))?;
+            .ok_or_else(|| LabError::Config(format!("`{part}` in `{key}` is not a table")))?;
     }
     current.insert(last.to_string(), value);
     Ok(())

@@ -257,7 +257,17 @@ impl ConfigFile for RunConfig {
         self.model.validate()?;
         self.optim.validate()?;
         self.method.rule.init()?;
-        self.validate_loss()?;
+        match self.method.loss {
+            LossConfig::CrossEntropy(c) => check((0.0..1.0).contains(&c.label_smoothing), || {
+                format!(
+                    "method.loss.label_smoothing = {} must lie in [0, 1)",
+                    c.label_smoothing
+                )
+            }),
+            LossConfig::Focal(f) => check(f.gamma >= 0.0 && f.gamma.is_finite(), || {
+                format!("method.loss.gamma = {} must be >= 0", f.gamma)
+            }),
+        }?;
         self.validate_train()
     }
 }
@@ -327,23 +337,7 @@ impl RunConfig {
                 "model.kind = \"{}\" reads token ids: set data.standardize = false",
                 self.model.kind()
             )
-        })?;
-        Ok(())
-    }
-
-    /// The per-example loss's knobs.
-    fn validate_loss(&self) -> Result<(), LabError> {
-        match self.method.loss {
-            LossConfig::CrossEntropy(c) => check((0.0..1.0).contains(&c.label_smoothing), || {
-                format!(
-                    "method.loss.label_smoothing = {} must lie in [0, 1)",
-                    c.label_smoothing
-                )
-            }),
-            LossConfig::Focal(f) => check(f.gamma >= 0.0 && f.gamma.is_finite(), || {
-                format!("method.loss.gamma = {} must be >= 0", f.gamma)
-            }),
-        }
+        })
     }
 
     /// The `train` table, and whether the model can be sharded over `train.devices`.
@@ -384,7 +378,6 @@ impl RunConfig {
              a batch (each shard would normalise with its own statistics and keep its own running \
              statistics); use model.norm = \"layer\" or \"none\", or train.devices = 1"
                 .into()
-        })?;
-        Ok(())
+        })
     }
 }

@@ -82,7 +82,6 @@ impl Cadence {
 /// One training step of the loop (and of `rgd bench speed`) of `task` at `step` (0-based): its
 /// gradients at `model`, clipped to the global norm `clip` (0: no clipping), then the optimizer
 /// step at learning rate `lr`.
-#[allow(clippy::too_many_arguments)]
 pub fn train_step<T: Task>(
     task: &mut T,
     model: Model,
@@ -121,14 +120,15 @@ pub trait Task {
     ) -> Result<(GradientsParams, Self::Out), LabError>;
     /// Evaluates `model` after `done` steps.
     fn evaluate(&mut self, model: &Model, done: u64) -> Result<Self::Eval, LabError>;
-    /// The score the best model is kept by (the higher the better; the first of ties).
+    /// The score the best model is kept by (the higher the better; the first of ties): the
+    /// validation accuracy, which the progress shows.
     fn score(eval: &Self::Eval) -> f64;
+    /// The mean loss of a step, which the progress shows.
+    fn loss(out: &Self::Out) -> f64;
     /// The metrics row of training step `step` (0-based) at learning rate `lr`.
     fn train_row(&self, step: u64, lr: f64, out: &Self::Out) -> Self::Row;
     /// The metrics row of the evaluation after step `step` (0-based).
     fn eval_row(&self, step: u64, eval: &Self::Eval) -> Self::Row;
-    /// The progress message after a step.
-    fn progress(out: &Self::Out, last: Option<&Self::Eval>) -> String;
     /// The task's state, for a checkpoint.
     fn state(&self) -> Self::State;
     /// Restores the task's state from a checkpoint.
@@ -159,6 +159,21 @@ pub struct LoopState<E, S> {
     /// The task's own state.
     #[serde(flatten)]
     pub task: S,
+}
+
+impl<E: Copy, S> LoopState<E, S> {
+    /// The last evaluation and the best, or the error of a run folder `run` whose checkpoint
+    /// has steps but no evaluation.
+    pub fn evaluated(&self, run: &RunDir) -> Result<(E, E), LabError> {
+        let (Some(last), Some(best)) = (self.last, self.best) else {
+            return Err(LabError::corrupt(
+                run.checkpoint().join("state.json"),
+                "the run has steps but no evaluation; delete the checkpoint folder to start \
+                 the run over",
+            ));
+        };
+        Ok((last, best))
+    }
 }
 
 /// What a checkpoint's numbers depend on besides the data: the resolved config and the numerics
@@ -239,28 +254,24 @@ impl<'a> Engine<'a> {
         model: Model,
     ) -> Result<(Model, StateOf<T>, O), LabError> {
         let optimizer = build_optimizer(self.optim);
-        let run = self.run;
-        let cadence = &self.cadence;
         let bar = ProgressBar {
-            total: cadence.total,
+            total: self.cadence.total,
             quiet: self.quiet,
-            bar: None,
-            plain: None,
-            last: None,
+            ..ProgressBar::default()
         };
         let metrics = MetricsFile {
-            path: run.metrics(),
-            log_every: cadence.log_every,
+            path: self.run.metrics(),
+            log_every: self.cadence.log_every,
             log: None,
         };
         let mut observers = ((bar, metrics), observers);
         let (model, mut optimizer, saved) =
-            checkpoint::load::<Both<StateOf<T>, _>>(&run.checkpoint(), model, optimizer)?;
+            checkpoint::load::<Both<StateOf<T>, _>>(&self.run.checkpoint(), model, optimizer)?;
         let mut state = match saved {
             Some(saved) => {
                 let state = saved.first;
                 if let Some(fingerprint) = &state.fingerprint {
-                    self.fingerprint.check(fingerprint, run)?;
+                    self.fingerprint.check(fingerprint, self.run)?;
                 }
                 task.load_state(&state.task)?;
                 observers.start(task, Some((state.step, &saved.second)))?;
@@ -280,7 +291,7 @@ impl<'a> Engine<'a> {
             }
         };
         let result = self.steps(task, &mut observers, model, &mut optimizer, &mut state);
-        observers.finish();
+        observers.0.0.finish();
         result.map(|model| (model, state, observers.1))
     }
 

@@ -46,8 +46,6 @@ pub trait Observer<T: Task> {
     fn save(&mut self) -> Result<Self::State, LabError> {
         Ok(Self::State::default())
     }
-    /// The run stopped (finished, interrupted or failed).
-    fn finish(&mut self) {}
 }
 
 /// The state of an observer that keeps nothing (an empty JSON object, flattened away).
@@ -96,25 +94,31 @@ impl<T: Task, A: Observer<T>, B: Observer<T>> Observer<T> for (A, B) {
             second: self.1.save()?,
         })
     }
-
-    fn finish(&mut self) {
-        self.0.finish();
-        self.1.finish();
-    }
 }
 
 /// The progress of a run's steps, with the task's label and message: a bar on a terminal, plain
 /// lines otherwise (a quarter of the run apart), nothing with `--quiet`.
-pub(super) struct ProgressBar<E> {
+#[derive(Default)]
+pub(super) struct ProgressBar {
     pub(super) total: u64,
     pub(super) quiet: bool,
     pub(super) bar: Option<indicatif::ProgressBar>,
     /// Plain lines: the label, the next one's step, and the step and time this process started at.
     pub(super) plain: Option<(String, u64, u64, Instant)>,
-    pub(super) last: Option<E>,
+    /// The score of the last evaluation.
+    pub(super) last: Option<f64>,
 }
 
-impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
+impl ProgressBar {
+    /// The run stopped (finished, interrupted or failed).
+    pub(super) fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl<T: Task> Observer<T> for ProgressBar {
     type State = NoState;
 
     fn start(&mut self, task: &T, resumed: Option<(u64, &NoState)>) -> Result<(), LabError> {
@@ -141,9 +145,12 @@ impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
         out: &T::Out,
         eval: Option<&T::Eval>,
     ) -> Result<(), LabError> {
-        self.last = eval.copied().or(self.last);
+        self.last = eval.map(T::score).or(self.last);
         let (step, total) = (step + 1, self.total);
-        let message = || T::progress(out, self.last.as_ref());
+        let message = || {
+            let acc = (self.last).map_or(String::new(), |a| format!(" valid acc {a:.4}"));
+            format!("loss {:.4}{acc}", T::loss(out))
+        };
         if let Some(bar) = &self.bar {
             bar.set_position(step);
             if step.is_multiple_of(10) || step == total {
@@ -161,16 +168,11 @@ impl<T: Task> Observer<T> for ProgressBar<T::Eval> {
         }
         Ok(())
     }
-
-    fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 /// `metrics.csv`: a training row every `log_every` steps and a row per evaluation, typed by the
-/// task (a header when the file is new); cut back to the checkpoint on resume.
+/// task (a header when the file is new); cut back to the checkpoint on resume. Flushed at each
+/// checkpoint (one follows the last step), so dropping it has nothing left to fail on.
 pub(super) struct MetricsFile {
     pub(super) path: PathBuf,
     pub(super) log_every: u64,
@@ -223,11 +225,5 @@ impl<T: Task> Observer<T> for MetricsFile {
         let flushed = self.log().flush();
         flushed.map_err(|e| LabError::io(&self.path, e))?;
         Ok(NoState {})
-    }
-
-    fn finish(&mut self) {
-        // Dropping the writer flushes what it buffers; a failure there is reported by the
-        // last `save`, which runs after the last step.
-        self.log = None;
     }
 }

@@ -127,13 +127,9 @@ fn record_points<C>(grid: &Path, points: &[Point<C>]) -> Result<(), LabError> {
     };
     for p in points {
         // Relative to the grid folder, so the manifest reads from any working directory.
-        let folder = p
-            .folder
-            .strip_prefix(grid)
-            .unwrap_or(&p.folder)
-            .to_path_buf();
-        if !manifest.points.contains(&folder) {
-            manifest.points.push(folder);
+        let folder = (p.folder.strip_prefix(grid)).unwrap_or(&p.folder);
+        if !manifest.points.iter().any(|f| f == folder) {
+            manifest.points.push(folder.to_path_buf());
         }
     }
     write_json(&path, &manifest)
@@ -161,14 +157,13 @@ fn failures(folders: &[PathBuf]) -> Result<(), LabError> {
         })
         .collect();
     if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(LabError::GridFailed {
-            count: failed.len(),
-            total: folders.len(),
-            failed: failed.join("\n  "),
-        })
+        return Ok(());
     }
+    Err(LabError::GridFailed {
+        count: failed.len(),
+        total: folders.len(),
+        failed: failed.join("\n  "),
+    })
 }
 
 /// [`LabError::GridInterrupted`] when a signal stopped the launch of `folders`, else `Ok`.

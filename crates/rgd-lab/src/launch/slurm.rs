@@ -143,7 +143,7 @@ fn submit(
         }
     }
     sbatch.args(&slurm.sbatch_args).arg(script).arg(list);
-    let job = output(&mut sbatch, "sbatch")?;
+    let job = output(&mut sbatch)?;
     let job = job.trim().split(';').next().unwrap_or_default().to_string();
     if job.is_empty() || !job.chars().all(|c| c.is_ascii_digit()) {
         return Err(LabError::Launcher(format!(
@@ -158,10 +158,7 @@ fn wait(job: &str, total: usize, options: RunOptions) -> Result<Option<i32>, Lab
     let mut stopped = None;
     let mut last = usize::MAX;
     loop {
-        let queued = output(
-            Command::new("squeue").args(["-h", "-r", "-j", job, "-o", "%i %T"]),
-            "squeue",
-        )?;
+        let queued = output(Command::new("squeue").args(["-h", "-r", "-j", job, "-o", "%i %T"]))?;
         let left = queued.lines().filter(|l| !l.trim().is_empty()).count();
         if left == 0 {
             return Ok(stopped);
@@ -177,7 +174,7 @@ fn wait(job: &str, total: usize, options: RunOptions) -> Result<Option<i32>, Lab
             && let Some(signal) = crate::interrupt::requested()
         {
             stopped = Some(signal);
-            output(Command::new("scancel").arg(job), "scancel")?;
+            output(Command::new("scancel").arg(job))?;
         }
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -185,11 +182,7 @@ fn wait(job: &str, total: usize, options: RunOptions) -> Result<Option<i32>, Lab
 
 /// `JobState` and `ExitCode` of one array task, from `scontrol show job -o`.
 fn task_state(task: &str) -> Option<String> {
-    let text = output(
-        Command::new("scontrol").args(["show", "job", "-o", task]),
-        "scontrol",
-    )
-    .ok()?;
+    let text = output(Command::new("scontrol").args(["show", "job", "-o", task])).ok()?;
     let field = |name: &str| {
         text.split_whitespace()
             .find_map(|w| w.strip_prefix(name))
@@ -203,7 +196,8 @@ fn task_state(task: &str) -> Option<String> {
 }
 
 /// Runs a Slurm command and returns its stdout, or an error with its stderr.
-fn output(command: &mut Command, name: &str) -> Result<String, LabError> {
+fn output(command: &mut Command) -> Result<String, LabError> {
+    let name = command.get_program().to_string_lossy().into_owned();
     let out = command.output().map_err(|e| {
         LabError::Launcher(format!(
             "cannot run `{name}` ({e}): --launcher slurm needs Slurm's commands on the PATH"

@@ -18,7 +18,7 @@ use crate::LabError;
 /// mean cross-entropy of `forward(model, x)` against `y`. The result shares `model`'s parameter
 /// ids, and its parameters are fresh leaves: gradients taken at it are first-order MAML's.
 pub fn adapt<M: Module + Clone>(
-    model: M,
+    mut model: M,
     forward: impl Fn(&M, Tensor<2>) -> Tensor<2>,
     x: Tensor<2>,
     y: Tensor<1, Int>,
@@ -26,7 +26,6 @@ pub fn adapt<M: Module + Clone>(
     lr: f64,
 ) -> Result<M, LabError> {
     let mut sgd = SgdConfig::new().init();
-    let mut model = model;
     for _ in 0..steps {
         let loss = loss::cross_entropy(forward(&model, x.clone()), y.clone(), 0.0)?.mean();
         let grads = GradientsParams::from_grads(loss.backward(), &model);

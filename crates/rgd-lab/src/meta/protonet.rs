@@ -7,8 +7,9 @@
 
 use burn::prelude::*;
 
-/// Logits `[Q_total, ways]` of the query embeddings `[Q_total, D]` against the prototypes of
-/// the support embeddings `[ways * shots, D]` (ordered by class, then shot).
+/// Query logits `[Q_total, ways]` of one episode: the support rows (`[ways * shots, features]`,
+/// ordered by class, then shot) and the query rows are embedded in one pass of `embed`, and each
+/// query embedding is compared with the prototypes of the support embeddings.
 ///
 /// ```
 /// use burn::prelude::*;
@@ -16,27 +17,9 @@ use burn::prelude::*;
 /// // Two classes, one shot each: prototypes (0, 0) and (2, 0).
 /// let support = Tensor::<2>::from_floats([[0.0, 0.0], [2.0, 0.0]], &device);
 /// let query = Tensor::<2>::from_floats([[1.0, 1.0]], &device);
-/// let z = rgd_lab::meta::protonet::prototype_logits(support, query, 2, 1);
+/// let z = rgd_lab::meta::protonet::episode_logits(|x| x, support, query, 2, 1);
 /// assert_eq!(z.into_data().try_to_vec::<f32>().unwrap(), vec![-2.0, -2.0]);
 /// ```
-pub fn prototype_logits(
-    support: Tensor<2>,
-    query: Tensor<2>,
-    ways: usize,
-    shots: usize,
-) -> Tensor<2> {
-    let [_, d] = support.dims();
-    let [q, _] = query.dims();
-    let prototypes = support
-        .reshape([ways, shots, d])
-        .mean_dim(1)
-        .reshape([1, ways, d]);
-    let diff = query.reshape([q, 1, d]).expand([q, ways, d]) - prototypes.expand([q, ways, d]);
-    diff.powi_scalar(2).sum_dim(2).reshape([q, ways]).neg()
-}
-
-/// Query logits of one episode: support and query rows (`[n, features]`) are embedded in one
-/// pass of `embed`.
 pub fn episode_logits(
     embed: impl Fn(Tensor<2>) -> Tensor<2>,
     support: Tensor<2>,
@@ -44,10 +27,15 @@ pub fn episode_logits(
     ways: usize,
     shots: usize,
 ) -> Tensor<2> {
-    let n_support = support.dims()[0];
-    let n_query = query.dims()[0];
+    let (n_support, q) = (support.dims()[0], query.dims()[0]);
     let embedded = embed(Tensor::cat(vec![support, query], 0));
-    let s = embedded.clone().narrow(0, 0, n_support);
-    let q = embedded.narrow(0, n_support, n_query);
-    prototype_logits(s, q, ways, shots)
+    let support = embedded.clone().narrow(0, 0, n_support);
+    let query = embedded.narrow(0, n_support, q);
+    let d = support.dims()[1];
+    let prototypes = support
+        .reshape([ways, shots, d])
+        .mean_dim(1)
+        .reshape([1, ways, d]);
+    let diff = query.reshape([q, 1, d]).expand([q, ways, d]) - prototypes.expand([q, ways, d]);
+    diff.powi_scalar(2).sum_dim(2).reshape([q, ways]).neg()
 }

@@ -17,7 +17,6 @@ use crate::LabError;
 use crate::report::{
     DIFFERENCE_COLUMNS, Table, difference_cells, fmt_diff_ci, fmt_mean_std, fmt_wtl, mean_sd_cells,
 };
-use crate::run_dir::{read_json, write_atomic};
 use crate::stats::{PairedDifference, paired_difference, summarize};
 use crate::suite::TAUS;
 use crate::suite::catalog::{Grid, Part, SuiteConfig, base_config, knob, spec};
@@ -186,15 +185,9 @@ pub(crate) fn suite(quick: bool) -> (Vec<Part<MetaConfig>>, &'static str) {
     )
 }
 
-/// Writes `results.md` and `results.csv` of the suite at `out` from its records and
-/// `meta.json` alone, training nothing; returns the markdown.
-pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
-    let markdown = render(out)?;
-    write_atomic(&out.join("results.md"), markdown.as_bytes())?;
-    let meta: Provenance = read_json(&out.join("meta.json"))?;
-    let csv = tables(&load_records(out)?, &suite(meta.quick).0).1.to_csv();
-    write_atomic(&out.join("results.csv"), csv.as_bytes())?;
-    Ok(markdown)
+/// `results.csv` of the suite at `out` (run `--quick` or not), from its records.
+pub(crate) fn tidy(out: &Path, quick: bool) -> Result<String, LabError> {
+    Ok(tables(&load_records(out)?, &suite(quick).0).1.to_csv())
 }
 
 /// setting -> method -> grid label -> seed -> summary.
@@ -308,9 +301,8 @@ fn tables(records: &Records, parts: &[Part<MetaConfig>]) -> (Table, Table) {
     (table, tidy)
 }
 
-/// Renders the suite's results (table and provenance) from its records alone.
-pub fn render(out: &Path) -> Result<String, LabError> {
-    let meta: Provenance = read_json(&out.join("meta.json"))?;
+/// Renders the suite's results (table and provenance) from its records and `meta.json` alone.
+pub fn render(out: &Path, meta: &Provenance) -> Result<String, LabError> {
     let (parts, _) = suite(meta.quick);
     let records: Records = load_records(out)?;
     crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
@@ -333,7 +325,7 @@ pub fn render(out: &Path) -> Result<String, LabError> {
 mod tests {
     use super::*;
     use crate::config::ConfigFile;
-    use crate::suite::catalog::{config_for, folder, settings};
+    use crate::suite::catalog::{config_for, runs, settings};
 
     #[test]
     fn every_committed_record_is_what_the_suite_builds_now() {
@@ -342,19 +334,14 @@ mod tests {
         for part in suite(false).0 {
             let data = &part.data[0];
             for method in METHODS {
-                for (label, overrides) in settings(method, &part) {
-                    for seed in 0..part.seeds {
-                        let path =
-                            folder(&out, &data.label, method, &label, seed).join("config.toml");
+                for setting in settings(method, &part) {
+                    for run in runs(&out, &part, data, method, &setting, 0..part.seeds).unwrap() {
+                        let path = run.folder.join("config.toml");
                         if !path.exists() {
                             continue;
                         }
-                        assert_eq!(
-                            MetaConfig::from_file(&path).unwrap(),
-                            config_for(&part, data, method, &overrides, seed).unwrap(),
-                            "{}",
-                            path.display()
-                        );
+                        let committed = MetaConfig::from_file(&path).unwrap();
+                        assert_eq!(committed, run.config, "{}", path.display());
                         matched += 1;
                     }
                 }

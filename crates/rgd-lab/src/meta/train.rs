@@ -157,7 +157,8 @@ pub struct MetaSummary {
 struct MetaTask<'a> {
     config: &'a MetaConfig,
     dataset: Dataset,
-    samplers: [EpisodeSampler; 3],
+    /// Meta-training, -validation and -test.
+    samplers: Vec<EpisodeSampler>,
     example_rule: Reweighter,
     task_rule: Reweighter,
     device: Device,
@@ -172,12 +173,9 @@ impl crate::run_dir::Trainable for MetaConfig {
         let (config, run) = (self, RunDir::new(run));
         let (dataset, split) = load_data(config)?;
         let (ds, e) = (&dataset, &config.episode);
-        let sampler = |s| EpisodeSampler::new(ds, split.classes(s), e.ways, e.shots, e.queries);
-        let samplers = [
-            sampler(MetaSplit::Train)?,
-            sampler(MetaSplit::Valid)?,
-            sampler(MetaSplit::Test)?,
-        ];
+        let samplers = ([MetaSplit::Train, MetaSplit::Valid, MetaSplit::Test].into_iter())
+            .map(|s| EpisodeSampler::new(ds, split.classes(s), e.ways, e.shots, e.queries))
+            .collect::<Result<Vec<_>, _>>()?;
         let device = options.device.training()?;
         device.seed(config.seed);
         // The network embeds (ProtoNet) or gives one logit per way (MAML).
@@ -213,20 +211,14 @@ impl crate::run_dir::Trainable for MetaConfig {
             fingerprint: Fingerprint::new(config.to_toml()),
         };
         let (model, state, _) = engine.run(&mut task, (), model)?;
-        let (Some(best), Some(last)) = (state.best, state.last) else {
-            return Err(LabError::corrupt(
-                run.checkpoint().join("state.json"),
-                "the run has steps but no evaluation; delete the checkpoint folder to \
-                         start the run over",
-            ));
-        };
+        let (last, best) = state.evaluated(&run)?;
         let best_model = load_model(model, &run.best().join("model.bpk"))?;
         let test_started = Instant::now();
         let acc = task.accuracies(&best_model, 2, t.test_episodes)?;
         let summary = MetaSummary {
             numerics: crate::numerics::NUMERICS,
             learner: config.learner.kind().to_string(),
-            rule: rule_name(&config.method.rule),
+            rule: rule_name(&config.method.rule).into(),
             level: config.method.level.name().to_string(),
             seed: config.seed,
             steps: state.step,
@@ -333,6 +325,10 @@ impl Task for MetaTask<'_> {
         eval.valid_accuracy
     }
 
+    fn loss(out: &MetaStep) -> f64 {
+        out.task.mean_loss()
+    }
+
     fn train_row(&self, step: u64, lr: f64, out: &MetaStep) -> MetaMetricsRow {
         let s = out.task.stats;
         let ew = &out.example_weights;
@@ -361,13 +357,6 @@ impl Task for MetaTask<'_> {
         }
     }
 
-    fn progress(out: &MetaStep, last: Option<&MetaEvaluation>) -> String {
-        let acc = last.map_or(String::new(), |e| {
-            format!(" valid acc {:.4}", e.valid_accuracy)
-        });
-        format!("loss {:.4}{acc}", out.task.mean_loss())
-    }
-
     fn state(&self) -> MetaState {
         MetaState {
             example_rule: self.example_rule.state(),
@@ -388,7 +377,6 @@ impl crate::numerics::Versioned for MetaSummary {
     }
 }
 
-fn rule_name(rule: &RuleConfig) -> String {
-    rule.init()
-        .map_or_else(|_| "?".into(), |r| r.name().to_string())
+fn rule_name(rule: &RuleConfig) -> &'static str {
+    rule.init().map_or("?", |r| r.name())
 }

@@ -83,6 +83,13 @@ hidden = [256, 256]"#,
     )
 }
 
+/// `<name>-sym<percent>`: the data set with `percent`% of its labels flipped symmetrically.
+fn symmetric(name: &str, percent: u32) -> DataSpec {
+    let rate = format!("data.noise_rate={}", f64::from(percent) / 100.0);
+    let label = format!("{name}-sym{percent}");
+    spec(&label, &["data.label_noise=symmetric", &rate])
+}
+
 /// Fashion-MNIST clean, and with 20% and 40% symmetric label noise.
 fn clean_noisy() -> Part {
     part(
@@ -90,14 +97,8 @@ fn clean_noisy() -> Part {
         fashion(&LENGTHS),
         vec![
             spec("fashion-mnist-clean", &[]),
-            spec(
-                "fashion-mnist-sym20",
-                &["data.label_noise=symmetric", "data.noise_rate=0.2"],
-            ),
-            spec(
-                "fashion-mnist-sym40",
-                &["data.label_noise=symmetric", "data.noise_rate=0.4"],
-            ),
+            symmetric("fashion-mnist", 20),
+            symmetric("fashion-mnist", 40),
         ],
         "Fashion-MNIST: a fixed subsample of 10000 training images (split seed 0; \
         under label noise flipped to a uniformly chosen other class, in the training and \
@@ -166,13 +167,7 @@ norm = "batch""#,
             &QUICK_LENGTHS,
             "warmup_steps = 5",
         ),
-        vec![
-            spec("magic-clean", &[]),
-            spec(
-                "magic-sym20",
-                &["data.label_noise=symmetric", "data.noise_rate=0.2"],
-            ),
-        ],
+        vec![spec("magic-clean", &[]), symmetric("magic", 20)],
         "quick mode: magic subsampled to 1000 training rows, clean and with 20% symmetric label \
          noise, MLP 64-64, tau in {1, 3}, TERM with tilt -1 as the only peer, 10 epochs \
          evaluated after 1, 3 and 10, 5 seeds",
@@ -191,7 +186,7 @@ norm = "batch""#,
 mod tests {
     use super::*;
     use crate::config::ConfigFile;
-    use crate::suite::catalog::{config_for, settings};
+    use crate::suite::catalog::{config_for, runs, settings};
 
     #[test]
     fn every_run_of_the_design_is_a_valid_config_evaluated_at_its_lengths() {
@@ -240,25 +235,13 @@ mod tests {
         for part in &d.parts {
             for data in &part.data {
                 for &method in &part.methods {
-                    for (label, overrides) in settings(method, part) {
-                        for seed in 0..part.seeds {
-                            let path = crate::suite::catalog::folder(
-                                &out,
-                                &data.label,
-                                method,
-                                &label,
-                                seed,
-                            )
-                            .join("config.toml");
+                    for setting in settings(method, part) {
+                        let seeds = 0..part.seeds;
+                        for run in runs(&out, part, data, method, &setting, seeds).unwrap() {
+                            let path = run.folder.join("config.toml");
                             if path.exists() {
-                                let built =
-                                    config_for(part, data, method, &overrides, seed).unwrap();
-                                assert_eq!(
-                                    RunConfig::from_file(&path).unwrap(),
-                                    built,
-                                    "{}",
-                                    path.display()
-                                );
+                                let committed = RunConfig::from_file(&path).unwrap();
+                                assert_eq!(committed, run.config, "{}", path.display());
                                 matched += 1;
                             }
                         }

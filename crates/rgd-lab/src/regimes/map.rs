@@ -12,7 +12,7 @@
 use crate::metrics::Evaluation;
 use crate::power::{benjamini_hochberg, fcr_level, minimum_detectable_effect, paired_t_p_value};
 use crate::stats::{PairedDifference, paired_difference, t_interval};
-use crate::suite::catalog::{DataSpec, Metric, Part, folder_name, settings};
+use crate::suite::catalog::{DataSpec, Metric, Part, Setting, folder_name, settings};
 use crate::suite::tables::{DataRecords, Records, best_of};
 use crate::train::Summary;
 
@@ -25,20 +25,20 @@ pub(crate) const DECISIVE_POINTS: f64 = 0.5;
 /// The false-discovery rate of the correction over cells.
 pub(crate) const FDR: f64 = 0.05;
 
-/// The settings chosen on seed 0 for one data regime (folder labels).
+/// The settings chosen on seed 0 for one data regime.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Choice {
-    pub(crate) erm: String,
-    pub(crate) rgd: String,
-    pub(crate) fixed: String,
+    pub(crate) erm: Setting,
+    pub(crate) rgd: Setting,
+    pub(crate) fixed: Setting,
     /// The best peer and its setting.
-    pub(crate) peer: Option<(String, String)>,
+    pub(crate) peer: Option<(String, Setting)>,
 }
 
 impl Choice {
     /// The (table name, method folder, setting) of each comparison to ERM; the fixed tau only
     /// where validation chose another one.
-    pub(crate) fn comparisons(&self) -> Vec<(String, String, String)> {
+    pub(crate) fn comparisons(&self) -> Vec<(String, String, Setting)> {
         let mut out = vec![("rgd".to_string(), "rgd".to_string(), self.rgd.clone())];
         if self.fixed != self.rgd {
             out.push((FIXED.into(), "rgd".into(), self.fixed.clone()));
@@ -52,17 +52,16 @@ impl Choice {
 
 /// The choices of one data regime once its seed-0 runs have finished (`None` before).
 pub(crate) fn choose(design: &Design, part: &Part, records: &DataRecords) -> Option<Choice> {
-    let erm = settings("erm", part).into_iter().next()?.0;
-    records.get("erm")?.get(&erm)?.get(&0)?;
-    let (_, (rgd, _)) = best_of(part, records, &["rgd"])?;
+    let erm = settings("erm", part).into_iter().next()?;
+    records.get("erm")?.get(&erm.0)?.get(&0)?;
+    let (_, rgd) = best_of(part, records, &["rgd"])?;
     let fixed = (settings("rgd", part).into_iter())
-        .map(|(label, _)| label)
-        .find(|l| l.starts_with(&format!("tau{}-", design.fixed_tau)))?;
+        .find(|(l, _)| l.starts_with(&format!("tau{}-", design.fixed_tau)))?;
     Some(Choice {
         erm,
         rgd,
         fixed,
-        peer: best_of(part, records, &design.peers).map(|(m, (label, _))| (m, label)),
+        peer: best_of(part, records, &design.peers),
     })
 }
 
@@ -147,9 +146,9 @@ fn regime_cells(
     let Some(choice) = choose(design, part, records) else {
         return Vec::new();
     };
-    let erm = &records["erm"][&choice.erm];
+    let erm = &records["erm"][&choice.erm.0];
     let mut out = Vec::new();
-    for (name, method, setting) in choice.comparisons() {
+    for (name, method, (setting, _)) in choice.comparisons() {
         let Some(runs) = records.get(&method).and_then(|m| m.get(&setting)) else {
             continue;
         };

@@ -18,77 +18,39 @@ use std::path::Path;
 
 use crate::LabError;
 use crate::config::RunConfig;
-use crate::launch::{Launcher, Point, run_points};
-use crate::reproduce::{notes, say, tuning_points};
-use crate::run_dir::{RunOptions, write_atomic, write_json};
-use crate::suite::catalog::{config_for, folder, settings};
+use crate::launch::{Launcher, run_points};
+use crate::reproduce::{notes, say, tune, write_outputs};
+use crate::run_dir::RunOptions;
+use crate::suite::catalog::runs;
 use crate::suite::provenance::Clock;
-use crate::suite::records::load_records;
-use crate::suite::tables::Records;
 
-/// The other seeds of the chosen settings, once seed 0 has finished.
-fn seed_points(
-    design: &design::Design,
-    out: &Path,
-    records: &Records,
-) -> Result<Vec<Point>, LabError> {
-    let mut points = Vec::new();
-    for (_, part, data, r) in map::regimes(design, records) {
-        let Some(choice) = map::choose(design, part, r) else {
-            continue;
-        };
-        let chosen = std::iter::once(("erm".to_string(), choice.erm.clone()))
-            .chain(choice.comparisons().into_iter().map(|(_, m, s)| (m, s)));
-        for (method, label) in chosen {
-            let overrides = (settings(&method, part).into_iter())
-                .find(|(l, _)| *l == label)
-                .map(|(_, o)| o)
-                .expect("a chosen setting is on the grid");
-            for seed in 1..part.seeds {
-                points.push(Point {
-                    config: config_for(part, data, &method, &overrides, seed)?,
-                    folder: folder(out, &data.label, &method, &label, seed),
-                });
-            }
-        }
-    }
-    Ok(points)
-}
-
-/// Runs (or resumes) the regime map into `out`; writes `meta.json` and the outputs of
-/// [`write_outputs`] after each stage, so that an interrupted seed stage leaves the tuning
-/// stage's map. Returns the rendered markdown.
+/// Runs (or resumes) the regime map into `out`; writes `meta.json` and the outputs
+/// ([`write_outputs`]) after the tuning stage, so that an interrupted seed stage leaves the
+/// tuning stage's map, and `meta.json` after the seed stage.
 pub fn run(
     quick: bool,
     out: &Path,
     launcher: &Launcher,
     options: RunOptions,
-) -> Result<String, LabError> {
+) -> Result<(), LabError> {
     let design = design::design(quick);
     let clock = Clock::start::<RunConfig>(out);
-    let provenance = |records: &Records| {
-        clock.provenance::<RunConfig>("regimes", quick, records, notes(&design.parts))
-    };
-    let points = tuning_points(&design.parts, out)?;
-    crate::data::fetch_missing(points.iter().map(|p| &p.config.data))?;
-    say(options, "regimes", "tuning", points.len());
-    run_points(launcher, &points, out, options)?;
-    let records = load_records(out)?;
-    write_json(&out.join("meta.json"), &provenance(&records))?;
+    tune("regimes", &design.parts, out, launcher, options)?;
+    let records = clock.write_meta::<RunConfig>(out, "regimes", quick, notes(&design.parts))?;
     write_outputs(out)?;
-    let points = seed_points(&design, out, &records)?;
+    // The other seeds of the chosen settings.
+    let mut points = Vec::new();
+    for (_, part, data, r) in map::regimes(&design, &records) {
+        let Some(choice) = map::choose(&design, part, r) else {
+            continue;
+        };
+        points.extend(runs(out, part, data, "erm", &choice.erm, 1..part.seeds)?);
+        for (_, method, setting) in choice.comparisons() {
+            points.extend(runs(out, part, data, &method, &setting, 1..part.seeds)?);
+        }
+    }
     say(options, "regimes", "seeds", points.len());
     run_points(launcher, &points, out, options)?;
-    write_json(&out.join("meta.json"), &provenance(&load_records(out)?))?;
-    write_outputs(out)
-}
-
-/// Writes `results.md`, `map.csv`, `curves.svg` and `tau-map.svg` of the suite at `out` from
-/// its records and `meta.json` alone, training nothing; returns the markdown.
-pub(crate) fn write_outputs(out: &Path) -> Result<String, LabError> {
-    let markdown = render::render(out)?;
-    write_atomic(&out.join("results.md"), markdown.as_bytes())?;
-    write_atomic(&out.join("map.csv"), render::tidy(out)?.as_bytes())?;
-    plots::figures(out, out)?;
-    Ok(markdown)
+    clock.write_meta::<RunConfig>(out, "regimes", quick, notes(&design.parts))?;
+    Ok(())
 }

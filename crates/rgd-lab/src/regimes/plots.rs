@@ -234,11 +234,9 @@ fn tau_map(design: &Design, records: &Records, dest: &Path) -> Result<Option<Fig
     })
 }
 
-/// Draws both figures of the suite at `out` (from its records) into `dest`.
-pub fn figures(out: &Path, dest: &Path) -> Result<Vec<Figure>, LabError> {
-    let meta: crate::suite::provenance::Provenance =
-        crate::run_dir::read_json(&out.join("meta.json"))?;
-    let design = super::design::design(meta.quick);
+/// Draws both figures of the suite at `out` (run `--quick` or not) into `dest`.
+pub fn figures(out: &Path, dest: &Path, quick: bool) -> Result<Vec<Figure>, LabError> {
+    let design = super::design::design(quick);
     let records = crate::suite::records::load_records(out)?;
     let map = super::map::map(&design, &records);
     let figures = [

@@ -90,7 +90,7 @@ fn erm_curve(design: &Design, index: usize, records: &Records) -> Table {
     let mut table = Table::new(length_headers(&["data", "ERM"], design));
     for (_, part, data, runs) in regimes(design, records).filter(|r| r.0 == index) {
         let metric = part.report[0];
-        let Some(erm) = choose(design, part, runs).and_then(|c| runs.get("erm")?.get(&c.erm))
+        let Some(erm) = choose(design, part, runs).and_then(|c| runs.get("erm")?.get(&c.erm.0))
         else {
             continue;
         };
@@ -153,9 +153,8 @@ fn rule(map: &Map) -> String {
     )
 }
 
-/// Renders the suite at `out` from its records: the markdown of `results.md`.
-pub fn render(out: &Path) -> Result<String, LabError> {
-    let meta: Provenance = crate::run_dir::read_json(&out.join("meta.json"))?;
+/// Renders the suite at `out` from its records and `meta.json`: the markdown of `results.md`.
+pub fn render(out: &Path, meta: &Provenance) -> Result<String, LabError> {
     let design = design(meta.quick);
     let records: Records = load_records(out)?;
     crate::numerics::one_version(summaries(&records), &out.display().to_string())?;
@@ -199,10 +198,9 @@ pub fn render(out: &Path) -> Result<String, LabError> {
     Ok(sections.join("\n\n") + "\n")
 }
 
-/// The map as a tidy CSV: one row per cell.
-pub fn tidy(out: &Path) -> Result<String, LabError> {
-    let meta: Provenance = crate::run_dir::read_json(&out.join("meta.json"))?;
-    let design = design(meta.quick);
+/// The map of the suite at `out` (run `--quick` or not) as a tidy CSV: one row per cell.
+pub fn tidy(out: &Path, quick: bool) -> Result<String, LabError> {
+    let design = design(quick);
     let map = map(&design, &load_records(out)?);
     let mut table = Table::new([
         "data",

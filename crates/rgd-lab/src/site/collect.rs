@@ -167,11 +167,8 @@ fn walk(
         .map_err(|e| LabError::io(dir, e))?
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| !SKIPPED.iter().any(|s| e.file_name() == *s))
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_none_or(|n| !SKIPPED.iter().any(|s| n == *s))
-        })
         .collect();
     children.sort();
     for child in children {
@@ -182,10 +179,9 @@ fn walk(
 
 /// The group a folder is, if any.
 fn group_kind(dir: &Path) -> Result<Option<GroupKind>, LabError> {
-    let comparison = dir.join("comparison.json");
-    if comparison.is_file() {
-        let comparison = read_json(&comparison)?;
-        return Ok(Some(GroupKind::Comparison(Box::new(comparison))));
+    let path = dir.join("comparison.json");
+    if path.is_file() {
+        return Ok(Some(GroupKind::Comparison(Box::new(read_json(&path)?))));
     }
     let meta = dir.join("meta.json");
     if meta.is_file() && dir.join("runs").is_dir() {

@@ -88,8 +88,7 @@ pub fn build(paths: &[PathBuf], out: &Path) -> Result<Built, LabError> {
 fn prepare(out: &Path) -> Result<(), LabError> {
     if out.exists() {
         let mut entries = std::fs::read_dir(out).map_err(|e| LabError::io(out, e))?;
-        let empty = entries.next().is_none();
-        if !empty && !out.join(MARKER).is_file() {
+        if entries.next().is_some() && !out.join(MARKER).is_file() {
             return Err(LabError::Config(format!(
                 "{} already holds files and is not an rgd report (no {MARKER}): choose another \
                  folder with --out, or empty it",

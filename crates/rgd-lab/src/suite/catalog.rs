@@ -1,7 +1,7 @@
 //! The suites as data: each suite is a list of `Part`s; the points of a part (folder labels
 //! and overrides) and their configs. The parts themselves are in [`super::parts`].
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::LabError;
 use crate::config::{ConfigFile, RunConfig};
@@ -284,12 +284,25 @@ pub(crate) fn folder_name(label: &str) -> String {
     label.replace([' ', '(', ')'], "")
 }
 
-pub(crate) fn folder(out: &Path, data: &str, method: &str, setting: &str, seed: u64) -> PathBuf {
-    out.join("runs")
-        .join(folder_name(data))
-        .join(method)
-        .join(setting)
-        .join(format!("seed{seed}"))
+/// The runs of `part` on `data` with `method` at `setting`, one per seed of `seeds`: their
+/// configs and folders (`<out>/runs/<data>/<method>/<setting>/seed<k>`).
+pub(crate) fn runs<C: SuiteConfig>(
+    out: &Path,
+    part: &Part<C>,
+    data: &DataSpec,
+    method: &str,
+    (label, overrides): &Setting,
+    seeds: std::ops::Range<u64>,
+) -> Result<Vec<Point<C>>, LabError> {
+    let data_folder = folder_name(&data.label);
+    let dir = out.join(format!("runs/{data_folder}/{method}/{label}"));
+    (seeds.map(|seed| {
+        Ok(Point {
+            config: config_for(part, data, method, overrides, seed)?,
+            folder: dir.join(format!("seed{seed}")),
+        })
+    }))
+    .collect()
 }
 
 #[cfg(test)]
@@ -342,17 +355,15 @@ mod tests {
             for part in suite(name, false).unwrap() {
                 for data in &part.data {
                     for &method in &part.methods {
-                        for (label, overrides) in settings(method, &part) {
-                            for seed in 0..part.seeds {
-                                let path = folder(&out, &data.label, method, &label, seed)
-                                    .join("config.toml");
+                        for setting in settings(method, &part) {
+                            let seeds = 0..part.seeds;
+                            for run in runs(&out, &part, data, method, &setting, seeds).unwrap() {
+                                let path = run.folder.join("config.toml");
                                 if !path.exists() {
                                     continue;
                                 }
-                                let built =
-                                    config_for(&part, data, method, &overrides, seed).unwrap();
                                 let committed = RunConfig::from_file(&path).unwrap();
-                                assert_eq!(committed, built, "{}", path.display());
+                                assert_eq!(committed, run.config, "{}", path.display());
                                 matched += 1;
                             }
                         }

@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::run_dir::read_json;
+use crate::LabError;
+use crate::run_dir::{read_json, write_json};
 use crate::suite::catalog::SuiteConfig;
 use crate::suite::records::{RecordsOf, load_records, summaries};
 
@@ -57,33 +58,36 @@ impl Clock {
         )
     }
 
-    /// The provenance of `rgd reproduce <suite> [--quick]` with `records` on this machine: the
-    /// wall time is the earlier invocations' plus this one's, unless this one finished no run
-    /// (a re-render), which would only add noise; the training time is the runs'
-    /// ([`SuiteConfig::secs`]).
-    pub(crate) fn provenance<C: SuiteConfig>(
+    /// Writes `out/meta.json`, the provenance of `rgd reproduce <suite> [--quick]` with the
+    /// records in `out` on this machine, and returns the records: the wall time is the earlier
+    /// invocations' plus this one's, unless this one finished no run (a re-render), which would
+    /// only add noise; the training time is the runs' ([`SuiteConfig::secs`]).
+    pub(crate) fn write_meta<C: SuiteConfig>(
         &self,
+        out: &Path,
         suite: &str,
         quick: bool,
-        records: &RecordsOf<C::Summary>,
         notes: String,
-    ) -> Provenance {
+    ) -> Result<RecordsOf<C::Summary>, LabError> {
+        let records: RecordsOf<C::Summary> = load_records(out)?;
         let Clock(started, earlier, finished_before) = self;
         let earlier = earlier.as_ref().map(|m| m.wall_secs);
         let wall_secs = match earlier {
-            Some(earlier) if summaries(records).count() == *finished_before => earlier,
+            Some(earlier) if summaries(&records).count() == *finished_before => earlier,
             _ => earlier.unwrap_or(0.0) + started.elapsed().as_secs_f64(),
         };
         let quick_flag = if quick { " --quick" } else { "" };
-        Provenance {
+        let meta = Provenance {
             suite: suite.into(),
             quick,
             command: format!("rgd reproduce {suite}{quick_flag}"),
             machine: machine(),
             wall_secs,
-            training_secs: summaries(records).map(C::secs).sum(),
+            training_secs: summaries(&records).map(C::secs).sum(),
             notes,
-        }
+        };
+        write_json(&out.join("meta.json"), &meta)?;
+        Ok(records)
     }
 }
 

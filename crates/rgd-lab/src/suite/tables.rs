@@ -181,8 +181,8 @@ pub(crate) fn seed_count(records: &Records) -> usize {
 pub fn render(out: &Path) -> Result<String, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
     match meta.suite.as_str() {
-        "meta" => return crate::meta::suite::render(out),
-        "regimes" => return crate::regimes::render::render(out),
+        "meta" => return crate::meta::suite::render(out, &meta),
+        "regimes" => return crate::regimes::render::render(out, &meta),
         _ => {}
     }
     let parts = suite(&meta.suite, meta.quick)?;
@@ -192,10 +192,9 @@ pub fn render(out: &Path) -> Result<String, LabError> {
     let rendered: Vec<String> = (parts.iter())
         .map(|part| {
             let body = render_part(&records_of(&records, part), part);
-            if part.title.is_empty() {
-                body
-            } else {
-                format!("### {}\n\n{body}", part.title)
+            match part.title {
+                "" => body,
+                title => format!("### {title}\n\n{body}"),
             }
         })
         .collect();

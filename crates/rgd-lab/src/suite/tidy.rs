@@ -118,7 +118,7 @@ pub fn forest_plots(out: &Path, dest: &Path) -> Result<Vec<Figure>, LabError> {
     let meta: Provenance = read_json(&out.join("meta.json"))?;
     match meta.suite.as_str() {
         "meta" => return Ok(Vec::new()),
-        "regimes" => return crate::regimes::plots::figures(out, dest),
+        "regimes" => return crate::regimes::plots::figures(out, dest, meta.quick),
         _ => {}
     }
     let records: Records = load_records(out)?;

@@ -256,6 +256,10 @@ impl Task for Supervised<'_> {
         eval.valid.accuracy
     }
 
+    fn loss(out: &WeightedLoss) -> f64 {
+        out.mean_loss()
+    }
+
     fn train_row(&self, step: u64, lr: f64, out: &WeightedLoss) -> MetricsRow {
         let s = out.stats;
         MetricsRow {
@@ -291,13 +295,6 @@ impl Task for Supervised<'_> {
             test_worst_domain: e.test.worst_domain_accuracy,
             ..MetricsRow::default()
         }
-    }
-
-    fn progress(out: &WeightedLoss, last: Option<&Evaluation>) -> String {
-        let acc = last.map_or(String::new(), |e| {
-            format!(" valid acc {:.4}", e.valid.accuracy)
-        });
-        format!("loss {:.4}{acc}", out.mean_loss())
     }
 
     fn state(&self) -> TrainState {
@@ -369,18 +366,11 @@ impl Supervised<'_> {
         state: LoopState<Evaluation, TrainState>,
         weight_trace: Vec<WeightSnapshot>,
     ) -> Result<Summary, LabError> {
-        let last = state.last.ok_or_else(|| {
-            LabError::corrupt(
-                run.checkpoint().join("state.json"),
-                "the run has steps but no evaluation; delete the checkpoint folder to start \
-                     the run over",
-            )
-        })?;
+        let (last, best) = state.evaluated(run)?;
         let selected = match self.config.train.selection {
             Selection::Last => last,
-            Selection::BestValid => state.best.unwrap_or(last),
+            Selection::BestValid => best,
         };
-        let wall_secs = state.elapsed_secs;
         let summary = Summary {
             numerics: crate::numerics::NUMERICS,
             rule: self.reweighter.name().to_string(),
@@ -394,9 +384,9 @@ impl Supervised<'_> {
                 self.data.valid.len(),
                 self.data.test.len(),
             ],
-            wall_secs,
+            wall_secs: state.elapsed_secs,
             samples_per_sec: (state.step as f64 * self.config.train.batch_size as f64)
-                / wall_secs.max(1e-9),
+                / state.elapsed_secs.max(1e-9),
             threads: Some(crate::device::cpu_threads()),
             instruction_set: Some(rgd_kernels::instruction_set().into()),
             machine: Some(crate::suite::provenance::machine()),

@@ -179,24 +179,22 @@ eval_every = {}
 /// The domains held out in turn: the 6 angles of RotatedMNIST and the 3 environments of
 /// ColoredMNIST (quick: ColoredMNIST's -90% alone).
 fn held_out_domains(quick: bool) -> Vec<DataSpec> {
-    let spec = |source: &str, family: &str, domain: &str| DataSpec {
-        label: format!("{family}_{domain}"),
-        overrides: vec![
-            format!("data.source={source}"),
-            format!("data.test_domain=\"{domain}\""),
-        ],
+    let held_out = |source: &str, family: &str, domain: &str| {
+        let source = format!("data.source={source}");
+        let test = format!("data.test_domain=\"{domain}\"");
+        spec(&format!("{family}_{domain}"), &[&source, &test])
     };
     if quick {
-        return vec![spec("colored-mnist", "ColoredMNIST", "-90%")];
+        return vec![held_out("colored-mnist", "ColoredMNIST", "-90%")];
     }
     let mut data: Vec<DataSpec> = ["0°", "15°", "30°", "45°", "60°", "75°"]
         .iter()
-        .map(|d| spec("rotated-mnist", "RotatedMNIST", d))
+        .map(|d| held_out("rotated-mnist", "RotatedMNIST", d))
         .collect();
     data.extend(
         ["+90%", "+80%", "-90%"]
             .iter()
-            .map(|d| spec("colored-mnist", "ColoredMNIST", d)),
+            .map(|d| held_out("colored-mnist", "ColoredMNIST", d)),
     );
     data
 }
@@ -259,19 +257,16 @@ eval_train = true
 
 /// The label-noise models: symmetric 20% and 40%, asymmetric 20% (quick: symmetric 40%).
 fn noise_models(quick: bool) -> Vec<DataSpec> {
-    let spec = |label: &str, kind: &str, rate: f64| DataSpec {
-        label: label.into(),
-        overrides: vec![
-            format!("data.label_noise={kind}"),
-            format!("data.noise_rate={rate}"),
-        ],
+    let noisy = |label: &str, kind: &str, rate: f64| {
+        let kind = format!("data.label_noise={kind}");
+        spec(label, &[&kind, &format!("data.noise_rate={rate}")])
     };
     if quick {
-        return vec![spec("symmetric-40%", "symmetric", 0.4)];
+        return vec![noisy("symmetric-40%", "symmetric", 0.4)];
     }
     vec![
-        spec("symmetric-20%", "symmetric", 0.2),
-        spec("symmetric-40%", "symmetric", 0.4),
-        spec("asymmetric-20%", "asymmetric", 0.2),
+        noisy("symmetric-20%", "symmetric", 0.2),
+        noisy("symmetric-40%", "symmetric", 0.4),
+        noisy("asymmetric-20%", "asymmetric", 0.2),
     ]
 }
