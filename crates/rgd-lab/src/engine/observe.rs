@@ -218,7 +218,10 @@ impl<T: Task> Observer<T> for MetricsFile {
         if (step + 1).is_multiple_of(self.log_every) {
             self.write(&task.train_row(step, lr, out))?;
         }
-        eval.map_or(Ok(()), |eval| self.write(&task.eval_row(step, eval)))
+        if let Some(eval) = eval {
+            self.write(&task.eval_row(step, eval))?;
+        }
+        Ok(())
     }
 
     fn save(&mut self) -> Result<NoState, LabError> {

@@ -33,7 +33,10 @@ impl Observer<Supervised<'_>> for WeightLog {
         out: &WeightedLoss,
         eval: Option<&Evaluation>,
     ) -> Result<(), LabError> {
-        eval.map_or(Ok(()), |_| append_weights(&self.0, step + 1, &out.weights))
+        if eval.is_some() {
+            append_weights(&self.0, step + 1, &out.weights)?;
+        }
+        Ok(())
     }
 }
 
