@@ -311,6 +311,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn overrides_shape_the_episodes_switch_the_rule_and_name_unknown_keys() {
+        let c = MetaConfig::default()
+            .with_overrides(&[
+                "episode.shots=5".into(),
+                "method.rule.name=cvar".into(),
+                "method.rule.alpha=0.3".into(),
+            ])
+            .unwrap();
+        assert_eq!(c.episode.shots, 5);
+        assert!(matches!(c.method.rule, RuleConfig::Cvar(r) if r.alpha == 0.3));
+        let err = MetaConfig::default().with_overrides(&["episode.shot=5".into()]);
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("unknown key `episode.shot`")
+        );
+    }
+
+    #[test]
     fn invalid_fields_are_named_with_their_value() {
         let bad = |o: &str| {
             MetaConfig::default()
