@@ -1,6 +1,6 @@
 //! The transformer encoder of the ViT, the text transformer and MiniLM: burn-nn's
 //! `TransformerEncoder` holds the parameters (so records and initialisation are burn's), and
-//! [`forward`] runs its layers with the fused attention, GELU and dense-layer kernels of
+//! `forward` runs its layers with the fused attention, GELU and dense-layer kernels of
 //! `rgd_kernels` where they apply, or burn's own forward. Pre-norm (the ViT, the transformer):
 //!
 //! ```text

@@ -1,5 +1,5 @@
 //! The run configuration: one TOML file, every default written out, every choice a tagged
-//! table with its own keys, validated once ([`file`] reads and overrides it).
+//! table with its own keys, validated once ([`mod@file`] reads and overrides it).
 
 pub mod file;
 mod model;

@@ -5,7 +5,7 @@
 //! after each length (`train.eval_epochs`), so one run per seed gives the whole curve. Two
 //! stages, like every suite: seed 0 at every tau of the grid and at every peer; then the other
 //! seeds for ERM, RGD at the tau selected on validation (ties broken by the lower validation
-//! loss), RGD at the fixed tau, and the best peer. The map ([`map`]) pairs each with ERM per
+//! loss), RGD at the fixed tau, and the best peer. The map (`map`) pairs each with ERM per
 //! seed after every length and reads it with one stated rule; [`render`] and [`plots`] draw it
 //! from the records alone.
 
@@ -25,7 +25,7 @@ use crate::suite::catalog::runs;
 use crate::suite::provenance::Clock;
 
 /// Runs (or resumes) the regime map into `out`; writes `meta.json` and the outputs
-/// ([`write_outputs`]) after the tuning stage, so that an interrupted seed stage leaves the
+/// (`write_outputs`) after the tuning stage, so that an interrupted seed stage leaves the
 /// tuning stage's map, and `meta.json` after the seed stage.
 pub fn run(
     quick: bool,

@@ -1,5 +1,5 @@
 //! The suites as data: each suite is a list of `Part`s; the points of a part (folder labels
-//! and overrides) and their configs. The parts themselves are in [`super::parts`].
+//! and overrides) and their configs. The parts themselves are in `suite::parts`.
 
 use std::path::Path;
 

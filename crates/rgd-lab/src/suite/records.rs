@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::LabError;
 use crate::run_dir::read_json;
 
-/// data set -> method -> setting -> seed -> summary `S` (a supervised [`Summary`] or a
+/// data set -> method -> setting -> seed -> summary `S` (a supervised [`Summary`](crate::train::Summary) or a
 /// meta-learning summary).
 pub type RecordsOf<S> = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<u64, S>>>>;
 

@@ -3,7 +3,7 @@
 //! Per step: the batch comes from the permutation of `(seed, epoch)`, the rule reweights the
 //! per-example losses with detached weights, and the engine ([`crate::engine`]) takes the
 //! optimizer step; at each evaluation the validation and test metrics. Two observers of the
-//! engine ([`observers`]) record the batch weights (`weights.jsonl`) and the weight statistics
+//! engine (`observers`) record the batch weights (`weights.jsonl`) and the weight statistics
 //! of the window since the last evaluation.
 
 mod observers;
