@@ -167,18 +167,12 @@ impl Comparison {
         Ok(())
     }
 
-    fn baseline(&self) -> Option<&Cell> {
-        self.selected
-            .iter()
-            .map(|&i| &self.cells[i])
-            .find(|c| c.method == "erm")
-    }
-
     /// Each method at its selected setting: its cell, test accuracies, and the paired test
     /// difference to ERM (none for ERM itself, or without ERM).
     fn rows(&self) -> Vec<(&Cell, Vec<f64>, Option<PairedDifference>)> {
-        let baseline = self.baseline().map(Cell::test_accuracies);
-        (self.selected.iter().map(|&i| &self.cells[i]))
+        let chosen = self.selected.iter().map(|&i| &self.cells[i]);
+        let baseline = (chosen.clone().find(|c| c.method == "erm")).map(Cell::test_accuracies);
+        chosen
             .map(|cell| {
                 let test = cell.test_accuracies();
                 let diff = (baseline.as_ref())
@@ -250,14 +244,15 @@ impl Comparison {
     /// setting, with the 95% interval and the zero line. Returns whether there was anything to
     /// draw (there is not without ERM and another method).
     pub fn plot(&self, path: &Path) -> Result<bool, LabError> {
-        let diffs = (self.rows().into_iter()).filter_map(|(cell, _, d)| {
+        let rows = self.rows();
+        let seeds = rows.first().map_or(0, |(_, test, _)| test.len());
+        let diffs = rows.into_iter().filter_map(|(cell, _, d)| {
             let label = match cell.setting.as_str() {
                 "" => cell.method.clone(),
                 setting => format!("{} ({setting})", cell.method),
             };
             Some((label, d?))
         });
-        let seeds = self.baseline().map_or(0, |b| b.runs.len());
         difference_plot(path, seeds, "accuracy", diffs)
     }
 }

@@ -12,12 +12,11 @@ use std::path::Path;
 use crate::LabError;
 use crate::launch::{Launcher, run_points};
 use crate::run_dir::{RunOptions, read_json, write_atomic};
-use crate::suite::catalog::{DataSpec, Part, SuiteConfig, runs, settings, suite};
+use crate::suite::catalog::{DataSpec, Part, SuiteConfig, folder_name, runs, settings, suite};
 use crate::suite::provenance::{Clock, Provenance};
 use crate::suite::records::load_records;
-use crate::suite::tables::{Records, records_of, render};
+use crate::suite::tables::{Records, best_of, records_of, render};
 use crate::suite::tidy::{forest_plots, tidy};
-use crate::sweep::{Ties, best};
 
 /// Runs (or resumes) a suite into `out`, then writes `results.md`, and per part
 /// `results[-<slug>].csv` and `summary[-<slug>].svg` there. Returns the rendered markdown.
@@ -45,8 +44,8 @@ pub fn run(
 }
 
 /// The two stages of suite `name` into `out`: every setting of every method on every data set
-/// of `parts` with seed 0, then the other seeds at each method's setting selected on its seed-0
-/// score (ties to the first); then its `meta.json` with `notes`.
+/// of `parts` with seed 0, then the other seeds at each method's setting selected on seed 0 as
+/// the tables select it ([`best_of`]: the best score, ties to the first); then its `meta.json`.
 pub(crate) fn stages<C: SuiteConfig>(
     name: &str,
     quick: bool,
@@ -57,13 +56,12 @@ pub(crate) fn stages<C: SuiteConfig>(
     options: RunOptions,
 ) -> Result<(), LabError> {
     let clock = Clock::start::<C>(out);
-    let mut tuned = tune(name, parts, out, launcher, options)?.into_iter();
+    tune(name, parts, out, launcher, options)?;
+    let records = load_records::<C::Summary>(out)?;
     let mut points = Vec::new();
     for (part, data, method) in cells(parts) {
-        // Settings first: the zip stops at the last one, before the next cell's summary.
-        let tried = settings(method, part).into_iter().zip(tuned.by_ref());
-        let scores = tried.map(|(setting, s)| (C::score(part, &s), setting));
-        let setting = best(scores, Ties::First).expect("every method has a setting");
+        let tuned = &records[&folder_name(&data.label)];
+        let (_, setting) = best_of(part, tuned, &[method]).expect("every method has a setting");
         points.extend(runs(out, part, data, method, &setting, 1..part.seeds)?);
     }
     say(options, name, "seeds", points.len());
@@ -86,15 +84,14 @@ fn cells<C>(parts: &[Part<C>]) -> impl Iterator<Item = (&Part<C>, &DataSpec, &'s
 }
 
 /// Stage 1 of suite `name`: fetches the data sets missing from the cache, then trains every
-/// setting of every method on every data set of `parts` with seed 0. Returns the summaries in
-/// that order.
+/// setting of every method on every data set of `parts` with seed 0.
 pub(crate) fn tune<C: SuiteConfig>(
     name: &str,
     parts: &[Part<C>],
     out: &Path,
     launcher: &Launcher,
     options: RunOptions,
-) -> Result<Vec<C::Summary>, LabError> {
+) -> Result<(), LabError> {
     let mut points = Vec::new();
     for (part, data, method) in cells(parts) {
         for setting in settings(method, part) {
@@ -103,7 +100,8 @@ pub(crate) fn tune<C: SuiteConfig>(
     }
     C::fetch_missing(&points)?;
     say(options, name, "tuning", points.len());
-    run_points(launcher, &points, out, options)
+    run_points(launcher, &points, out, options)?;
+    Ok(())
 }
 
 /// [`run`]'s outputs, from the records and `meta.json` in `out` alone: `results.md`, the

@@ -9,7 +9,9 @@ use crate::LabError;
 use crate::compare::{Grid, run_grid};
 use crate::config::{ConfigFile, RunConfig};
 use crate::launch::Launcher;
-use crate::run_dir::{RunDir, RunOptions};
+use crate::meta::config::MetaConfig;
+use crate::meta::train::MetaSummary;
+use crate::run_dir::{RunDir, RunOptions, Trainable};
 use crate::sweep::Method;
 use crate::train::Summary;
 
@@ -30,20 +32,13 @@ impl Cli {
                 overrides,
                 name,
                 runs_dir,
-            } => self.train(config.as_deref(), overrides, name.as_deref(), runs_dir),
+            } => self.train::<RunConfig>(config.as_deref(), overrides, name.as_deref(), runs_dir),
             Command::Meta {
                 config,
                 overrides,
                 name,
                 runs_dir,
-            } => crate::meta::cli_train(
-                config.as_deref(),
-                overrides,
-                name.as_deref(),
-                runs_dir,
-                self.options(),
-                self.json,
-            ),
+            } => self.train::<MetaConfig>(config.as_deref(), overrides, name.as_deref(), runs_dir),
             Command::Resume { run } => self.resume(run),
             Command::Compare {
                 config,
@@ -96,19 +91,20 @@ impl Cli {
         }
     }
 
-    /// `rgd train`: trains the config (or reuses its finished run) and prints the summary.
-    fn train(
+    /// `rgd train` and `rgd meta`: trains the config (or reuses its finished run) and prints the
+    /// summary.
+    fn train<C: CliRun>(
         &self,
         config: Option<&Path>,
         overrides: &[String],
         name: Option<&str>,
         runs_dir: &Path,
     ) -> Result<(), LabError> {
-        let config = RunConfig::load(config, overrides)?;
-        let name = name.map_or_else(|| default_name(&config), str::to_string);
+        let config = C::load(config, overrides)?;
+        let name = name.map_or_else(|| config.default_name(), str::to_string);
         let folder = runs_dir.join(&name);
         let finished = RunDir::new(&folder).summary().exists();
-        let summary = crate::run_dir::Trainable::run_or_reuse(&config, &folder, self.options())?;
+        let summary = config.run_or_reuse(&folder, self.options())?;
         if finished && !self.quiet {
             eprintln!(
                 "{}: reused the finished run of this config (nothing trained); delete the \
@@ -116,7 +112,7 @@ impl Cli {
                 folder.display()
             );
         }
-        self.print_summary(&folder, &summary);
+        self.print_summary::<C>(&folder, &summary);
         Ok(())
     }
 
@@ -125,11 +121,19 @@ impl Cli {
         // Locked before anything is read: a folder in use is busy (75), whatever it holds.
         let _lock = crate::lock::lock(run)?;
         if crate::meta::is_meta_run(run)? {
-            return crate::meta::resume(run, self.options(), self.json);
+            self.resume_as::<MetaConfig>(run)
+        } else {
+            self.resume_as::<RunConfig>(run)
         }
-        let config = RunConfig::from_file(&RunDir::new(run).config())?;
-        let summary = crate::run_dir::Trainable::train_in(&config, run, self.options())?;
-        self.print_summary(run, &summary);
+    }
+
+    /// `rgd resume` of a run folder holding a `C`, whose lock the caller holds: continues it
+    /// from its checkpoint (or trains it from the start when it has none, as a launcher's worker
+    /// does).
+    fn resume_as<C: CliRun>(&self, run: &Path) -> Result<(), LabError> {
+        let config = C::from_file(&RunDir::new(run).config())?;
+        let summary = config.train_in(run, self.options())?;
+        self.print_summary::<C>(run, &summary);
         Ok(())
     }
 
@@ -149,9 +153,10 @@ impl Cli {
             || PathBuf::from("results").join(format!("{name}{suffix}")),
             Path::to_path_buf,
         );
-        let markdown = match render_only {
-            true => crate::reproduce::render_only(name, &folder)?,
-            false => crate::reproduce::run(name, quick, &folder, launcher, self.options())?,
+        let markdown = if render_only {
+            crate::reproduce::render_only(name, &folder)?
+        } else {
+            crate::reproduce::run(name, quick, &folder, launcher, self.options())?
         };
         if !quick {
             let old = std::fs::read_to_string(doc).unwrap_or_default();
@@ -240,27 +245,81 @@ impl Cli {
         Ok(())
     }
 
-    fn print_summary(&self, run: &Path, summary: &Summary) {
+    fn print_summary<C: CliRun>(&self, run: &Path, summary: &C::Summary) {
         if self.json {
             super::print_json(summary);
         } else if !self.quiet {
-            let s = &summary.selected;
-            println!(
-                "{}: {} seed {}, {} steps in {:.1}s; at step {} ({}): valid acc {:.4}, test acc {:.4}, \
-                 test macro-F1 {:.4}, test worst-class acc {:.4}",
-                run.display(),
-                summary.rule,
-                summary.seed,
-                summary.steps,
-                summary.wall_secs,
-                s.step,
-                summary.selection.name(),
-                s.valid.accuracy,
-                s.test.accuracy,
-                s.test.macro_f1,
-                s.test.worst_class_accuracy,
-            );
+            C::print_line(run, summary);
         }
+    }
+}
+
+/// What `rgd train`, `rgd meta` and `rgd resume` need of a run's config beyond [`Trainable`].
+trait CliRun: Trainable<Summary: serde::Serialize> {
+    /// The run folder's name without `--name` (as the `--name` help says).
+    fn default_name(&self) -> String;
+    /// Prints the finished run's one line (without `--json`).
+    fn print_line(run: &Path, summary: &Self::Summary);
+}
+
+impl CliRun for RunConfig {
+    fn default_name(&self) -> String {
+        let rule = self.method.rule.init().map_or("rule", |r| r.name());
+        let source = sanitize(&self.data.source);
+        format!("{source}-{rule}-seed{}", self.seed)
+    }
+
+    fn print_line(run: &Path, summary: &Summary) {
+        let s = &summary.selected;
+        println!(
+            "{}: {} seed {}, {} steps in {:.1}s; at step {} ({}): valid acc {:.4}, test acc {:.4}, \
+             test macro-F1 {:.4}, test worst-class acc {:.4}",
+            run.display(),
+            summary.rule,
+            summary.seed,
+            summary.steps,
+            summary.wall_secs,
+            s.step,
+            summary.selection.name(),
+            s.valid.accuracy,
+            s.test.accuracy,
+            s.test.macro_f1,
+            s.test.worst_class_accuracy,
+        );
+    }
+}
+
+impl CliRun for MetaConfig {
+    fn default_name(&self) -> String {
+        let rule = self.method.rule.init().map_or("rule", |r| r.name());
+        format!(
+            "meta-{}-{}-{rule}-{}-seed{}",
+            self.data.benchmark(),
+            self.learner.kind(),
+            self.method.level.name(),
+            self.seed
+        )
+    }
+
+    fn print_line(run: &Path, s: &MetaSummary) {
+        println!(
+            "{}: {} {} ({} level) seed {}, {} meta-steps in {:.1}s; best meta-valid acc {:.4} at \
+             step {}; meta-test acc {:.4} (95% CI {:.4}-{:.4}, worst tenth {:.4}) over {} episodes",
+            run.display(),
+            s.learner,
+            s.rule,
+            s.level,
+            s.seed,
+            s.steps,
+            s.wall_secs,
+            s.selected.valid_accuracy,
+            s.selected.step,
+            s.test.mean,
+            s.test.ci95_low,
+            s.test.ci95_high,
+            s.test.worst_tenth,
+            s.test.episodes,
+        );
     }
 }
 
@@ -316,12 +375,6 @@ fn load_grid_config(
 fn sanitize(name: &str) -> String {
     let stem = (Path::new(name).file_stem().and_then(|s| s.to_str())).unwrap_or(name);
     stem.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-")
-}
-
-fn default_name(config: &RunConfig) -> String {
-    let rule = config.method.rule.init().map_or("rule", |r| r.name());
-    let source = sanitize(&config.data.source);
-    format!("{source}-{rule}-seed{}", config.seed)
 }
 
 fn data(action: &DataAction, as_json: bool) -> Result<(), LabError> {

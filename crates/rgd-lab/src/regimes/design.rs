@@ -1,6 +1,6 @@
 //! The regime map's design as data: its parts (a base config, its data regimes, methods, the
-//! tau grid, seeds and metrics, as in every suite), the peers, the tau every seed also trains
-//! at, and the training lengths at which every run is evaluated.
+//! tau grid, seeds and metrics, as in every suite), the tau every seed also trains at, and the
+//! training lengths at which every run is evaluated.
 
 use crate::config::RunConfig;
 use crate::suite::TAUS;
@@ -9,17 +9,17 @@ use crate::suite::catalog::{DataSpec, Grid, Metric, Part, base_config, spec};
 /// The regime map's design (see the module).
 #[derive(Debug, Clone)]
 pub(crate) struct Design {
+    /// Each part's methods: ERM, RGD, then the peers (each trains on seed 0; the best on
+    /// validation trains on every seed).
     pub(crate) parts: Vec<Part>,
-    /// The peers: each trains on seed 0; the best on validation trains on every seed.
-    pub(crate) peers: Vec<&'static str>,
-    /// The grid label of the tau every seed trains at besides the selected one.
-    pub(crate) fixed_tau: &'static str,
     /// Training lengths in epochs, increasing: the evaluations of every run.
     pub(crate) lengths: Vec<u64>,
 }
 
 /// The suite's own method name for RGD at the fixed tau in tables (its runs are `rgd`'s).
 pub(crate) const FIXED: &str = "rgd-fixed";
+/// The grid label of the tau every seed trains at besides the selected one.
+pub(crate) const FIXED_TAU: &str = "3";
 
 const LENGTHS: [u64; 5] = [1, 3, 10, 30, 100];
 const QUICK_LENGTHS: [u64; 3] = [1, 3, 10];
@@ -63,8 +63,6 @@ pub(crate) fn design(quick: bool) -> Design {
     }
     Design {
         parts: vec![clean_noisy(), long_tailed(), tabular()],
-        peers: PEERS.to_vec(),
-        fixed_tau: "3",
         lengths: LENGTHS.to_vec(),
     }
 }
@@ -176,8 +174,6 @@ norm = "batch""#,
     quick.grids = vec![Grid::tau(&TAUS[2..4])];
     Design {
         parts: vec![quick],
-        peers: vec!["term-neg"],
-        fixed_tau: "3",
         lengths: QUICK_LENGTHS.to_vec(),
     }
 }
@@ -194,12 +190,11 @@ mod tests {
             let d = design(quick);
             let mut labels = Vec::new();
             for part in &d.parts {
-                assert!(part.methods.contains(&"erm") && part.methods.contains(&"rgd"));
-                assert!(d.peers.iter().all(|p| part.methods.contains(p)));
+                assert_eq!(part.methods[..2], ["erm", "rgd"]);
                 let rgd = settings("rgd", part);
                 assert!(
                     rgd.iter()
-                        .any(|(l, _)| l.starts_with(&format!("tau{}-", d.fixed_tau))),
+                        .any(|(l, _)| l.starts_with(&format!("tau{FIXED_TAU}-"))),
                     "the fixed tau is on the grid"
                 );
                 for data in &part.data {

@@ -16,7 +16,7 @@ use crate::suite::catalog::{DataSpec, Metric, Part, Setting, folder_name, settin
 use crate::suite::tables::{DataRecords, Records, best_of};
 use crate::train::Summary;
 
-use super::design::{Design, FIXED};
+use super::design::{Design, FIXED, FIXED_TAU};
 
 /// Seeds a cell needs to be read with the rule rather than marked exploratory.
 pub(crate) const CONFIRMATORY_SEEDS: usize = 5;
@@ -31,7 +31,7 @@ pub(crate) struct Choice {
     pub(crate) erm: Setting,
     pub(crate) rgd: Setting,
     pub(crate) fixed: Setting,
-    /// The best peer and its setting.
+    /// The best peer (the methods after ERM and RGD) and its setting.
     pub(crate) peer: Option<(String, Setting)>,
 }
 
@@ -51,17 +51,16 @@ impl Choice {
 }
 
 /// The choices of one data regime once its seed-0 runs have finished (`None` before).
-pub(crate) fn choose(design: &Design, part: &Part, records: &DataRecords) -> Option<Choice> {
-    let erm = settings("erm", part).into_iter().next()?;
-    records.get("erm")?.get(&erm.0)?.get(&0)?;
+pub(crate) fn choose(part: &Part, records: &DataRecords) -> Option<Choice> {
+    let (_, erm) = best_of(part, records, &["erm"])?;
     let (_, rgd) = best_of(part, records, &["rgd"])?;
     let fixed = (settings("rgd", part).into_iter())
-        .find(|(l, _)| l.starts_with(&format!("tau{}-", design.fixed_tau)))?;
+        .find(|(l, _)| l.starts_with(&format!("tau{FIXED_TAU}-")))?;
     Some(Choice {
         erm,
         rgd,
         fixed,
-        peer: best_of(part, records, &design.peers),
+        peer: best_of(part, records, &part.methods[2..]),
     })
 }
 
@@ -143,7 +142,7 @@ fn regime_cells(
     records: &DataRecords,
 ) -> Vec<(Cell, Vec<f64>)> {
     let part = &design.parts[index];
-    let Some(choice) = choose(design, part, records) else {
+    let Some(choice) = choose(part, records) else {
         return Vec::new();
     };
     let erm = &records["erm"][&choice.erm.0];
@@ -233,8 +232,7 @@ pub(crate) fn tau_exploration(
     records: &DataRecords,
 ) -> Vec<(String, Vec<Option<f64>>)> {
     let metric = part.report[0];
-    let erm = settings("erm", part).into_iter().next().map(|s| s.0);
-    let Some(erm) = erm.and_then(|l| records.get("erm")?.get(&l)?.get(&0)) else {
+    let Some(erm) = choose(part, records).map(|c| &records["erm"][&c.erm.0][&0]) else {
         return Vec::new();
     };
     (settings("rgd", part).into_iter())

@@ -41,7 +41,7 @@ pub fn run(
     // The other seeds of the chosen settings.
     let mut points = Vec::new();
     for (_, part, data, r) in map::regimes(&design, &records) {
-        let Some(choice) = map::choose(&design, part, r) else {
+        let Some(choice) = map::choose(part, r) else {
             continue;
         };
         points.extend(runs(out, part, data, "erm", &choice.erm, 1..part.seeds)?);

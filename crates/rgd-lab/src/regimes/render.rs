@@ -90,8 +90,7 @@ fn erm_curve(design: &Design, index: usize, records: &Records) -> Table {
     let mut table = Table::new(length_headers(&["data", "ERM"], design));
     for (_, part, data, runs) in regimes(design, records).filter(|r| r.0 == index) {
         let metric = part.report[0];
-        let Some(erm) = choose(design, part, runs).and_then(|c| runs.get("erm")?.get(&c.erm.0))
-        else {
+        let Some(erm) = choose(part, runs).and_then(|c| runs.get("erm")?.get(&c.erm.0)) else {
             continue;
         };
         let mean = |f: ValueOf, e: u64| {

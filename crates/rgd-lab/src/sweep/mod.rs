@@ -8,7 +8,7 @@ use rgd::{
 };
 
 use crate::LabError;
-use crate::config::{CrossEntropyConfig, FocalConfig, LossConfig, RunConfig};
+use crate::config::{FocalConfig, LossConfig, RunConfig};
 use crate::meta::config::{Level, MetaConfig};
 
 /// Every method by name: (name, rule, focal loss, meta-learning level).
@@ -96,12 +96,9 @@ impl Method {
         }
         config.method.rule = self.rule;
         config.method.loss = match (self.focal, config.method.loss) {
-            (true, focal @ LossConfig::Focal(_)) => focal,
             (true, LossConfig::CrossEntropy(_)) => LossConfig::Focal(FocalConfig::default()),
-            (false, ce @ LossConfig::CrossEntropy(_)) => ce,
-            (false, LossConfig::Focal(_)) => {
-                LossConfig::CrossEntropy(CrossEntropyConfig::default())
-            }
+            (false, LossConfig::Focal(_)) => LossConfig::default(),
+            (_, same_kind) => same_kind,
         };
         Ok(())
     }

@@ -90,12 +90,11 @@ pub(crate) fn images_converged(quick: bool) -> Part {
     }
     let train = &mut part.base.train;
     (train.steps, train.epochs, train.eval_every) = (0, if quick { 1 } else { 10 }, 0);
-    for data in &mut part.data {
-        data.label = match quick {
-            true => "fashion-mnist-1-epoch (2000 rows)".into(),
-            false => "fashion-mnist-10-epochs".into(),
-        };
-    }
+    part.data[0].label = if quick {
+        "fashion-mnist-1-epoch (2000 rows)".into()
+    } else {
+        "fashion-mnist-10-epochs".into()
+    };
     part.methods = vec!["erm", "rgd"];
     part.grids = vec![Grid::tau(if quick { &TAUS[2..4] } else { &TAUS[1..4] })];
     part.notes = if quick {

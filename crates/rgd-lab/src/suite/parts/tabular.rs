@@ -1,6 +1,6 @@
 //! The tabular and imbalance suites' parts.
 
-use super::super::catalog::{DataSpec, Metric, Part, base_config, spec};
+use super::super::catalog::{Metric, Part, base_config, spec};
 use super::ADAMW;
 
 /// The KEEL development sets of the tabular suite (issue 5).
@@ -87,14 +87,13 @@ pub(crate) fn imbalance(quick: bool) -> Part {
         let keel = |s: &str| spec(s, &[&format!("data.source=keel-imb/{s}")]);
         part.data = IMBALANCED_SETS.iter().map(|&s| keel(s)).collect();
         for ratio in [10, 100] {
-            part.data.push(DataSpec {
-                label: format!("fashion-mnist-LT{ratio}"),
-                overrides: vec![
-                    "data.source=fashion-mnist".into(),
-                    "data.test_source=fashion-mnist-test".into(),
-                    format!("data.long_tail_ratio={ratio}"),
-                ],
-            });
+            let overrides = [
+                "data.source=fashion-mnist",
+                "data.test_source=fashion-mnist-test",
+                &format!("data.long_tail_ratio={ratio}"),
+            ];
+            let label = format!("fashion-mnist-LT{ratio}");
+            part.data.push(spec(&label, &overrides));
         }
         part.lrs = vec![1e-3];
         part.notes = "the tabular suite's recipe on 12 imbalanced binary KEEL sets (minority \

@@ -1,7 +1,7 @@
 //! The text suite's parts: the linear probe, the transformer from scratch, fine-tuning (for
 //! 40 steps, for 3 epochs, and with each domain held out).
 
-use super::super::catalog::{DataSpec, Grid, Part, base_config, spec};
+use super::super::catalog::{Grid, Part, base_config, spec};
 use super::ADAMW;
 use crate::suite::TAUS;
 
@@ -22,12 +22,9 @@ epochs = 30
     ));
     let mut data = vec![spec("sentiment-in-domain", &[])];
     if !quick {
-        data.extend(rgd_data::SENTIMENT_DOMAINS.iter().map(|d| DataSpec {
-            label: format!("sentiment_{d}"),
-            overrides: vec![
-                format!("data.test_domain={d}"),
-                "data.valid_fraction=0.2".into(),
-            ],
+        data.extend(rgd_data::SENTIMENT_DOMAINS.iter().map(|d| {
+            let (label, test) = (format!("sentiment_{d}"), format!("data.test_domain={d}"));
+            spec(&label, &[&test, "data.valid_fraction=0.2"])
         }));
     }
     let notes = if quick {
