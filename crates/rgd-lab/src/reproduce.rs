@@ -60,8 +60,17 @@ pub(crate) fn stages<C: SuiteConfig>(
     let records = load_records::<C::Summary>(out)?;
     let mut points = Vec::new();
     for (part, data, method) in cells(parts) {
-        let tuned = &records[&folder_name(&data.label)];
-        let (_, setting) = best_of(part, tuned, &[method]).expect("every method has a setting");
+        // The tuning stage finished every seed-0 run, unless its folders went in the meantime.
+        let folder = folder_name(&data.label);
+        let chosen = records
+            .get(&folder)
+            .and_then(|r| best_of(part, r, &[method]));
+        let Some((_, setting)) = chosen else {
+            return Err(LabError::corrupt(
+                out.join("runs").join(folder).join(method),
+                "no seed-0 summary.json after the tuning stage; run the suite again",
+            ));
+        };
         points.extend(runs(out, part, data, method, &setting, 1..part.seeds)?);
     }
     say(options, name, "seeds", points.len());

@@ -44,18 +44,24 @@ impl Provenance {
     }
 }
 
-/// The clock of one `rgd reproduce` invocation into a suite folder: when it started, the
-/// earlier invocations' `meta.json` and how many runs had finished before it.
-pub(crate) struct Clock(Instant, Option<Provenance>, usize);
+/// The clock of one `rgd reproduce` invocation into a suite folder.
+pub(crate) struct Clock {
+    started: Instant,
+    /// The earlier invocations' wall time (their `meta.json`), if any.
+    earlier_secs: Option<f64>,
+    /// How many runs had finished before this invocation.
+    finished_before: usize,
+}
 
 impl Clock {
     /// Starts the clock of an invocation into the suite folder `out`.
     pub(crate) fn start<C: SuiteConfig>(out: &Path) -> Clock {
-        Clock(
-            Instant::now(),
-            read_json(&out.join("meta.json")).ok(),
-            load_records::<C::Summary>(out).map_or(0, |r| summaries(&r).count()),
-        )
+        let earlier: Option<Provenance> = read_json(&out.join("meta.json")).ok();
+        Clock {
+            started: Instant::now(),
+            earlier_secs: earlier.map(|m| m.wall_secs),
+            finished_before: load_records::<C::Summary>(out).map_or(0, |r| summaries(&r).count()),
+        }
     }
 
     /// Writes `out/meta.json`, the provenance of `rgd reproduce <suite> [--quick]` with the
@@ -70,11 +76,9 @@ impl Clock {
         notes: String,
     ) -> Result<RecordsOf<C::Summary>, LabError> {
         let records: RecordsOf<C::Summary> = load_records(out)?;
-        let Clock(started, earlier, finished_before) = self;
-        let earlier = earlier.as_ref().map(|m| m.wall_secs);
-        let wall_secs = match earlier {
-            Some(earlier) if summaries(&records).count() == *finished_before => earlier,
-            _ => earlier.unwrap_or(0.0) + started.elapsed().as_secs_f64(),
+        let wall_secs = match self.earlier_secs {
+            Some(earlier) if summaries(&records).count() == self.finished_before => earlier,
+            earlier => earlier.unwrap_or(0.0) + self.started.elapsed().as_secs_f64(),
         };
         let quick_flag = if quick { " --quick" } else { "" };
         let meta = Provenance {
